@@ -1,0 +1,1 @@
+"""regsosek-bot: daily field coordination for Regsosek 2022 in Kabupaten Kepulauan Meranti."""

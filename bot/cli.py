@@ -1,0 +1,185 @@
+"""Command line: `python -m bot run | db migrate | wilayah import | roster import | roster codes |
+export | demo` (also installed as `regsosek-bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regsosek-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling)")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", required=True)
+    db.add_parser("migrate", help="create or upgrade the database")
+
+    wil = sub.add_parser("wilayah", help="kecamatan/desa reference list").add_subparsers(
+        dest="action", required=True)
+    wil_import = wil.add_parser("import", help="load a wilayah CSV")
+    wil_import.add_argument("file", type=Path)
+
+    roster = sub.add_parser("roster", help="officers and work areas").add_subparsers(
+        dest="action", required=True)
+    roster_import = roster.add_parser("import", help="import officers (.csv or .xlsx)")
+    roster_import.add_argument("file", type=Path)
+    roster_import.add_argument("--areas", type=Path, help="work areas CSV (SLS with targets)")
+    roster.add_parser("codes", help="print registration codes and deep links as CSV")
+
+    export = sub.add_parser("export", help="export reports")
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--from", dest="date_from", type=date.fromisoformat)
+    export.add_argument("--to", dest="date_to", type=date.fromisoformat)
+    export.add_argument("--kecamatan", help="only this kecamatan code")
+
+    demo = sub.add_parser("demo", help="offline demonstration with a local Bot API")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    return parser
+
+
+async def _open_db(settings: Settings):
+    from db.connection import Database
+    from db.wilayah import ensure_default_wilayah
+
+    db = Database(settings.database_path)
+    await db.open()
+    await ensure_default_wilayah(db)
+    return db
+
+
+async def _migrate(settings: Settings) -> int:
+    from db.migrations import applied_versions
+
+    db = await _open_db(settings)
+    try:
+        versions = await applied_versions(db.conn)
+    finally:
+        await db.close()
+    print(f"database {settings.database_path} is at schema version {max(versions)}")
+    return 0
+
+
+async def _wilayah_import(settings: Settings, path: Path) -> int:
+    from db.wilayah import WilayahError, import_wilayah
+
+    db = await _open_db(settings)
+    try:
+        kecamatan, desa = await import_wilayah(db, path)
+    except WilayahError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+    print(f"{kecamatan} kecamatan, {desa} desa/kelurahan dimuat dari {path}")
+    return 0
+
+
+async def _roster_import(settings: Settings, path: Path, areas: Path | None) -> int:
+    from db.roster import RosterError, import_roster
+
+    db = await _open_db(settings)
+    try:
+        result = await import_roster(db, path, areas, now=SystemClock(settings.tz).now())
+    except RosterError as exc:
+        print(f"Roster tidak diimpor ({len(exc.issues)} kesalahan); tidak ada yang berubah:",
+              file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+    print(result.summary())
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    bot = Bot(settings.token(), base_url=settings.telegram_api_base_url)
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError:
+        raise SettingsError(
+            "BOT_USERNAME is not set and the Bot API could not be asked for it (getMe failed)"
+        ) from None
+
+
+async def _roster_codes(settings: Settings) -> int:
+    from db.registration import codes_for_unlinked
+    from db.officers import get_officer
+
+    username = await _bot_username(settings)
+    db = await _open_db(settings)
+    try:
+        async with db.transaction() as conn:
+            codes = await codes_for_unlinked(conn, SystemClock(settings.tz).now())
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["officer_id", "name", "role", "code", "link"])
+        for code in codes:
+            officer = await get_officer(db.conn, code.officer_id)
+            assert officer is not None
+            writer.writerow([officer.officer_id, officer.name, officer.role.value, code.code,
+                             f"https://t.me/{username}?start={code.code}"])
+    finally:
+        await db.close()
+    return 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.export import write_export
+
+    db = await _open_db(settings)
+    try:
+        count = await write_export(db.conn, args.out, fmt=args.format, date_from=args.date_from,
+                                   date_to=args.date_to, kecamatan=args.kecamatan)
+    finally:
+        await db.close()
+    print(f"{count} laporan diekspor ke {args.out}")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_application
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.token())
+    app = build_application(settings)
+    app.run_polling(close_loop=False)  # stops cleanly on SIGINT / SIGTERM
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.out))
+        settings = load_settings()
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "db":
+            return asyncio.run(_migrate(settings))
+        if args.command == "wilayah":
+            return asyncio.run(_wilayah_import(settings, args.file))
+        if args.command == "roster" and args.action == "import":
+            return asyncio.run(_roster_import(settings, args.file, args.areas))
+        if args.command == "roster":
+            return asyncio.run(_roster_codes(settings))
+        return asyncio.run(_export(settings, args))
+    except SettingsError as exc:
+        print(f"regsosek-bot: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,48 @@
+"""Which commands exist, their English aliases, and which role sees which in the menu."""
+
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.texts import Texts
+from db.models import Role
+
+# Indonesian command -> English alias.
+ALIASES: dict[str, str] = {
+    "start": "start",
+    "bantuan": "help",
+    "lapor": "report",
+    "progres": "progress",
+    "batal": "cancel",
+}
+
+_ALL_ROLES = ("start", "progres", "bantuan", "batal")
+ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
+    Role.PPL: ("lapor", *_ALL_ROLES),
+    Role.PML: _ALL_ROLES,
+    Role.KOSEKA: _ALL_ROLES,
+    Role.ADMIN: _ALL_ROLES,
+}
+
+
+def names(command: str) -> list[str]:
+    """The command and its English alias, for a CommandHandler."""
+    return sorted({command, ALIASES[command]})
+
+
+def menu(role: Role | None, texts: Texts) -> list[BotCommand]:
+    commands = ROLE_COMMANDS[role] if role else ("start", "bantuan")
+    english = texts.language == "en"
+    return [BotCommand(ALIASES[c] if english else c, texts(f"cmd_{c}")) for c in commands]
+
+
+def help_lines(role: Role, texts: Texts) -> str:
+    return "\n".join(f"/{c.command} – {c.description}" for c in menu(role, texts))
+
+
+async def set_default_menu(bot: Bot, texts: Texts) -> None:
+    await bot.set_my_commands(menu(None, texts), scope=BotCommandScopeDefault())
+
+
+async def set_officer_menu(bot: Bot, chat_id: int, role: Role, texts: Texts) -> None:
+    await bot.set_my_commands(menu(role, texts), scope=BotCommandScopeChat(chat_id))

@@ -1,0 +1,61 @@
+"""What every callback can reach: settings, database, clock, form and texts, via `context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.forms import FormDefinition
+from bot.settings import Settings
+from bot.texts import Texts
+from db.connection import Database
+from db.models import Officer
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    form: FormDefinition
+    texts: Texts
+
+
+class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):
+    """Typed context: `context.db`, `context.clock`, `context.t(...)`, `context.officer`."""
+
+    officer: Officer | None
+
+    def __init__(
+        self, application: Application, chat_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.officer = None
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES_KEY]
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def form(self) -> FormDefinition:
+        return self.services.form
+
+    @property
+    def t(self) -> Texts:
+        return self.services.texts

@@ -1,0 +1,47 @@
+"""Indonesian (and English) formatting of numbers, percentages and dates for messages."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+_DAYS = {
+    "id": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+_MONTHS = {
+    "id": ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+
+
+def number(value: int, language: str = "id") -> str:
+    """1234567 -> '1.234.567' (id) or '1,234,567' (en)."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if language == "id" else text
+
+
+def percent(done: int, target: int, language: str = "id") -> str:
+    """Progress as a percentage with one decimal: '82,3%'; '-' when there is no target."""
+    if target <= 0:
+        return "-"
+    text = f"{100 * done / target:.1f}%"
+    return text.replace(".", ",") if language == "id" else text
+
+
+def day(value: date, language: str = "id") -> str:
+    """'Senin, 17 Okt 2022'."""
+    return (
+        f"{_DAYS[language][value.weekday()]}, {value.day} "
+        f"{_MONTHS[language][value.month - 1]} {value.year}"
+    )
+
+
+def short_day(value: date, language: str = "id") -> str:
+    """'Sen, 17 Okt'."""
+    return f"{_DAYS[language][value.weekday()][:3]}, {value.day} {_MONTHS[language][value.month - 1]}"
+
+
+def esc(value: object) -> str:
+    """Escape anything a user typed before it goes into an HTML message."""
+    return html.escape(str(value), quote=False)

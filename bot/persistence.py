@@ -1,0 +1,99 @@
+"""python-telegram-bot persistence in the bot's own SQLite database.
+
+Only conversation states and per-user data (report drafts) are kept; both are JSON.
+Writes go straight to the database, so a restart resumes a flow at the step it was in.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import ConversationDict, ConversationKey
+
+from db.connection import Database
+
+
+class SQLitePersistence(BasePersistence[dict, dict, dict]):
+    def __init__(self, db: Database, update_interval: float = 1.0) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self._db = db
+
+    async def _rows(self, kind: str) -> list[tuple[str, str]]:
+        await self._db.open()
+        async with self._db.conn.execute(
+            "SELECT key, data FROM bot_persistence WHERE kind = ?", (kind,)
+        ) as cur:
+            return [(row[0], row[1]) async for row in cur]
+
+    async def _put(self, kind: str, key: str, data: Any | None) -> None:
+        async with self._db.transaction() as conn:
+            if data is None:
+                await conn.execute(
+                    "DELETE FROM bot_persistence WHERE kind = ? AND key = ?", (kind, key)
+                )
+            else:
+                await conn.execute(
+                    "INSERT INTO bot_persistence (kind, key, data) VALUES (?, ?, ?)"
+                    " ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data",
+                    (kind, key, json.dumps(data)),
+                )
+
+    async def get_user_data(self) -> dict[int, dict]:
+        return {int(key): json.loads(data) for key, data in await self._rows("user")}
+
+    async def get_chat_data(self) -> dict[int, dict]:
+        return {}
+
+    async def get_bot_data(self) -> dict:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        return {
+            tuple(json.loads(key)): json.loads(data)
+            for key, data in await self._rows(f"conversation:{name}")
+        }
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        await self._put(f"conversation:{name}", json.dumps(list(key)), new_state)
+
+    async def update_user_data(self, user_id: int, data: dict) -> None:
+        await self._put("user", str(user_id), data or None)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._put("user", str(user_id), None)
+
+    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+        return None
+
+    async def update_bot_data(self, data: dict) -> None:
+        return None
+
+    async def update_callback_data(self, data: Any) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: dict) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

@@ -1,0 +1,101 @@
+"""Settings from the environment or `.env`; every one is documented in `.env.example`."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_base_file_url: str = "https://api.telegram.org/file/bot"
+    bot_username: str | None = None
+    database_path: Path = Path("data/regsosek.db")
+    timezone: str = "Asia/Jakarta"
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    period_start: date = date(2022, 10, 15)
+    period_end: date = date(2022, 11, 14)
+    language: Literal["id", "en"] = "id"
+    form_file: Path | None = None
+    implausible_factor: float = Field(default=3.0, gt=1)
+    persistence_flush_seconds: float = Field(default=1.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Scheduling
+    reminder_times: Annotated[list[time], NoDecode] = Field(
+        default_factory=lambda: [time(16, 0), time(19, 0)]
+    )
+    digest_time_pml: time = time(20, 30)
+    digest_time_koseka: time = time(21, 0)
+    digest_time_admin: time = time(21, 30)
+    days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    missed_grace_hours: float = Field(default=2.0, ge=0)
+    consecutive_missing_days: int = Field(default=2, ge=1)
+
+    @field_validator("admin_telegram_ids", "reminder_times", "days_off", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _period_order(self) -> Settings:
+        if self.period_end < self.period_start:
+            raise ValueError("PERIOD_END is before PERIOD_START")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env"
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation error into one clear line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "_".join(str(part) for part in first["loc"]).upper() or "settings"
+        raise SettingsError(f"setting {name} is invalid: {first['msg']}") from None

@@ -1,0 +1,527 @@
+"""`/lapor`: the daily report of a field officer (PPL).
+
+Steps: date, SLS (skipped with one SLS), each form field, an optional note, then a summary
+with Kirim / Ubah / Batal. The draft lives in `user_data` (persisted), so the flow survives a
+restart. Whatever is missing from the draft decides the next question, which also makes
+"Ubah" simple: forget one part and ask again.
+`/lapor 12 14 51` fills the numbers in one message and goes straight to the summary.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import formatting as fmt
+from bot.commands import names
+from bot.context import BotContext
+from bot.progress import total_progress
+from bot.report_rules import (
+    NOTE_MAX_CHARS,
+    Problem,
+    check_report_date,
+    check_rules,
+    is_implausible,
+    offered_dates,
+    parse_count,
+    parse_date,
+)
+from bot.texts import Raw
+from db import areas as areas_repo
+from db import progress as progress_repo
+from db import reports
+from db.models import Area, Role
+
+ASK_DATE = "ask_date"
+ASK_SLS = "ask_sls"
+ASK_VALUE = "ask_value"
+CONFIRM_VALUE = "confirm_value"
+ASK_NOTE = "ask_note"
+CONFIRM = "confirm"
+END = ConversationHandler.END
+
+DRAFT = "report"
+PREFIX = "lapor"
+# Which buttons belong to which step; anything else is a stale button.
+_ACTIONS = {
+    ASK_DATE: {"date"},
+    ASK_SLS: {"sls"},
+    CONFIRM_VALUE: {"ok", "fix"},
+    ASK_NOTE: {"skip"},
+    CONFIRM: {"send", "edit", "cancel", "editf", "back"},
+}
+
+
+# --- draft helpers -----------------------------------------------------------------------
+
+
+def _draft(context: BotContext) -> dict[str, Any] | None:
+    assert context.user_data is not None
+    return context.user_data.get(DRAFT)
+
+
+def _new_draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = {
+        "token": secrets.token_hex(6),
+        "date": None,
+        "sls": None,
+        "values": {},
+        "note": None,
+        "note_done": False,
+        "pending": None,
+        "step": None,
+    }
+    context.user_data[DRAFT] = draft
+    return draft
+
+
+def _drop_draft(context: BotContext) -> None:
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT, None)
+
+
+def _keyboard(draft: dict[str, Any], rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"{PREFIX}:{draft['token']}:{action}")
+             for label, action in row]
+            for row in rows
+        ]
+    )
+
+
+async def _say(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, parse_mode="HTML", reply_markup=markup)
+
+
+def _problem_text(context: BotContext, problem: Problem) -> str:
+    return context.t(problem.key, **problem.args)
+
+
+def _count_problem(context: BotContext, key: str, problem: Problem) -> str:
+    """The text of a refused number, with the field's unit filled in."""
+    unit = context.form.field(key).unit(context.t.language)
+    return _problem_text(context, Problem(problem.key, {**problem.args, "unit": unit}))
+
+
+def _dates(context: BotContext) -> tuple[date, date, date]:
+    s = context.settings
+    return context.clock.today(), s.period_start, s.period_end
+
+
+async def _areas(context: BotContext) -> list[Area]:
+    assert context.officer is not None
+    return await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
+
+
+# --- questions ---------------------------------------------------------------------------
+
+
+async def _ask_date(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t, lang = context.t, context.t.language
+    today, start, end = _dates(context)
+    buttons = [
+        (t("btn_today" if d == today else "btn_yesterday", day=fmt.short_day(d, lang)),
+         f"date:{d.isoformat()}")
+        for d in offered_dates(today, start, end)
+    ]
+    await _say(update, context, prefix + t("ask_date"), _keyboard(draft, [buttons]) if buttons else None)
+    return ASK_DATE
+
+
+async def _ask_sls(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    rows = [[(f"{a.sls_name} ({a.sls_code})", f"sls:{a.sls_code}")] for a in await _areas(context)]
+    await _say(update, context, prefix + context.t("ask_sls"), _keyboard(draft, rows))
+    return ASK_SLS
+
+
+async def _ask_value(update: Update, context: BotContext, key: str, prefix: str) -> str:
+    spec = context.form.field(key)
+    text = context.t("ask_value", label=spec.label(context.t.language), min=spec.min, max=spec.max)
+    await _say(update, context, prefix + text)
+    return ASK_VALUE
+
+
+async def _ask_confirm_value(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t, lang = context.t, context.t.language
+    pending = draft["pending"]
+    spec = context.form.field(pending["key"])
+    text = t("implausible", value=fmt.number(pending["value"], lang), unit=spec.unit(lang),
+             usual=fmt.number(round(pending["usual"]), lang))
+    await _say(update, context, prefix + text,
+               _keyboard(draft, [[(t("btn_yes_correct"), "ok"), (t("btn_fix"), "fix")]]))
+    return CONFIRM_VALUE
+
+
+async def _ask_note(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    await _say(update, context, prefix + context.t("ask_note"),
+               _keyboard(draft, [[(context.t("btn_skip"), "skip")]]))
+    return ASK_NOTE
+
+
+def _values_text(context: BotContext, values: dict[str, int]) -> str:
+    lang = context.t.language
+    return "\n".join(
+        f"{fmt.esc(f.label(lang))}: <b>{fmt.number(values[f.key], lang)}</b>"
+        for f in context.form.fields
+    )
+
+
+async def _show_summary(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t, lang = context.t, context.t.language
+    assert context.officer is not None
+    report_date = date.fromisoformat(draft["date"])
+    existing = await reports.get_report(
+        context.db.conn, context.officer.officer_id, report_date, draft["sls"]
+    )
+    draft["replaces"] = existing.revision if existing else None
+    area = next((a for a in await _areas(context) if a.sls_code == draft["sls"]), None)
+    text = t(
+        "summary",
+        day=fmt.day(report_date, lang),
+        late=t("late_flag") if report_date < context.clock.today() else "",
+        sls=f"{area.sls_name} ({area.sls_code})" if area else draft["sls"],
+        values=Raw(_values_text(context, draft["values"])),
+        note=draft["note"] or "-",
+    )
+    send_label = "btn_send"
+    if existing is not None:
+        unit = context.form.field(context.form.progress_field).unit(lang)
+        text += t("replace_warning", old=f"{fmt.number(existing.progress_value, lang)} {unit}")
+        send_label = "btn_replace"
+    markup = _keyboard(
+        draft, [[(t(send_label), "send"), (t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")]]
+    )
+    await _say(update, context, prefix + text, markup)
+    return CONFIRM
+
+
+async def _next(update: Update, context: BotContext, prefix: str = "") -> str:
+    """Ask for whatever the draft still lacks; the summary once it is complete."""
+    draft = _draft(context)
+    assert draft is not None
+    if draft["pending"] is not None:
+        step = await _ask_confirm_value(update, context, draft, prefix)
+    elif draft["date"] is None:
+        step = await _ask_date(update, context, draft, prefix)
+    elif draft["sls"] is None:
+        areas = await _areas(context)
+        if len(areas) == 1:
+            draft["sls"] = areas[0].sls_code
+            return await _next(update, context, prefix)
+        step = await _ask_sls(update, context, draft, prefix)
+    elif missing := [k for k in context.form.keys if k not in draft["values"]]:
+        step = await _ask_value(update, context, missing[0], prefix)
+    elif not draft["note_done"]:
+        step = await _ask_note(update, context, draft, prefix)
+    else:
+        step = await _show_summary(update, context, draft, prefix)
+    draft["step"] = step
+    return step
+
+
+# --- accepting answers -------------------------------------------------------------------
+
+
+async def _accept_value(
+    update: Update, context: BotContext, draft: dict, key: str, value: int
+) -> Problem | None:
+    """Put a number in the draft, or park it for confirmation when it is implausible."""
+    problem = check_rules(context.form, {**draft["values"], key: value}, context.t.language)
+    if problem is not None:
+        return problem
+    if key == context.form.progress_field:
+        assert context.officer is not None
+        history = await reports.daily_totals(
+            context.db.conn, context.officer.officer_id, before=date.fromisoformat(draft["date"])
+        )
+        usual = is_implausible(value, history, context.settings.implausible_factor)
+        if usual is not None:
+            draft["pending"] = {"key": key, "value": value, "usual": usual}
+            return None
+    draft["values"][key] = value
+    return None
+
+
+async def start_report(update: Update, context: BotContext) -> str:
+    officer = context.officer
+    assert officer is not None
+    t = context.t
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if officer.role != Role.PPL:
+        await _say(update, context, t("report_ppl_only"))
+        return END
+    today, start, end = _dates(context)
+    if today < start:
+        await _say(update, context, t("report_before_period", start=fmt.day(start, t.language)))
+        return END
+    if not await _areas(context):
+        await _say(update, context, t("report_no_area"))
+        return END
+    draft = _new_draft(context)
+    if context.args:
+        return await _fast_path(update, context, draft, context.args)
+    return await _next(update, context)
+
+
+async def _fast_path(update: Update, context: BotContext, draft: dict, args: list[str]) -> str:
+    t, lang, form = context.t, context.t.language, context.form
+    usage = t("fast_usage", keys=" ".join(f.unit(lang) for f in form.fields),
+              example=" ".join(str(min(f.max, 12 + 2 * i)) for i, f in enumerate(form.fields)))
+    if len(args) != len(form.fields):
+        _drop_draft(context)
+        await _say(update, context, usage)
+        return END
+    values: dict[str, int] = {}
+    for spec, arg in zip(form.fields, args, strict=True):
+        parsed = parse_count(arg, spec)
+        if isinstance(parsed, Problem):
+            _drop_draft(context)
+            problem = t("fast_problem", label=spec.label(lang),
+                        problem=Raw(_count_problem(context, spec.key, parsed)))
+            await _say(update, context, problem + "\n" + usage)
+            return END
+        values[spec.key] = parsed
+    today, start, end = _dates(context)
+    date_problem = check_report_date(today, today, start, end)
+    problem = date_problem or check_rules(form, values, lang)
+    if problem is not None:
+        _drop_draft(context)
+        await _say(update, context, _problem_text(context, _localise(context, problem)))
+        return END
+    draft["date"] = today.isoformat()
+    draft["note_done"] = True
+    progress_key = form.progress_field
+    draft["values"] = {k: v for k, v in values.items() if k != progress_key}
+    await _accept_value(update, context, draft, progress_key, values[progress_key])
+    return await _next(update, context)
+
+
+def _localise(context: BotContext, problem: Problem) -> Problem:
+    """Dates in a problem's arguments, written the user's way."""
+    args = {
+        k: fmt.day(v, context.t.language) if isinstance(v, date) else v
+        for k, v in problem.args.items()
+    }
+    return Problem(problem.key, args)
+
+
+async def on_date_text(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    today, start, end = _dates(context)
+    value = parse_date(update.effective_message.text or "", today)
+    if value is None:
+        return await _next(update, context, context.t("bad_date") + "\n\n")
+    problem = check_report_date(value, today, start, end)
+    if problem is not None:
+        return await _next(update, context, _problem_text(context, _localise(context, problem)) + "\n\n")
+    draft["date"] = value.isoformat()
+    return await _next(update, context)
+
+
+async def on_value_text(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    key = next(k for k in context.form.keys if k not in draft["values"])
+    parsed = parse_count(update.effective_message.text or "", context.form.field(key))
+    if isinstance(parsed, Problem):
+        return await _next(update, context, _count_problem(context, key, parsed) + "\n\n")
+    problem = await _accept_value(update, context, draft, key, parsed)
+    prefix = _problem_text(context, problem) + "\n\n" if problem else ""
+    return await _next(update, context, prefix)
+
+
+async def on_note_text(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    note = (update.effective_message.text or "").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        return await _next(update, context, context.t("note_too_long", max=NOTE_MAX_CHARS) + "\n\n")
+    draft["note"] = note or None
+    draft["note_done"] = True
+    return await _next(update, context)
+
+
+def _wrong_input(key: str):
+    """A step got something it cannot use (a photo, a sticker, text instead of a button)."""
+
+    async def handler(update: Update, context: BotContext) -> str:
+        return await _next(update, context, context.t(key) + "\n\n")
+
+    return handler
+
+
+# --- buttons -----------------------------------------------------------------------------
+
+
+async def _stale(update: Update, context: BotContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.t("stale_button"), show_alert=True)
+
+
+async def _close_buttons(update: Update) -> None:
+    """Take the buttons off the pressed message so that it cannot be pressed twice."""
+    try:
+        assert update.callback_query is not None
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass  # already without buttons, or too old to edit: nothing to take off
+
+
+async def on_button(update: Update, context: BotContext) -> str | None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, token, action, *rest = query.data.split(":", 3) + [""]
+    arg = rest[0]
+    draft = _draft(context)
+    if draft is None or token != draft["token"] or action not in _ACTIONS.get(draft["step"], ()):
+        await _stale(update, context)
+        return None
+    if action == "send":
+        return await _send(update, context, draft)
+    await query.answer()
+    await _close_buttons(update)
+    if action == "date":
+        today, start, end = _dates(context)
+        value = date.fromisoformat(arg)
+        if check_report_date(value, today, start, end) is not None:
+            draft["date"] = None
+        else:
+            draft["date"] = value.isoformat()
+    elif action == "sls":
+        if arg in {a.sls_code for a in await _areas(context)}:
+            draft["sls"] = arg
+    elif action == "ok":
+        pending = draft["pending"]
+        draft["values"][pending["key"]] = pending["value"]
+        draft["pending"] = None
+    elif action == "fix":
+        draft["pending"] = None
+    elif action == "skip":
+        draft["note"], draft["note_done"] = None, True
+    elif action == "cancel":
+        return await cancel(update, context)
+    elif action == "edit":
+        return await _ask_edit(update, context, draft)
+    elif action == "editf":
+        _forget(context, draft, arg)
+    return await _next(update, context)
+
+
+async def _ask_edit(update: Update, context: BotContext, draft: dict) -> str:
+    t, lang = context.t, context.t.language
+    rows = [[(t("edit_date"), "editf:date")]]
+    if len(await _areas(context)) > 1:
+        rows.append([(t("edit_sls"), "editf:sls")])
+    rows += [[(f.label(lang), f"editf:{f.key}")] for f in context.form.fields]
+    rows += [[(t("edit_note"), "editf:note")], [(t("btn_back"), "back")]]
+    await _say(update, context, t("ask_edit"), _keyboard(draft, rows))
+    return CONFIRM
+
+
+def _forget(context: BotContext, draft: dict, part: str) -> None:
+    if part in ("date", "sls"):
+        draft[part] = None
+    elif part == "note":
+        draft["note_done"] = False
+    elif part in context.form.keys:
+        draft["values"].pop(part, None)
+
+
+async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
+    query = update.callback_query
+    officer = context.officer
+    assert query is not None and officer is not None and update.effective_user is not None
+    t, lang = context.t, context.t.language
+    report_date = date.fromisoformat(draft["date"])
+    token = f"{update.effective_user.id}:{draft['token']}"
+    async with context.db.transaction() as conn:
+        if await reports.submission_saved(conn, token):
+            saved = None
+        else:
+            existing = await reports.get_report(conn, officer.officer_id, report_date, draft["sls"])
+            if (existing.revision if existing else None) != draft.get("replaces"):
+                saved = False  # changed since the summary was shown: show it again
+            else:
+                saved = await reports.save_report(
+                    conn,
+                    officer_id=officer.officer_id,
+                    report_date=report_date,
+                    sls_code=draft["sls"],
+                    values=draft["values"],
+                    progress_value=draft["values"][context.form.progress_field],
+                    note=draft["note"],
+                    late=report_date < context.clock.today(),
+                    now=context.clock.now(),
+                    telegram_user_id=update.effective_user.id,
+                    submission_token=token,
+                )
+    await query.answer()
+    await _close_buttons(update)
+    if saved is False:
+        return await _next(update, context)
+    _drop_draft(context)
+    if saved is None:
+        await _say(update, context, t("already_saved"))
+        return END
+    # Committed: only now is the officer told.
+    rows = await progress_repo.area_progress(context.db.conn, officer_ids=[officer.officer_id])
+    total = total_progress(rows)
+    unit = context.form.field(context.form.progress_field).unit(lang)
+    await _say(update, context, t(
+        "saved_replaced" if saved.replaced else "saved",
+        done=fmt.number(total.done, lang), target=fmt.number(total.target, lang), unit=unit,
+        percent=fmt.percent(total.done, total.target, lang),
+    ))
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> str:
+    _drop_draft(context)
+    await _say(update, context, context.t("cancelled"))
+    return END
+
+
+def build() -> ConversationHandler:
+    button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
+    text = filters.TEXT & ~filters.COMMAND
+    other = ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler(names("lapor"), start_report),
+            CallbackQueryHandler(start_report, pattern=rf"^{PREFIX}:start$"),
+        ],
+        states={
+            ASK_DATE: [button, MessageHandler(text, on_date_text),
+                       MessageHandler(other, _wrong_input("bad_date"))],
+            ASK_SLS: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_VALUE: [MessageHandler(text, on_value_text),
+                        MessageHandler(other, _wrong_input("not_a_number")), button],
+            CONFIRM_VALUE: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_NOTE: [button, MessageHandler(text, on_note_text),
+                       MessageHandler(other, _wrong_input("text_expected"))],
+            CONFIRM: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+        },
+        fallbacks=[CommandHandler(names("batal"), cancel)],
+        name="lapor",
+        persistent=True,
+        allow_reentry=True,
+    )

@@ -1,0 +1,1 @@
+"""Storage: SQLite through aiosqlite, numbered migrations, one repository module per concept."""

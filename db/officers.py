@@ -1,0 +1,84 @@
+"""Officers of the roster: look-ups, Telegram links and the supervision tree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from db.models import Officer, Role
+
+_COLUMNS = (
+    "officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code, active,"
+    " telegram_user_id, telegram_chat_id"
+)
+
+
+def _officer(row: aiosqlite.Row) -> Officer:
+    return Officer(**dict(row))
+
+
+async def get_officer(conn: aiosqlite.Connection, officer_id: str) -> Officer | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM officers WHERE officer_id = ?", (officer_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _officer(row) if row else None
+
+
+async def get_by_telegram_id(conn: aiosqlite.Connection, telegram_user_id: int) -> Officer | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM officers WHERE telegram_user_id = ?", (telegram_user_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _officer(row) if row else None
+
+
+async def find_by_phone(conn: aiosqlite.Connection, phone: str) -> list[Officer]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM officers WHERE phone = ? AND active = 1", (phone,)
+    ) as cur:
+        return [_officer(row) async for row in cur]
+
+
+async def link_telegram(
+    conn: aiosqlite.Connection, officer_id: str, telegram_user_id: int, chat_id: int, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE officers SET telegram_user_id = ?, telegram_chat_id = ?, linked_at = ?,"
+        " updated_at = ? WHERE officer_id = ?",
+        (telegram_user_id, chat_id, now.isoformat(), now.isoformat(), officer_id),
+    )
+
+
+async def list_officers(
+    conn: aiosqlite.Connection, *, role: Role | None = None, active_only: bool = True
+) -> list[Officer]:
+    sql = f"SELECT {_COLUMNS} FROM officers WHERE 1 = 1"
+    params: list[object] = []
+    if role is not None:
+        sql += " AND role = ?"
+        params.append(role.value)
+    if active_only:
+        sql += " AND active = 1"
+    sql += " ORDER BY officer_id"
+    async with conn.execute(sql, params) as cur:
+        return [_officer(row) async for row in cur]
+
+
+async def subordinates(
+    conn: aiosqlite.Connection, officer_id: str, *, active_only: bool = True
+) -> list[Officer]:
+    """Everyone below `officer_id` in the supervision tree (not the officer itself)."""
+    sql = f"""
+        WITH RECURSIVE tree(officer_id) AS (
+            SELECT officer_id FROM officers WHERE supervisor_id = ?
+            UNION
+            SELECT o.officer_id FROM officers o JOIN tree t ON o.supervisor_id = t.officer_id
+        )
+        SELECT {_COLUMNS} FROM officers WHERE officer_id IN (SELECT officer_id FROM tree)
+        {"AND active = 1" if active_only else ""}
+        ORDER BY officer_id
+    """
+    async with conn.execute(sql, (officer_id,)) as cur:
+        return [_officer(row) async for row in cur]

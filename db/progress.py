@@ -1,0 +1,47 @@
+"""Cumulative progress per work area (SLS), the raw material of /progres and the digests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import aiosqlite
+from pydantic import BaseModel
+
+
+class AreaProgress(BaseModel):
+    sls_code: str
+    sls_name: str
+    desa_code: str
+    officer_id: str
+    officer_name: str
+    supervisor_id: str | None
+    kecamatan_code: str | None
+    target: int
+    done: int
+
+
+async def area_progress(
+    conn: aiosqlite.Connection,
+    *,
+    officer_ids: list[str] | None = None,
+    until: date | None = None,
+) -> list[AreaProgress]:
+    """Active areas with the households reported so far (current report versions only)."""
+    params: list[object] = [until.isoformat() if until else "9999-12-31"]
+    where = "a.active = 1"
+    if officer_ids is not None:
+        where += f" AND a.officer_id IN ({','.join('?' * len(officer_ids))})"
+        params.extend(officer_ids)
+    sql = f"""
+        SELECT a.sls_code, a.sls_name, a.desa_code, a.officer_id, o.name AS officer_name,
+               o.supervisor_id, o.kecamatan_code, a.target_households AS target,
+               COALESCE(SUM(r.progress_value), 0) AS done
+        FROM areas a
+        JOIN officers o ON o.officer_id = a.officer_id
+        LEFT JOIN reports r ON r.sls_code = a.sls_code AND r.report_date <= ?
+        WHERE {where}
+        GROUP BY a.sls_code
+        ORDER BY a.officer_id, a.sls_code
+    """
+    async with conn.execute(sql, params) as cur:
+        return [AreaProgress(**dict(row)) async for row in cur]

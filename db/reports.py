@@ -1,0 +1,139 @@
+"""Daily reports: the current version per officer, day and SLS, with every revision kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import aiosqlite
+from pydantic import BaseModel
+
+from db.models import Report
+
+_COLUMNS = (
+    "id, officer_id, report_date, sls_code, values_json, progress_value, note, status, late,"
+    " revision, created_at, updated_at"
+)
+
+
+def _report(row: aiosqlite.Row) -> Report:
+    data = dict(row)
+    data["values"] = json.loads(data.pop("values_json"))
+    return Report(**data)
+
+
+class SavedReport(BaseModel):
+    report: Report
+    replaced: bool
+
+
+async def get_report(
+    conn: aiosqlite.Connection, officer_id: str, report_date: date, sls_code: str
+) -> Report | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM reports WHERE officer_id = ? AND report_date = ? AND sls_code = ?",
+        (officer_id, report_date.isoformat(), sls_code),
+    ) as cur:
+        row = await cur.fetchone()
+    return _report(row) if row else None
+
+
+async def save_report(
+    conn: aiosqlite.Connection,
+    *,
+    officer_id: str,
+    report_date: date,
+    sls_code: str,
+    values: dict[str, int],
+    progress_value: int,
+    note: str | None,
+    late: bool,
+    now: datetime,
+    telegram_user_id: int | None = None,
+    submission_token: str | None = None,
+) -> SavedReport:
+    """Insert the report or replace its current version; every version goes to the revisions.
+
+    A replaced report that had been returned by the supervisor becomes `corrected`.
+    """
+    existing = await get_report(conn, officer_id, report_date, sls_code)
+    values_json = json.dumps(values, sort_keys=True)
+    stamp = now.isoformat()
+    if existing is None:
+        cur = await conn.execute(
+            "INSERT INTO reports (officer_id, report_date, sls_code, values_json, progress_value,"
+            " note, late, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            (officer_id, report_date.isoformat(), sls_code, values_json, progress_value, note,
+             int(late), stamp, stamp),
+        )
+        report_id, revision = cur.lastrowid, 1
+    else:
+        report_id, revision = existing.id, existing.revision + 1
+        status = "corrected" if existing.status == "returned" else "submitted"
+        await conn.execute(
+            "UPDATE reports SET values_json = ?, progress_value = ?, note = ?, late = ?,"
+            " revision = ?, status = ?, updated_at = ? WHERE id = ?",
+            (values_json, progress_value, note, int(late), revision, status, stamp, report_id),
+        )
+    await conn.execute(
+        "INSERT INTO report_revisions (report_id, revision, values_json, progress_value, note,"
+        " late, created_at, telegram_user_id, submission_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report_id, revision, values_json, progress_value, note, int(late), stamp,
+         telegram_user_id, submission_token),
+    )
+    async with conn.execute(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return SavedReport(report=_report(row), replaced=existing is not None)
+
+
+async def list_reports(
+    conn: aiosqlite.Connection,
+    *,
+    officer_ids: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[Report]:
+    sql = f"SELECT {_COLUMNS} FROM reports WHERE 1 = 1"
+    params: list[object] = []
+    if officer_ids is not None:
+        sql += f" AND officer_id IN ({','.join('?' * len(officer_ids))})"
+        params.extend(officer_ids)
+    if date_from is not None:
+        sql += " AND report_date >= ?"
+        params.append(date_from.isoformat())
+    if date_to is not None:
+        sql += " AND report_date <= ?"
+        params.append(date_to.isoformat())
+    sql += " ORDER BY report_date, officer_id, sls_code"
+    async with conn.execute(sql, params) as cur:
+        return [_report(row) async for row in cur]
+
+
+async def daily_totals(
+    conn: aiosqlite.Connection, officer_id: str, *, before: date | None = None
+) -> list[int]:
+    """The officer's progress value per reported day (all SLS summed), oldest first."""
+    sql = "SELECT SUM(progress_value) FROM reports WHERE officer_id = ?"
+    params: list[object] = [officer_id]
+    if before is not None:
+        sql += " AND report_date < ?"
+        params.append(before.isoformat())
+    sql += " GROUP BY report_date ORDER BY report_date"
+    async with conn.execute(sql, params) as cur:
+        return [row[0] async for row in cur]
+
+
+async def submission_saved(conn: aiosqlite.Connection, token: str) -> bool:
+    async with conn.execute(
+        "SELECT 1 FROM report_revisions WHERE submission_token = ?", (token,)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def revision_count(conn: aiosqlite.Connection, report_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM report_revisions WHERE report_id = ?", (report_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

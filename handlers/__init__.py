@@ -1,0 +1,1 @@
+"""Single-step commands and callbacks, the access gate and the error handler."""

@@ -1,0 +1,122 @@
+"""Linking a Telegram account to a roster officer: `/start CODE` or a shared phone number."""
+
+from __future__ import annotations
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot import commands
+from bot.context import BotContext
+from db import officers, registration
+from db.models import Officer
+from db.phone import normalize_phone
+from handlers.access import registration_keyboard
+
+
+async def _welcome(update: Update, context: BotContext, officer: Officer) -> None:
+    t = context.t
+    text = (
+        t("welcome", name=officer.name, role=t(f"role_{officer.role.value}"))
+        + "\n\n" + t("help_header") + "\n" + commands.help_lines(officer.role, t)
+    )
+    assert update.effective_message is not None
+    await update.effective_message.reply_html(text, reply_markup=ReplyKeyboardRemove())
+    await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer.role, t)
+
+
+async def _link(update: Update, context: BotContext, officer: Officer, code: str | None) -> str | None:
+    """Link the account in one transaction; the text key of a refusal, or None when linked."""
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    async with context.db.transaction() as conn:
+        current = await officers.get_officer(conn, officer.officer_id)
+        if current is None or not current.active:
+            return "officer_inactive"
+        if current.telegram_user_id not in (None, user.id):
+            return "officer_linked_other"
+        await officers.link_telegram(conn, officer.officer_id, user.id, chat.id, context.clock.now())
+        if code is not None:
+            await registration.mark_used(conn, code, user.id, context.clock.now())
+    return None
+
+
+async def start(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    t = context.t
+    if not context.args:
+        if context.officer is None:
+            await message.reply_html(t("not_registered"), reply_markup=registration_keyboard(context))
+        else:
+            await _welcome(update, context, context.officer)
+        return
+    code = await registration.get_code(context.db.conn, context.args[0])
+    if code is None:
+        await message.reply_html(t("code_unknown"))
+        return
+    me = context.officer
+    if me is not None and me.officer_id == code.officer_id:
+        await message.reply_html(t("already_linked", name=me.name, role=me.role.value))
+        return
+    if me is not None:
+        await message.reply_html(t("account_linked_other", name=me.name))
+        return
+    if code.used_at is not None:
+        await message.reply_html(t("code_used"))
+        return
+    officer = await officers.get_officer(context.db.conn, code.officer_id)
+    assert officer is not None
+    refusal = await _link(update, context, officer, code.code)
+    if refusal:
+        await message.reply_html(t(refusal, name=officer.name))
+        return
+    await _welcome(update, context, officer)
+
+
+async def contact(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None and message.contact is not None and update.effective_user
+    t = context.t
+    if context.officer is not None:
+        me = context.officer
+        await message.reply_html(
+            t("already_linked", name=me.name, role=me.role.value), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    if message.contact.user_id != update.effective_user.id:
+        await message.reply_html(t("contact_not_own"), reply_markup=registration_keyboard(context))
+        return
+    try:
+        phone = normalize_phone(message.contact.phone_number)
+    except ValueError:
+        await message.reply_html(t("phone_invalid"), reply_markup=ReplyKeyboardRemove())
+        return
+    matches = await officers.find_by_phone(context.db.conn, phone)
+    if not matches:
+        await message.reply_html(
+            t("phone_not_found", phone=f"+{phone}"), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    if len(matches) > 1:
+        await message.reply_html(t("phone_ambiguous"), reply_markup=ReplyKeyboardRemove())
+        return
+    refusal = await _link(update, context, matches[0], None)
+    if refusal:
+        await message.reply_html(t(refusal, name=matches[0].name), reply_markup=ReplyKeyboardRemove())
+        return
+    await _welcome(update, context, matches[0])
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None and context.officer is not None
+    t = context.t
+    await update.effective_message.reply_html(
+        t("help_header") + "\n" + commands.help_lines(context.officer.role, t)
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(MessageHandler(filters.CONTACT, contact))
+    app.add_handler(CommandHandler(commands.names("bantuan"), help_command))

@@ -1,0 +1,202 @@
+"""The daily report over real HTTP: the real bot against the project's local Bot API."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Harness, at
+
+
+def text_of(message) -> str:
+    return message.text or ""
+
+
+async def test_stepwise_report_is_saved_only_after_kirim(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    await putri.send("/lapor")
+    ask_date = await putri.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    assert [b.text for b in ask_date.buttons()] == ["Hari ini (Sen, 17 Okt)", "Kemarin (Min, 16 Okt)"]
+    await putri.press(ask_date, "Hari ini")
+    ask_sls = await putri.wait_for(lambda m: "Pilih SLS" in text_of(m))
+    await putri.press(ask_sls, "RT 002 Banglas")
+    await putri.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    await putri.send("12")
+    await putri.wait_for(lambda m: "Keluarga" in text_of(m))
+    await putri.send("14")
+    await putri.wait_for(lambda m: "jiwa" in text_of(m))
+    await putri.send("51")
+    ask_note = await putri.wait_for(lambda m: "catatan" in text_of(m).lower())
+    await putri.press(ask_note, "Lewati")
+    summary = await putri.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Senin, 17 Okt 2022" in summary.text
+    assert "RT 002 Banglas" in summary.text
+    assert "<b>12</b>" not in summary.text  # parsed HTML, not raw tags, reaches the user
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
+
+    await putri.press(summary, "Kirim")
+    saved = await putri.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert "12 dari 180 ruta (6,7%)" in saved.text
+    row = await harness.scalar(
+        "SELECT values_json || '|' || report_date || '|' || sls_code || '|' || late FROM reports"
+    )
+    values, report_date, sls, late = str(row).split("|")
+    assert json.loads(values) == {"households": 12, "families": 14, "persons": 51}
+    assert (report_date, sls, late) == ("2022-10-17", "1410012005002", "0")
+
+
+async def test_fast_path_and_correction_keeps_every_revision(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)  # one SLS: no SLS question
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+
+    await panji.send("/lapor 15 16 60")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Sudah ada laporan" in summary.text and "12 ruta" in summary.text
+    await panji.press(summary, "Kirim (ganti)")
+    updated = await panji.wait_for(lambda m: "Laporan diperbarui" in text_of(m))
+    assert "15 dari 120 ruta" in updated.text
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 1
+    assert await harness.scalar("SELECT progress_value FROM reports") == 15
+    assert await harness.scalar("SELECT COUNT(*) FROM report_revisions") == 2
+    assert await harness.scalar("SELECT MIN(progress_value) FROM report_revisions") == 12
+
+
+async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor")
+    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    await panji.send("20/10")  # future
+    again = await panji.wait_for(lambda m: "belum tiba" in text_of(m))
+    assert "tanggal berapa" in again.text
+    await panji.send("10/10")  # before the period
+    await panji.wait_for(lambda m: "periode pendataan" in text_of(m) and "tanggal berapa" in text_of(m))
+    await panji.send("kemarin dulu")
+    await panji.wait_for(lambda m: "tidak dapat dibaca" in text_of(m))
+    await panji.send("15/10")  # catch-up inside the period
+    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    for bad, expected in [("dua belas", "angka bulat"), ("-3", "negatif"), ("999", "Maksimal 60")]:
+        await panji.send(bad)
+        reply = await panji.wait_for(lambda m: expected in text_of(m))
+        assert "Rumah tangga" in reply.text  # the same question again
+    await panji.send_photo()
+    await panji.wait_for(lambda m: "angka bulat" in text_of(m) and "Rumah tangga" in text_of(m))
+    await panji.send("12")
+    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    await panji.send("20")
+    await panji.wait_for(lambda m: "jiwa" in text_of(m))
+    await panji.send("19")  # fewer persons than families
+    await panji.wait_for(lambda m: "tidak boleh lebih kecil" in text_of(m) and "jiwa" in text_of(m))
+    query = await panji.press(ask_date, "Hari ini")  # a button from an earlier step
+    assert "tidak berlaku" in (await panji.wait_answer(query))["text"]
+    await panji.send("/batal")
+    await panji.wait_for(lambda m: "Dibatalkan" in text_of(m))
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
+
+
+async def test_late_report_is_flagged(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor")
+    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    await panji.press(ask_date, "Kemarin")
+    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    for value in ("5", "5", "20"):
+        await panji.send(value)
+        await panji.next_message()
+    await panji.send("Hujan deras, <b>perahu</b> & jalan licin")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "(susulan)" in summary.text
+    assert "<b>perahu</b> & jalan" in summary.text  # shown as typed, not as markup
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert await harness.scalar("SELECT late FROM reports") == 1
+    assert await harness.scalar("SELECT note FROM reports") == "Hujan deras, <b>perahu</b> & jalan licin"
+
+
+async def test_edit_from_summary_then_send(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Ubah")
+    choose = await panji.wait_for(lambda m: "ingin diubah" in text_of(m))
+    await panji.press(choose, "Keluarga")
+    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    await panji.send("13")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "<b>13</b>" not in summary.text and "13" in summary.text
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))
+    assert values == {"households": 12, "families": 13, "persons": 51}
+
+
+async def test_double_press_on_kirim_saves_once(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    query = await panji.press(summary, "Kirim")
+    assert "tidak berlaku" in (await panji.wait_answer(query))["text"]
+    assert await harness.scalar("SELECT COUNT(*) FROM report_revisions") == 1
+
+
+async def test_implausible_value_asks_for_confirmation(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    for day in (14, 15, 16):
+        harness.clock.set(at(day))
+        await panji.send("/lapor 10 10 40")
+        summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+        await panji.press(summary, "Kirim")
+        await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    harness.clock.set(at(17))
+    await panji.send("/lapor 45 45 150")
+    confirm = await panji.wait_for(lambda m: "Apakah benar" in text_of(m))
+    assert "45 ruta" in confirm.text and "sekitar 10" in confirm.text
+    await panji.press(confirm, "Ya, benar")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert await harness.scalar(
+        "SELECT progress_value FROM reports WHERE report_date = '2022-10-17'") == 45
+
+
+async def test_flow_resumes_after_restart(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor")
+    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    await panji.press(ask_date, "Hari ini")
+    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    await panji.send("12")
+    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+
+    await harness.restart()
+
+    await panji.send("14")
+    await panji.wait_for(lambda m: "jiwa" in text_of(m))
+    await panji.send("51")
+    ask_note = await panji.wait_for(lambda m: "catatan" in text_of(m).lower())
+    await panji.press(ask_note, "Lewati")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))
+    assert values == {"households": 12, "families": 14, "persons": 51}
+
+
+async def test_only_ppl_may_report(harness: Harness) -> None:
+    mahmud = await harness.register("M1", 601)
+    await mahmud.send("/lapor 1 1 1")
+    await mahmud.wait_for(lambda m: "hanya untuk PPL" in text_of(m))
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
+
+
+async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor 12 14")
+    reply = await panji.wait_for(lambda m: "Format cepat" in text_of(m))
+    assert "/lapor ruta keluarga jiwa" in reply.text
+    await panji.send("/lapor 12 20 19")
+    await panji.wait_for(lambda m: "tidak boleh lebih kecil" in text_of(m))
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
