@@ -140,11 +140,13 @@ async def _roster_codes(settings: Settings) -> int:
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.export import write_export
+    from bot.forms import load_form
 
     db = await _open_db(settings)
     try:
         count = await write_export(db.conn, args.out, fmt=args.format, date_from=args.date_from,
-                                   date_to=args.date_to, kecamatan=args.kecamatan)
+                                   date_to=args.date_to, kecamatan=args.kecamatan,
+                                   form=load_form(settings.form_file))
     finally:
         await db.close()
     print(f"{count} laporan diekspor ke {args.out}")

@@ -6,6 +6,7 @@ import re
 
 _SEPARATORS = re.compile(r"[\s\-.()]")
 _DIGITS = re.compile(r"[0-9]+")
+_SCIENTIFIC = re.compile(r"[0-9][eE]\+?[0-9]")
 MIN_DIGITS = 10
 MAX_DIGITS = 15
 
@@ -24,6 +25,11 @@ def normalize_phone(raw: str | int) -> str:
         if not digits.startswith("+62"):
             raise ValueError(f'nomor HP "{text}" bukan nomor Indonesia (harus +62)')
         digits = digits[1:]
+    if _SCIENTIFIC.search(digits):
+        raise ValueError(
+            f'nomor HP "{text}" tertulis sebagai angka ilmiah Excel; '
+            "format kolom sebagai Teks lalu ketik ulang nomornya"
+        )
     if not _DIGITS.fullmatch(digits):
         raise ValueError(f'nomor HP "{text}" mengandung karakter selain angka')
     if digits.startswith("0"):

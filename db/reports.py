@@ -16,7 +16,7 @@ _COLUMNS = (
 )
 
 
-def _report(row: aiosqlite.Row) -> Report:
+def _report(row: aiosqlite.Row | dict) -> Report:
     data = dict(row)
     data["values"] = json.loads(data.pop("values_json"))
     return Report(**data)
@@ -137,3 +137,57 @@ async def revision_count(conn: aiosqlite.Connection, report_id: int) -> int:
     ) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+class ExportRow(BaseModel):
+    report: Report
+    officer_name: str
+    pml_id: str | None
+    koseka_id: str | None
+    kecamatan_code: str | None
+    desa_code: str
+
+
+async def export_rows(
+    conn: aiosqlite.Connection,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    kecamatan_code: str | None = None,
+    officer_ids: list[str] | None = None,
+) -> list[ExportRow]:
+    """The current version of every report with who made it and where, for exports."""
+    cols = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+    sql = f"""
+        SELECT {cols}, o.name AS officer_name, o.supervisor_id AS pml_id,
+               pml.supervisor_id AS koseka_id, o.kecamatan_code, a.desa_code AS area_desa
+        FROM reports r
+        JOIN officers o ON o.officer_id = r.officer_id
+        LEFT JOIN officers pml ON pml.officer_id = o.supervisor_id
+        JOIN areas a ON a.sls_code = r.sls_code
+        WHERE 1 = 1
+    """
+    params: list[object] = []
+    if date_from is not None:
+        sql += " AND r.report_date >= ?"
+        params.append(date_from.isoformat())
+    if date_to is not None:
+        sql += " AND r.report_date <= ?"
+        params.append(date_to.isoformat())
+    if kecamatan_code is not None:
+        sql += " AND o.kecamatan_code = ?"
+        params.append(kecamatan_code)
+    if officer_ids is not None:
+        sql += f" AND r.officer_id IN ({','.join('?' * len(officer_ids))})"
+        params.extend(officer_ids)
+    sql += " ORDER BY r.report_date, r.officer_id, r.sls_code"
+    rows = []
+    async with conn.execute(sql, params) as cur:
+        async for row in cur:
+            data = dict(row)
+            rows.append(ExportRow(
+                officer_name=data.pop("officer_name"), pml_id=data.pop("pml_id"),
+                koseka_id=data.pop("koseka_id"), kecamatan_code=data.pop("kecamatan_code"),
+                desa_code=data.pop("area_desa"), report=_report(data),
+            ))
+    return rows

@@ -280,7 +280,10 @@ def _read_csv(
             issues.append(
                 RosterIssue(
                     file=path.name,
-                    message='berkas bukan teks UTF-8 maupun Windows-1252; simpan ulang sebagai "CSV UTF-8"',
+                    message=(
+                        "berkas bukan teks UTF-8 maupun Windows-1252; "
+                        'simpan ulang sebagai "CSV UTF-8"'
+                    ),
                 )
             )
             return None
@@ -320,20 +323,23 @@ def _read_sheet(
 ) -> RawTable | None:
     rows: list[list[str]] = []
     bad_cells: dict[tuple[int, int], str] = {}
-    bounds = {
-        "max_row": max(values.max_row, formulas.max_row),
-        "max_col": max(values.max_column, formulas.max_column),
-    }
-    for value_row, formula_row in zip(
-        values.iter_rows(**bounds), formulas.iter_rows(**bounds), strict=True
+    last_row = max(values.max_row, formulas.max_row)
+    last_col = max(values.max_column, formulas.max_column)
+    for n, (value_row, formula_row) in enumerate(
+        zip(
+            values.iter_rows(max_row=last_row, max_col=last_col),
+            formulas.iter_rows(max_row=last_row, max_col=last_col),
+            strict=True,
+        ),
+        1,
     ):
         cells: list[str] = []
         for i, (cell, formula) in enumerate(zip(value_row, formula_row, strict=True)):
             if cell.data_type == "e":
-                bad_cells[cell.row, i] = f"sel {cell.coordinate} berisi galat Excel {cell.value}"
+                bad_cells[n, i] = f"sel {cell.coordinate} berisi galat Excel {cell.value}"
                 cells.append("")
             elif cell.value is None and formula.data_type == "f":
-                bad_cells[cell.row, i] = (
+                bad_cells[n, i] = (
                     f"sel {cell.coordinate} berisi rumus {formula.value} tanpa nilai tersimpan; "
                     "buka dan simpan ulang berkas di Excel, atau tempel sebagai nilai"
                 )
@@ -344,9 +350,7 @@ def _read_sheet(
     return _table(f"{book} [{values.title}]", rows, required, issues, bad_cells)
 
 
-def _read_xlsx(
-    path: Path, issues: list[RosterIssue]
-) -> tuple[RawTable | None, RawTable | None]:
+def _read_xlsx(path: Path, issues: list[RosterIssue]) -> tuple[RawTable | None, RawTable | None]:
     try:
         values = load_workbook(path, data_only=True)
         formulas = load_workbook(path, data_only=False)
@@ -363,9 +367,7 @@ def _read_xlsx(
     areas_title = titles.get(AREAS_SHEET)
     if areas_title is None:
         return officers, None
-    areas = _read_sheet(
-        path.name, values[areas_title], formulas[areas_title], AREA_COLUMNS, issues
-    )
+    areas = _read_sheet(path.name, values[areas_title], formulas[areas_title], AREA_COLUMNS, issues)
     return officers, areas
 
 
@@ -478,22 +480,33 @@ def _check_officers(
     for officer in officers:
         first = by_id.setdefault(officer.officer_id, officer)
         if first is not officer:
-            issue(officer, "officer_id", f'"{officer.officer_id}" ganda (sudah ada di baris {first.row})')
+            issue(
+                officer,
+                "officer_id",
+                f'"{officer.officer_id}" ganda (sudah ada di baris {first.row})',
+            )
 
     for officer in officers:
         role, supervisor = officer.role, officer.supervisor_id
         expected = _SUPERVISOR_ROLE.get(role)
         if expected is None:
             if supervisor is not None:
-                issue(officer, "supervisor_id", f'harus kosong untuk {role} (berisi "{supervisor}")')
+                issue(
+                    officer, "supervisor_id", f'harus kosong untuk {role} (berisi "{supervisor}")'
+                )
         elif supervisor is None:
-            issue(officer, "supervisor_id", f"wajib diisi untuk {role} (officer_id seorang {expected})")
+            issue(
+                officer,
+                "supervisor_id",
+                f"wajib diisi untuk {role} (officer_id seorang {expected})",
+            )
         elif supervisor in by_id:
-            if by_id[supervisor].role is not expected:
+            actual = by_id[supervisor].role
+            if actual is not expected:
                 issue(
                     officer,
                     "supervisor_id",
-                    f'"{supervisor}" adalah {by_id[supervisor].role}; atasan {role} harus {expected}',
+                    f'"{supervisor}" adalah {actual}; atasan {role} harus {expected}',
                 )
         elif supervisor not in known_ids:
             issue(officer, "supervisor_id", f'"{supervisor}" tidak ada di daftar petugas')
@@ -508,7 +521,11 @@ def _check_officers(
             issue(officer, "kecamatan_code", f'kecamatan "{kecamatan}" tidak ada di daftar wilayah')
         if role is not Role.PPL:
             if desa is not None:
-                issue(officer, "desa_code", f'hanya untuk PPL; kosongkan untuk {role} (berisi "{desa}")')
+                issue(
+                    officer,
+                    "desa_code",
+                    f'hanya untuk PPL; kosongkan untuk {role} (berisi "{desa}")',
+                )
         elif desa is None:
             issue(officer, "desa_code", "wajib diisi untuk PPL")
         elif problem := _desa_problem(desa, kecamatan, desa_to_kecamatan):
@@ -519,7 +536,9 @@ def _check_officers(
         members = sorted((by_id[i] for i in cycle), key=lambda o: o.row)
         start = cycle.index(members[0].officer_id)
         chain = cycle[start:] + cycle[:start]
-        issue(members[0], "supervisor_id", "rantai atasan berputar: " + " → ".join([*chain, chain[0]]))
+        issue(
+            members[0], "supervisor_id", "rantai atasan berputar: " + " → ".join([*chain, chain[0]])
+        )
     return by_id
 
 
@@ -543,7 +562,11 @@ def _check_areas(
         if officers is not None and officer is None and area.officer_id not in known_ids:
             issue(area, "officer_id", f'"{area.officer_id}" tidak ada di daftar petugas')
         elif officer is not None and officer.role is not Role.PPL:
-            issue(area, "officer_id", f'"{area.officer_id}" adalah {officer.role}; SLS hanya untuk PPL')
+            issue(
+                area,
+                "officer_id",
+                f'"{area.officer_id}" adalah {officer.role}; SLS hanya untuk PPL',
+            )
             officer = None
         kecamatan = officer.kecamatan_code if officer is not None else None
         whose = f" (kecamatan petugas {area.officer_id})"
@@ -627,8 +650,17 @@ async def _apply(
         changed = await _changes(
             conn,
             _UPSERT_OFFICER,
-            (o.officer_id, o.name, o.role.value, o.supervisor_id, o.phone, o.kecamatan_code,
-             o.desa_code, stamp, stamp),
+            (
+                o.officer_id,
+                o.name,
+                o.role.value,
+                o.supervisor_id,
+                o.phone,
+                o.kecamatan_code,
+                o.desa_code,
+                stamp,
+                stamp,
+            ),
         )
         if o.officer_id not in existing:
             result.officers_added += 1

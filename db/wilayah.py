@@ -83,9 +83,7 @@ def parse_wilayah_csv(path: Path | str) -> tuple[list[Kecamatan], list[Desa]]:
     return list(kecamatan.values()), list(desa.values())
 
 
-async def _upsert(
-    conn: aiosqlite.Connection, kecamatan: list[Kecamatan], desa: list[Desa]
-) -> None:
+async def _upsert(conn: aiosqlite.Connection, kecamatan: list[Kecamatan], desa: list[Desa]) -> None:
     await conn.executemany(
         "INSERT INTO wilayah_kecamatan (code, name) VALUES (?, ?)"
         " ON CONFLICT (code) DO UPDATE SET name = excluded.name",
@@ -125,9 +123,7 @@ async def list_kecamatan(conn: aiosqlite.Connection) -> list[Kecamatan]:
         return [Kecamatan(**dict(row)) async for row in cur]
 
 
-async def list_desa(
-    conn: aiosqlite.Connection, kecamatan_code: str | None = None
-) -> list[Desa]:
+async def list_desa(conn: aiosqlite.Connection, kecamatan_code: str | None = None) -> list[Desa]:
     sql = "SELECT code, kecamatan_code, name, kind FROM wilayah_desa"
     params: tuple[str, ...] = ()
     if kecamatan_code is not None:

@@ -42,6 +42,11 @@ def test_length_bounds() -> None:
         ("0812-345", 'nomor HP "0812-345" terlalu pendek (contoh: 0812-3456-789)'),
         ("0812 3456 7890 1234", 'nomor HP "0812 3456 7890 1234" terlalu panjang'),
         (21555012, 'nomor HP "21555012" bukan nomor seluler Indonesia'),
+        (
+            "8,12346E+10",
+            'nomor HP "8,12346E+10" tertulis sebagai angka ilmiah Excel; '
+            "format kolom sebagai Teks lalu ketik ulang nomornya",
+        ),
     ],
 )
 def test_rejected(raw: str | int, message: str) -> None:
