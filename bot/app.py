@@ -53,7 +53,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .base_file_url(settings.telegram_api_base_file_url)
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=5))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

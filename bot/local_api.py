@@ -32,6 +32,10 @@ from aiohttp import web
 from bot.clock import Clock
 
 __all__ = [
+    "MAX_CAPTION_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "NOT_MODIFIED",
+    "ApiError",
     "EntityParseError",
     "InlineButton",
     "LocalBotApi",
@@ -137,6 +141,11 @@ class _OpenTag:
     name: str
     offset: int  # UTF-16 offset in the parsed text
     attrs: dict[str, str]
+    language: str | None = None  # of a <pre>, from a nested <code class="language-...">
+
+
+def _is_tag_name_char(char: str) -> bool:
+    return not char.isspace() and char != ">"
 
 
 class _HtmlParser:
@@ -174,20 +183,23 @@ class _HtmlParser:
         self.out.append(text)
         self.offset += _utf16_len(text)
 
-    def _skip_spaces(self) -> None:
-        while self.pos < len(self.source) and self.source[self.pos].isspace():
+    def _scan(self, accept: Callable[[str], bool]) -> str:
+        """Advance over the characters ``accept`` allows; the text passed over."""
+        start = self.pos
+        while self.pos < len(self.source) and accept(self.source[self.pos]):
             self.pos += 1
+        return self.source[start : self.pos]
+
+    def _skip_spaces(self) -> None:
+        self._scan(str.isspace)
 
     def _at_end(self) -> bool:
         return self.pos >= len(self.source)
 
     def _start_tag(self) -> None:
-        source, begin = self.source, self.pos
-        at = _byte_offset(source, begin)
+        at = _byte_offset(self.source, self.pos)
         self.pos += 1
-        while not self._at_end() and not source[self.pos].isspace() and source[self.pos] != ">":
-            self.pos += 1
-        name = source[begin + 1 : self.pos].lower()
+        name = self._scan(_is_tag_name_char).lower()
         if self._at_end():
             raise EntityParseError(f"Unclosed start tag at byte offset {at}")
         if name not in _HTML_ENTITY_TYPES:
@@ -198,7 +210,7 @@ class _HtmlParser:
         self.stack.append(_OpenTag(name, self.offset, attrs))
 
     def _attributes(self, tag: str, at: int) -> dict[str, str]:
-        source, attrs = self.source, {}
+        source, attrs = self.source, dict[str, str]()
         while True:
             self._skip_spaces()
             if self._at_end():
@@ -206,12 +218,11 @@ class _HtmlParser:
             if source[self.pos] == ">":
                 self.pos += 1
                 return attrs
-            start = self.pos
-            while not self._at_end() and (source[self.pos].isalnum() or source[self.pos] in "-_"):
-                self.pos += 1
-            attr = source[start : self.pos].lower()
+            attr = self._scan(lambda char: char.isalnum() or char in "-_").lower()
             if not attr:
-                raise EntityParseError(f'Empty attribute name in the tag "{tag}" at byte offset {at}')
+                raise EntityParseError(
+                    f'Empty attribute name in the tag "{tag}" at byte offset {at}'
+                )
             self._skip_spaces()
             if self._at_end() or source[self.pos] != "=":
                 attrs[attr] = ""
@@ -228,31 +239,27 @@ class _HtmlParser:
                 attrs[attr] = _unescape(source, self.pos + 1, close)
                 self.pos = close + 1
             else:
-                start = self.pos
-                while not self._at_end() and (source[self.pos].isalnum() or source[self.pos] in ".-"):
-                    self.pos += 1
-                if start == self.pos:
+                value = self._scan(lambda char: char.isalnum() or char in ".-")
+                if not value:
                     offset = _byte_offset(source, self.pos)
                     raise EntityParseError(f"Unexpected end of name token at byte offset {offset}")
-                attrs[attr] = source[start : self.pos]
+                attrs[attr] = value
 
     def _end_tag(self) -> None:
-        source, begin = self.source, self.pos
-        at = _byte_offset(source, begin)
+        at = _byte_offset(self.source, self.pos)
         if not self.stack:
             raise EntityParseError(f"Unexpected end tag at byte offset {at}")
         self.pos += 2
-        while not self._at_end() and not source[self.pos].isspace() and source[self.pos] != ">":
-            self.pos += 1
-        name = source[begin + 2 : self.pos].lower()
+        name = self._scan(_is_tag_name_char).lower()
         self._skip_spaces()
-        if self._at_end() or source[self.pos] != ">":
+        if self._at_end() or self.source[self.pos] != ">":
             raise EntityParseError(f"Unclosed end tag at byte offset {at}")
         self.pos += 1
         tag = self.stack.pop()
         if name and name != tag.name:
             raise EntityParseError(
-                f'Unmatched end tag at byte offset {at}, expected "</{tag.name}>", found "</{name}>"'
+                f"Unmatched end tag at byte offset {at}, "
+                f'expected "</{tag.name}>", found "</{name}>"'
             )
         self._close(tag)
 
@@ -266,10 +273,10 @@ class _HtmlParser:
         elif tag.name == "code" and self.stack and self.stack[-1].name == "pre":
             language = tag.attrs.get("class", "")
             if language.startswith("language-"):
-                self.stack[-1].attrs["language"] = language.removeprefix("language-")
+                self.stack[-1].language = language.removeprefix("language-")
                 return
-        elif tag.name == "pre" and tag.attrs.get("language"):
-            entity["language"] = tag.attrs["language"]
+        elif tag.name == "pre" and tag.language:
+            entity["language"] = tag.language
         elif tag.name == "blockquote" and "expandable" in tag.attrs:
             entity["type"] = "expandable_blockquote"
         if length > 0:
@@ -437,6 +444,11 @@ class _Chat:
         self.last_message_id += 1
         return self.last_message_id
 
+    def live_message(self, message_id: int | None) -> SentMessage | None:
+        """The bot message with that id, unless unknown or deleted."""
+        message = None if message_id is None else self.by_id.get(message_id)
+        return None if message is None or message.deleted else message
+
 
 @dataclass
 class _Fault:
@@ -448,7 +460,7 @@ class _Fault:
 
 
 class _SlidingWindow:
-    """At most ``rate`` events per second, over sliding windows (one event per 1/rate s if rate < 1)."""
+    """At most ``rate`` events per sliding second (one per ``1/rate`` seconds if rate < 1)."""
 
     def __init__(self, rate: float) -> None:
         if rate <= 0:
@@ -519,7 +531,8 @@ async def _read_params(request: web.Request) -> JSONDict:
             if isinstance(value, web.FileField):
                 params[name] = UploadedFile(value.filename, value.content_type, value.file.read())
             else:
-                params[name] = _decode_value(name, value)
+                text = value if isinstance(value, str) else bytes(value).decode("utf-8", "replace")
+                params[name] = _decode_value(name, text)
     return params
 
 
@@ -536,7 +549,7 @@ def _inline_markup(markup: JSONDict | None) -> JSONDict | None:
 
 
 class _ChatView:
-    """Cursor over the bot messages of one chat (shared by :class:`SimUser` and :class:`SimGroup`)."""
+    """Cursor over the bot messages of one chat (base of :class:`SimUser`, :class:`SimGroup`)."""
 
     def __init__(self, api: LocalBotApi, chat_id: int) -> None:
         self._api = api
@@ -564,7 +577,9 @@ class _ChatView:
         """Wait until ``message`` is edited after this call (or after ``since_version``)."""
         live = self._api.message(message.chat_id, message.message_id)
         baseline = live.version if since_version is None else since_version
-        found = await self._api._wait_until(lambda: live if live.version > baseline else None, timeout)
+        found = await self._api._wait_until(
+            lambda: live if live.version > baseline else None, timeout
+        )
         if found is None:
             headline = f"message {live.summary()} was not edited within {timeout}s"
             raise AssertionError(self._api._describe_chat(live.chat_id, headline, self._cursor))
@@ -618,14 +633,15 @@ class SimUser(_ChatView):
         return user
 
     async def send(self, text: str, *, reply_to: SentMessage | None = None) -> int:
-        """A text message; a leading ``/command`` gets its bot_command entity. Returns message_id."""
-        return self._api._inject_message(self.chat_id, self, _text_content(self._api, text, reply_to))
+        """A text message (a leading ``/command`` gets its bot_command entity); its message_id."""
+        content = _text_content(self._api, text, reply_to)
+        return self._api._inject_message(self.chat_id, self, content)
 
     async def send_contact(
         self,
         phone_number: str,
         *,
-        user_id: int | None | Literal[_Own.OWN] = _Own.OWN,
+        user_id: int | Literal[_Own.OWN] | None = _Own.OWN,
         first_name: str | None = None,
     ) -> int:
         """A shared contact; by default the user's own (``user_id`` = own id, None for none)."""
@@ -666,7 +682,7 @@ class SimUser(_ChatView):
         return self._api._inject_message(self.chat_id, self, {"location": location})
 
     async def press(self, message: SentMessage, text_or_data: str) -> str:
-        """Press an inline button (see :meth:`SentMessage.button`). Returns the callback query id."""
+        """Press an inline button (see :meth:`SentMessage.button`); the callback query id."""
         live = self._api.message(message.chat_id, message.message_id)
         button = live.button(text_or_data)
         if button.callback_data is None:
@@ -696,7 +712,8 @@ class SimGroup(_ChatView):
         self.title = title
 
     async def send(self, user: SimUser, text: str, *, reply_to: SentMessage | None = None) -> int:
-        return self._api._inject_message(self.chat_id, user, _text_content(self._api, text, reply_to))
+        content = _text_content(self._api, text, reply_to)
+        return self._api._inject_message(self.chat_id, user, content)
 
 
 def _text_content(api: LocalBotApi, text: str, reply_to: SentMessage | None) -> JSONDict:
@@ -869,11 +886,15 @@ class LocalBotApi:
     def calls(self, method: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method.lower() == method.lower()]
 
-    async def wait_request(self, method: str, *, since: int = 0, timeout: float = 5.0) -> RecordedRequest:
-        """The first request of ``method`` at index >= ``since`` in :attr:`requests`, once it arrives
-        (its ``status`` stays 0 while it is still being answered, e.g. a pending long poll)."""
+    async def wait_request(
+        self, method: str, *, since: int = 0, timeout: float = 5.0
+    ) -> RecordedRequest:
+        """The first request of ``method`` at index >= ``since`` in :attr:`requests`, once it
+        arrives (``status`` stays 0 while it is being answered, e.g. a pending long poll)."""
+
         def probe() -> RecordedRequest | None:
-            return next((r for r in self.requests[since:] if r.method.lower() == method.lower()), None)
+            wanted = method.lower()
+            return next((r for r in self.requests[since:] if r.method.lower() == wanted), None)
 
         found = await self._wait_until(probe, timeout)
         if found is None:
@@ -891,7 +912,9 @@ class LocalBotApi:
             raise KeyError(f"no bot message {message_id} in chat {chat_id}")
         return chat.by_id[message_id]
 
-    def commands_for(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict] | None:
+    def commands_for(
+        self, scope: JSONDict | None = None, language_code: str = ""
+    ) -> list[JSONDict] | None:
         """Commands set for that scope (default scope if None) and language, None if unset."""
         return self.commands.get((self._scope_key(scope), language_code))
 
@@ -991,7 +1014,9 @@ class LocalBotApi:
             raise ApiError(404, "Not Found")
         return await self._dispatch(entry[0], entry[1], record.params)
 
-    async def _dispatch(self, method: str, handler: Handler, params: JSONDict) -> tuple[int, JSONDict]:
+    async def _dispatch(
+        self, method: str, handler: Handler, params: JSONDict
+    ) -> tuple[int, JSONDict]:
         if self.fault_hook is not None:
             injected = self.fault_hook(method, params)
             if injected is not None:
@@ -999,7 +1024,8 @@ class LocalBotApi:
         fault = self._take_fault(method)
         if fault is not None:
             raise fault
-        if method.startswith(("send", "edit")) and _maybe_int(params.get("chat_id")) in self.blocked_users:
+        blocked = _maybe_int(params.get("chat_id")) in self.blocked_users
+        if blocked and method.startswith(("send", "edit")):
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         self._check_rate_limits(method, params)
         return 200, {"ok": True, "result": await handler(params)}
@@ -1009,10 +1035,12 @@ class LocalBotApi:
         stored = next((f for f in self._files.values() if f.file_path == path), None)
         if request.match_info["token"] != self.token or stored is None or stored.data is None:
             return web.json_response(ApiError(404, "Not Found").body(), status=404)
-        return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
+        content_type = stored.mime_type or "application/octet-stream"
+        return web.Response(body=stored.data, content_type=content_type)
 
     async def _control_action(self, request: web.Request) -> web.Response:
-        """Manual runs: POST /control/send {user_id, text} or /control/press {user_id, message_id, button}."""
+        """Manual runs: POST /control/send {user_id, text},
+        /control/press {user_id, message_id, button, chat_id (default: the user's chat)}."""
         try:
             body = await request.json()
             user = self.user(int(body["user_id"]), str(body.get("first_name", "Petugas")))
@@ -1020,7 +1048,8 @@ class LocalBotApi:
             if action == "send":
                 result: JSONDict = {"message_id": await user.send(str(body["text"]))}
             elif action == "press":
-                message = self.message(int(body.get("chat_id", user.user_id)), int(body["message_id"]))
+                chat_id = int(body.get("chat_id", user.user_id))
+                message = self.message(chat_id, int(body["message_id"]))
                 result = {"callback_query_id": await user.press(message, str(body["button"]))}
             else:
                 raise KeyError(f"unknown action {action!r}")
@@ -1056,7 +1085,7 @@ class LocalBotApi:
 
     def _describe_chat(self, chat_id: int, headline: str, cursor: int) -> str:
         inbox = self._chats[chat_id].inbox if chat_id in self._chats else []
-        lines = [headline, f"bot messages in chat {chat_id} (consumed: {cursor}):"]
+        lines = [headline, f"bot messages in chat {chat_id} (- consumed, * not consumed yet):"]
         lines += [
             f"  {'-' if index < cursor else '*'} {m.summary()}"
             for index, m in enumerate(inbox)
@@ -1065,7 +1094,10 @@ class LocalBotApi:
         failed = [r for r in self.requests if r.status not in (0, 200)][-5:]
         if failed:
             lines.append("recent failed requests:")
-            lines += [f"  {r.method} -> {r.status} {(r.response or {}).get('description')}" for r in failed]
+            lines += [
+                f"  {r.method} -> {r.status} {(r.response or {}).get('description')}"
+                for r in failed
+            ]
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- building blocks
@@ -1086,7 +1118,8 @@ class LocalBotApi:
         raw = params.get("chat_id")
         if raw is None or raw == "":
             raise ApiError(400, "Bad Request: chat_id is empty")
-        chat = self._chats.get(_maybe_int(raw))  # type: ignore[arg-type]
+        chat_id = _maybe_int(raw)
+        chat = None if chat_id is None else self._chats.get(chat_id)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
         return chat
@@ -1121,7 +1154,9 @@ class LocalBotApi:
         self.add_update({"callback_query": query})
         return query_id
 
-    def _new_file(self, kind: str, data: bytes | None, file_name: str | None, mime_type: str | None) -> _StoredFile:
+    def _new_file(
+        self, kind: str, data: bytes | None, file_name: str | None, mime_type: str | None
+    ) -> _StoredFile:
         number = len(self._files) + 1
         suffix = {"photo": ".jpg", "sticker": ".webp"}.get(kind, "")
         stored = _StoredFile(
@@ -1179,7 +1214,10 @@ class LocalBotApi:
             if message.kind == "photo":
                 out["photo"] = self._photo_sizes(stored)
             else:
-                document: JSONDict = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+                document: JSONDict = {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                }
                 if stored.file_name:
                     document["file_name"] = stored.file_name
                 if stored.mime_type:
@@ -1240,22 +1278,22 @@ class LocalBotApi:
                 if data is not None and not 1 <= len(str(data).encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
                 if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
-                    raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid")
+                    raise ApiError(
+                        400, f"Bad Request: inline keyboard button URL '{url}' is invalid"
+                    )
         return markup
 
     def _reply_to(self, chat: _Chat, params: JSONDict) -> int | None:
         reply = params.get("reply_parameters")
         if isinstance(reply, dict):
-            message_id, tolerant = _maybe_int(reply.get("message_id")), reply.get("allow_sending_without_reply")
+            message_id = _maybe_int(reply.get("message_id"))
+            tolerant = reply.get("allow_sending_without_reply")
         else:
             message_id = _maybe_int(params.get("reply_to_message_id"))
             tolerant = params.get("allow_sending_without_reply")
         if message_id is None:
             return None
-        exists = message_id in chat.user_message_ids or (
-            message_id in chat.by_id and not chat.by_id[message_id].deleted
-        )
-        if not exists:
+        if message_id not in chat.user_message_ids and chat.live_message(message_id) is None:
             if tolerant:
                 return None
             raise ApiError(400, "Bad Request: message to be replied not found")
@@ -1282,8 +1320,8 @@ class LocalBotApi:
         message_id = _maybe_int(params.get("message_id"))
         if message_id in chat.user_message_ids:
             raise ApiError(400, "Bad Request: message can't be edited")
-        message = chat.by_id.get(message_id)  # type: ignore[arg-type]
-        if message is None or message.deleted:
+        message = chat.live_message(message_id)
+        if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         return message
 
@@ -1295,7 +1333,8 @@ class LocalBotApi:
         entities: list[JSONDict],
         markup: JSONDict | None,
     ) -> JSONDict:
-        if (text, entities, markup) == (message.text, message.entities, _inline_markup(message.reply_markup)):
+        current = (message.text, message.entities, _inline_markup(message.reply_markup))
+        if (text, entities, markup) == current:
             raise ApiError(400, NOT_MODIFIED)
         if params.get("parse_mode") is not None:
             message.parse_mode = params["parse_mode"]
@@ -1351,7 +1390,7 @@ class LocalBotApi:
         self._poll_generation += 1
         generation = self._poll_generation
         deadline = time.monotonic() + timeout
-        batch: list[JSONDict] = []
+        batch = []
         while not self._closing:
             if generation != self._poll_generation:
                 raise ApiError(
@@ -1401,7 +1440,9 @@ class LocalBotApi:
         if len(commands) > 100:
             raise ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
         for command in commands:
-            if not isinstance(command, dict) or not _COMMAND_NAME.fullmatch(str(command.get("command", ""))):
+            if not isinstance(command, dict):
+                raise ApiError(400, "Bad Request: can't parse BotCommand JSON object")
+            if not _COMMAND_NAME.fullmatch(str(command.get("command", ""))):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
@@ -1451,7 +1492,10 @@ class LocalBotApi:
     async def _send_location(self, params: JSONDict) -> JSONDict:
         chat = self._chat_for(params)
         try:
-            location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+            location = {
+                "latitude": float(params["latitude"]),
+                "longitude": float(params["longitude"]),
+            }
         except (KeyError, TypeError, ValueError) as exc:
             raise ApiError(400, "Bad Request: wrong latitude or longitude specified") from exc
         message = self._store(chat, params, kind="location", text=None, location=location)
@@ -1486,10 +1530,10 @@ class LocalBotApi:
         chat = self._chat_for(params)
         message_id = _maybe_int(params.get("message_id"))
         if message_id in chat.user_message_ids:
-            chat.user_message_ids.discard(message_id)  # type: ignore[arg-type]
+            chat.user_message_ids.remove(message_id)
             return True
-        message = chat.by_id.get(message_id)  # type: ignore[arg-type]
-        if message is None or message.deleted:
+        message = chat.live_message(message_id)
+        if message is None:
             raise ApiError(400, "Bad Request: message to delete not found")
         message.deleted = True
         return True
@@ -1540,7 +1584,8 @@ def _maybe_int(value: Any) -> int | None:
 
 
 def _brief(params: JSONDict) -> str:
-    shown = {k: params[k] for k in ("chat_id", "message_id", "text", "caption", "data") if k in params}
+    keys = ("chat_id", "message_id", "text", "caption", "callback_query_id")
+    shown = {key: params[key] for key in keys if key in params}
     return repr(shown)[:160]
 
 

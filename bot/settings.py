@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     form_file: Path | None = None
     implausible_factor: float = Field(default=3.0, gt=1)
     persistence_flush_seconds: float = Field(default=1.0, gt=0)
+    messages_per_second: float = Field(default=30, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Scheduling

@@ -42,7 +42,7 @@ def parse_wilayah_csv(path: Path | str) -> tuple[list[Kecamatan], list[Desa]]:
     header = [name.lower() for name in rows[0][1]]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
-        raise WilayahError([f"kolom wajib tidak ada: {', '.join(missing)}"])
+        raise WilayahError([f"baris {rows[0][0]}: kolom wajib tidak ada: {', '.join(missing)}"])
     index = {name: header.index(name) for name in COLUMNS}
 
     problems: list[str] = []
@@ -54,11 +54,8 @@ def parse_wilayah_csv(path: Path | str) -> tuple[list[Kecamatan], list[Desa]]:
         if empty:
             problems.append(f"baris {number}: kolom kosong: {', '.join(empty)}")
             continue
-        kec_code, kec_name, desa_code = (
-            values["kecamatan_code"],
-            values["kecamatan_name"],
-            values["desa_code"],
-        )
+        kec_code, kec_name = values["kecamatan_code"], values["kecamatan_name"]
+        desa_code = values["desa_code"]
         kind = values["kind"].lower()
         if kind not in KINDS:
             problems.append(f'baris {number}: kind "{values["kind"]}" harus desa atau kelurahan')

@@ -38,19 +38,15 @@ ignore_retry_after_deprecation = pytest.mark.filterwarnings(
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: LocalBotApi) -> AsyncIterator[Bot]:
+    """A real PTB Bot against the ``api`` fixture (a started LocalBotApi, from conftest.py)."""
     async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as client:
         yield client
 
 
 def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)] for text, data in pairs])
+    rows = [[InlineKeyboardButton(text, callback_data=data)] for text, data in pairs]
+    return InlineKeyboardMarkup(rows)
 
 
 async def test_get_me_parses(api: LocalBotApi, bot: Bot) -> None:
@@ -63,7 +59,10 @@ async def test_send_message_returns_message_with_keyboard_and_reaches_the_user(
 ) -> None:
     user = api.user(USER_ID, "Andi")
     sent = await bot.send_message(
-        USER_ID, "<b>Laporan</b> hari ini", parse_mode="HTML", reply_markup=keyboard(("Setuju", "ok:1"))
+        USER_ID,
+        "<b>Laporan</b> hari ini",
+        parse_mode="HTML",
+        reply_markup=keyboard(("Setuju", "ok:1")),
     )
     assert sent.text == "Laporan hari ini"
     assert sent.entities[0].type == MessageEntityType.BOLD
@@ -122,7 +121,9 @@ async def test_wait_edit_sees_an_edit_made_later(api: LocalBotApi, bot: Bot) -> 
         ("<span>x</span>", 'Tag "span" must have class "tg-spoiler"'),
     ],
 )
-async def test_invalid_html_is_rejected(api: LocalBotApi, bot: Bot, html: str, problem: str) -> None:
+async def test_invalid_html_is_rejected(
+    api: LocalBotApi, bot: Bot, html: str, problem: str
+) -> None:
     api.user(USER_ID)
     with pytest.raises(BadRequest, match="(?i)can't parse entities"):
         await bot.send_message(USER_ID, html, parse_mode="HTML")
@@ -149,7 +150,8 @@ def test_valid_html_becomes_text_and_utf16_entities() -> None:
 
 async def test_empty_and_too_long_texts_are_rejected(api: LocalBotApi, bot: Bot) -> None:
     api.user(USER_ID)
-    await bot.send_message(USER_ID, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")  # 4096 after parsing
+    # the limit applies to the text after entity parsing
+    await bot.send_message(USER_ID, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
     with pytest.raises(BadRequest, match="(?i)message is too long"):
         await bot.send_message(USER_ID, "x" * 4097)
     with pytest.raises(BadRequest, match="(?i)message text is empty"):
@@ -266,7 +268,8 @@ async def test_get_updates_parses_injected_updates(api: LocalBotApi, bot: Bot) -
     assert command.message.text == "/lapor 1 2 3"
     assert command.message.entities[0].type == MessageEntityType.BOT_COMMAND
     assert command.message.entities[0].length == len("/lapor")
-    assert command.message.from_user is not None and command.message.from_user.username == "andi_pcl"
+    assert command.message.from_user is not None
+    assert command.message.from_user.username == "andi_pcl"
     assert contact.message is not None and contact.message.contact is not None
     assert contact.message.contact.user_id == USER_ID
     assert callback.callback_query is not None
@@ -299,6 +302,23 @@ async def test_offset_confirms_and_drops_older_updates(api: LocalBotApi, bot: Bo
     assert await bot.get_updates(offset=rest[-1].update_id + 1) == ()
 
 
+async def test_duplicate_delivery_and_allowed_updates(api: LocalBotApi, bot: Bot) -> None:
+    user = api.user(USER_ID)
+    await user.send("sekali")
+    api.duplicate_next_delivery()
+    (first,) = await bot.get_updates()
+    (again,) = await bot.get_updates(offset=first.update_id + 1)
+    assert again.update_id == first.update_id
+    assert await bot.get_updates(offset=first.update_id + 1) == ()
+
+    sent = await bot.send_message(USER_ID, "Pilih", reply_markup=keyboard(("A", "a")))
+    await user.press(api.message(USER_ID, sent.message_id), "A")
+    await user.send("teks")
+    updates = await bot.get_updates(allowed_updates=["message"])
+    assert [u.message.text for u in updates if u.message] == ["teks"]
+    assert all(u.callback_query is None for u in updates)
+
+
 async def test_long_poll_returns_when_an_update_arrives(api: LocalBotApi, bot: Bot) -> None:
     user = api.user(USER_ID)
     polling = asyncio.create_task(bot.get_updates(timeout=30))
@@ -309,7 +329,7 @@ async def test_long_poll_returns_when_an_update_arrives(api: LocalBotApi, bot: B
     assert update.message is not None and update.message.text == "halo"
 
 
-async def test_stop_ends_a_pending_long_poll(bot: Bot) -> None:
+async def test_stop_ends_a_pending_long_poll() -> None:
     server = LocalBotApi()
     await server.start()
     client = Bot(server.token, base_url=server.base_url, base_file_url=server.base_file_url)
@@ -345,8 +365,8 @@ async def test_next_message_times_out_with_history(api: LocalBotApi, bot: Bot) -
 
 async def test_application_polls_and_answers_a_command(api: LocalBotApi) -> None:
     async def start(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(f"Halo {update.effective_user.first_name}")  # type: ignore[union-attr]
+        assert update.effective_message is not None and update.effective_user is not None
+        await update.effective_message.reply_text(f"Halo {update.effective_user.first_name}")
 
     app = (
         Application.builder()

@@ -558,15 +558,15 @@ def test_xlsx_officers_sheet_found_by_name(tmp_path: Path) -> None:
     assert notes is not None
     notes.title = "Catatan"
     notes.append(["bukan data"])
-    officers = book.create_sheet("Officers")
+    sheet = book.create_sheet("Officers")
     for line in OFFICERS:
-        officers.append(line.split(","))
+        sheet.append(line.split(","))
     book.save(tmp_path / "roster.xlsx")
     parsed = read_roster(tmp_path / "roster.xlsx")
-    officer_rows_, areas, issues = validate_roster(parsed, KECAMATAN_CODES, DESA_TO_KECAMATAN)
+    officers, areas, issues = validate_roster(parsed, KECAMATAN_CODES, DESA_TO_KECAMATAN)
     assert issues == [] and areas == []
     assert parsed.areas is None
-    assert [o.officer_id for o in officer_rows_] == ["A1", "K1", "M1", "P1", "P2"]
+    assert [o.officer_id for o in officers] == ["A1", "K1", "M1", "P1", "P2"]
 
 
 def test_xlsx_formula_without_cached_value(tmp_path: Path) -> None:

@@ -68,7 +68,9 @@ async def test_import_upserts(db: Database, tmp_path: Path) -> None:
         + "14.10.10,Kecamatan Baru,14.10.10.2001,Desa Baru,desa\n",
     )
     assert await import_wilayah(db, path) == (2, 2)
-    assert (await get_desa(db.conn, "14.10.01.2005")).name == "Banglas Lama"  # type: ignore[union-attr]
+    assert await get_desa(db.conn, "14.10.01.2005") == Desa(
+        code="14.10.01.2005", kecamatan_code="14.10.01", name="Banglas Lama", kind="desa"
+    )
     assert await get_kecamatan(db.conn, "14.10.10") == Kecamatan(
         code="14.10.10", name="Kecamatan Baru"
     )
@@ -132,7 +134,7 @@ def test_parse_missing_column(tmp_path: Path) -> None:
     path = write(tmp_path, "kecamatan_code,desa_code,desa_name\n14.10.01,14.10.01.1001,X\n")
     with pytest.raises(WilayahError) as excinfo:
         parse_wilayah_csv(path)
-    assert excinfo.value.problems == ["kolom wajib tidak ada: kecamatan_name, kind"]
+    assert excinfo.value.problems == ["baris 1: kolom wajib tidak ada: kecamatan_name, kind"]
 
 
 def test_parse_not_utf8(tmp_path: Path) -> None:

@@ -1,0 +1,117 @@
+"""PNG charts for the digests, drawn without pyplot (no global state, safe in threads)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from bot.calendar import ONE_DAY
+from bot.formatting import number
+
+DPI = 100
+MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+REALISED_COLOR = "#1f6fb2"
+IDEAL_COLOR = "#9a9a9a"
+DEADLINE_COLOR = "#c0392b"
+DONE_COLOR = "#2e8b57"
+
+
+def short_date(day: date) -> str:
+    """'17 Okt'."""
+    return f"{day.day} {MONTHS_ID[day.month - 1]}"
+
+
+def cumulative_chart(
+    title: str,
+    days: Sequence[date],
+    cumulative: Sequence[int],
+    ideal: Sequence[float],
+    deadline: date,
+) -> bytes:
+    """Households done so far against the ideal straight line, with the deadline marked.
+
+    `cumulative` and `ideal` follow `days` and may be shorter than it (e.g. the realisation
+    up to today, the ideal up to the deadline).
+    """
+    if len(cumulative) > len(days) or len(ideal) > len(days):
+        raise ValueError("more values than days")
+    figure = Figure(figsize=(8, 4.5), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    axes.plot(
+        days[: len(cumulative)],
+        cumulative,
+        color=REALISED_COLOR,
+        marker="o",
+        markersize=3,
+        linewidth=2,
+        label="Realisasi",
+        zorder=3,
+    )
+    axes.plot(days[: len(ideal)], ideal, color=IDEAL_COLOR, linestyle="--", label="Garis ideal")
+    axes.axvline(deadline, color=DEADLINE_COLOR, linewidth=1)
+    axes.annotate(
+        f"Batas {short_date(deadline)}",
+        (deadline, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(-4, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        color=DEADLINE_COLOR,
+        fontsize=8,
+    )
+    first = min(days, default=deadline)
+    last = max(max(days, default=deadline), deadline)
+    ticks = _date_ticks(first, last)
+    axes.set_xticks(ticks, [short_date(day) for day in ticks])
+    axes.set_xlim(first - ONE_DAY, last + ONE_DAY)
+    axes.set_ylim(0, max([1, *cumulative, *ideal]) * 1.05)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: number(round(y))))
+    axes.set_ylabel("Ruta")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left")
+    return _png(figure)
+
+
+def progress_bars(title: str, labels: Sequence[str], percents: Sequence[float]) -> bytes:
+    """Horizontal progress bars (percent of target), first label on top, 100% marked.
+
+    The figure grows with the number of bars so that 70 labels stay readable.
+    """
+    if len(labels) != len(percents):
+        raise ValueError("labels and percents differ in length")
+    figure = Figure(figsize=(8, 1.2 + 0.25 * max(len(labels), 4)), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    positions = range(len(labels))
+    colors = [DONE_COLOR if p >= 100 else REALISED_COLOR for p in percents]
+    axes.barh(positions, percents, color=colors, height=0.7)
+    for position, percent in zip(positions, percents, strict=True):
+        text = f"{percent:.1f}%".replace(".", ",")
+        axes.text(percent + 1, position, text, va="center", fontsize=8)
+    axes.axvline(100, color=DEADLINE_COLOR, linewidth=1)
+    axes.set_yticks(list(positions), list(labels), fontsize=9)
+    axes.set_ylim(max(len(labels), 1) - 0.5, -0.5)
+    axes.set_xlim(0, max([115.0, *(p * 1.15 for p in percents)]))
+    axes.xaxis.set_major_formatter(PercentFormatter())
+    axes.set_title(title)
+    axes.grid(axis="x", alpha=0.3)
+    return _png(figure)
+
+
+def _date_ticks(first: date, last: date, most: int = 8) -> list[date]:
+    """Evenly spaced whole days from `first`, at most `most` of them."""
+    step = max(1, -(-((last - first).days + 1) // most))
+    return [first + timedelta(days=k) for k in range(0, (last - first).days + 1, step)]
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,98 @@
+"""Progress against the ideal line, and when an officer will finish at the current pace."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.calendar import ONE_DAY, previous_working_days, working_days
+
+PACE_WINDOW = 3
+
+
+def ideal_done(
+    target: int, day: date, period_start: date, period_end: date, days_off: Collection[date]
+) -> float:
+    """Where a steady worker would be at the end of `day`: the target spread over working days."""
+    if day < period_start:
+        return 0.0
+    total = len(working_days(period_start, period_end, days_off))
+    if day >= period_end or total == 0:
+        return float(target)
+    return target * len(working_days(period_start, day, days_off)) / total
+
+
+class Forecast(BaseModel):
+    """Households done so far and the outlook at the recent pace."""
+
+    model_config = ConfigDict(frozen=True)
+
+    done: int
+    target: int
+    remaining: int
+    """Never negative; `done` may exceed `target`."""
+    pace: float
+    """Households per working day over the last few working days (missing days count as 0)."""
+    finish_date: date | None
+    """None when nothing is left to do but the pace is 0."""
+    needed_per_day: float | None
+    """What each working day left after today must bring; None when no working day is left."""
+    at_risk: bool
+    finished: bool
+
+
+def forecast(
+    daily: Mapping[date, int],
+    target: int,
+    today: date,
+    period_start: date,
+    period_end: date,
+    days_off: Collection[date],
+    window: int = PACE_WINDOW,
+) -> Forecast:
+    """The outlook of one officer (or any group) from households reported per day.
+
+    Days after `today` in `daily` are ignored. When finished, `finish_date` is the last day
+    up to today that added households (today if there is none). Otherwise it is the working
+    day on which the remaining households are done at the pace; days off are skipped, and
+    beyond `period_end` every calendar day counts.
+    """
+    done = sum(count for day, count in daily.items() if day <= today)
+    remaining = max(target - done, 0)
+    recent = previous_working_days(today, window, period_start, days_off)
+    recent_total = sum(daily.get(day, 0) for day in recent)
+    pace = recent_total / len(recent) if recent else 0.0
+
+    finish_date: date | None
+    if remaining == 0:
+        finish_date = max((d for d, c in daily.items() if d <= today and c > 0), default=today)
+    elif recent_total <= 0:
+        finish_date = None
+    else:
+        days_needed = -(-remaining * len(recent) // recent_total)  # ceil(remaining / pace)
+        finish_date = _working_day_after(today, days_needed, period_end, days_off)
+
+    days_left = len(working_days(max(today + ONE_DAY, period_start), period_end, days_off))
+    return Forecast(
+        done=done,
+        target=target,
+        remaining=remaining,
+        pace=pace,
+        finish_date=finish_date,
+        needed_per_day=remaining / days_left if days_left else None,
+        at_risk=remaining > 0 and (finish_date is None or finish_date > period_end),
+        finished=remaining == 0,
+    )
+
+
+def _working_day_after(
+    day: date, count: int, period_end: date, days_off: Collection[date]
+) -> date:
+    """The `count`-th working day after `day`; after `period_end` no day is off."""
+    while count > 0:
+        day += ONE_DAY
+        if day > period_end or day not in days_off:
+            count -= 1
+    return day

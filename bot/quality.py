@@ -1,0 +1,101 @@
+"""Data-quality flags of one officer, shown next to the counts in the digests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.calendar import ONE_DAY
+from bot.report_rules import is_implausible
+
+
+@dataclass(frozen=True)
+class DayReport:
+    """One officer's report of a day, all SLS summed; `late` marks a catch-up report."""
+
+    day: date
+    values: dict[str, int]
+    progress: int
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+def quality_flags(
+    days: Sequence[DayReport],
+    target: int,
+    today: date,
+    *,
+    over_target_margin: float = 0.10,
+    spike_factor: float = 3.0,
+    run_length: int = 3,
+) -> list[Flag]:
+    """The flags, in the order over_target, spike, repeated, zeros, late.
+
+    - over_target: households up to today exceed the target by more than the margin
+      (detail: done, target).
+    - spike: today's households exceed `spike_factor` times the median of the other
+      reported days, once there are at least 3 of them (detail: today, usual); the median
+      is taken as at least 1 household, as in the check at report time.
+    - repeated: the same non-zero values on each of the last `run_length` calendar days
+      ending today (detail: values, days = the whole run).
+    - zeros: 0 households on each of the last `run_length` calendar days ending today
+      (detail: days = the whole run).
+    - late: catch-up reports for days before today (detail: count).
+
+    Reports after `today` are ignored; several reports of one day are summed.
+    """
+    progress, values = _by_day(r for r in days if r.day <= today)
+    flags: list[Flag] = []
+
+    done = sum(progress.values())
+    if done > target * (1 + over_target_margin):
+        flags.append(Flag("over_target", {"done": done, "target": target}))
+
+    today_value = progress.get(today, 0)
+    others = [count for day, count in sorted(progress.items()) if day != today]
+    usual = is_implausible(today_value, others, spike_factor)
+    if usual is not None:
+        flags.append(Flag("spike", {"today": today_value, "usual": usual}))
+
+    today_values = values.get(today)
+    if today_values and any(today_values.values()):
+        run = _run(today, lambda day: values.get(day) == today_values)
+        if run >= run_length:
+            flags.append(Flag("repeated", {"values": dict(today_values), "days": run}))
+
+    run = _run(today, lambda day: progress.get(day) == 0)
+    if run >= run_length:
+        flags.append(Flag("zeros", {"days": run}))
+
+    late = sum(1 for r in days if r.late and r.day < today)
+    if late:
+        flags.append(Flag("late", {"count": late}))
+    return flags
+
+
+def _by_day(
+    reports: Iterable[DayReport],
+) -> tuple[dict[date, int], dict[date, Counter[str]]]:
+    progress: dict[date, int] = {}
+    values: dict[date, Counter[str]] = {}
+    for report in reports:
+        progress[report.day] = progress.get(report.day, 0) + report.progress
+        values.setdefault(report.day, Counter()).update(report.values)
+    return progress, values
+
+
+def _run(today: date, holds: Callable[[date], bool]) -> int:
+    """How many calendar days in a row, ending today, satisfy `holds`."""
+    run = 0
+    day = today
+    while holds(day):
+        run += 1
+        day -= ONE_DAY
+    return run

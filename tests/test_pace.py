@@ -1,0 +1,170 @@
+"""Working days, the ideal line and the pace forecast, against hand-computed numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.calendar import is_working_day, previous_working_days, working_days
+from bot.pace import forecast, ideal_done
+
+START, END = date(2022, 10, 15), date(2022, 11, 14)  # 31 days
+SUNDAYS = {date(2022, 10, 16), date(2022, 10, 23), date(2022, 10, 30), date(2022, 11, 6),
+           date(2022, 11, 13)}  # 26 working days left
+
+
+def okt(day: int) -> date:
+    return date(2022, 10, day)
+
+
+def nov(day: int) -> date:
+    return date(2022, 11, day)
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def test_working_days_inclusive_minus_days_off() -> None:
+    assert len(working_days(START, END, ())) == 31
+    assert len(working_days(START, END, SUNDAYS)) == 26
+    assert working_days(okt(15), okt(18), {okt(16)}) == [okt(15), okt(17), okt(18)]
+    assert working_days(okt(18), okt(17), ()) == []
+
+
+def test_is_working_day() -> None:
+    assert is_working_day(okt(15), START, END, SUNDAYS)
+    assert is_working_day(END, START, END, SUNDAYS)
+    assert not is_working_day(okt(16), START, END, SUNDAYS)
+    assert not is_working_day(okt(14), START, END, SUNDAYS)
+    assert not is_working_day(nov(15), START, END, SUNDAYS)
+
+
+def test_previous_working_days() -> None:
+    assert previous_working_days(okt(18), 3, START, ()) == [okt(16), okt(17), okt(18)]
+    assert previous_working_days(okt(18), 3, START, SUNDAYS) == [okt(15), okt(17), okt(18)]
+    assert previous_working_days(okt(16), 3, START, SUNDAYS) == [okt(15)]  # day off, start
+    assert previous_working_days(okt(14), 3, START, ()) == []
+
+
+# --- ideal line -----------------------------------------------------------------------------
+
+
+def test_ideal_done() -> None:
+    assert ideal_done(100, okt(14), START, END, ()) == 0
+    assert ideal_done(100, okt(15), START, END, ()) == pytest.approx(100 / 31)
+    assert ideal_done(100, okt(17), START, END, ()) == pytest.approx(300 / 31)
+    assert ideal_done(100, END, START, END, ()) == 100
+    assert ideal_done(100, nov(20), START, END, ()) == 100
+
+
+def test_ideal_done_is_flat_on_days_off() -> None:
+    assert ideal_done(260, okt(15), START, END, SUNDAYS) == pytest.approx(10)
+    assert ideal_done(260, okt(16), START, END, SUNDAYS) == pytest.approx(10)
+    assert ideal_done(260, okt(17), START, END, SUNDAYS) == pytest.approx(20)
+
+
+# --- forecast -------------------------------------------------------------------------------
+
+
+def test_on_track() -> None:
+    result = forecast({okt(15): 10, okt(16): 12, okt(17): 14}, 100, okt(17), START, END, ())
+    assert (result.done, result.remaining, result.pace) == (36, 64, 12.0)
+    assert result.finish_date == okt(23)  # ceil(64 / 12) = 6 working days after 17 Oct
+    assert result.needed_per_day == pytest.approx(64 / 28)  # 18 Oct – 14 Nov
+    assert not result.at_risk
+    assert not result.finished
+
+
+def test_slow_officer_is_at_risk() -> None:
+    result = forecast({okt(15): 5, okt(16): 5, okt(17): 5}, 300, okt(17), START, END, ())
+    assert (result.done, result.remaining, result.pace) == (15, 285, 5.0)
+    assert result.finish_date == date(2022, 12, 13)  # 57 days after 17 Oct
+    assert result.needed_per_day == pytest.approx(285 / 28)
+    assert result.at_risk
+
+
+def test_zero_pace_has_no_finish_date() -> None:
+    result = forecast({okt(15): 10}, 100, okt(20), START, END, ())
+    assert result.pace == 0
+    assert result.finish_date is None
+    assert result.needed_per_day == pytest.approx(90 / 25)  # 21 Oct – 14 Nov
+    assert result.at_risk
+
+
+def test_finished_on_the_last_day_that_added_households() -> None:
+    daily = {okt(15): 10, okt(16): 12, okt(17): 14, okt(18): 0}
+    result = forecast(daily, 30, okt(19), START, END, ())
+    assert result.finished
+    assert (result.done, result.remaining) == (36, 0)
+    assert result.finish_date == okt(17)
+    assert result.needed_per_day == 0
+    assert not result.at_risk
+
+
+def test_finished_without_reports_is_today() -> None:
+    result = forecast({}, 0, okt(19), START, END, ())
+    assert result.finished
+    assert result.finish_date == okt(19)
+
+
+def test_day_off_in_the_window_reaches_back_one_more_day() -> None:
+    daily = {okt(15): 9, okt(17): 12, okt(18): 15}
+    result = forecast(daily, 100, okt(18), START, END, {okt(16)})
+    assert result.pace == 12.0  # 15, 17 and 18 Oct; 16 Oct would have given 9
+    assert result.finish_date == okt(24)  # 19..24 Oct
+    assert result.needed_per_day == pytest.approx(64 / 27)  # 19 Oct – 14 Nov
+
+
+def test_days_off_after_today_push_the_finish() -> None:
+    daily = {okt(15): 10, okt(16): 12, okt(17): 14}
+    result = forecast(daily, 100, okt(17), START, END, {okt(19), okt(20)})
+    assert result.finish_date == okt(25)  # 18, 21, 22, 23, 24, 25 Oct
+    assert result.needed_per_day == pytest.approx(64 / 26)
+
+
+def test_beyond_the_period_every_calendar_day_counts() -> None:
+    daily = {okt(15): 34, nov(8): 2, nov(9): 2, nov(10): 2}
+    result = forecast(daily, 100, nov(10), START, END, {nov(13), nov(20)})
+    assert (result.done, result.remaining, result.pace) == (40, 60, 2.0)
+    # 30 days: 11, 12, 14 Nov in the period, then 27 calendar days from 15 Nov
+    assert result.finish_date == date(2022, 12, 11)
+    assert result.needed_per_day == pytest.approx(20)  # 11, 12, 14 Nov
+    assert result.at_risk
+
+
+def test_days_needed_are_counted_exactly() -> None:
+    # pace 13/3: 65 households need exactly 15 days (a float division would give 16)
+    daily = {okt(15): 4, okt(16): 4, okt(17): 5}
+    result = forecast(daily, 78, okt(17), START, END, ())
+    assert result.finish_date == nov(1)
+
+
+def test_first_day_uses_the_days_there_are() -> None:
+    result = forecast({okt(15): 8}, 100, okt(15), START, END, ())
+    assert result.pace == 8.0
+    assert result.finish_date == okt(27)  # ceil(92 / 8) = 12 days after 15 Oct
+
+
+def test_reports_after_today_are_ignored() -> None:
+    result = forecast({okt(15): 10, okt(18): 50}, 100, okt(17), START, END, ())
+    assert result.done == 10
+    assert result.pace == pytest.approx(10 / 3)
+
+
+def test_before_the_period() -> None:
+    result = forecast({}, 62, okt(14), START, END, ())
+    assert (result.done, result.pace, result.finish_date) == (0, 0, None)
+    assert result.needed_per_day == pytest.approx(2)  # all 31 days are still ahead
+
+
+def test_after_the_period_no_day_is_left() -> None:
+    result = forecast({okt(15): 50}, 100, nov(15), START, END, ())
+    assert result.needed_per_day is None
+    assert result.at_risk
+
+
+def test_over_target_never_has_negative_remaining() -> None:
+    result = forecast({okt(15): 120}, 100, okt(15), START, END, ())
+    assert result.remaining == 0
+    assert result.finished
