@@ -98,5 +98,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "_".join(str(part) for part in first["loc"]).upper() or "settings"
-        raise SettingsError(f"setting {name} is invalid: {first['msg']}") from None
+        loc, message = first["loc"], first["msg"].removeprefix("Value error, ")
+        if not loc:  # a check across settings; its message names them
+            raise SettingsError(f"settings are invalid: {message}") from None
+        # The environment variable, not pydantic's path into it (ADMIN_TELEGRAM_IDS, not ..._0).
+        name = str(loc[0]).upper()
+        item = f" (item {loc[1] + 1})" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        raise SettingsError(f"setting {name} is invalid{item}: {message}") from None

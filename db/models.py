@@ -28,6 +28,7 @@ class Officer(BaseModel):
     active: bool = True
     telegram_user_id: int | None = None
     telegram_chat_id: int | None = None
+    unreachable_at: str | None = None
 
 
 class Area(BaseModel):
