@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 
+from telegram import Bot
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
-from bot import commands
+from bot import commands, jobs
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, BotContext, Services
+from bot.delivery import Sender
 from bot.forms import load_form
 from bot.persistence import SQLitePersistence
 from bot.settings import Settings
 from bot.texts import Texts
-from conversations import report
+from conversations import dayoff, report
+from conversations import review as review_flow
 from db.connection import Database
 from db.wilayah import ensure_default_wilayah
-from handlers import access, common, errors, progress, registration
+from handlers import access, common, errors, progress, registration, review
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +32,35 @@ async def _post_init(app: Application) -> None:
     services = services_of(app)
     await services.db.open()
     await ensure_default_wilayah(services.db)
+    services.sender = make_sender(app.bot, services.settings)
     await commands.set_default_menu(app.bot, services.texts)
+    if services.settings.schedule_jobs:
+        jobs.schedule_jobs(app)
 
 
 async def _post_shutdown(app: Application) -> None:
     await services_of(app).db.close()
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
-    """The whole bot, not yet started. Importing this module needs no token or environment."""
-    db = Database(settings.database_path)
-    services = Services(
+def make_services(settings: Settings, clock: Clock | None = None) -> Services:
+    return Services(
         settings=settings,
-        db=db,
+        db=Database(settings.database_path),
         clock=clock or SystemClock(settings.tz),
         form=load_form(settings.form_file),
         texts=Texts(settings.language),
     )
+
+
+def make_sender(bot: Bot, settings: Settings) -> Sender:
+    return Sender(bot, per_second=settings.messages_per_second,
+                  per_chat_interval=settings.chat_message_interval)
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
+    """The whole bot, not yet started. Importing this module needs no token or environment."""
+    services = make_services(settings, clock)
+    db = services.db
     app = (
         ApplicationBuilder()
         .token(settings.token())
@@ -62,7 +77,10 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     access.register(app)
     # Group 0, in this order: the flows, then single commands, then the catch-alls.
     app.add_handler(report.build())
+    app.add_handler(dayoff.build())
+    app.add_handler(review_flow.build())
     registration.register(app)
+    review.register(app)
     progress.register(app)
     common.register(app)
     errors.register(app)

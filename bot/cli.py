@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="date_to", type=date.fromisoformat)
     export.add_argument("--kecamatan", help="only this kecamatan code")
 
+    send = sub.add_parser("send", help="run a scheduled job once, now (idempotent)")
+    send.add_argument("what", choices=("reminders", "digests"))
+    send.add_argument("--date", type=date.fromisoformat, help="the day (default: today)")
+    send.add_argument("--slot", help="reminder time HH:MM (default: the latest one passed)")
+
     demo = sub.add_parser("demo", help="offline demonstration with a local Bot API")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     return parser
@@ -153,6 +158,44 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _send(settings: Settings, args: argparse.Namespace) -> int:
+    """The same idempotent path as the scheduled jobs, from a second process if need be."""
+    from telegram import Bot
+
+    from bot import jobs
+    from bot.app import make_sender, make_services
+    from db.wilayah import ensure_default_wilayah
+
+    services = make_services(settings)
+    now = services.clock.now()
+    day = args.date or now.date()
+    await services.db.open()
+    await ensure_default_wilayah(services.db)
+    bot = Bot(settings.token(), base_url=settings.telegram_api_base_url,
+              base_file_url=settings.telegram_api_base_file_url)
+    try:
+        async with bot:
+            services.sender = make_sender(bot, settings)
+            if args.what == "reminders":
+                passed = [t for t in settings.reminder_times if t <= now.time()]
+                at = max(passed) if passed else min(settings.reminder_times)
+                slot = args.slot or at.strftime("%H:%M")
+                summaries = [await jobs.send_reminders(services, day=day, slot=slot)]
+            else:
+                summaries = [await jobs.send_digests(services, day=day, roles=[role])
+                             for role in jobs.DIGEST_KINDS]
+    finally:
+        await services.db.close()
+    if any(s.off_day for s in summaries):
+        print(f"{day} is not a working day of the period: nothing sent")
+        return 0
+    sent = sum(s.sent for s in summaries)
+    already = sum(s.already for s in summaries)
+    failed = sum(s.failed + s.unreachable for s in summaries)
+    print(f"{args.what} {day}: {sent} sent, {already} already sent before, {failed} not delivered")
+    return 0
+
+
 def _run(settings: Settings) -> int:
     from bot.app import build_application
     from bot.logs import setup_logging
@@ -173,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "run":
             return _run(settings)
+        if args.command == "send":
+            return asyncio.run(_send(settings, args))
         if args.command == "db":
             return asyncio.run(_migrate(settings))
         if args.command == "wilayah":
@@ -185,3 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"regsosek-bot: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A file given on the command line that cannot be read or written: one line, no traceback.
+        if args.command == "run" or exc.filename is None:
+            raise
+        print(f"regsosek-bot: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1

@@ -14,11 +14,12 @@ ALIASES: dict[str, str] = {
     "lapor": "report",
     "progres": "progress",
     "batal": "cancel",
+    "izin": "dayoff",
 }
 
 _ALL_ROLES = ("start", "progres", "bantuan", "batal")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.PPL: ("lapor", *_ALL_ROLES),
+    Role.PPL: ("lapor", "izin", *_ALL_ROLES),
     Role.PML: _ALL_ROLES,
     Role.KOSEKA: _ALL_ROLES,
     Role.ADMIN: _ALL_ROLES,

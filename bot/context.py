@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
+from bot.delivery import Sender
 from bot.forms import FormDefinition
 from bot.settings import Settings
 from bot.texts import Texts
@@ -23,6 +24,7 @@ class Services:
     clock: Clock
     form: FormDefinition
     texts: Texts
+    sender: Sender | None = None  # needs the bot: set when the application starts
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     implausible_factor: float = Field(default=3.0, gt=1)
     persistence_flush_seconds: float = Field(default=1.0, gt=0)
     messages_per_second: float = Field(default=30, gt=0)
+    chat_message_interval: float = Field(default=1.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Scheduling
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     digest_time_admin: time = time(21, 30)
     days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)
     missed_grace_hours: float = Field(default=2.0, ge=0)
+    schedule_jobs: bool = True
     consecutive_missing_days: int = Field(default=2, ge=1)
 
     @field_validator("admin_telegram_ids", "reminder_times", "days_off", mode="before")

@@ -121,6 +121,32 @@ ID: dict[str, str] = {
     "progress_total": "<b>Total: {done}/{target} ({percent})</b>",
     "progress_empty": "Belum ada wilayah tugas yang tercatat.",
     "progress_as_of": "Per {day}",
+    # schedules, day off and review
+    "reminder": (
+        "Bapak/Ibu {name}, laporan hari ini ({day}) belum masuk. "
+        "Mohon kirim laporan harian; tekan tombol di bawah atau ketik /lapor."
+    ),
+    "btn_report_now": "📝 Lapor sekarang",
+    "cmd_izin": "izin hari ini (sakit, cuti, pelatihan)",
+    "izin_ppl_only": "Perintah /izin hanya untuk PPL.",
+    "izin_ask_reason": "Izin untuk {day}. Apa alasannya?",
+    "izin_sakit": "Sakit",
+    "izin_cuti": "Cuti",
+    "izin_pelatihan": "Pelatihan",
+    "izin_lainnya": "Lainnya",
+    "izin_ask_note": "Keterangan singkat (opsional)? Ketik, atau tekan Lewati.",
+    "izin_saved": "Izin tercatat: {reason}, {day}. Hari ini tidak ada pengingat laporan.",
+    "review_prompt": "Laporan hari ini yang perlu ditinjau:",
+    "btn_return": "↩️ Kembalikan",
+    "review_approved": "Laporan {name} disetujui.",
+    "review_done_already": "Laporan ini sudah ditinjau atau sudah berubah.",
+    "ask_return_reason": "Tulis alasan pengembalian laporan {name} ({day}):",
+    "return_reason_invalid": "Mohon tulis alasan singkat (maksimal {max} karakter), atau /batal.",
+    "return_saved": "Laporan {name} dikembalikan. PPL sudah diberi tahu.",
+    "report_returned": (
+        "↩️ Laporan {day} untuk {sls} dikembalikan oleh {reviewer}.\nAlasan: {reason}\n"
+        "Mohon perbaiki dengan /lapor (pilih tanggal dan SLS yang sama)."
+    ),
 }
 
 EN: dict[str, str] = {
@@ -224,6 +250,32 @@ EN: dict[str, str] = {
     "progress_total": "<b>Total: {done}/{target} ({percent})</b>",
     "progress_empty": "No work areas recorded yet.",
     "progress_as_of": "As of {day}",
+    # schedules, day off and review
+    "reminder": (
+        "{name}, today's report ({day}) has not come in yet. "
+        "Please send your daily report: press the button below or type /report."
+    ),
+    "btn_report_now": "📝 Report now",
+    "cmd_izin": "day off today (sick, leave, training)",
+    "izin_ppl_only": "The /izin command is for PPL only.",
+    "izin_ask_reason": "Day off for {day}. What is the reason?",
+    "izin_sakit": "Sick",
+    "izin_cuti": "Leave",
+    "izin_pelatihan": "Training",
+    "izin_lainnya": "Other",
+    "izin_ask_note": "A short note (optional)? Type it, or press Skip.",
+    "izin_saved": "Day off recorded: {reason}, {day}. No report reminder today.",
+    "review_prompt": "Today's reports to review:",
+    "btn_return": "↩️ Return",
+    "review_approved": "Report of {name} approved.",
+    "review_done_already": "This report has already been reviewed or has changed.",
+    "ask_return_reason": "Write the reason for returning the report of {name} ({day}):",
+    "return_reason_invalid": "Please write a short reason (at most {max} characters), or /cancel.",
+    "return_saved": "Report of {name} returned. The PPL has been told.",
+    "report_returned": (
+        "↩️ Your report of {day} for {sls} was returned by {reviewer}.\nReason: {reason}\n"
+        "Please correct it with /report (choose the same date and SLS)."
+    ),
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"id": ID, "en": EN}

@@ -191,3 +191,29 @@ async def export_rows(
                 desa_code=data.pop("area_desa"), report=_report(data),
             ))
     return rows
+
+
+async def get_report_by_id(conn: aiosqlite.Connection, report_id: int) -> Report | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,)) as cur:
+        row = await cur.fetchone()
+    return _report(row) if row else None
+
+
+REVIEWABLE = ("submitted", "corrected")
+
+
+async def review_report(
+    conn: aiosqlite.Connection, report: Report, *, reviewer_id: str, action: str,
+    reason: str | None, now: datetime,
+) -> None:
+    """Approve or return the current version of a report; the review itself is kept."""
+    status = {"approved": "approved", "returned": "returned"}[action]
+    await conn.execute(
+        "UPDATE reports SET status = ?, updated_at = ? WHERE id = ?",
+        (status, now.isoformat(), report.id),
+    )
+    await conn.execute(
+        "INSERT INTO report_reviews (report_id, revision, reviewer_id, action, reason, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (report.id, report.revision, reviewer_id, action, reason, now.isoformat()),
+    )

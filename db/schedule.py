@@ -86,3 +86,19 @@ async def mark_reachable(conn: aiosqlite.Connection, telegram_user_id: int) -> N
         " AND unreachable_at IS NOT NULL",
         (telegram_user_id,),
     )
+
+
+async def officers_to_remind(conn: aiosqlite.Connection, day: date) -> list[str]:
+    """Active, reachable, registered PPL with no report and no day off on `day`."""
+    async with conn.execute(
+        "SELECT o.officer_id FROM officers o"
+        " WHERE o.role = 'PPL' AND o.active = 1 AND o.telegram_chat_id IS NOT NULL"
+        " AND o.unreachable_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.officer_id = o.officer_id"
+        "                 AND r.report_date = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM days_off d WHERE d.officer_id = o.officer_id"
+        "                 AND d.day = ?)"
+        " ORDER BY o.officer_id",
+        (day.isoformat(), day.isoformat()),
+    ) as cur:
+        return [row[0] async for row in cur]

@@ -54,6 +54,9 @@ def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: o
         "database_path": tmp_path / "regsosek.db",
         "admin_telegram_ids": [ADMIN_TELEGRAM_ID],
         "persistence_flush_seconds": 0.05,
+        "chat_message_interval": 0,
+        # Jobs fire on the real clock; tests run them through the injected clock instead.
+        "schedule_jobs": False,
     }
     if api is not None:
         values["telegram_api_base_url"] = api.base_url

@@ -1,0 +1,130 @@
+"""One sender for every message the bot starts itself (reminders, digests, alerts, broadcasts).
+
+It keeps to Telegram's limits (about 30 messages/s overall, 1 message/s per chat), waits out
+`retry_after` on 429, retries network errors and 5xx with back-off, and reports a 403
+(the user blocked the bot) as unreachable instead of retrying it forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryStatus(StrEnum):
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    chat_id: int
+    text: str | None = None
+    photo: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status: DeliveryStatus
+    message_id: int | None = None
+    error: str | None = None
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        per_second: float = 30,
+        per_chat_interval: float = 1.0,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._bot = bot
+        self._interval = 1.0 / per_second
+        self._per_chat_interval = per_chat_interval
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._next_global = 0.0
+        self._next_chat: dict[int, float] = {}
+        self.retries = 0
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        """Reserve the next slot that respects both the global and the per-chat pace."""
+        async with self._lock:
+            now = self._monotonic()
+            at = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
+            self._next_global = at + self._interval
+            self._next_chat[chat_id] = at + self._per_chat_interval
+        if at > now:
+            await self._sleep(at - now)
+
+    async def _call(self, item: Outgoing) -> Message:
+        if item.photo is not None:
+            return await self._bot.send_photo(
+                item.chat_id, item.photo, caption=item.text, parse_mode="HTML",
+                reply_markup=item.reply_markup,
+            )
+        if item.document is not None:
+            return await self._bot.send_document(
+                item.chat_id, item.document, filename=item.filename, caption=item.text,
+                parse_mode="HTML", reply_markup=item.reply_markup,
+            )
+        return await self._bot.send_message(
+            item.chat_id, item.text or "", parse_mode="HTML", reply_markup=item.reply_markup
+        )
+
+    async def send(self, item: Outgoing) -> DeliveryResult:
+        attempt = 0
+        while True:
+            await self._wait_turn(item.chat_id)
+            try:
+                message = await self._call(item)
+                return DeliveryResult(DeliveryStatus.SENT, message.message_id)
+            except Forbidden as exc:
+                return DeliveryResult(DeliveryStatus.UNREACHABLE, error=exc.message)
+            except RetryAfter as exc:
+                self.retries += 1
+                await self._sleep(exc.retry_after.total_seconds()
+                                  if hasattr(exc.retry_after, "total_seconds")
+                                  else float(exc.retry_after))
+                continue  # Telegram said when: waiting it out is not a failed attempt
+            except BadRequest as exc:
+                log.warning("message to chat %s refused: %s", item.chat_id, exc.message)
+                return DeliveryResult(DeliveryStatus.FAILED, error=exc.message)
+            except NetworkError as exc:  # also 5xx and timeouts
+                attempt += 1
+                self.retries += 1
+                if attempt >= self._max_attempts:
+                    log.warning("giving up on chat %s after %d attempts: %s",
+                                item.chat_id, attempt, exc.message)
+                    return DeliveryResult(DeliveryStatus.FAILED, error=exc.message)
+                await self._sleep(self._backoff * 2 ** (attempt - 1))
+
+    async def send_all(self, items: list[Outgoing]) -> list[DeliveryResult]:
+        """Several messages to one recipient, in order; stops at the first that cannot go."""
+        results = []
+        for item in items:
+            result = await self.send(item)
+            results.append(result)
+            if result.status is not DeliveryStatus.SENT:
+                break
+        return results

@@ -1,0 +1,186 @@
+"""Scheduled work: reminders and daily digests.
+
+Every run goes through `run_slot()`, whoever starts it (the JobQueue at its time, the catch-up
+at start-up, or an operator with `python -m bot send`). Each message is claimed in the
+sent-log before it is sent, so no run, restart or second process sends it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import Application, ContextTypes
+
+from bot import formatting as fmt
+from bot.calendar import is_working_day
+from bot.context import SERVICES_KEY, Services
+from bot.delivery import DeliveryStatus, Outgoing
+from bot.review import review_markup
+from db import officers, schedule
+from db.models import Officer, Role
+
+log = logging.getLogger(__name__)
+
+REMINDER = "reminder"
+DIGEST_KINDS = {Role.PML: "digest_pml", Role.KOSEKA: "digest_koseka", Role.ADMIN: "digest_admin"}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One daily job: its deterministic name, local time and what it does."""
+
+    name: str
+    at: time
+    kind: str  # REMINDER or a digest kind
+    role: Role | None = None
+
+    @property
+    def label(self) -> str:
+        return self.at.strftime("%H:%M")
+
+
+@dataclass
+class RunSummary:
+    sent: int = 0
+    already: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    off_day: bool = False
+    recipients: list[str] = field(default_factory=list)
+
+
+def slots(services: Services) -> list[Slot]:
+    s = services.settings
+    reminders = [Slot(f"reminder-{t:%H:%M}", t, REMINDER) for t in s.reminder_times]
+    digests = [
+        Slot("digest-pml", s.digest_time_pml, DIGEST_KINDS[Role.PML], Role.PML),
+        Slot("digest-koseka", s.digest_time_koseka, DIGEST_KINDS[Role.KOSEKA], Role.KOSEKA),
+        Slot("digest-admin", s.digest_time_admin, DIGEST_KINDS[Role.ADMIN], Role.ADMIN),
+    ]
+    return reminders + digests
+
+
+def _working(services: Services, day: date) -> bool:
+    s = services.settings
+    return is_working_day(day, s.period_start, s.period_end, s.days_off)
+
+
+async def _deliver(
+    services: Services, summary: RunSummary, kind: str, officer: Officer, day: date, slot: str,
+    items: list[Outgoing],
+) -> None:
+    db, now = services.db, services.clock.now
+    async with db.transaction() as conn:
+        claimed = await schedule.claim(conn, kind, officer.officer_id, day, slot, now())
+    if not claimed:
+        summary.already += 1
+        return
+    assert services.sender is not None
+    results = await services.sender.send_all(items)
+    status = results[-1].status if results else DeliveryStatus.SENT
+    async with db.transaction() as conn:
+        await schedule.finish(conn, kind, officer.officer_id, day, slot, status.value, now())
+        if status is DeliveryStatus.UNREACHABLE:
+            await schedule.mark_unreachable(conn, officer.officer_id, now())
+    if status is DeliveryStatus.SENT:
+        summary.sent += 1
+        summary.recipients.append(officer.officer_id)
+    elif status is DeliveryStatus.UNREACHABLE:
+        summary.unreachable += 1
+    else:
+        summary.failed += 1
+
+
+async def send_reminders(services: Services, *, day: date, slot: str) -> RunSummary:
+    summary = RunSummary()
+    if not _working(services, day):
+        summary.off_day = True
+        return summary
+    t, conn = services.texts, services.db.conn
+    button = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_report_now"), callback_data="lapor:start")]])
+    for officer_id in await schedule.officers_to_remind(conn, day):
+        officer = await officers.get_officer(conn, officer_id)
+        if officer is None or officer.telegram_chat_id is None:
+            continue
+        text = t("reminder", name=officer.name, day=fmt.day(day, t.language))
+        await _deliver(services, summary, REMINDER, officer, day, slot,
+                       [Outgoing(officer.telegram_chat_id, text, reply_markup=button)])
+    return summary
+
+
+async def send_digests(services: Services, *, day: date, roles: list[Role]) -> RunSummary:
+    summary = RunSummary()
+    if not _working(services, day):
+        summary.off_day = True
+        return summary
+    from bot.digests import build_digests
+
+    t = services.texts
+    digests = await build_digests(
+        services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
+        roles=roles,
+    )
+    for digest in digests:
+        chat = digest.recipient.telegram_chat_id
+        assert chat is not None
+        items = [Outgoing(chat, chunk) for chunk in digest.chunks]
+        items += [Outgoing(chat, caption, photo=png) for caption, png in digest.charts]
+        if digest.review:
+            items.append(Outgoing(chat, t("review_prompt"), reply_markup=review_markup(digest.review, t)))
+        await _deliver(services, summary, digest.kind, digest.recipient, day, "", items)
+    return summary
+
+
+async def run_slot(services: Services, slot: Slot, day: date) -> RunSummary:
+    if slot.kind == REMINDER:
+        summary = await send_reminders(services, day=day, slot=slot.label)
+    else:
+        assert slot.role is not None
+        summary = await send_digests(services, day=day, roles=[slot.role])
+    log.info("%s for %s: %d sent, %d already sent, %d unreachable, %d failed%s", slot.name,
+             day, summary.sent, summary.already, summary.unreachable, summary.failed,
+             " (not a working day)" if summary.off_day else "")
+    return summary
+
+
+def due_slots(services: Services, now: datetime) -> list[Slot]:
+    """Slots of today whose time has passed less than the grace window ago."""
+    grace = timedelta(hours=services.settings.missed_grace_hours)
+    due = []
+    for slot in slots(services):
+        start = datetime.combine(now.date(), slot.at, now.tzinfo)
+        if start <= now < start + grace:
+            due.append(slot)
+    return due
+
+
+async def catch_up(services: Services) -> list[RunSummary]:
+    """At start-up: run what was missed while the bot was down (the sent-log stops repeats)."""
+    now = services.clock.now()
+    return [await run_slot(services, slot, now.date()) for slot in due_slots(services, now)]
+
+
+async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data[SERVICES_KEY]
+    assert context.job is not None
+    await run_slot(services, context.job.data, services.clock.today())
+
+
+async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await catch_up(context.application.bot_data[SERVICES_KEY])
+
+
+def schedule_jobs(app: Application) -> None:
+    """(Re)create every daily job with a deterministic name, in the deployment's time zone."""
+    services: Services = app.bot_data[SERVICES_KEY]
+    queue = app.job_queue
+    assert queue is not None
+    tz = services.settings.tz
+    for slot in slots(services):
+        for old in queue.get_jobs_by_name(slot.name):
+            old.schedule_removal()
+        queue.run_daily(_slot_job, time=slot.at.replace(tzinfo=tz), name=slot.name, data=slot)
+    queue.run_once(_catch_up_job, when=0, name="catch-up")

@@ -1,0 +1,119 @@
+"""Kembalikan: a supervisor returns a report with a reason; the PPL is told at once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import formatting as fmt
+from bot.commands import names
+from bot.context import BotContext
+from bot.delivery import DeliveryStatus, Outgoing
+from bot.review import RETURN
+from db import areas, officers, reports, schedule
+from handlers.review import drop_row, load_for_review
+
+ASK_REASON = "ask_reason"
+END = ConversationHandler.END
+KEY = "review"
+REASON_MAX_CHARS = 500
+
+
+async def start_return(update: Update, context: BotContext) -> str | int:
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    loaded = await load_for_review(context, query.data or "")
+    if isinstance(loaded, str):
+        await query.answer(context.t(loaded), show_alert=True)
+        return END
+    report, reporter = loaded
+    await query.answer()
+    await drop_row(update, report.id)
+    context.user_data[KEY] = {"report_id": report.id, "revision": report.revision}
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id,
+        context.t("ask_return_reason", name=reporter.name,
+                  day=fmt.day(report.report_date, context.t.language)),
+        parse_mode="HTML",
+    )
+    return ASK_REASON
+
+
+async def on_reason(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    assert message is not None and context.user_data is not None and context.officer is not None
+    t = context.t
+    reason = (message.text or "").strip()
+    if not reason or len(reason) > REASON_MAX_CHARS:
+        await message.reply_html(t("return_reason_invalid", max=REASON_MAX_CHARS))
+        return ASK_REASON
+    pending = context.user_data.pop(KEY, None)
+    if pending is None:
+        return END
+    async with context.db.transaction() as conn:
+        report = await reports.get_report_by_id(conn, pending["report_id"])
+        if report is None or report.revision != pending["revision"] or \
+                report.status not in reports.REVIEWABLE:
+            await message.reply_html(t("review_done_already"))
+            return END
+        await reports.review_report(conn, report, reviewer_id=context.officer.officer_id,
+                                    action="returned", reason=reason, now=context.clock.now())
+    reporter = await officers.get_officer(context.db.conn, report.officer_id)
+    assert reporter is not None
+    await message.reply_html(t("return_saved", name=reporter.name))
+    await _tell_reporter(context, report.report_date, report.sls_code, reporter, reason)
+    return END
+
+
+async def _tell_reporter(context: BotContext, day: date, sls_code: str, reporter, reason: str) -> None:
+    if reporter.telegram_chat_id is None:
+        return
+    t = context.t
+    area = next((a for a in await areas.areas_of(context.db.conn, reporter.officer_id)
+                 if a.sls_code == sls_code), None)
+    text = t("report_returned", day=fmt.day(day, t.language),
+             sls=area.sls_name if area else sls_code, reviewer=context.officer.name, reason=reason)
+    sender = context.services.sender
+    assert sender is not None
+    result = await sender.send(Outgoing(reporter.telegram_chat_id, text))
+    if result.status is DeliveryStatus.UNREACHABLE:
+        async with context.db.transaction() as conn:
+            await schedule.mark_unreachable(conn, reporter.officer_id, context.clock.now())
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    assert context.user_data is not None and update.effective_message is not None
+    context.user_data.pop(KEY, None)
+    await update.effective_message.reply_html(context.t("cancelled"))
+    return END
+
+
+async def need_text(update: Update, context: BotContext) -> str:
+    assert update.effective_message is not None
+    await update.effective_message.reply_html(context.t("return_reason_invalid", max=REASON_MAX_CHARS))
+    return ASK_REASON
+
+
+def build() -> ConversationHandler:
+    return ConversationHandler(
+        entry_points=[CallbackQueryHandler(start_return, pattern=rf"^{RETURN}:")],
+        states={
+            ASK_REASON: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason),
+                MessageHandler(~filters.COMMAND, need_text),
+            ]
+        },
+        fallbacks=[CommandHandler(names("batal"), cancel)],
+        name="kembalikan",
+        persistent=True,
+        allow_reentry=True,
+    )
