@@ -12,12 +12,21 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 log = logging.getLogger(__name__)
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """Seconds to wait; PTB 22 keeps a timedelta and warns when `retry_after` is read as int."""
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(exc.retry_after)
 
 
 class DeliveryStatus(StrEnum):
@@ -103,9 +112,7 @@ class Sender:
                 return DeliveryResult(DeliveryStatus.UNREACHABLE, error=exc.message)
             except RetryAfter as exc:
                 self.retries += 1
-                await self._sleep(exc.retry_after.total_seconds()
-                                  if hasattr(exc.retry_after, "total_seconds")
-                                  else float(exc.retry_after))
+                await self._sleep(_retry_seconds(exc))
                 continue  # Telegram said when: waiting it out is not a failed attempt
             except BadRequest as exc:
                 log.warning("message to chat %s refused: %s", item.chat_id, exc.message)

@@ -11,7 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
-from db import officers
+from db import officers, schedule
 from db.models import Officer, Role
 
 GATE_GROUP = -1
@@ -68,6 +68,9 @@ async def gate(update: Update, context: BotContext) -> None:
     if officer is not None and not officer.active:
         await refuse(update, context, "inactive")
         raise ApplicationHandlerStop
+    if officer is not None and officer.unreachable_at is not None:
+        async with context.db.transaction() as conn:  # they unblocked the bot
+            await schedule.mark_reachable(conn, user.id)
     context.officer = officer or admin_from_settings(context, user.id, user.first_name)
     if context.officer is None and not _is_registration(update):
         await refuse(update, context, "not_registered")

@@ -1,0 +1,186 @@
+"""Reminders, days off, delivery under faults and the job schedule, with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from telegram import Bot
+
+from bot import jobs
+from bot.app import services_of
+from bot.delivery import DeliveryStatus, Outgoing, Sender
+from tests.conftest import Harness, at, make_settings
+
+
+def text_of(message) -> str:
+    return message.text or ""
+
+
+async def report_today(user, numbers: str = "10 10 40") -> None:
+    await user.send(f"/lapor {numbers}")
+    message = await user.wait_for(lambda m: "Pilih SLS" in text_of(m) or "Ringkasan" in text_of(m))
+    if "Pilih SLS" in text_of(message):
+        await user.press(message, message.buttons()[0].callback_data)
+        message = await user.wait_for(lambda m: "Ringkasan" in text_of(m))
+    await user.press(message, "Kirim")
+    await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+
+
+def reminders_to(harness: Harness, chat_id: int) -> list:
+    return [m for m in harness.api.messages_to(chat_id) if "belum masuk" in text_of(m)]
+
+
+async def test_reminders_go_only_to_those_who_have_not_reported(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    await harness.register("P2", 502)
+    prabu = await harness.register("P3", 503)
+    await report_today(putri)
+    await prabu.send("/izin")
+    reasons = await prabu.wait_for(lambda m: "alasannya" in text_of(m))
+    await prabu.press(reasons, "Sakit")
+    await prabu.press(await prabu.wait_for(lambda m: "Keterangan" in text_of(m)), "Lewati")
+    await prabu.wait_for(lambda m: "Izin tercatat" in text_of(m))
+
+    services = services_of(harness.app)
+    harness.clock.set(at(17, 16))
+    summary = await jobs.send_reminders(services, day=date(2022, 10, 17), slot="16:00")
+    assert summary.recipients == ["P2"]
+    [reminder] = reminders_to(harness, 502)
+    assert "Senin, 17 Okt 2022" in reminder.text
+    assert reminders_to(harness, 501) == [] and reminders_to(harness, 503) == []
+
+    again = await jobs.send_reminders(services, day=date(2022, 10, 17), slot="16:00")
+    assert (again.sent, again.already) == (0, 1)
+    assert len(reminders_to(harness, 502)) == 1
+
+    # The one-tap button opens the report flow.
+    panji = harness.api.user(502)
+    await panji.press(reminder, "Lapor sekarang")
+    await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    await panji.send("/batal")
+    await panji.wait_for(lambda m: "Dibatalkan" in text_of(m))
+
+    evening = await jobs.send_reminders(services, day=date(2022, 10, 17), slot="19:00")
+    assert evening.recipients == ["P2"]
+    await report_today(panji)
+    tomorrow = await jobs.send_reminders(services, day=date(2022, 10, 18), slot="16:00")
+    assert sorted(tomorrow.recipients) == ["P1", "P2", "P3"]
+    assert await harness.scalar("SELECT COUNT(*) FROM days_off WHERE officer_id='P3'") == 1
+
+
+async def test_no_jobs_outside_the_period_or_on_days_off(harness: Harness) -> None:
+    await harness.register("P2", 502)
+    services = services_of(harness.app)
+    services.settings.days_off.append(date(2022, 10, 20))
+    for day in (date(2022, 10, 14), date(2022, 10, 20), date(2022, 11, 15)):
+        summary = await jobs.send_reminders(services, day=day, slot="16:00")
+        assert summary.off_day and summary.sent == 0
+    for day in (date(2022, 10, 15), date(2022, 11, 14)):  # first and last day included
+        assert (await jobs.send_reminders(services, day=day, slot="16:00")).sent == 1
+
+
+async def test_blocked_officer_is_marked_unreachable_and_not_retried(harness: Harness) -> None:
+    await harness.register("P2", 502)
+    harness.api.blocked_users.add(502)
+    services = services_of(harness.app)
+    summary = await jobs.send_reminders(services, day=date(2022, 10, 17), slot="16:00")
+    assert summary.unreachable == 1
+    assert await harness.scalar("SELECT unreachable_at FROM officers WHERE officer_id='P2'")
+    later = await jobs.send_reminders(services, day=date(2022, 10, 17), slot="19:00")
+    assert later.recipients == [] and later.unreachable == 0
+    refused = [c for c in harness.api.calls("sendMessage") if c.status == 403]
+    assert len(refused) == 1  # tried once, never again
+
+    harness.api.blocked_users.discard(502)  # unblocked: writing to the bot again clears it
+    await harness.api.user(502).send("/bantuan")
+    await harness.api.user(502).wait_for(lambda m: "Perintah yang tersedia" in text_of(m))
+    assert await harness.scalar("SELECT unreachable_at FROM officers WHERE officer_id='P2'") is None
+
+
+async def test_sender_waits_out_429_and_retries_5xx(harness: Harness) -> None:
+    await harness.register("P2", 502)
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    bot = Bot(harness.api.token, base_url=harness.api.base_url)  # no rate limiter of its own
+    async with bot:
+        sender = Sender(bot, per_chat_interval=0, backoff=0.25, sleep=no_wait)
+        harness.api.fail_next("sendMessage", 429, retry_after=7)
+        harness.api.fail_next("sendMessage", 500, count=2)
+        result = await sender.send(Outgoing(502, "satu"))
+        assert result.status is DeliveryStatus.SENT
+        assert 7 in waits  # Telegram's retry_after, waited out
+        assert 0.25 in waits and 0.5 in waits  # exponential back-off on 5xx
+        harness.api.fail_next("sendMessage", 502, count=9)
+        failed = await sender.send(Outgoing(502, "dua"))
+    assert failed.status is DeliveryStatus.FAILED
+    delivered = [m.text for m in harness.api.messages_to(502)]
+    assert delivered.count("satu") == 1 and "dua" not in delivered
+
+
+async def test_sender_keeps_one_message_per_second_per_chat(harness: Harness) -> None:
+    await harness.register("P2", 502)
+    moments = iter([0.0, 0.0, 0.1, 0.1])
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(round(seconds, 3))
+
+    sender = Sender(harness.app.bot, per_second=30, per_chat_interval=1.0,
+                    monotonic=lambda: next(moments), sleep=record)
+    await sender.send(Outgoing(502, "a"))
+    await sender.send(Outgoing(502, "b"))  # same chat at t=0: waits a whole second
+    assert waits == [1.0]
+
+
+async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock) -> None:
+    from tests.conftest import load_roster, Harness as H
+
+    settings = make_settings(tmp_path, api, schedule_jobs=True)
+    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
+    harness = H(api, settings, clock, codes)
+    await harness.start()
+    try:
+        names = sorted(job.name for job in harness.app.job_queue.jobs() if job.name != "catch-up")
+        assert names == ["digest-admin", "digest-koseka", "digest-pml", "reminder-16:00",
+                         "reminder-19:00"]
+        [pml] = harness.app.job_queue.get_jobs_by_name("digest-pml")
+        local = pml.next_t.astimezone(settings.tz)
+        assert (local.hour, local.minute) == (20, 30)
+    finally:
+        await harness.stop()
+
+
+async def test_catch_up_sends_a_missed_slot_once_within_the_grace_window(harness: Harness) -> None:
+    await harness.register("P2", 502)
+    services = services_of(harness.app)
+    harness.clock.set(at(17, 17, 30))  # 16:00 passed 1.5 h ago (grace 2 h), 19:00 not yet
+    assert [s.name for s in jobs.due_slots(services, harness.clock.now())] == ["reminder-16:00"]
+    [summary] = await jobs.catch_up(services)
+    assert summary.recipients == ["P2"]
+    await harness.restart()
+    assert [s.sent for s in await jobs.catch_up(services_of(harness.app))] == [0]
+    assert len(reminders_to(harness, 502)) == 1
+    harness.clock.set(at(17, 18, 1))  # 16:00 is now beyond the grace window
+    assert jobs.due_slots(services_of(harness.app), harness.clock.now()) == []
+
+
+async def test_izin_only_for_ppl_and_cancellable(harness: Harness) -> None:
+    mahmud = await harness.register("M1", 601)
+    await mahmud.send("/izin")
+    await mahmud.wait_for(lambda m: "hanya untuk PPL" in text_of(m))
+    panji = await harness.register("P2", 502)
+    await panji.send("/izin")
+    await panji.wait_for(lambda m: "alasannya" in text_of(m))
+    await panji.send_sticker()
+    await panji.wait_for(lambda m: "pilih dengan tombol" in text_of(m))
+    await panji.send("/batal")
+    await panji.wait_for(lambda m: "Dibatalkan" in text_of(m))
+    assert await harness.scalar("SELECT COUNT(*) FROM days_off") == 0
+
+
+def test_reminder_times_come_from_settings(tmp_path) -> None:
+    settings = make_settings(tmp_path, reminder_times="07:30,18:00")
+    assert settings.reminder_times == [time(7, 30), time(18, 0)]
