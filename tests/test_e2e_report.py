@@ -201,3 +201,39 @@ async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness
     await panji.send("/lapor 12 20 19")
     await panji.wait_for(lambda m: "tidak boleh lebih kecil" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
+
+
+async def test_english_when_configured(api, tmp_path, clock) -> None:
+    from tests.conftest import Harness as H, load_roster, make_settings
+
+    settings = make_settings(tmp_path, api, language="en")
+    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
+    harness = H(api, settings, clock, codes)
+    await harness.start()
+    try:
+        user = api.user(502)
+        await user.send(f"/start {codes['P2']}")
+        await user.wait_for(lambda m: "Welcome" in text_of(m) and "/report" in text_of(m))
+        await user.send("/report")
+        ask_date = await user.wait_for(lambda m: "Which date" in text_of(m))
+        assert [b.text for b in ask_date.buttons()] == ["Today (Mon, 17 Oct)", "Yesterday (Sun, 16 Oct)"]
+        await user.press(ask_date, "Today")
+        await user.wait_for(lambda m: "Households completed today" in text_of(m))
+        await user.send("many")
+        await user.wait_for(lambda m: "whole number" in text_of(m))
+        await user.send("/cancel")
+        await user.wait_for(lambda m: "Cancelled" in text_of(m))
+    finally:
+        await harness.stop()
+
+
+def test_every_text_has_both_languages() -> None:
+    from string import Formatter
+
+    from bot.texts import EN, ID
+
+    assert set(ID) == set(EN)
+    for key in ID:
+        fields_id = {f for _, f, _, _ in Formatter().parse(ID[key]) if f}
+        fields_en = {f for _, f, _, _ in Formatter().parse(EN[key]) if f}
+        assert fields_id == fields_en, key
