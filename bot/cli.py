@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", required=True)
     db.add_parser("migrate", help="create or upgrade the database")
+    db_backup = db.add_parser("backup", help="consistent copy while the bot runs")
+    db_backup.add_argument("file", type=Path)
+    db.add_parser("check", help="integrity check and migration status")
 
     wil = sub.add_parser("wilayah", help="kecamatan/desa reference list").add_subparsers(
         dest="action", required=True)
@@ -71,6 +74,43 @@ async def _migrate(settings: Settings) -> int:
         await db.close()
     print(f"database {settings.database_path} is at schema version {max(versions)}")
     return 0
+
+
+async def _db_backup(settings: Settings, target: Path) -> int:
+    from db.connection import connect
+    from db.maintenance import backup
+
+    if not Path(settings.database_path).exists():
+        print(f"database {settings.database_path} does not exist", file=sys.stderr)
+        return 1
+    conn = await connect(settings.database_path)
+    try:
+        await backup(conn, target)
+    except FileExistsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        await conn.close()
+    print(f"backup of {settings.database_path} written to {target}")
+    return 0
+
+
+async def _db_check(settings: Settings) -> int:
+    from db.connection import connect
+    from db.maintenance import check
+
+    if not Path(settings.database_path).exists():
+        print(f"database {settings.database_path} does not exist", file=sys.stderr)
+        return 1
+    conn = await connect(settings.database_path)
+    try:
+        result = await check(conn)
+    finally:
+        await conn.close()
+    print(f"integrity: {', '.join(result.integrity)}")
+    print(f"schema version: {max(result.applied, default=0)}; pending migrations: "
+          f"{', '.join(map(str, result.pending)) or 'none'}")
+    return 0 if result.ok else 1
 
 
 async def _wilayah_import(settings: Settings, path: Path) -> int:
@@ -218,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run(settings)
         if args.command == "send":
             return asyncio.run(_send(settings, args))
+        if args.command == "db" and args.action == "backup":
+            return asyncio.run(_db_backup(settings, args.file))
+        if args.command == "db" and args.action == "check":
+            return asyncio.run(_db_check(settings))
         if args.command == "db":
             return asyncio.run(_migrate(settings))
         if args.command == "wilayah":

@@ -1,0 +1,69 @@
+"""Migrations of an old database, online backup and the health check."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.cli import main
+from db.connection import Database
+from db.migrations import available_migrations
+
+FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
+
+
+def make_v1_database(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(FIXTURE.read_text(encoding="utf-8"))
+    conn.close()
+
+
+async def test_version_1_database_is_migrated_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    make_v1_database(path)
+    db = Database(path)
+    await db.open()
+    try:
+        async with db.conn.execute("SELECT MAX(version) FROM schema_migrations") as cur:
+            assert (await cur.fetchone())[0] == len(available_migrations())
+        async with db.conn.execute(
+            "SELECT officer_id, telegram_user_id FROM officers ORDER BY officer_id"
+        ) as cur:
+            assert [tuple(r) async for r in cur] == [("K1", None), ("M1", 601), ("P1", 501)]
+        async with db.conn.execute(
+            "SELECT progress_value, revision, status FROM reports WHERE id = 1"
+        ) as cur:
+            assert tuple(await cur.fetchone()) == (12, 2, "submitted")
+        async with db.conn.execute("SELECT COUNT(*) FROM report_revisions") as cur:
+            assert (await cur.fetchone())[0] == 2
+        async with db.conn.execute("SELECT data FROM bot_persistence") as cur:
+            assert (await cur.fetchone())[0] == '"ask_value"'
+        async with db.conn.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"
+    finally:
+        await db.close()
+
+
+def test_backup_and_check_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "live.db"
+    make_v1_database(path)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    assert main(["db", "check"]) == 1  # version 1: migrations pending
+    assert "pending migrations: 2" in capsys.readouterr().out
+    assert main(["db", "migrate"]) == 0
+    assert main(["db", "check"]) == 0
+    assert "integrity: ok" in capsys.readouterr().out
+
+    # A reader holds the database open (as the running bot would) during the backup.
+    reader = sqlite3.connect(path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM reports").fetchone()
+    assert main(["db", "backup", str(tmp_path / "copy.db")]) == 0
+    reader.rollback()
+    reader.close()
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("SELECT progress_value FROM reports").fetchall() == [(12,)]
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    copy.close()
+    assert main(["db", "backup", str(tmp_path / "copy.db")]) == 1  # never overwrites
