@@ -1,0 +1,219 @@
+"""The real bot process (`python -m bot run`) against the local Bot API: report, stop, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.local_api import LocalBotApi, SentMessage, SimUser
+from bot.settings import Settings
+from tests.conftest import WIB, load_roster
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 60.0  # interpreter start and imports, on a slow machine
+REPLY_TIMEOUT = 15.0
+EXIT_TIMEOUT = 30.0
+USER_ID = 7702
+
+
+def text_of(message: SentMessage) -> str:
+    return message.text or ""
+
+
+class BotProcess:
+    """One `python -m bot run` child; output goes to files so a full pipe never blocks it."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, name: str) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.stdout_path = cwd / f"{name}.stdout"
+        self.stderr_path = cwd / f"{name}.stderr"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run",
+                cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.DEVNULL,
+                stdout=out, stderr=err,
+            )
+
+    def output(self) -> str:
+        return "".join(
+            p.read_text(encoding="utf-8", errors="replace")
+            for p in (self.stdout_path, self.stderr_path) if p.exists()
+        )
+
+    async def expect(
+        self, user: SimUser, predicate: Callable[[SentMessage], bool],
+        timeout: float = REPLY_TIMEOUT,
+    ) -> SentMessage:
+        """The user's next matching message; fails at once, with the log, if the bot exits."""
+        assert self.proc is not None
+        waiting = asyncio.ensure_future(user.wait_for(predicate, timeout))
+        exited = asyncio.ensure_future(self.proc.wait())
+        try:
+            await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+        if not waiting.done():
+            waiting.cancel()
+            raise AssertionError(
+                f"bot exited with {self.proc.returncode} while waiting:\n{self.output()}"
+            )
+        return waiting.result()
+
+    async def terminate(self) -> int:
+        """SIGTERM, then the exit code once it has stopped (failing after EXIT_TIMEOUT)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), EXIT_TIMEOUT)
+        except TimeoutError:
+            raise AssertionError(
+                f"bot did not stop within {EXIT_TIMEOUT}s of SIGTERM:\n{self.output()}"
+            ) from None
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def bot_env(api: LocalBotApi, db_path: Path, **extra: str) -> dict[str, str]:
+    """The parent's environment without any bot setting, plus the settings of the test."""
+    names = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    today = date.today()  # the bot's real clock must fall inside the fieldwork period
+    env.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        TELEGRAM_API_BASE_FILE_URL=api.base_file_url,
+        DATABASE_PATH=str(db_path),
+        PERIOD_START=(today - timedelta(days=10)).isoformat(),
+        PERIOD_END=(today + timedelta(days=10)).isoformat(),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **extra,
+    )
+    return env
+
+
+def query(db_path: Path, sql: str, *params: object) -> list[tuple]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+async def roster(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    db_path = tmp_path / "data" / "regsosek.db"
+    codes = await load_roster(db_path, datetime.now(WIB), tmp_path)
+    return db_path, codes
+
+
+@pytest.fixture
+async def processes() -> AsyncIterator[list[BotProcess]]:
+    """Every bot process a test starts; all are killed at the end, whatever happened."""
+    started: list[BotProcess] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            await process.kill()
+
+
+async def test_register_report_and_stop_on_sigterm(
+    api: LocalBotApi, tmp_path: Path, roster: tuple[Path, dict[str, str]],
+    processes: list[BotProcess],
+) -> None:
+    db_path, codes = roster
+    bot = BotProcess(bot_env(api, db_path), tmp_path, "bot")
+    processes.append(bot)
+    await bot.start()
+    first_day = datetime.now(WIB).date()
+
+    panji = api.user(USER_ID, first_name="Panji")  # P2: one SLS, so no SLS question
+    await panji.send(f"/start {codes['P2']}")
+    await bot.expect(panji, lambda m: "Selamat datang" in text_of(m), STARTUP_TIMEOUT)
+    await panji.send("/lapor 12 14 51")
+    summary = await bot.expect(panji, lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    saved = await bot.expect(panji, lambda m: "Laporan tersimpan" in text_of(m))
+    assert "12 dari 120 ruta" in saved.text
+    last_day = datetime.now(WIB).date()
+
+    assert await bot.terminate() == 0
+    assert query(db_path, "SELECT telegram_user_id FROM officers WHERE officer_id = 'P2'") == [
+        (USER_ID,)
+    ]
+    rows = query(db_path, "SELECT officer_id, report_date, sls_code, values_json FROM reports")
+    assert len(rows) == 1
+    officer_id, report_date, sls_code, values = rows[0]
+    assert (officer_id, sls_code) == ("P2", "1410012006001")
+    assert report_date in {first_day.isoformat(), last_day.isoformat()}
+    assert json.loads(values) == {"households": 12, "families": 14, "persons": 51}
+    output = bot.output()
+    assert "Application started" in output  # the log was written, and...
+    assert api.token not in output  # ...never with the token
+
+
+async def test_flow_resumes_at_the_same_step_after_a_restart(
+    api: LocalBotApi, tmp_path: Path, roster: tuple[Path, dict[str, str]],
+    processes: list[BotProcess],
+) -> None:
+    db_path, codes = roster
+    # No periodic flush during the test: the state must be written on the way down.
+    env = bot_env(api, db_path, PERSISTENCE_FLUSH_SECONDS="3600")
+    first = BotProcess(env, tmp_path, "first")
+    processes.append(first)
+    await first.start()
+
+    panji = api.user(USER_ID, first_name="Panji")
+    await panji.send(f"/start {codes['P2']}")
+    await first.expect(panji, lambda m: "Selamat datang" in text_of(m), STARTUP_TIMEOUT)
+    await panji.send("/lapor")
+    ask_date = await first.expect(panji, lambda m: "tanggal berapa" in text_of(m))
+    await panji.press(ask_date, "Hari ini")
+    await first.expect(panji, lambda m: "Rumah tangga" in text_of(m))
+    await panji.send("12")
+    await first.expect(panji, lambda m: "Keluarga" in text_of(m))
+
+    assert await first.terminate() == 0
+    assert query(
+        db_path, "SELECT COUNT(*) FROM bot_persistence WHERE kind LIKE 'conversation:%'"
+    ) == [(1,)]
+    assert query(db_path, "SELECT COUNT(*) FROM reports") == [(0,)]
+    sent_before_restart = len(panji.inbox)
+
+    second = BotProcess(env, tmp_path, "second")
+    processes.append(second)
+    await second.start()
+    await panji.send("14")
+    persons = await second.expect(panji, lambda m: True, STARTUP_TIMEOUT)
+    assert "jiwa" in text_of(persons), f"expected the persons question, got {text_of(persons)!r}"
+    await panji.send("51")
+    ask_note = await second.expect(panji, lambda m: "catatan" in text_of(m).lower())
+    await panji.press(ask_note, "Lewati")
+    summary = await second.expect(panji, lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    await second.expect(panji, lambda m: "Laporan tersimpan" in text_of(m))
+    assert len(panji.inbox) > sent_before_restart
+
+    assert await second.terminate() == 0
+    rows = query(db_path, "SELECT officer_id, values_json FROM reports")
+    assert [(o, json.loads(v)) for o, v in rows] == [
+        ("P2", {"households": 12, "families": 14, "persons": 51})
+    ]
+    output = first.output() + second.output()
+    assert api.token not in output
