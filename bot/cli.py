@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -274,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"regsosek-bot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The output went to a pipe that closed early (`roster codes | head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         # A file given on the command line that cannot be read or written: one line, no traceback.
         if args.command == "run" or exc.filename is None:
