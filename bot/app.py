@@ -12,14 +12,27 @@ from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.delivery import Sender
 from bot.forms import load_form
+from bot.outbox import Outbox
 from bot.persistence import SQLitePersistence
+from bot.problem_alerts import schedule_problem_jobs
 from bot.settings import Settings
 from bot.texts import Texts
-from conversations import dayoff, report
+from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
 from db.connection import Database
+from db import updates
 from db.wilayah import ensure_default_wilayah
-from handlers import access, common, errors, progress, registration, review
+from handlers import (
+    access,
+    broadcasts,
+    common,
+    digest,
+    errors,
+    problems,
+    progress,
+    registration,
+    review,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +45,27 @@ async def _post_init(app: Application) -> None:
     services = services_of(app)
     await services.db.open()
     await ensure_default_wilayah(services.db)
+    async with services.db.transaction() as conn:
+        await updates.forget_old(conn, services.clock.now())
     services.sender = make_sender(app.bot, services.settings)
+    services.outbox = Outbox(services, app.bot)
+    await services.outbox.start()
     await commands.set_default_menu(app.bot, services.texts)
     if services.settings.schedule_jobs:
         jobs.schedule_jobs(app)
+        schedule_problem_jobs(app)
+
+
+async def _stop_outbox(app: Application) -> None:
+    """Stop announcements while the bot can still send: run_polling calls post_stop before it
+    shuts the bot down. post_shutdown calls it again (a no-op then) before the database closes."""
+    outbox = services_of(app).outbox
+    if outbox is not None:
+        await outbox.stop()
 
 
 async def _post_shutdown(app: Application) -> None:
+    await _stop_outbox(app)
     await services_of(app).db.close()
 
 
@@ -70,6 +97,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=5))
         .post_init(_post_init)
+        .post_stop(_stop_outbox)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -79,9 +107,14 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     app.add_handler(report.build())
     app.add_handler(dayoff.build())
     app.add_handler(review_flow.build())
+    app.add_handler(problem.build())
+    app.add_handler(broadcast.build())
     registration.register(app)
     review.register(app)
     progress.register(app)
+    problems.register(app)
+    digest.register(app)
+    broadcasts.register(app)
     common.register(app)
     errors.register(app)
     return app
@@ -103,6 +136,8 @@ async def stop_application(app: Application) -> None:
         await app.updater.stop()
     if app.running:
         await app.stop()
+    if app.post_stop:
+        await app.post_stop(app)
     await app.shutdown()
     if app.post_shutdown:
         await app.post_shutdown(app)

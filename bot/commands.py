@@ -15,14 +15,25 @@ ALIASES: dict[str, str] = {
     "progres": "progress",
     "batal": "cancel",
     "izin": "dayoff",
+    "ringkasan": "digest",
+    "ekspor": "export",
+    "kendala": "issue",
+    "kendala_saya": "my_issues",
+    "kendala_tim": "team_issues",
+    "umumkan": "broadcast",
+    "pengumuman": "announcements",
 }
 
 _ALL_ROLES = ("start", "progres", "bantuan", "batal")
+_ANNOUNCE = ("umumkan", "pengumuman")  # those who supervise someone
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.PPL: ("lapor", "izin", *_ALL_ROLES),
-    Role.PML: _ALL_ROLES,
-    Role.KOSEKA: _ALL_ROLES,
-    Role.ADMIN: _ALL_ROLES,
+    Role.PPL: ("lapor", "izin", "kendala", "kendala_saya", *_ALL_ROLES),
+    Role.PML: ("ringkasan", "ekspor", "kendala_tim", "kendala", "kendala_saya",
+               *_ANNOUNCE, *_ALL_ROLES),
+    Role.KOSEKA: ("ringkasan", "ekspor", "kendala_tim", "kendala", "kendala_saya",
+                  *_ANNOUNCE, *_ALL_ROLES),
+    Role.ADMIN: ("ringkasan", "ekspor", "kendala_tim", "kendala", "kendala_saya",
+                 *_ANNOUNCE, *_ALL_ROLES),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -13,6 +14,9 @@ from bot.settings import Settings
 from bot.texts import Texts
 from db.connection import Database
 from db.models import Officer
+
+if TYPE_CHECKING:  # the outbox needs Services itself
+    from bot.outbox import Outbox
 
 SERVICES_KEY = "services"
 
@@ -25,6 +29,7 @@ class Services:
     form: FormDefinition
     texts: Texts
     sender: Sender | None = None  # needs the bot: set when the application starts
+    outbox: Outbox | None = None  # announcements; started with the application
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -40,7 +40,10 @@ class Outgoing:
     chat_id: int
     text: str | None = None
     photo: bytes | None = None
+    photo_id: str | None = None  # a photo Telegram already has (file_id)
+    location: tuple[float, float] | None = None  # latitude, longitude
     document: bytes | None = None
+    document_id: str | None = None  # a document Telegram already has (file_id)
     filename: str | None = None
     reply_markup: InlineKeyboardMarkup | None = None
 
@@ -87,15 +90,25 @@ class Sender:
             await self._sleep(at - now)
 
     async def _call(self, item: Outgoing) -> Message:
-        if item.photo is not None:
+        if item.photo is not None or item.photo_id is not None:
             return await self._bot.send_photo(
-                item.chat_id, item.photo, caption=item.text, parse_mode="HTML",
+                item.chat_id, item.photo if item.photo is not None else item.photo_id,
+                caption=item.text, parse_mode="HTML", reply_markup=item.reply_markup,
+            )
+        if item.location is not None:
+            return await self._bot.send_location(
+                item.chat_id, latitude=item.location[0], longitude=item.location[1],
                 reply_markup=item.reply_markup,
             )
         if item.document is not None:
             return await self._bot.send_document(
                 item.chat_id, item.document, filename=item.filename, caption=item.text,
                 parse_mode="HTML", reply_markup=item.reply_markup,
+            )
+        if item.document_id is not None:
+            return await self._bot.send_document(
+                item.chat_id, item.document_id, caption=item.text, parse_mode="HTML",
+                reply_markup=item.reply_markup,
             )
         return await self._bot.send_message(
             item.chat_id, item.text or "", parse_mode="HTML", reply_markup=item.reply_markup

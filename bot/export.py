@@ -1,8 +1,13 @@
-"""Exports of the reports for reporting upward: CSV (UTF-8, header row) or XLSX."""
+"""Exports of the reports for reporting upward: CSV (UTF-8, header row) or XLSX.
+
+`write_export` writes a file for the command line; `scope_workbook` builds the workbook of
+one officer's scope that /ekspor sends.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +15,9 @@ import aiosqlite
 from openpyxl import Workbook
 
 from bot.forms import FormDefinition, load_form
+from db.progress import AreaProgress, area_progress
 from db.reports import ExportRow, export_rows
+from db.wilayah import list_desa, list_kecamatan
 
 LEADING = ["date", "officer_id", "officer_name", "pml_id", "koseka_id", "kecamatan_code",
            "desa_code", "sls_code"]
@@ -59,3 +66,72 @@ async def write_export(
             writer.writerow(header(form))
             writer.writerows(rows)
     return len(rows)
+
+
+PROGRESS_SHEETS = ("progress per officer", "per desa", "per kecamatan")
+
+
+async def scope_workbook(
+    conn: aiosqlite.Connection, officer_ids: list[str] | None, day: date, form: FormDefinition
+) -> bytes:
+    """An XLSX of one scope up to `day`: the reports and done/target per officer, desa, kecamatan.
+
+    `officer_ids` None means everyone (the admin's regency); otherwise only the reports of
+    these officers and the work areas assigned to them are included.
+    """
+    items = await export_rows(conn, date_to=day, officer_ids=officer_ids)
+    areas = await area_progress(conn, officer_ids=officer_ids, until=day)
+    desa = {d.code: d for d in await list_desa(conn)}
+    kecamatan = {k.code: k.name for k in await list_kecamatan(conn)}
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("reports")
+    sheet.append(header(form))
+    for item in items:
+        sheet.append(as_row(item, form))
+
+    officers: dict[str, AreaProgress] = {}  # an area of each officer, for name and PML
+    per_officer: dict[str, list[int]] = {}
+    per_desa: dict[str, list[int]] = {}
+    per_kecamatan: dict[str, list[int]] = {}
+    for row in areas:
+        officers.setdefault(row.officer_id, row)
+        _add(per_officer, row.officer_id, row.done, row.target)
+        _add(per_desa, row.desa_code, row.done, row.target)
+        known = desa.get(row.desa_code)
+        _add(per_kecamatan, known.kecamatan_code if known else "-", row.done, row.target)
+
+    sheet = book.create_sheet(PROGRESS_SHEETS[0])
+    sheet.append(["officer_id", "officer_name", "pml_id", "kecamatan_code", "done", "target",
+                  "percent"])
+    for officer_id, (done, target) in sorted(per_officer.items()):
+        first = officers[officer_id]
+        sheet.append([officer_id, first.officer_name, first.supervisor_id, first.kecamatan_code,
+                      done, target, _percent(done, target)])
+
+    sheet = book.create_sheet(PROGRESS_SHEETS[1])
+    sheet.append(["desa_code", "desa_name", "kecamatan_code", "done", "target", "percent"])
+    for code, (done, target) in sorted(per_desa.items()):
+        known = desa.get(code)
+        sheet.append([code, known.name if known else "", known.kecamatan_code if known else "",
+                      done, target, _percent(done, target)])
+
+    sheet = book.create_sheet(PROGRESS_SHEETS[2])
+    sheet.append(["kecamatan_code", "kecamatan_name", "done", "target", "percent"])
+    for code, (done, target) in sorted(per_kecamatan.items()):
+        sheet.append([code, kecamatan.get(code, ""), done, target, _percent(done, target)])
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _add(sums: dict[str, list[int]], key: str, done: int, target: int) -> None:
+    acc = sums.setdefault(key, [0, 0])
+    acc[0] += done
+    acc[1] += target
+
+
+def _percent(done: int, target: int) -> float | None:
+    """Percent of target with one decimal (16.7), empty when there is no target."""
+    return round(100 * done / target, 1) if target > 0 else None

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     schedule_jobs: bool = True
     consecutive_missing_days: int = Field(default=2, ge=1)
 
+    # Field problems
+    problem_escalate_hours: float = Field(default=24, gt=0)
+
+    # Announcements (broadcasts)
+    broadcast_rate_per_second: float = Field(default=25, gt=0)
+    broadcast_poll_seconds: float = Field(default=5, gt=0)
+    broadcast_report_interval: float = Field(default=5, ge=0)
+
     @field_validator("admin_telegram_ids", "reminder_times", "days_off", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

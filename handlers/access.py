@@ -11,9 +11,10 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
-from db import officers, schedule
+from db import officers, schedule, updates
 from db.models import Officer, Role
 
+ONCE_GROUP = -2
 GATE_GROUP = -1
 
 
@@ -54,6 +55,14 @@ async def refuse(update: Update, context: BotContext, key: str) -> None:
         await update.effective_message.reply_html(context.t(key), reply_markup=markup)
 
 
+async def once(update: Update, context: BotContext) -> None:
+    """A repeated delivery of an update (Telegram retries after a crash) is dropped."""
+    async with context.db.transaction() as conn:
+        fresh = await updates.first_time(conn, update.update_id, context.clock.now())
+    if not fresh:
+        raise ApplicationHandlerStop
+
+
 async def gate(update: Update, context: BotContext) -> None:
     user = update.effective_user
     chat = update.effective_chat
@@ -78,4 +87,5 @@ async def gate(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, once), group=ONCE_GROUP)
     app.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)

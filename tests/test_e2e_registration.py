@@ -108,3 +108,19 @@ async def test_progress_per_role(harness: Harness) -> None:
     await kartini.send("/progres")
     kec = await kartini.wait_for(lambda m: "Progres kecamatan Tebing Tinggi" in text_of(m))
     assert "Mahmud PML: 12/300" in kec.text and "Maryam PML: 0/90" in kec.text
+
+
+async def test_an_update_delivered_twice_is_handled_once(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    harness.api.duplicate_next_delivery()
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    summaries = [m for m in panji.inbox if "Ringkasan laporan" in text_of(m)]
+    assert len(summaries) == 1
+    deliveries = [u for c in harness.api.calls("getUpdates") if c.ok
+                  for u in c.response["result"]]
+    assert len(deliveries) > len({u["update_id"] for u in deliveries})  # it did come twice
+    assert await harness.scalar("SELECT COUNT(*) FROM processed_updates") == len(
+        {u["update_id"] for u in deliveries})

@@ -1,0 +1,536 @@
+"""Benchmark of the daily report flow: N officers send `/lapor h f p` and press Kirim at once.
+
+    .venv/bin/python bench/flow.py                  # 253 and 5,000 officers
+    .venv/bin/python bench/flow.py --officers 1000  # one size
+
+For each size, two measurements, each in a fresh child process (so that CPU time and peak
+RSS belong to that measurement alone):
+
+* regsosek: the real bot (`build_application`) on a temporary database with a synthetic
+  roster of N PPL, each with exactly one SLS and already linked to a Telegram account
+  (registration is not measured). Every officer sends `/lapor 12 14 51` (the fast path: the
+  bot answers with the summary), then presses Kirim on the summary (the bot answers
+  "Laporan tersimpan"). All N officers start at the same moment.
+* echo: a bare python-telegram-bot `Application` with one `MessageHandler` that replies the
+  same text (no persistence, no database), driven the same way by N users who send two
+  messages each. It is the framework's own ceiling on this machine.
+
+Both run against the project's local Bot API (`bot.local_api.LocalBotApi`) on 127.0.0.1 over
+real HTTP, in the same process and event loop as the bot and the simulated users, so every
+figure includes the fake server's and the driver's share of the work (the same for both).
+
+What is measured (all with `time.perf_counter()`):
+
+* latency of an update: from the moment the simulated user injects it into the local API
+  (the update becomes available to getUpdates) to the moment the local API has handled the
+  bot's sendMessage carrying the answer (hooked inside the API's request dispatch, so no
+  polling is involved). Step 1 is `/lapor` -> summary, step 2 is the Kirim press ->
+  confirmation; "overall" pools both steps.
+* updates/s: updates answered / wall time of the measured phase (first injection to last
+  answer).
+* CPU seconds: `time.process_time()` over the measured phase (all threads of the child, the
+  aiosqlite thread included).
+* peak RSS: `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the child at the end.
+
+One extra officer (or echo user) completes the flow before the measured phase, to warm up
+connections and first-call costs; it is not counted. Every wait has a deadline
+(`--deadline`, for the whole measured phase), and the children are killed if they overrun,
+so the script cannot hang; flows not finished in time are reported as incomplete. Timing
+figures are printed next to their targets, never asserted: the exit status is 0 unless a
+measurement crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import logging
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time as day_time, timedelta
+from pathlib import Path
+from typing import Any
+
+try:
+    import bot  # noqa: F401  (installed in the venv in editable mode)
+except ImportError:  # a checkout without the install: use the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
+
+from bot.app import build_application, start_application, stop_application
+from bot.clock import ManualClock
+from bot.local_api import LocalBotApi, SimUser
+from bot.settings import Settings
+from db import wilayah
+from db.connection import Database
+from db.models import Desa
+from db.roster import AREA_COLUMNS, OFFICER_COLUMNS, import_roster
+
+DEFAULT_SIZES = (253, 5000)
+FIRST_USER_ID = 2_000_000
+REPORT = "/lapor 12 14 51"
+SUMMARY_MARK = "Ringkasan laporan"
+SAVED_MARK = "Laporan tersimpan"
+TARGET_RATIO = 0.5
+TARGET_P95_MS = 100.0
+TARGET_P95_AT = 253  # the p95 target applies to the real operation's size
+STOP_TIMEOUT = 20.0
+
+
+# --------------------------------------------------------------------------- synthetic roster
+
+
+def synthetic_roster(count: int, desa: list[Desa]) -> tuple[list[dict], list[dict]]:
+    """Officers and areas rows for `count` PPL, each with exactly one SLS.
+
+    One KOSEKA per kecamatan and one PML per four PPL, spread over the real kecamatan/desa
+    list; ids, names, phones and SLS codes are synthetic and deterministic.
+    """
+    by_kec: dict[str, list[Desa]] = {}
+    for d in desa:
+        by_kec.setdefault(d.kecamatan_code, []).append(d)
+    kecamatan = sorted(by_kec)
+    phones = iter(range(1, 10 * count + 1000))
+
+    def phone() -> str:
+        return f"0812{next(phones):08d}"
+
+    officers = [{"officer_id": "ADM0001", "name": "Admin Bench", "role": "ADMIN",
+                 "supervisor_id": "", "phone": phone(), "kecamatan_code": "", "desa_code": ""}]
+    for k, kec in enumerate(kecamatan, start=1):
+        officers.append({"officer_id": f"KSK{k:04d}", "name": f"Koseka {k}", "role": "KOSEKA",
+                         "supervisor_id": "", "phone": phone(), "kecamatan_code": kec,
+                         "desa_code": ""})
+    pml_count = math.ceil(count / 4)
+    for p in range(pml_count):
+        k = p % len(kecamatan)
+        officers.append({"officer_id": f"PML{p + 1:05d}", "name": f"Pengawas {p + 1}",
+                         "role": "PML", "supervisor_id": f"KSK{k + 1:04d}", "phone": phone(),
+                         "kecamatan_code": kecamatan[k], "desa_code": ""})
+    areas = []
+    for i in range(count):
+        pml = i // 4
+        kec = kecamatan[pml % len(kecamatan)]
+        village = by_kec[kec][i % len(by_kec[kec])]
+        officer_id = ppl_id(i)
+        officers.append({"officer_id": officer_id, "name": f"Pencacah {i + 1}", "role": "PPL",
+                         "supervisor_id": f"PML{pml + 1:05d}", "phone": phone(),
+                         "kecamatan_code": kec, "desa_code": village.code})
+        areas.append({"officer_id": officer_id,
+                      "sls_code": f"{village.code.replace('.', '')}{i + 1:05d}",
+                      "sls_name": f"RT {i + 1:05d} {village.name}",
+                      "desa_code": village.code,
+                      "target_households": 150 + i % 150})
+    return officers, areas
+
+
+def ppl_id(index: int) -> str:
+    return f"PPL{index + 1:05d}"
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+async def prepare_database(db_path: Path, work: Path, count: int, now: datetime) -> None:
+    """Roster with `count` PPL imported and every PPL linked to Telegram id FIRST_USER_ID + i."""
+    db = Database(db_path)
+    await db.open()
+    try:
+        await wilayah.ensure_default_wilayah(db)
+        desa = await wilayah.list_desa(db.conn)
+        officers, areas = synthetic_roster(count, desa)
+        _write_csv(work / "officers.csv", OFFICER_COLUMNS, officers)
+        _write_csv(work / "areas.csv", AREA_COLUMNS, areas)
+        await import_roster(db, work / "officers.csv", work / "areas.csv", now=now)
+        stamp = now.isoformat()
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE officers SET telegram_user_id = ?, telegram_chat_id = ?, linked_at = ?"
+                " WHERE officer_id = ?",
+                [(FIRST_USER_ID + i, FIRST_USER_ID + i, stamp, ppl_id(i)) for i in range(count)],
+            )
+    finally:
+        await db.close()
+
+
+# --------------------------------------------------------------------------- reply hook
+
+
+@dataclass
+class Reply:
+    at: float  # perf_counter when the local API handled the sendMessage
+    message_id: int
+    text: str
+
+
+class ReplyHook:
+    """Per chat, the bot's sendMessage calls, timed inside the local API's dispatch."""
+
+    def __init__(self, api: LocalBotApi) -> None:
+        self._queues: dict[int, asyncio.Queue[Reply]] = {}
+        original = api._dispatch
+
+        async def dispatch(method: str, handler: Any, params: dict) -> tuple[int, dict]:
+            status, body = await original(method, handler, params)
+            if method == "sendMessage" and status == 200:
+                at = time.perf_counter()
+                result = body["result"]
+                queue = self._queues.get(int(result["chat"]["id"]))
+                if queue is not None:
+                    queue.put_nowait(Reply(at, int(result["message_id"]), result.get("text", "")))
+            return status, body
+
+        api._dispatch = dispatch  # type: ignore[method-assign]
+
+    def watch(self, chat_id: int) -> None:
+        self._queues[chat_id] = asyncio.Queue()
+
+    async def wait(self, chat_id: int, mark: str, deadline: float) -> Reply | None:
+        """The next reply in that chat whose text contains `mark`; None past the deadline."""
+        queue = self._queues[chat_id]
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return None
+            try:
+                reply = await asyncio.wait_for(queue.get(), remaining)
+            except TimeoutError:
+                return None
+            if mark in reply.text:
+                return reply
+
+
+# --------------------------------------------------------------------------- one measurement
+
+
+@dataclass
+class Measurement:
+    kind: str
+    officers: int
+    completed: int = 0  # flows with both answers
+    answered: int = 0  # updates answered (both steps, completed flows or not)
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak_rss_kb: int = 0
+    step1_ms: list[float] = field(default_factory=list)
+    step2_ms: list[float] = field(default_factory=list)
+    setup_s: float = 0.0
+    stop_clean: bool = True
+
+
+# Per user: step 1 latency (s), step 2 latency (s), perf_counter of the last answer (0: none).
+FlowResult = tuple[float | None, float | None, float]
+Flow = Callable[[SimUser, float], Awaitable[FlowResult]]
+
+
+async def _drive(api: LocalBotApi, hook: ReplyHook, user_ids: list[int], flow: Flow,
+                 deadline: float) -> list[FlowResult]:
+    """Run `flow` for every user at once (each injects its first update right away)."""
+    users = [api.user(uid, first_name=f"P{uid - FIRST_USER_ID}") for uid in user_ids]
+    for user in users:
+        hook.watch(user.chat_id)
+    results: list[FlowResult] = [(None, None, 0.0)] * len(users)
+
+    async def one(index: int, user: SimUser) -> None:
+        results[index] = await flow(user, deadline)
+
+    await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
+    return results
+
+
+def _report_flow(api: LocalBotApi, hook: ReplyHook) -> Flow:
+    async def flow(user: SimUser, deadline: float) -> FlowResult:
+        sent = time.perf_counter()
+        await user.send(REPORT)  # the update is available from here on
+        summary = await hook.wait(user.chat_id, SUMMARY_MARK, deadline)
+        if summary is None:
+            return None, None, 0.0
+        step1 = summary.at - sent
+        pressed = time.perf_counter()
+        await user.press(api.message(user.chat_id, summary.message_id), "Kirim")
+        saved = await hook.wait(user.chat_id, SAVED_MARK, deadline)
+        if saved is None:
+            return step1, None, summary.at
+        return step1, saved.at - pressed, saved.at
+
+    return flow
+
+
+def _echo_flow(hook: ReplyHook) -> Flow:
+    async def flow(user: SimUser, deadline: float) -> FlowResult:
+        times: list[float] = []
+        last = 0.0
+        for text in (REPORT, "Kirim"):
+            sent = time.perf_counter()
+            await user.send(text)
+            reply = await hook.wait(user.chat_id, text, deadline)
+            if reply is None:
+                break
+            times.append(reply.at - sent)
+            last = reply.at
+        padded: list[float | None] = [*times, None, None]
+        return padded[0], padded[1], last
+
+    return flow
+
+
+async def _echo(update: Update, _context: Any) -> None:
+    assert update.message is not None and update.message.text is not None
+    await update.message.reply_text(update.message.text)
+
+
+def _build_echo(api: LocalBotApi) -> Application:
+    app = (
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.base_file_url)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, _echo))
+    return app
+
+
+async def measure(kind: str, count: int, deadline_s: float) -> Measurement:
+    result = Measurement(kind=kind, officers=count)
+    setup_started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
+        work = Path(tmp)
+        settings = Settings(
+            _env_file=None,
+            telegram_bot_token="123456:TEST-TOKEN",
+            database_path=work / "regsosek.db",
+            messages_per_second=100_000,  # the local API has no limits: measure the bot itself
+            chat_message_interval=0,
+            schedule_jobs=False,
+        )
+        clock = ManualClock(datetime.combine(
+            settings.period_start + timedelta(days=2), day_time(19, 0), settings.tz))
+        if kind == "regsosek":
+            # One more PPL than measured: the warm-up officer.
+            await prepare_database(settings.database_path, work, count + 1, clock.now())
+        async with LocalBotApi(settings.token(), clock=clock) as api:
+            hook = ReplyHook(api)
+            if kind == "regsosek":
+                settings = settings.model_copy(update={
+                    "telegram_api_base_url": api.base_url,
+                    "telegram_api_base_file_url": api.base_file_url,
+                })
+                app = build_application(settings, clock=clock)
+                flow = _report_flow(api, hook)
+            else:
+                app = _build_echo(api)
+                flow = _echo_flow(hook)
+            await start_application(app, poll_timeout=1)
+            try:
+                warm = await _drive(api, hook, [FIRST_USER_ID + count], flow,
+                                    time.perf_counter() + 30)
+                if warm[0][1] is None:
+                    raise RuntimeError(f"{kind}: the warm-up flow did not complete in 30 s")
+                result.setup_s = time.perf_counter() - setup_started
+                user_ids = [FIRST_USER_ID + i for i in range(count)]
+                cpu_started = time.process_time()
+                started = time.perf_counter()
+                outcomes = await _drive(api, hook, user_ids, flow, started + deadline_s)
+                finished = time.perf_counter()
+                result.cpu = time.process_time() - cpu_started
+            finally:
+                try:
+                    await asyncio.wait_for(stop_application(app), STOP_TIMEOUT)
+                except TimeoutError:
+                    result.stop_clean = False
+        last = max((o[2] for o in outcomes), default=0.0)
+        result.wall = (last if last else finished) - started
+        result.step1_ms = [o[0] * 1000 for o in outcomes if o[0] is not None]
+        result.step2_ms = [o[1] * 1000 for o in outcomes if o[1] is not None]
+        result.completed = len(result.step2_ms)
+        result.answered = len(result.step1_ms) + len(result.step2_ms)
+    result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return result
+
+
+def run_worker(kind: str, count: int, deadline_s: float) -> int:
+    warnings.filterwarnings("ignore", "If 'per_message=False'", UserWarning)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    result = asyncio.run(measure(kind, count, deadline_s))
+    print("RESULT " + json.dumps(asdict(result)), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- report
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def rate(m: Measurement) -> float:
+    return m.answered / m.wall if m.wall > 0 else 0.0
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _ok(passed: bool | None) -> str:
+    return "" if passed is None else ("yes" if passed else "NO")
+
+
+def spawn(kind: str, count: int, deadline_s: float) -> Measurement | str:
+    """One measurement in a child process; the Measurement, or the reason it failed."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
+               "--officers", str(count), "--deadline", str(deadline_s)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=deadline_s + 180)
+    except subprocess.TimeoutExpired:
+        return f"{kind} at {count}: killed after {deadline_s + 180:.0f} s"
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return Measurement(**json.loads(line.removeprefix("RESULT ")))
+    tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+    return f"{kind} at {count}: exit {done.returncode}\n{tail}"
+
+
+def table(bot: Measurement, echo: Measurement) -> tuple[list[list[str]], dict[str, Any]]:
+    count = bot.officers
+    overall = bot.step1_ms + bot.step2_ms
+    echo_all = echo.step1_ms + echo.step2_ms
+    ratio = rate(bot) / rate(echo) if rate(echo) else None
+    p95 = percentile(overall, 95)
+    p95_target = count <= TARGET_P95_AT
+    # Past the deadline only the faster updates were answered: no verdict on partial figures.
+    complete = bot.completed == count and echo.completed == count
+    rows: list[list[str]] = []
+
+    def row(metric: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        rows.append([metric, value, target, _ok(ok)])
+
+    row("completed flows (regsosek)", f"{bot.completed:,} / {count:,}", f"{count:,}",
+        bot.completed == count)
+    row("completed flows (echo)", f"{echo.completed:,} / {count:,}", f"{count:,}",
+        echo.completed == count)
+    row("updates/s regsosek", _fmt(rate(bot)))
+    row("updates/s echo", _fmt(rate(echo)))
+    row("ratio regsosek/echo", _fmt(ratio, 2), f">= {TARGET_RATIO}",
+        None if ratio is None or not complete else ratio >= TARGET_RATIO)
+    for label, values in (("/lapor -> summary", bot.step1_ms),
+                          ("Kirim -> confirmation", bot.step2_ms)):
+        for q in (50, 95, 99):
+            row(f"{label} p{q} ms", _fmt(percentile(values, q)))
+    for q in (50, 95, 99):
+        value = percentile(overall, q)
+        if q == 95 and p95_target:
+            row(f"overall p{q} ms", _fmt(value), f"< {TARGET_P95_MS:.0f}",
+                None if value is None or not complete else value < TARGET_P95_MS)
+        else:
+            row(f"overall p{q} ms", _fmt(value))
+    for q in (50, 95, 99):
+        row(f"echo overall p{q} ms", _fmt(percentile(echo_all, q)))
+    row("wall time of the measured phase s (regsosek / echo)",
+        f"{bot.wall:.2f} / {echo.wall:.2f}")
+    row("CPU s regsosek (measured phase)", f"{bot.cpu:.2f}")
+    row("CPU s echo (measured phase)", f"{echo.cpu:.2f}")
+    row("CPU ms per update (regsosek / echo)",
+        f"{1000 * bot.cpu / max(bot.answered, 1):.2f} / "
+        f"{1000 * echo.cpu / max(echo.answered, 1):.2f}")
+    row("peak RSS MB (regsosek / echo)",
+        f"{bot.peak_rss_kb / 1024:.0f} / {echo.peak_rss_kb / 1024:.0f}")
+    row("setup before the measured phase s (regsosek / echo)",
+        f"{bot.setup_s:.1f} / {echo.setup_s:.1f}")
+    if not (bot.stop_clean and echo.stop_clean):
+        row("clean shutdown", "no (stop timed out)")
+    if not complete:
+        row("note", "deadline hit: figures cover answered updates only")
+    summary = {"count": count, "rate": rate(bot), "p95": p95, "echo": rate(echo), "ratio": ratio,
+               "complete": complete}
+    return rows, summary
+
+
+def print_table(title: str, rows: list[list[str]]) -> None:
+    header = ["metric", "value", "target", "ok?"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    print(f"\n== {title} ==")
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(w) if i in (0, 2, 3) else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}, load average {load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--officers", type=int, help="one size (default: 253 and 5000)")
+    parser.add_argument("--deadline", type=float, default=150.0,
+                        help="seconds allowed for one measured phase (default 150)")
+    parser.add_argument("--worker", choices=("regsosek", "echo"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.officers is not None and args.officers < 1:
+        parser.error("--officers must be at least 1")
+    if args.worker:
+        return run_worker(args.worker, args.officers or DEFAULT_SIZES[0], args.deadline)
+
+    sizes = (args.officers,) if args.officers else DEFAULT_SIZES
+    print(f"flow benchmark on {machine()}")
+    print(f"each officer: '{REPORT}' -> summary, Kirim -> '{SAVED_MARK}'; all at once")
+    summaries: list[str] = []
+    failed = False
+    for count in sizes:
+        bot = spawn("regsosek", count, args.deadline)
+        echo = spawn("echo", count, args.deadline)
+        problems = [m for m in (bot, echo) if isinstance(m, str)]
+        if problems:
+            failed = True
+            print(f"\n== {count:,} officers: measurement failed ==")
+            for problem in problems:
+                print(problem)
+            summaries.append(f"{count} officers failed")
+            continue
+        assert isinstance(bot, Measurement) and isinstance(echo, Measurement)
+        rows, s = table(bot, echo)
+        print_table(f"{count:,} officers", rows)
+        p95 = "-" if s["p95"] is None else f"{s['p95']:.0f}"
+        ratio = "-" if s["ratio"] is None else f"{s['ratio']:.2f}"
+        partial = "" if s["complete"] else " INCOMPLETE"
+        summaries.append(f"{count} officers {s['rate']:.0f} upd/s p95 {p95} ms "
+                         f"(echo {s['echo']:.0f} upd/s, ratio {ratio}){partial}")
+    print("\nflow: " + " | ".join(summaries))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,300 @@
+"""The announcement outbox: a background task that delivers pending rows when they are due.
+
+Why a task and not a repeating JobQueue job: delivery must start the moment an announcement
+is committed (`wake()`), run for minutes at a steady pace, and stop in a controlled way
+(finish the requests in flight, start no new one). A job would poll on a fixed interval and
+be cut off by the JobQueue's own shutdown. The task is started in the application's
+`post_init` and stopped in `post_stop` (run_polling calls it while the bot can still send)
+or, at the latest, in `post_shutdown` before the database closes.
+
+Per row: claim it (`pending` -> `sending`, committed), send it through the shared `Sender`
+(which waits out 429, retries 5xx and network errors, and reports 403 as unreachable),
+record the answer (committed). A crash between the claim and the record leaves the row
+`sending`; at the next start it becomes `failed` (`interrupted`) instead of being sent again,
+because nobody knows whether Telegram delivered it (see `db/broadcasts.py`). Rows never
+claimed stay `pending`, so a restart continues where the last run stopped.
+
+Pace: at most BROADCAST_RATE_PER_SECOND new announcements per second, on top of the
+Sender's own limits (MESSAGES_PER_SECOND overall, CHAT_MESSAGE_INTERVAL per chat), so
+reminders and alerts still find room. Up to `MAX_IN_FLIGHT` requests run at once, which is
+also the most rows a crash can leave `sending`.
+
+Delivery reports are edited at most every BROADCAST_REPORT_INTERVAL seconds, and once more
+when an announcement is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import broadcast as rules
+from bot.context import Services
+from bot.delivery import DeliveryResult, DeliveryStatus, Outgoing
+from db import broadcasts as repo
+from db import schedule, wilayah
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 10
+DRAIN_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class _Content:
+    text: str
+    photo_id: str | None
+    document_id: str | None
+
+
+class Outbox:
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._services = services
+        self._bot = bot
+        self._monotonic = monotonic
+        self._sleep = sleep
+        settings = services.settings
+        self._interval = 1.0 / settings.broadcast_rate_per_second
+        self._poll = settings.broadcast_poll_seconds
+        self._report_interval = settings.broadcast_report_interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._queued: set[int] = set()  # recipient rows handed to a task, not yet finished
+        self._next_slot = 0.0
+        self._content: dict[int, _Content] = {}
+        self._dirty: set[int] = set()
+        self._last_edit: dict[int, float] = {}
+        self._shown: dict[int, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> list[int]:
+        """Settle what a crash left behind, then run; returns the announcements it touched."""
+        if self.running:
+            return []
+        db = self._services.db
+        async with db.transaction() as conn:
+            interrupted = await repo.recover_interrupted(conn)
+        if interrupted:
+            log.warning("announcements %s had rows in flight at the last stop: marked failed "
+                        "(interrupted), not resent", interrupted)
+        self._dirty.update(await repo.unfinished_broadcasts(db.conn))
+        self._dirty.update(interrupted)
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="broadcast-outbox")
+        return interrupted
+
+    async def stop(self) -> None:
+        """Start no new request, let those in flight finish, and return; safe to call twice."""
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None:
+            await task
+
+    def wake(self, broadcast_id: int | None = None) -> None:
+        """Something changed (a new announcement, a read receipt): look again now."""
+        if broadcast_id is not None:
+            self._dirty.add(broadcast_id)
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _run(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                started = 0
+                try:
+                    started = await self.pump()
+                    await self.flush_reports()
+                except Exception:  # a database or network hiccup must not end delivery
+                    log.exception("broadcast outbox round failed")
+                if not started and not self._stopping:
+                    await self._idle()
+        finally:
+            await self._drain()
+
+    async def _idle(self) -> None:
+        timeout = self._poll
+        if self._dirty:
+            now = self._monotonic()
+            waits = [self._last_edit.get(b, float("-inf")) + self._report_interval - now
+                     for b in self._dirty]
+            timeout = max(0.01, min([timeout, *waits]))
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    async def _drain(self) -> None:
+        if not self._in_flight:
+            return
+        _, late = await asyncio.wait(set(self._in_flight), timeout=DRAIN_SECONDS)
+        for task in late:  # still waiting on Telegram: left 'sending', settled at next start
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+            log.warning("%d announcement rows were still in flight at stop", len(late))
+
+    async def pump(self) -> int:
+        """Hand the due pending rows to sending tasks; returns how many were started."""
+        services = self._services
+        rows = await repo.due_recipients(
+            services.db.conn, services.clock.now(), limit=MAX_IN_FLIGHT, exclude=self._queued
+        )
+        started = 0
+        for row in rows:
+            await self._slots.acquire()
+            if self._stopping:
+                self._slots.release()
+                break
+            await self._pace()
+            self._queued.add(row.id)
+            task = asyncio.create_task(self._deliver(row), name=f"broadcast-row-{row.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(lambda done, row_id=row.id: self._done(done, row_id))
+            started += 1
+        return started
+
+    async def run_until_idle(self) -> None:
+        """Deliver every due row and wait for the answers (the CLI and tests, not the loop)."""
+        while await self.pump():
+            await asyncio.gather(*set(self._in_flight), return_exceptions=True)
+        await asyncio.gather(*set(self._in_flight), return_exceptions=True)
+        await self.flush_reports(force=True)
+
+    def _done(self, task: asyncio.Task[None], row_id: int) -> None:
+        self._in_flight.discard(task)
+        self._queued.discard(row_id)
+        self._slots.release()
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:  # e.g. the claim failed
+            log.error("announcement row %s: %r", row_id, task.exception())
+
+    async def _pace(self) -> None:
+        now = self._monotonic()
+        at = max(now, self._next_slot)
+        self._next_slot = at + self._interval
+        if at > now:
+            await self._sleep(at - now)
+
+    # ------------------------------------------------------------------ one row
+
+    async def _deliver(self, row: repo.Recipient) -> None:
+        services = self._services
+        db, clock = services.db, services.clock
+        async with db.transaction() as conn:
+            claimed = await repo.claim(conn, row.id, clock.now())
+        if claimed is None:
+            return  # taken by another run, or already done
+        try:
+            content = await self._content_of(claimed.broadcast_id)
+            result = await self._send(claimed, content)
+        except asyncio.CancelledError:
+            raise  # stop() gave up waiting: the row stays 'sending' and is settled at start
+        except Exception as exc:
+            log.exception("announcement row %s could not be sent", claimed.id)
+            result = DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
+        async with db.transaction() as conn:
+            await repo.finish(conn, claimed, result.status.value, clock.now(),
+                              message_id=result.message_id, error=result.error)
+            if result.status is DeliveryStatus.UNREACHABLE:
+                await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
+        self._dirty.add(claimed.broadcast_id)
+
+    async def _send(self, row: repo.Recipient, content: _Content) -> DeliveryResult:
+        sender = self._services.sender
+        assert sender is not None, "the sender is created in post_init"
+        item = Outgoing(
+            row.chat_id,
+            content.text,
+            photo_id=content.photo_id,
+            document_id=content.document_id,
+            reply_markup=rules.read_markup(self._services.texts, row.id),
+        )
+        return await sender.send(item)
+
+    async def _content_of(self, broadcast_id: int) -> _Content:
+        content = self._content.get(broadcast_id)
+        if content is None:
+            broadcast = await repo.get_broadcast(self._services.db.conn, broadcast_id)
+            assert broadcast is not None
+            text = rules.announcement_text(
+                self._services.texts, sender_name=broadcast.sender_name,
+                sender_role=broadcast.sender_role, text=broadcast.text,
+            )
+            content = _Content(text, broadcast.photo_id, broadcast.document_id)
+            self._content[broadcast_id] = content
+        return content
+
+    # ------------------------------------------------------------------ delivery reports
+
+    async def flush_reports(self, *, force: bool = False) -> None:
+        """Edit the delivery reports that changed: throttled, but always once at the end."""
+        services = self._services
+        conn = services.db.conn
+        for broadcast_id in sorted(self._dirty):
+            broadcast = await repo.get_broadcast(conn, broadcast_id)
+            if broadcast is None:
+                self._dirty.discard(broadcast_id)
+                continue
+            counts = await repo.counts(conn, broadcast_id)
+            just_finished = counts.pending == 0 and broadcast.finished_at is None
+            waited = self._monotonic() - self._last_edit.get(broadcast_id, float("-inf"))
+            if not (force or just_finished or waited >= self._report_interval):
+                continue
+            self._dirty.discard(broadcast_id)
+            if just_finished:
+                async with services.db.transaction() as tx:
+                    await repo.mark_finished(tx, broadcast_id, services.clock.now())
+                self._content.pop(broadcast_id, None)
+            await self._edit_report(broadcast, counts)
+
+    async def _edit_report(self, broadcast: repo.Broadcast, counts: repo.Counts) -> None:
+        if broadcast.report_message_id is None:
+            return  # the flow has not stored it yet; it marks the report dirty when it does
+        services = self._services
+        names = {k.code: k.name for k in await wilayah.list_kecamatan(services.db.conn)}
+        t = services.texts
+        text = rules.report_text(t, broadcast, counts, services.clock.now(),
+                                 rules.audience_label(t, broadcast.audience, names))
+        if self._shown.get(broadcast.id) == text:
+            return
+        self._last_edit[broadcast.id] = self._monotonic()
+        try:
+            await self._bot.edit_message_text(
+                text, chat_id=broadcast.sender_chat_id,
+                message_id=broadcast.report_message_id, parse_mode="HTML",
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.warning("delivery report of announcement %s not updated: %s",
+                            broadcast.id, exc.message)
+        except Forbidden:
+            log.info("the sender of announcement %s blocked the bot", broadcast.id)
+        except TelegramError as exc:  # network trouble: the next change edits it again
+            log.warning("delivery report of announcement %s not updated: %s", broadcast.id, exc)
+            self._dirty.add(broadcast.id)
+            return
+        self._shown[broadcast.id] = text

@@ -1,0 +1,430 @@
+"""`/umumkan`: an announcement from a PML, KOSEKA or admin to the officers below them.
+
+Steps: the audience (only those the caller's role allows; an admin choosing "one kecamatan"
+then picks it), the text (optionally with a photo or document), now or at a time, then a
+preview with the exact number of recipients and Kirim / Batal. The draft lives in
+`user_data` (JSON, persisted), so the flow survives a restart; whatever the draft still lacks
+decides the next question. The recipients are computed from the roster on the server at
+Kirim, never taken from what the client sends; delivery is the outbox's job (bot/outbox.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import audience as aud
+from bot import broadcast as rules
+from bot import formatting as fmt
+from bot.commands import names
+from bot.context import BotContext
+from bot.report_rules import Problem
+from bot.texts import Raw
+from db import broadcasts as repo
+from db import officers, wilayah
+
+ASK_AUDIENCE = "ask_audience"
+ASK_KECAMATAN = "ask_kecamatan"
+ASK_TEXT = "ask_text"
+ASK_WHEN = "ask_when"
+ASK_TIME = "ask_time"
+CONFIRM = "confirm"
+END = ConversationHandler.END
+
+DRAFT = "umumkan"
+PREFIX = "umumkan"
+NOW = "now"
+LATER = "later"
+# Which buttons belong to which step; anything else is a stale button.
+_ACTIONS = {
+    ASK_AUDIENCE: {"aud"},
+    ASK_KECAMATAN: {"kec"},
+    ASK_WHEN: {NOW, LATER},
+    CONFIRM: {"send", "cancel"},
+}
+
+
+# --- draft helpers -----------------------------------------------------------------------
+
+
+def _draft(context: BotContext) -> dict[str, Any] | None:
+    assert context.user_data is not None
+    return context.user_data.get(DRAFT)
+
+
+def _new_draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft: dict[str, Any] = {
+        "token": secrets.token_hex(6),
+        "step": None,
+        "audience": None,
+        "choosing_kecamatan": False,
+        "text": None,
+        "photo": None,
+        "document": None,
+        "when": None,  # NOW or LATER
+        "send_at": None,  # ISO, local time, when LATER
+    }
+    context.user_data[DRAFT] = draft
+    return draft
+
+
+def _drop_draft(context: BotContext) -> None:
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT, None)
+
+
+def _keyboard(draft: dict[str, Any], rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"{PREFIX}:{draft['token']}:{action}")
+             for label, action in row]
+            for row in rows
+        ]
+    )
+
+
+async def _say(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML",
+                                   reply_markup=markup)
+
+
+async def _kecamatan_names(context: BotContext) -> dict[str, str]:
+    return {k.code: k.name for k in await wilayah.list_kecamatan(context.db.conn)}
+
+
+def _has_media(draft: dict[str, Any]) -> bool:
+    return draft["photo"] is not None or draft["document"] is not None
+
+
+def _problem_text(context: BotContext, problem: Problem) -> str:
+    """A refusal, with times and numbers written the user's way."""
+    lang = context.t.language
+
+    def local(value: object) -> object:
+        if isinstance(value, datetime):
+            return rules.when_text(value, context.clock.tz, lang)
+        return fmt.number(value, lang) if isinstance(value, int) else value
+
+    return context.t(problem.key, **{k: local(v) for k, v in problem.args.items()})
+
+
+async def _resolve(context: BotContext, audience: str) -> aud.Audience | None:
+    assert context.officer is not None
+    conn = context.db.conn
+    roster = await officers.list_officers(conn, active_only=False)
+    codes = await _kecamatan_names(context)
+    return aud.resolve(context.officer, audience, roster, codes)
+
+
+# --- questions ---------------------------------------------------------------------------
+
+
+async def _ask_audience(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    assert context.officer is not None
+    t = context.t
+    rows = [[(t("bc_aud_kec_choice") if c == aud.KECAMATAN_CHOICE
+              else rules.audience_label(t, c, {}), f"aud:{c}")]
+            for c in aud.choices_for(context.officer)]
+    await _say(update, context, prefix + t("bc_ask_audience"), _keyboard(draft, rows))
+    return ASK_AUDIENCE
+
+
+async def _ask_kecamatan(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    kecamatan = await wilayah.list_kecamatan(context.db.conn)
+    rows = [[(k.name, f"kec:{k.code}")] for k in kecamatan]
+    await _say(update, context, prefix + context.t("bc_ask_kecamatan"), _keyboard(draft, rows))
+    return ASK_KECAMATAN
+
+
+async def _ask_text(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t = context.t
+    limit = rules.text_limit(_has_media(draft))
+    if _has_media(draft):
+        text = t("bc_ask_text_for_media", max=fmt.number(limit, t.language))
+    else:
+        label = rules.audience_label(t, draft["audience"], await _kecamatan_names(context))
+        text = t("bc_ask_text", audience=label, max=fmt.number(limit, t.language))
+    await _say(update, context, prefix + text)
+    return ASK_TEXT
+
+
+async def _ask_when(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t = context.t
+    await _say(update, context, prefix + t("bc_ask_when"),
+               _keyboard(draft, [[(t("bc_btn_now"), NOW), (t("bc_btn_schedule"), LATER)]]))
+    return ASK_WHEN
+
+
+async def _ask_time(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    await _say(update, context, prefix + context.t("bc_ask_time"))
+    return ASK_TIME
+
+
+def _announcement(context: BotContext, draft: dict) -> str:
+    assert context.officer is not None
+    return rules.announcement_text(context.t, sender_name=context.officer.name,
+                                   sender_role=context.officer.role.value, text=draft["text"])
+
+
+async def _show_preview(update: Update, context: BotContext, draft: dict, prefix: str) -> int | str:
+    t, lang = context.t, context.t.language
+    audience = await _resolve(context, draft["audience"])
+    if audience is None:  # the role changed since the question: start again
+        _drop_draft(context)
+        await _say(update, context, t("not_allowed"))
+        return END
+    if not audience.recipients:
+        _drop_draft(context)
+        await _say(update, context, prefix + t("bc_no_recipients",
+                                               unlinked=fmt.number(len(audience.unlinked), lang)))
+        return END
+    unlinked = ""
+    if audience.unlinked:
+        unlinked = t("bc_preview_unlinked", count=fmt.number(len(audience.unlinked), lang))
+    when = t("bc_when_now") if draft["when"] == NOW else rules.when_text(
+        datetime.fromisoformat(draft["send_at"]), context.clock.tz, lang)
+    summary = t(
+        "bc_preview",
+        audience=rules.audience_label(t, draft["audience"], await _kecamatan_names(context)),
+        count=fmt.number(len(audience.recipients), lang),
+        unlinked=Raw(unlinked),
+        when=when,
+    )
+    markup = _keyboard(draft, [[(t("bc_btn_send"), "send"), (t("bc_btn_cancel"), "cancel")]])
+    body = _announcement(context, draft)
+    chat = update.effective_chat
+    assert chat is not None
+    if draft["photo"] is not None:
+        await context.bot.send_photo(chat.id, draft["photo"], caption=body, parse_mode="HTML")
+    elif draft["document"] is not None:
+        await context.bot.send_document(chat.id, draft["document"], caption=body,
+                                        parse_mode="HTML")
+    else:
+        summary = summary + "\n\n" + body
+    await _say(update, context, prefix + summary, markup)
+    return CONFIRM
+
+
+async def _next(update: Update, context: BotContext, prefix: str = "") -> int | str:
+    """Ask for whatever the draft still lacks; the preview once it is complete."""
+    assert context.officer is not None
+    draft = _draft(context)
+    assert draft is not None
+    if draft["audience"] is None:
+        choices = aud.choices_for(context.officer)
+        if len(choices) == 1 and choices[0] != aud.KECAMATAN_CHOICE:
+            draft["audience"] = choices[0]  # a PML has only their team: no question
+            return await _next(update, context, prefix)
+        if draft["choosing_kecamatan"]:
+            step = await _ask_kecamatan(update, context, draft, prefix)
+        else:
+            step = await _ask_audience(update, context, draft, prefix)
+    elif draft["text"] is None:
+        step = await _ask_text(update, context, draft, prefix)
+    elif draft["when"] is None:
+        step = await _ask_when(update, context, draft, prefix)
+    elif draft["when"] == LATER and draft["send_at"] is None:
+        step = await _ask_time(update, context, draft, prefix)
+    else:
+        step = await _show_preview(update, context, draft, prefix)
+    if step != END:
+        draft["step"] = step
+    return step
+
+
+# --- entry and answers -------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> int | str:
+    officer = context.officer
+    assert officer is not None
+    if not aud.may_broadcast(officer):
+        _drop_draft(context)
+        await _say(update, context, context.t("bc_not_allowed"))
+        return END
+    _new_draft(context)
+    return await _next(update, context)
+
+
+async def on_text(update: Update, context: BotContext) -> int | str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    text = update.effective_message.text or ""
+    problem = rules.check_text(text, with_media=_has_media(draft))
+    if problem is not None:
+        return await _next(update, context, _problem_text(context, problem) + "\n\n")
+    draft["text"] = text.strip()
+    return await _next(update, context)
+
+
+async def on_media(update: Update, context: BotContext) -> int | str:
+    draft = _draft(context)
+    message = update.effective_message
+    assert draft is not None and message is not None
+    if message.photo:
+        draft["photo"], draft["document"] = message.photo[-1].file_id, None
+    elif message.document is not None:
+        draft["photo"], draft["document"] = None, message.document.file_id
+    caption = message.caption or ""
+    if not caption.strip():
+        return await _next(update, context)  # asks for the text of the attachment
+    problem = rules.check_text(caption, with_media=True)
+    if problem is not None:
+        return await _next(update, context, _problem_text(context, problem) + "\n\n")
+    draft["text"] = caption.strip()
+    return await _next(update, context)
+
+
+async def on_time_text(update: Update, context: BotContext) -> int | str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    parsed = rules.parse_send_at(update.effective_message.text or "", context.clock.now())
+    if isinstance(parsed, Problem):
+        return await _next(update, context, _problem_text(context, parsed) + "\n\n")
+    draft["send_at"] = parsed.isoformat()
+    return await _next(update, context)
+
+
+def _wrong_input(key: str):
+    """A step got something it cannot use (a sticker, text instead of a button)."""
+
+    async def handler(update: Update, context: BotContext) -> int | str:
+        return await _next(update, context, context.t(key) + "\n\n")
+
+    return handler
+
+
+async def _close_buttons(update: Update) -> None:
+    try:
+        assert update.callback_query is not None
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass  # already without buttons, or too old to edit
+
+
+async def on_button(update: Update, context: BotContext) -> int | str | None:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.officer is not None
+    _, token, action, *rest = query.data.split(":", 3) + [""]
+    arg = rest[0]
+    draft = _draft(context)
+    if draft is None or token != draft["token"] or action not in _ACTIONS.get(draft["step"], ()):
+        await query.answer(context.t("stale_button"), show_alert=True)
+        return None
+    if action == "send":
+        return await _send(update, context, draft)
+    if action == "aud" and arg not in aud.choices_for(context.officer):
+        await query.answer(context.t("not_allowed"), show_alert=True)
+        return None
+    await query.answer()
+    await _close_buttons(update)
+    if action == "aud":
+        if arg == aud.KECAMATAN_CHOICE:
+            draft["choosing_kecamatan"] = True
+        else:
+            draft["audience"] = arg
+    elif action == "kec":
+        audience = f"{aud.KECAMATAN_PREFIX}{arg}"
+        if aud.is_allowed(context.officer, audience, await _kecamatan_names(context)):
+            draft["audience"] = audience
+    elif action == NOW:
+        draft["when"], draft["send_at"] = NOW, None
+    elif action == LATER:
+        draft["when"], draft["send_at"] = LATER, None
+    elif action == "cancel":
+        return await cancel(update, context)
+    return await _next(update, context)
+
+
+async def _send(update: Update, context: BotContext, draft: dict) -> int | str | None:
+    query = update.callback_query
+    me = context.officer
+    chat = update.effective_chat
+    assert query is not None and me is not None and chat is not None
+    assert update.effective_user is not None
+    t = context.t
+    now = context.clock.now()
+    send_at = now if draft["when"] == NOW else datetime.fromisoformat(draft["send_at"])
+    if send_at < now:  # the preview waited past the chosen time: ask for a new one
+        await query.answer()
+        await _close_buttons(update)
+        draft["send_at"] = None
+        problem = Problem("bc_time_past", {"when": send_at})
+        return await _next(update, context, _problem_text(context, problem) + "\n\n")
+    audience = await _resolve(context, draft["audience"])
+    token = f"{update.effective_user.id}:{draft['token']}"
+    created = None
+    if audience is not None and audience.recipients:
+        async with context.db.transaction() as conn:
+            created = await repo.create_broadcast(
+                conn, sender=me, sender_chat_id=chat.id, audience=draft["audience"],
+                text=draft["text"], photo_id=draft["photo"], document_id=draft["document"],
+                send_at=send_at, recipients=audience.recipients,
+                unlinked_count=len(audience.unlinked), now=now, draft_token=token,
+            )
+    await query.answer()
+    await _close_buttons(update)
+    _drop_draft(context)
+    if audience is None or not audience.recipients:  # the roster changed since the preview
+        unlinked = len(audience.unlinked) if audience is not None else 0
+        await _say(update, context, t("bc_no_recipients", unlinked=unlinked))
+        return END
+    if created is None:
+        await _say(update, context, t("bc_already_created"))
+        return END
+    # Committed: the report message is sent, then remembered, so the outbox can edit it.
+    counts = await repo.counts(context.db.conn, created.id)
+    label = rules.audience_label(t, created.audience, await _kecamatan_names(context))
+    report = await context.bot.send_message(
+        chat.id, rules.report_text(t, created, counts, now, label), parse_mode="HTML"
+    )
+    async with context.db.transaction() as conn:
+        await repo.set_report_message(conn, created.id, report.message_id)
+    if context.services.outbox is not None:
+        context.services.outbox.wake(created.id)
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    _drop_draft(context)
+    await _say(update, context, context.t("bc_cancelled"))
+    return END
+
+
+def build() -> ConversationHandler:
+    button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
+    text = filters.TEXT & ~filters.COMMAND
+    media = filters.PHOTO | filters.Document.ALL
+    other = ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[CommandHandler(names("umumkan"), start)],
+        states={
+            ASK_AUDIENCE: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_KECAMATAN: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_TEXT: [MessageHandler(text, on_text), MessageHandler(media, on_media),
+                       MessageHandler(other, _wrong_input("bc_text_expected")), button],
+            ASK_WHEN: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_TIME: [MessageHandler(text, on_time_text),
+                       MessageHandler(other, _wrong_input("bc_bad_time")), button],
+            CONFIRM: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+        },
+        fallbacks=[CommandHandler(names("batal"), cancel)],
+        name="umumkan",
+        persistent=True,
+        allow_reentry=True,
+    )

@@ -1,0 +1,397 @@
+"""`/kendala`: an officer reports a field problem; their PML is alerted at once.
+
+Steps: category, SLS (skipped for officers without one), description, photo and/or location
+(or Lewati), urgency, households to revisit (only for "responden tidak di rumah"), then a
+summary with Kirim / Batal. The draft lives in `user_data` (persisted as JSON); whatever it
+still lacks decides the next question. Buttons carry the draft's token, so a button from an
+earlier draft or step is refused politely.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import problem_alerts
+from bot import problems as rules
+from bot.commands import names
+from bot.context import BotContext
+from db import areas as areas_repo
+from db import officers
+from db import problems as problems_repo
+from db.models import Area
+from db.problems import CATEGORIES, REVISIT_CATEGORY, ProblemModel
+
+ASK_CATEGORY = "kendala_category"
+ASK_SLS = "kendala_sls"
+ASK_DESCRIPTION = "kendala_description"
+ASK_ATTACHMENT = "kendala_attachment"
+ASK_URGENCY = "kendala_urgency"
+ASK_REVISIT = "kendala_revisit"
+CONFIRM = "kendala_confirm"
+END = ConversationHandler.END
+
+DRAFT = "problem"
+PREFIX = "kendala"
+GENERAL = "-"  # the "Lainnya/umum" choice of SLS
+# Which buttons belong to which step; anything else is a stale button.
+_ACTIONS = {
+    ASK_CATEGORY: {"cat"},
+    ASK_SLS: {"sls"},
+    ASK_ATTACHMENT: {"skip"},
+    ASK_URGENCY: {"urg"},
+    CONFIRM: {"send", "cancel"},
+}
+
+
+# --- draft helpers -----------------------------------------------------------------------
+
+
+def _draft(context: BotContext) -> dict[str, Any] | None:
+    assert context.user_data is not None
+    return context.user_data.get(DRAFT)
+
+
+def _new_draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft: dict[str, Any] = {
+        "token": secrets.token_hex(6),
+        "category": None,
+        "sls": None,
+        "sls_done": False,
+        "description": None,
+        "photo": None,
+        "location": None,  # [latitude, longitude]
+        "attach_done": False,
+        "urgent": None,
+        "revisit": None,
+        "step": None,
+    }
+    context.user_data[DRAFT] = draft
+    return draft
+
+
+def _drop_draft(context: BotContext) -> None:
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT, None)
+
+
+def _keyboard(draft: dict[str, Any], rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"{PREFIX}:{draft['token']}:{action}")
+             for label, action in row]
+            for row in rows
+        ]
+    )
+
+
+async def _say(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, parse_mode="HTML", reply_markup=markup)
+
+
+async def _areas(context: BotContext) -> list[Area]:
+    assert context.officer is not None
+    return await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
+
+
+def _preview(context: BotContext, draft: dict[str, Any], areas: list[Area]) -> ProblemModel:
+    """The draft as a problem, to show it the way the supervisor will read it."""
+    assert context.officer is not None
+    now = context.clock.now()
+    area = next((a for a in areas if a.sls_code == draft["sls"]), None)
+    location = draft["location"] or [None, None]
+    return ProblemModel(
+        id=0, officer_id=context.officer.officer_id, officer_name=context.officer.name,
+        officer_role=context.officer.role.value,
+        category=draft["category"], sls_code=area.sls_code if area else None,
+        sls_name=area.sls_name if area else None, description=draft["description"],
+        photo_file_id=draft["photo"], latitude=location[0], longitude=location[1],
+        urgent=bool(draft["urgent"]), revisit_households=draft["revisit"], status="open",
+        created_at=now, updated_at=now,
+    )
+
+
+# --- questions ---------------------------------------------------------------------------
+
+
+async def _ask_category(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t = context.t
+    rows = [[(t(f"problem_cat_{c}"), f"cat:{c}")] for c in CATEGORIES]
+    await _say(update, context, prefix + t("problem_ask_category"), _keyboard(draft, rows))
+    return ASK_CATEGORY
+
+
+async def _ask_sls(
+    update: Update, context: BotContext, draft: dict, areas: list[Area], prefix: str
+) -> str:
+    rows = [[(f"{a.sls_name} ({a.sls_code})", f"sls:{a.sls_code}")] for a in areas]
+    rows.append([(context.t("problem_general"), f"sls:{GENERAL}")])
+    await _say(update, context, prefix + context.t("problem_ask_sls"), _keyboard(draft, rows))
+    return ASK_SLS
+
+
+async def _ask_description(update: Update, context: BotContext, prefix: str) -> str:
+    text = context.t("problem_ask_description", min=rules.DESCRIPTION_MIN_CHARS,
+                     max=rules.DESCRIPTION_MAX_CHARS)
+    await _say(update, context, prefix + text)
+    return ASK_DESCRIPTION
+
+
+async def _ask_attachment(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t = context.t
+    have = [t("problem_item_photo")] if draft["photo"] else []
+    have += [t("problem_item_location")] if draft["location"] else []
+    if not have:
+        text, button = t("problem_ask_attachment"), t("btn_skip")
+    else:
+        missing = t("problem_item_location") if draft["photo"] else t("problem_item_photo")
+        text = t("problem_ask_attachment_more", items=", ".join(have), missing=missing)
+        button = t("btn_problem_continue")
+    await _say(update, context, prefix + text, _keyboard(draft, [[(button, "skip")]]))
+    return ASK_ATTACHMENT
+
+
+async def _ask_urgency(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
+    t = context.t
+    rows = [[(t("problem_urgency_normal"), "urg:0"), (t("problem_urgency_urgent"), "urg:1")]]
+    await _say(update, context, prefix + t("problem_ask_urgency"), _keyboard(draft, rows))
+    return ASK_URGENCY
+
+
+async def _ask_revisit(update: Update, context: BotContext, prefix: str) -> str:
+    await _say(update, context, prefix + context.t("problem_ask_revisit", max=rules.REVISIT_MAX))
+    return ASK_REVISIT
+
+
+async def _show_summary(
+    update: Update, context: BotContext, draft: dict, areas: list[Area], prefix: str
+) -> str:
+    t = context.t
+    problem = _preview(context, draft, areas)
+    text = t("problem_summary", details=rules.details(problem, t, preview=True))
+    markup = _keyboard(draft, [[(t("btn_send"), "send"), (t("btn_cancel"), "cancel")]])
+    await _say(update, context, prefix + text, markup)
+    return CONFIRM
+
+
+async def _next(update: Update, context: BotContext, prefix: str = "") -> str:
+    """Ask for whatever the draft still lacks; the summary once it is complete."""
+    draft = _draft(context)
+    assert draft is not None
+    areas = await _areas(context)
+    if not areas:
+        draft["sls_done"] = True
+    if draft["photo"] and draft["location"]:
+        draft["attach_done"] = True
+    if draft["category"] is None:
+        step = await _ask_category(update, context, draft, prefix)
+    elif not draft["sls_done"]:
+        step = await _ask_sls(update, context, draft, areas, prefix)
+    elif draft["description"] is None:
+        step = await _ask_description(update, context, prefix)
+    elif not draft["attach_done"]:
+        step = await _ask_attachment(update, context, draft, prefix)
+    elif draft["urgent"] is None:
+        step = await _ask_urgency(update, context, draft, prefix)
+    elif draft["category"] == REVISIT_CATEGORY and draft["revisit"] is None:
+        step = await _ask_revisit(update, context, prefix)
+    else:
+        step = await _show_summary(update, context, draft, areas, prefix)
+    draft["step"] = step
+    return step
+
+
+# --- accepting answers -------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> str | int:
+    me = context.officer
+    assert me is not None
+    if await officers.get_officer(context.db.conn, me.officer_id) is None:
+        await _say(update, context, context.t("problem_not_on_roster"))  # an admin by setting
+        return END
+    _new_draft(context)
+    return await _next(update, context)
+
+
+async def on_description(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    text = (update.effective_message.text or "").strip()
+    refused = rules.check_description(text)
+    if refused is not None:
+        key, values = refused
+        return await _next(update, context, context.t(key, **values) + "\n\n")
+    draft["description"] = text
+    return await _next(update, context)
+
+
+async def on_photo(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    message = update.effective_message
+    assert draft is not None and message is not None and message.photo
+    draft["photo"] = message.photo[-1].file_id  # the largest size
+    return await _next(update, context)
+
+
+async def on_location(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    message = update.effective_message
+    assert draft is not None and message is not None and message.location is not None
+    draft["location"] = [message.location.latitude, message.location.longitude]
+    return await _next(update, context)
+
+
+async def on_revisit(update: Update, context: BotContext) -> str:
+    draft = _draft(context)
+    assert draft is not None and update.effective_message is not None
+    value = rules.parse_revisit(update.effective_message.text or "")
+    if value is None:
+        problem = context.t("problem_revisit_invalid", max=rules.REVISIT_MAX)
+        return await _next(update, context, problem + "\n\n")
+    draft["revisit"] = value
+    return await _next(update, context)
+
+
+def _wrong_input(key: str, **values: object):
+    """A step got something it cannot use (a sticker, text instead of a button, ...)."""
+
+    async def handler(update: Update, context: BotContext) -> str:
+        return await _next(update, context, context.t(key, **values) + "\n\n")
+
+    return handler
+
+
+# --- buttons -----------------------------------------------------------------------------
+
+
+async def _close_buttons(update: Update) -> None:
+    """Take the buttons off the pressed message so that it cannot be pressed twice."""
+    try:
+        assert update.callback_query is not None
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass  # already without buttons, or too old to edit: nothing to take off
+
+
+async def on_button(update: Update, context: BotContext) -> str | int | None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, token, action, *rest = query.data.split(":", 3) + [""]
+    arg = rest[0]
+    draft = _draft(context)
+    if draft is None or token != draft["token"] or action not in _ACTIONS.get(draft["step"], ()):
+        await query.answer(context.t("stale_button"), show_alert=True)
+        return None
+    if action == "send":
+        return await _send(update, context, draft)
+    await query.answer()
+    await _close_buttons(update)
+    if action == "cat" and arg in CATEGORIES:
+        draft["category"] = arg
+    elif action == "sls":
+        if arg == GENERAL:
+            draft["sls"], draft["sls_done"] = None, True
+        elif arg in {a.sls_code for a in await _areas(context)}:
+            draft["sls"], draft["sls_done"] = arg, True
+    elif action == "skip":
+        draft["attach_done"] = True
+    elif action == "urg" and arg in ("0", "1"):
+        draft["urgent"] = arg == "1"
+    elif action == "cancel":
+        return await cancel(update, context)
+    return await _next(update, context)
+
+
+async def _send(update: Update, context: BotContext, draft: dict) -> str | int:
+    query = update.callback_query
+    me = context.officer
+    assert query is not None and me is not None and update.effective_user is not None
+    t = context.t
+    token = f"{update.effective_user.id}:{draft['token']}"
+    areas = await _areas(context)
+    area = next((a for a in areas if a.sls_code == draft["sls"]), None)
+    location = draft["location"] or [None, None]
+    async with context.db.transaction() as conn:
+        if await problems_repo.submission_saved(conn, token) is not None:
+            problem = None
+        else:
+            problem = await problems_repo.create_problem(
+                conn,
+                officer_id=me.officer_id,
+                category=draft["category"],
+                sls_code=area.sls_code if area else None,
+                desa_code=area.desa_code if area else me.desa_code,
+                description=draft["description"],
+                photo_file_id=draft["photo"],
+                latitude=location[0],
+                longitude=location[1],
+                urgent=bool(draft["urgent"]),
+                revisit_households=draft["revisit"] if draft["category"] == REVISIT_CATEGORY else None,
+                now=context.clock.now(),
+                submission_token=token,
+            )
+    # Committed: only now is anyone told.
+    await query.answer()
+    await _close_buttons(update)
+    _drop_draft(context)
+    if problem is None:
+        await _say(update, context, t("problem_already_saved"))
+        return END
+    reached = await problem_alerts.alert_new_problem(context.services, problem)
+    if reached:
+        text = t("problem_saved_sent", id=problem.id, names=", ".join(o.name for o in reached))
+    else:
+        text = t("problem_saved", id=problem.id)
+    await _say(update, context, text)
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    _drop_draft(context)
+    await _say(update, context, context.t("cancelled"))
+    return END
+
+
+def build() -> ConversationHandler:
+    button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
+    text = filters.TEXT & ~filters.COMMAND
+    other = ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[CommandHandler(names("kendala"), start)],
+        states={
+            ASK_CATEGORY: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_SLS: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_DESCRIPTION: [MessageHandler(text, on_description),
+                              MessageHandler(other, _wrong_input("problem_text_expected")),
+                              button],
+            ASK_ATTACHMENT: [button, MessageHandler(filters.PHOTO, on_photo),
+                             MessageHandler(filters.LOCATION, on_location),
+                             MessageHandler(other, _wrong_input("problem_attachment_expected"))],
+            ASK_URGENCY: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_REVISIT: [MessageHandler(text, on_revisit),
+                          MessageHandler(other, _wrong_input("problem_revisit_invalid",
+                                                             max=rules.REVISIT_MAX)),
+                          button],
+            CONFIRM: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+        },
+        fallbacks=[CommandHandler(names("batal"), cancel)],
+        name="kendala",
+        persistent=True,
+        allow_reentry=True,
+    )

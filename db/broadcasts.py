@@ -1,0 +1,294 @@
+"""Announcements and their outbox: one row per recipient, claimed before it is sent.
+
+A recipient row goes `pending` -> `sending` (claimed with a token, committed before the
+request) -> `sent` / `failed` / `unreachable` (recorded after the answer). Only a `pending`
+row can be claimed, so no row is ever sent twice. A row still `sending` when the bot starts
+was interrupted mid-request: nobody knows whether it arrived, so `recover_interrupted` makes
+it `failed` (error `interrupted`) instead of sending it again; a "Sudah dibaca" press on it
+later proves it arrived and makes it `sent`.
+
+Times are stored in UTC with microseconds so that they compare correctly as text.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from datetime import UTC, datetime
+
+import aiosqlite
+from pydantic import BaseModel
+
+from db.models import Officer
+
+INTERRUPTED = "interrupted"
+STATUSES = ("pending", "sending", "sent", "failed", "unreachable")
+
+_BROADCAST_COLUMNS = (
+    "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
+    " document_id, send_at, created_at, unlinked_count, report_message_id, finished_at"
+)
+_RECIPIENT_COLUMNS = (
+    "id, broadcast_id, officer_id, chat_id, status, attempts, claim_token, claimed_at,"
+    " message_id, sent_at, read_at, error"
+)
+
+
+class Broadcast(BaseModel):
+    id: int
+    sender_id: str
+    sender_name: str
+    sender_role: str
+    sender_chat_id: int
+    audience: str
+    text: str
+    photo_id: str | None = None
+    document_id: str | None = None
+    send_at: datetime
+    created_at: datetime
+    unlinked_count: int = 0
+    report_message_id: int | None = None
+    finished_at: datetime | None = None
+
+
+class Recipient(BaseModel):
+    id: int
+    broadcast_id: int
+    officer_id: str
+    chat_id: int
+    status: str
+    attempts: int = 0
+    claim_token: str | None = None
+    claimed_at: datetime | None = None
+    message_id: int | None = None
+    sent_at: datetime | None = None
+    read_at: datetime | None = None
+    error: str | None = None
+
+
+class Counts(BaseModel):
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    pending: int = 0  # pending and being sent
+    read: int = 0
+
+
+class Unread(BaseModel):
+    officer_id: str
+    name: str
+    status: str
+
+
+def utc_text(moment: datetime) -> str:
+    """The stored form of a moment: UTC, always with microseconds (text order = time order)."""
+    if moment.tzinfo is None:
+        raise ValueError("an aware datetime is needed")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+async def create_broadcast(
+    conn: aiosqlite.Connection,
+    *,
+    sender: Officer,
+    sender_chat_id: int,
+    audience: str,
+    text: str,
+    photo_id: str | None,
+    document_id: str | None,
+    send_at: datetime,
+    recipients: Collection[Officer],
+    unlinked_count: int,
+    now: datetime,
+    draft_token: str | None = None,
+) -> Broadcast | None:
+    """Store the announcement and one pending outbox row per recipient.
+
+    None when `draft_token` was used before (a second press of the same Kirim button).
+    """
+    if draft_token is not None:
+        async with conn.execute(
+            "SELECT 1 FROM broadcasts WHERE draft_token = ?", (draft_token,)
+        ) as cur:
+            if await cur.fetchone() is not None:
+                return None
+    cur = await conn.execute(
+        "INSERT INTO broadcasts (sender_id, sender_name, sender_role, sender_chat_id, audience,"
+        " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sender.officer_id, sender.name, sender.role.value, sender_chat_id, audience, text,
+         photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token),
+    )
+    broadcast_id = cur.lastrowid
+    assert broadcast_id is not None
+    rows = [(broadcast_id, o.officer_id, o.telegram_chat_id) for o in recipients
+            if o.telegram_chat_id is not None]
+    await conn.executemany(
+        "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)",
+        rows,
+    )
+    broadcast = await get_broadcast(conn, broadcast_id)
+    assert broadcast is not None
+    return broadcast
+
+
+async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
+    async with conn.execute(
+        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return Broadcast(**dict(row)) if row else None
+
+
+async def set_report_message(
+    conn: aiosqlite.Connection, broadcast_id: int, message_id: int
+) -> None:
+    await conn.execute(
+        "UPDATE broadcasts SET report_message_id = ? WHERE id = ?", (message_id, broadcast_id)
+    )
+
+
+async def recent_broadcasts(
+    conn: aiosqlite.Connection, *, sender_id: str | None, limit: int = 5
+) -> list[Broadcast]:
+    """The newest announcements first: of one sender, or everyone's when `sender_id` is None."""
+    sql = f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts"
+    params: list[object] = []
+    if sender_id is not None:
+        sql += " WHERE sender_id = ?"
+        params.append(sender_id)
+    sql += " ORDER BY id DESC LIMIT ?"
+    params.append(limit)
+    async with conn.execute(sql, params) as cur:
+        return [Broadcast(**dict(row)) async for row in cur]
+
+
+async def due_recipients(
+    conn: aiosqlite.Connection, now: datetime, *, limit: int, exclude: Collection[int] = ()
+) -> list[Recipient]:
+    """Pending rows of announcements whose time has come, oldest announcement first."""
+    skip = list(exclude)
+    sql = (
+        f"SELECT {', '.join('r.' + c.strip() for c in _RECIPIENT_COLUMNS.split(','))}"
+        " FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id"
+        " WHERE r.status = 'pending' AND b.send_at <= ?"
+    )
+    if skip:
+        sql += f" AND r.id NOT IN ({','.join('?' * len(skip))})"
+    sql += " ORDER BY b.send_at, b.id, r.id LIMIT ?"
+    async with conn.execute(sql, [utc_text(now), *skip, limit]) as cur:
+        return [Recipient(**dict(row)) async for row in cur]
+
+
+async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipient | None:
+    async with conn.execute(
+        f"SELECT {_RECIPIENT_COLUMNS} FROM broadcast_recipients WHERE id = ?", (recipient_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return Recipient(**dict(row)) if row else None
+
+
+async def claim(
+    conn: aiosqlite.Connection, recipient_id: int, now: datetime
+) -> Recipient | None:
+    """Take a pending row for sending; None when it is not pending (taken, or done)."""
+    token = secrets.token_hex(8)
+    cur = await conn.execute(
+        "UPDATE broadcast_recipients SET status = 'sending', claim_token = ?, claimed_at = ?,"
+        " attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+        (token, utc_text(now), recipient_id),
+    )
+    if cur.rowcount != 1:
+        return None
+    return await get_recipient(conn, recipient_id)
+
+
+async def finish(
+    conn: aiosqlite.Connection,
+    claimed: Recipient,
+    status: str,
+    now: datetime,
+    *,
+    message_id: int | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record the answer for a row this caller claimed; False when the claim is not theirs."""
+    if status not in ("sent", "failed", "unreachable"):
+        raise ValueError(f"not a final status: {status!r}")
+    cur = await conn.execute(
+        "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
+        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+        " WHERE id = ? AND status = 'sending' AND claim_token = ?",
+        (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token),
+    )
+    return cur.rowcount == 1
+
+
+async def recover_interrupted(conn: aiosqlite.Connection) -> list[int]:
+    """Rows left `sending` by a crash become `failed` (`interrupted`): never resent blindly.
+
+    Returns the announcements concerned, whose delivery reports need an update.
+    """
+    async with conn.execute(
+        "SELECT DISTINCT broadcast_id FROM broadcast_recipients WHERE status = 'sending'"
+        " ORDER BY broadcast_id"
+    ) as cur:
+        affected = [row[0] async for row in cur]
+    await conn.execute(
+        "UPDATE broadcast_recipients SET status = 'failed', error = ? WHERE status = 'sending'",
+        (INTERRUPTED,),
+    )
+    return affected
+
+
+async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime) -> bool:
+    """Record the first "Sudah dibaca"; an interrupted row is thereby known to have arrived."""
+    cur = await conn.execute(
+        "UPDATE broadcast_recipients SET read_at = ?,"
+        " status = CASE WHEN status = 'failed' AND error = ? THEN 'sent' ELSE status END"
+        " WHERE id = ? AND read_at IS NULL",
+        (utc_text(now), INTERRUPTED, recipient_id),
+    )
+    return cur.rowcount == 1
+
+
+async def counts(conn: aiosqlite.Connection, broadcast_id: int) -> Counts:
+    async with conn.execute(
+        "SELECT COUNT(*),"
+        " SUM(status = 'sent'), SUM(status = 'failed'), SUM(status = 'unreachable'),"
+        " SUM(status IN ('pending', 'sending')), SUM(read_at IS NOT NULL)"
+        " FROM broadcast_recipients WHERE broadcast_id = ?",
+        (broadcast_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    total, sent, failed, unreachable, pending, read = (int(v or 0) for v in row)
+    return Counts(total=total, sent=sent, failed=failed, unreachable=unreachable,
+                  pending=pending, read=read)
+
+
+async def mark_finished(conn: aiosqlite.Connection, broadcast_id: int, now: datetime) -> bool:
+    cur = await conn.execute(
+        "UPDATE broadcasts SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+        (utc_text(now), broadcast_id),
+    )
+    return cur.rowcount == 1
+
+
+async def unfinished_broadcasts(conn: aiosqlite.Connection) -> list[int]:
+    async with conn.execute(
+        "SELECT id FROM broadcasts WHERE finished_at IS NULL ORDER BY id"
+    ) as cur:
+        return [row[0] async for row in cur]
+
+
+async def unread(conn: aiosqlite.Connection, broadcast_id: int) -> list[Unread]:
+    """Recipients who have not pressed "Sudah dibaca", by name, with their delivery status."""
+    async with conn.execute(
+        "SELECT r.officer_id, o.name, r.status FROM broadcast_recipients r"
+        " JOIN officers o ON o.officer_id = r.officer_id"
+        " WHERE r.broadcast_id = ? AND r.read_at IS NULL ORDER BY o.name, r.officer_id",
+        (broadcast_id,),
+    ) as cur:
+        return [Unread(**dict(row)) async for row in cur]

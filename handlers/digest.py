@@ -1,0 +1,73 @@
+"""`/ringkasan` (the caller's digest of today) and `/ekspor` (an XLSX of the caller's scope)."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CommandHandler
+
+from bot import formatting as fmt
+from bot.commands import names
+from bot.context import BotContext
+from bot.digests import digest_for
+from bot.export import scope_workbook
+from bot.texts import Raw
+from db import officers
+from db.models import Officer, Role
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+async def digest_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    me = context.officer
+    assert message is not None and me is not None
+    digest = await digest_for(
+        context.db.conn, me, day=context.clock.today(), settings=context.settings,
+        form=context.form, texts=context.t,
+    )
+    if digest is None:
+        await message.reply_html(context.t("digest_not_for_ppl"))
+        return
+    for chunk in digest.chunks:
+        await message.reply_html(chunk)
+    for caption, png in digest.charts:
+        await context.bot.send_photo(
+            message.chat_id, png, caption=caption, parse_mode=ParseMode.HTML
+        )
+
+
+async def scope_of(context: BotContext, me: Officer) -> tuple[list[str] | None, str, str]:
+    """(officer ids or None for everyone, file name part, caption text) of the caller's scope."""
+    t = context.t
+    if me.role == Role.ADMIN:
+        return None, "kabupaten", t("export_scope_all")
+    below = [o.officer_id for o in await officers.subordinates(context.db.conn, me.officer_id)]
+    if me.role == Role.PML:
+        return below, f"tim_{me.officer_id}", t("export_scope_team", name=me.name)
+    return below, f"koseka_{me.officer_id}", t("export_scope_koseka", name=me.name)
+
+
+async def export_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    me = context.officer
+    assert message is not None and me is not None
+    if me.role not in (Role.PML, Role.KOSEKA, Role.ADMIN):
+        await message.reply_html(context.t("export_not_for_ppl"))
+        return
+    today = context.clock.today()
+    officer_ids, scope, caption = await scope_of(context, me)
+    data = await scope_workbook(context.db.conn, officer_ids, today, context.form)
+    filename = f"regsosek_{_UNSAFE.sub('-', scope)}_{today.isoformat()}.xlsx"
+    day = fmt.day(today, context.t.language)
+    await context.bot.send_document(
+        message.chat_id, data, filename=filename, parse_mode=ParseMode.HTML,
+        caption=context.t("export_caption", scope=Raw(caption), day=day),
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(names("ringkasan"), digest_command))
+    app.add_handler(CommandHandler(names("ekspor"), export_command))

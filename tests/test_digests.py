@@ -1,0 +1,436 @@
+"""Digests of one evening against hand-computed numbers, from a real database.
+
+The test roster (tests/conftest.py) plus two PPL in Mahmud's team, on Monday 17 Oct 2022:
+
+| PPL   | team   | desa     | target | 15 Okt | 16 Okt | 17 Okt              |
+| Putri | Mahmud | Banglas  | 180    | 10     | 12     | 8                   |
+| Panji | Mahmud | Alah Air | 120    | 20     | -      | izin (sakit)        |
+| Bima  | Mahmud | Alah Air | 100    | 10     | 10     | 10, a catch-up      |
+| Zaki  | Mahmud | Banglas  | 100    | -      | -      | -                   |
+| Prabu | Maryam | Sesap    | 90     | 3      | -      | -                   |
+
+Bima reports the same numbers every day; Panji has blocked the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.digests import (
+    AT_RISK_LIMIT,
+    Digest,
+    ReviewItem,
+    build_digests,
+    digest_for,
+)
+from bot.export import scope_workbook
+from bot.forms import load_form
+from bot.local_api import parse_html
+from bot.settings import Settings
+from bot.splitting import TELEGRAM_LIMIT
+from bot.texts import Texts
+from db.connection import Database
+from db.models import Officer, Role
+from db.reports import save_report
+from db.schedule import DayOff, mark_unreachable, set_day_off
+from db.snapshot import load_snapshot
+from tests.conftest import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
+
+PNG = b"\x89PNG\r\n\x1a\n"
+DAY = date(2022, 10, 17)
+SUNDAYS = [date(2022, 10, 16), date(2022, 10, 23), date(2022, 10, 30), date(2022, 11, 6),
+           date(2022, 11, 13)]
+FORM = load_form()
+ID = Texts("id")
+
+
+def okt(day: int) -> date:
+    return date(2022, 10, day)
+
+
+async def add_ppl(conn, officer_id: str, name: str, pml: str, desa: str, sls: str,
+                  target: int) -> None:
+    stamp = at(15).isoformat()
+    await conn.execute(
+        "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code, desa_code,"
+        " created_at, updated_at) VALUES (?, ?, 'PPL', ?, '14.10.01', ?, ?, ?)",
+        (officer_id, name, pml, desa, stamp, stamp),
+    )
+    await conn.execute(
+        "INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (sls, f"RT 009 {officer_id}", desa, officer_id, target),
+    )
+
+
+async def report(conn, officer_id: str, sls: str, day: int, households: int, *,
+                 late: bool = False) -> int:
+    saved = await save_report(
+        conn, officer_id=officer_id, report_date=okt(day), sls_code=sls,
+        values={"households": households, "families": households, "persons": 4 * households},
+        progress_value=households, note=None, late=late, now=at(day + 1 if late else day),
+    )
+    return saved.report.id
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    settings = make_settings(tmp_path)
+    await load_roster(settings.database_path, at(15), tmp_path)
+    database = Database(settings.database_path)
+    await database.open()
+    async with database.transaction() as conn:
+        await add_ppl(conn, "P4", "Bima PPL", "M1", "14.10.01.2006", "1410012006009", 100)
+        await add_ppl(conn, "P5", "Zaki PPL", "M1", "14.10.01.2005", "1410012005009", 100)
+        for day, households in [(15, 10), (16, 12), (17, 8)]:
+            await report(conn, "P1", "1410012005001", day, households)
+        await report(conn, "P2", "1410012006001", 15, 20)
+        await set_day_off(conn, DayOff(officer_id="P2", day=okt(17), reason="sakit"), at(17, 7))
+        await mark_unreachable(conn, "P2", at(16, 20))
+        await report(conn, "P4", "1410012006009", 15, 10)
+        await report(conn, "P4", "1410012006009", 16, 10)
+        await report(conn, "P4", "1410012006009", 17, 10, late=True)
+        await report(conn, "P3", "1410012008001", 15, 3)
+        # Reported after the digest day: not in it.
+        await report(conn, "P3", "1410012008001", 18, 40)
+        # Everyone who gets digests has a chat.
+        await conn.execute(
+            "UPDATE officers SET telegram_user_id = 600 + rowid, telegram_chat_id = 600 + rowid"
+            " WHERE role IN ('PML', 'KOSEKA')"
+        )
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def settings_for(tmp_path: Path, **overrides: object) -> Settings:
+    return make_settings(tmp_path, **overrides)
+
+
+async def digests(
+    db: Database, settings: Settings, texts: Texts = ID, **kwargs: object
+) -> dict[str, Digest]:
+    built = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=texts,
+                                **kwargs)
+    return {d.recipient.officer_id: d for d in built}
+
+
+def text(digest: Digest) -> str:
+    return "\n".join(digest.chunks)
+
+
+def lines(digest: Digest) -> list[str]:
+    return text(digest).split("\n")
+
+
+def assert_valid_chunks(digest: Digest) -> None:
+    assert digest.chunks
+    for chunk in digest.chunks:
+        assert len(chunk) <= TELEGRAM_LIMIT
+        parse_html(chunk)  # raises on anything Telegram would refuse
+
+
+# ------------------------------------------------------------------------------ PML
+
+
+async def test_pml_digest_lists_missing_first_with_each_status(
+    db: Database, tmp_path: Path
+) -> None:
+    digest = (await digests(db, settings_for(tmp_path)))["M1"]
+    assert digest.kind == "digest_pml"
+    assert digest.charts == []
+    assert_valid_chunks(digest)
+    got = lines(digest)
+    assert got[:2] == ["<b>Ringkasan harian tim Mahmud PML</b>", "Senin, 17 Okt 2022"]
+    ppl_lines = [line for line in got if line.startswith("• ") and "hari ini" in line]
+    assert ppl_lines == [
+        "• Zaki PPL: hari ini 0 ruta, total 0/100 (0,0%) – ❌ belum lapor, "
+        "⚠️ tertinggal dari target",
+        "• Bima PPL: hari ini 10 ruta, total 30/100 (30,0%) – 🕓 lapor susulan",
+        "• Panji PPL: hari ini 0 ruta, total 20/120 (16,7%) – 🟡 izin",
+        "• Putri PPL: hari ini 8 ruta, total 30/180 (16,7%) – ✅ sudah lapor",
+    ]
+    # 18 today; 80 of 500 households.
+    assert "<b>Total tim: hari ini 18 ruta, 80/500 (16,0%)</b>" in got
+    assert ("Sudah lapor 1 · susulan 1 · izin 1 · belum lapor 1 · tertinggal 1") in got
+    # Zaki missed 15, 16 and 17 Okt; Panji's izin breaks his run.
+    consecutive = got.index("<b>Tidak lapor 2 hari kerja berturut-turut atau lebih</b>")
+    assert got[consecutive + 1 : consecutive + 3] == [
+        "• Zaki PPL: 3 hari kerja berturut-turut",
+        "",
+    ]
+    assert "• Bima PPL: angka sama 3 hari berturut-turut" in got
+    assert "⛔ Panji PPL: tidak dapat dihubungi (memblokir bot)" in got
+    assert "Prabu" not in text(digest)  # another team
+
+
+async def test_pml_review_items_are_todays_unreviewed_reports(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE reports SET status = 'approved' WHERE officer_id = 'P1' AND report_date = ?",
+            (DAY.isoformat(),),
+        )
+        bima = await conn.execute_fetchall(
+            "SELECT id FROM reports WHERE officer_id = 'P4' AND report_date = ?", (DAY.isoformat(),)
+        )
+    digest = (await digests(db, settings_for(tmp_path)))["M1"]
+    assert digest.review == [
+        ReviewItem(report_id=bima[0][0], label="Bima PPL · RT 009 P4: 10 ruta")
+    ]
+    assert (await digests(db, settings_for(tmp_path)))["M2"].review == []
+
+
+async def test_second_team_sees_only_itself(db: Database, tmp_path: Path) -> None:
+    digest = (await digests(db, settings_for(tmp_path)))["M2"]
+    body = text(digest)
+    assert "• Prabu PPL: hari ini 0 ruta, total 3/90 (3,3%) – ❌ belum lapor" in body
+    for other in ("Putri", "Panji", "Bima", "Zaki"):
+        assert other not in body
+    # Missing on 16 and 17 Okt: the PML is told, the KOSEKA not yet.
+    assert "• Prabu PPL: 2 hari kerja berturut-turut" in body
+
+
+# ------------------------------------------------------------------------------ KOSEKA
+
+
+async def test_koseka_digest_per_team_and_desa_with_charts(db: Database, tmp_path: Path) -> None:
+    digest = (await digests(db, settings_for(tmp_path)))["K1"]
+    assert digest.kind == "digest_koseka"
+    assert_valid_chunks(digest)
+    got = lines(digest)
+    assert got[0] == "<b>Ringkasan harian Kecamatan Tebing Tinggi</b>"
+    assert got[1] == "KOSEKA Kartini Koseka · Senin, 17 Okt 2022"
+    assert "• Tim Mahmud PML: hari ini 18 ruta, 80/500 (16,0%), belum lapor 1" in got
+    assert "• Tim Maryam PML: hari ini 0 ruta, 3/90 (3,3%), belum lapor 1" in got
+    desa = got.index("<b>Per desa/kelurahan</b>")
+    assert got[desa + 1 : desa + 4] == [
+        "• Alah Air: 50/220 (22,7%)",
+        "• Banglas: 30/280 (10,7%)",
+        "• Sesap: 3/90 (3,3%)",
+    ]
+    assert "<b>Total: hari ini 18 ruta, 83/590 (14,1%)</b>" in got
+    assert "Belum lapor hari ini: 2 PPL" in got
+    # Escalated from 3 missing working days (threshold 2 + 1): Zaki, not Prabu (2 days).
+    escalated = got.index(
+        "<b>Perlu tindak lanjut: tidak lapor 3 hari kerja berturut-turut atau lebih</b>"
+    )
+    assert got[escalated + 1 :] == ["• Zaki PPL (tim Mahmud PML): 3 hari kerja"]
+
+    assert [caption for caption, _ in digest.charts] == [
+        "Kumulatif ruta Tebing Tinggi dan garis ideal",
+        "Progres per tim PML, Kecamatan Tebing Tinggi",
+    ]
+    assert all(png.startswith(PNG) and len(png) > 5_000 for _, png in digest.charts)
+
+
+# ------------------------------------------------------------------------------ admin
+
+
+async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> None:
+    # Sundays off: 26 working days, 2 of them (15 and 17 Okt) done by the 17th.
+    settings = settings_for(tmp_path, days_off=SUNDAYS)
+    digest = (await digests(db, settings))[f"admin-{ADMIN_TELEGRAM_ID}"]
+    assert digest.kind == "digest_admin"
+    assert digest.recipient.telegram_chat_id == ADMIN_TELEGRAM_ID
+    assert_valid_chunks(digest)
+    got = lines(digest)
+    assert got[:2] == ["<b>Ringkasan harian Kabupaten Kepulauan Meranti</b>", "Senin, 17 Okt 2022"]
+    # Per day: 43 on the 15th, 22 on the 16th (a Sunday), 18 on the 17th: 83 of 590.
+    # Ideal: 590 * 2 / 26 = 45.4 -> 45 (7,7%), 38 ahead.
+    # Pace over the working days 15 and 17 Okt: 61 / 2; 507 left -> ceil(507 * 2 / 61) = 17
+    # working days after the 17th -> Sat 5 Nov. Needed: 507 / 24 working days left = 21,1.
+    kecamatan = got.index("<b>Per kecamatan</b>")
+    assert got[kecamatan + 1 : kecamatan + 3] == [
+        "<b>Tebing Tinggi</b>: 83/590 (14,1%), garis ideal 45 (7,7%), lebih 38 ruta",
+        "   ↳ perkiraan selesai Sabtu, 5 Nov 2022, perlu 21,1 ruta/hari",
+    ]
+    total = next(i for i, line in enumerate(got) if line.startswith("<b>Total kabupaten"))
+    assert got[total] == (
+        "<b>Total kabupaten: 83/590 (14,1%)</b>, garis ideal 45 (7,7%), lebih 38 ruta"
+    )
+    assert "Hari ini: 18 ruta · belum lapor 2 PPL" in got
+
+    # Zaki has no pace at all; Prabu (3 in the window, 87 left) needs 58 working days:
+    # the 24 left in the period, then 34 calendar days after 14 Nov -> Sun 18 Des.
+    at_risk = got.index("<b>PPL berisiko tidak selesai tepat waktu: 2</b>")
+    assert got[at_risk + 1 :] == [
+        "• Zaki PPL (Tebing Tinggi): 0/100 (0,0%), perkiraan selesai tidak terproyeksi, "
+        "perlu 4,2 ruta/hari",
+        "• Prabu PPL (Tebing Tinggi): 3/90 (3,3%), perkiraan selesai Minggu, 18 Des 2022, "
+        "perlu 3,6 ruta/hari",
+    ]
+    assert [caption for caption, _ in digest.charts] == [
+        "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal",
+        "Progres per kecamatan",
+    ]
+    assert all(png.startswith(PNG) for _, png in digest.charts)
+
+
+async def test_admin_kecamatan_at_risk_when_pace_is_too_slow(db: Database, tmp_path: Path) -> None:
+    # Seen from 24 Okt, with nothing reported since Prabu's 40 on the 18th: no pace left.
+    built = await build_digests(db.conn, day=okt(24), settings=settings_for(tmp_path),
+                                form=FORM, texts=ID, roles=[Role.ADMIN], with_charts=False)
+    got = lines(built[0])
+    kecamatan = got.index("<b>Per kecamatan</b>")
+    # 590 * 10 / 31 = 190.3 -> 190 (32,3%); 123 done, 67 behind; 467 over 21 days = 22,2.
+    assert got[kecamatan + 1 : kecamatan + 3] == [
+        "<b>Tebing Tinggi</b>: 123/590 (20,8%), garis ideal 190 (32,3%), kurang 67 ruta",
+        "   ↳ perkiraan selesai tidak terproyeksi, perlu 22,2 ruta/hari – ⚠️ berisiko",
+    ]
+    assert built[0].charts == []
+
+
+async def test_admins_linked_and_from_settings(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE officers SET telegram_user_id = 7001, telegram_chat_id = 7001"
+            " WHERE officer_id = 'A1'"
+        )
+    # 7001 is linked to A1, so it is not added a second time as a synthetic admin.
+    snapshot = await load_snapshot(db.conn, DAY, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001])
+    assert [(a.officer_id, a.telegram_chat_id) for a in snapshot.admins] == [
+        ("A1", 7001), (f"admin-{ADMIN_TELEGRAM_ID}", ADMIN_TELEGRAM_ID)
+    ]
+    built = await digests(db, settings_for(tmp_path, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001]),
+                          roles=[Role.ADMIN], with_charts=False)
+    assert sorted(built) == ["A1", f"admin-{ADMIN_TELEGRAM_ID}"]
+    assert text(built["A1"]) == text(built[f"admin-{ADMIN_TELEGRAM_ID}"])
+
+
+async def test_huge_admin_digest_is_split_into_valid_messages(db: Database, tmp_path: Path) -> None:
+    stamp = at(15).isoformat()
+    many = 400
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
+            " created_at, updated_at) VALUES (?, ?, 'PPL', 'M2', '14.10.01', ?, ?)",
+            [(f"X{k:03}", f"<i>Petugas & Pendata Lapangan Nomor {k:03}</i> " + "panjang " * 8,
+              stamp, stamp) for k in range(many)],
+        )
+        await conn.executemany(
+            "INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households)"
+            " VALUES (?, 'RT', '14.10.01.2008', ?, 500)",
+            [(f"99{k:03}", f"X{k:03}") for k in range(many)],
+        )
+    digest = (await digests(db, settings_for(tmp_path), roles=[Role.ADMIN],
+                            with_charts=False))[f"admin-{ADMIN_TELEGRAM_ID}"]
+    assert len(digest.chunks) >= 2
+    assert_valid_chunks(digest)
+    body = text(digest)
+    assert f"<b>PPL berisiko tidak selesai tepat waktu: {many + 2}</b>" in body
+    assert body.count("&lt;i&gt;Petugas &amp; Pendata") == AT_RISK_LIMIT
+    assert f"dan {many + 2 - AT_RISK_LIMIT} lainnya" in body
+
+
+# ------------------------------------------------------------------------------ safety and scope
+
+
+async def test_names_are_escaped_everywhere(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE officers SET name = '<b>Ani & Budi</b>' WHERE officer_id = 'P1'")
+        await conn.execute("UPDATE officers SET name = 'Tim <Satu> & Dua' WHERE officer_id = 'M1'")
+    built = await digests(db, settings_for(tmp_path))
+    pml = built["M1"]
+    assert "&lt;b&gt;Ani &amp; Budi&lt;/b&gt;" in text(pml)
+    assert "<b>Ringkasan harian tim Tim &lt;Satu&gt; &amp; Dua</b>" in text(pml)
+    plain, _ = parse_html(pml.chunks[0])
+    assert "• <b>Ani & Budi</b>: hari ini 8 ruta" in plain  # shown as typed
+    # A button label is plain text: no entities left in it.
+    assert any(item.label.startswith("<b>Ani & Budi</b> · ") for item in pml.review)
+    for digest in built.values():
+        assert_valid_chunks(digest)
+        assert "<b>Ani & Budi</b>" not in text(digest)
+    assert "Tim Tim &lt;Satu&gt; &amp; Dua" in text(built["K1"])
+
+
+async def test_snapshot_holds_the_state_at_the_end_of_the_day(db: Database) -> None:
+    snapshot = await load_snapshot(db.conn, DAY)
+    assert {r.report_date for r in snapshot.reports} == {okt(15), okt(16), okt(17)}
+    assert sum(r.progress for r in snapshot.reports_by_officer["P3"]) == 3  # not the 18th
+    bima = sorted(snapshot.reports_by_officer["P4"], key=lambda r: r.report_date)
+    assert [r.late for r in bima] == [False, False, True]
+    assert bima[0].values == {"households": 10, "families": 10, "persons": 40}
+    assert snapshot.izin == {"P2": {okt(17)}}
+    assert snapshot.subtree("M1") == ["P1", "P2", "P4", "P5"]
+    assert snapshot.subtree("K1") == ["M1", "M2", "P1", "P2", "P4", "P5", "P3"]
+    assert snapshot.target_by_officer["P1"] == 180
+    assert snapshot.target_by_desa["14.10.01.2006"] == 220
+    assert snapshot.desa_kecamatan["14.10.01.2008"] == "14.10.01"
+    assert snapshot.kecamatan_names["14.10.01"] == "Tebing Tinggi"
+    assert snapshot.desa_names["14.10.01.2005"] == "Banglas"
+    assert snapshot.officers["P2"].unreachable_at is not None
+    assert snapshot.admins == []
+    synthetic = (await load_snapshot(db.conn, DAY, admin_telegram_ids=[5])).admins
+    assert synthetic == [Officer(officer_id="admin-5", name="Admin", role=Role.ADMIN,
+                                 telegram_user_id=5, telegram_chat_id=5)]
+
+
+async def test_inactive_officers_and_missing_chats_get_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE officers SET telegram_chat_id = NULL WHERE officer_id = 'M2'")
+        await conn.execute("UPDATE officers SET active = 0 WHERE officer_id = 'P5'")
+    built = await digests(db, settings_for(tmp_path), with_charts=False)
+    assert sorted(built) == ["K1", "M1", f"admin-{ADMIN_TELEGRAM_ID}"]
+    assert "Zaki" not in text(built["M1"])
+    only_pml = await digests(db, settings_for(tmp_path), roles=[Role.PML], with_charts=False)
+    assert list(only_pml) == ["M1"]
+
+
+async def test_digest_on_demand(db: Database, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    snapshot = await load_snapshot(db.conn, DAY)
+    putri, mahmud = snapshot.officers["P1"], snapshot.officers["M1"]
+    assert await digest_for(db.conn, putri, day=DAY, settings=settings, form=FORM,
+                            texts=ID) is None
+    mine = await digest_for(db.conn, mahmud, day=DAY, settings=settings, form=FORM, texts=ID)
+    assert mine is not None
+    assert mine.chunks == (await digests(db, settings))["M1"].chunks
+    # An admin from ADMIN_TELEGRAM_IDS, as the access gate builds them.
+    admin = Officer(officer_id="admin-42", name="Budi", role=Role.ADMIN, telegram_user_id=42,
+                    telegram_chat_id=42)
+    regency = await digest_for(db.conn, admin, day=DAY, settings=settings, form=FORM, texts=ID,
+                               with_charts=False)
+    assert regency is not None and regency.kind == "digest_admin" and regency.charts == []
+    assert "<b>Total kabupaten: 83/590 (14,1%)</b>" in text(regency)
+
+
+async def test_english_digests(db: Database, tmp_path: Path) -> None:
+    built = await digests(db, settings_for(tmp_path, language="en"), texts=Texts("en"),
+                          with_charts=False)
+    assert lines(built["M1"])[:2] == ["<b>Daily digest of team Mahmud PML</b>",
+                                      "Monday, 17 Oct 2022"]
+    panji = "• Panji PPL: today 0 households, total 20/120 (16.7%) – 🟡 day off"
+    assert panji in text(built["M1"])
+    assert "• Team Mahmud PML: today 18 households, 80/500 (16.0%), not reported 1" in text(
+        built["K1"])
+    for digest in built.values():
+        assert_valid_chunks(digest)
+
+
+# ------------------------------------------------------------------------------ export
+
+
+async def test_scope_workbook_of_a_team(db: Database) -> None:
+    data = await scope_workbook(db.conn, ["P1", "P2", "P4", "P5"], DAY, FORM)
+    book = load_workbook(BytesIO(data), read_only=True)
+    assert book.sheetnames == ["reports", "progress per officer", "per desa", "per kecamatan"]
+    reports = list(book["reports"].values)
+    assert reports[0][:8] == ("date", "officer_id", "officer_name", "pml_id", "koseka_id",
+                              "kecamatan_code", "desa_code", "sls_code")
+    assert {row[1] for row in reports[1:]} == {"P1", "P2", "P4"}
+    assert len(reports) == 1 + 3 + 1 + 3
+    per_officer = {row[0]: row[4:] for row in list(book["progress per officer"].values)[1:]}
+    assert per_officer == {"P1": (30, 180, 16.7), "P2": (20, 120, 16.7), "P4": (30, 100, 30.0),
+                           "P5": (0, 100, 0.0)}
+    per_desa = {row[0]: row[3:] for row in list(book["per desa"].values)[1:]}
+    assert per_desa == {"14.10.01.2005": (30, 280, 10.7), "14.10.01.2006": (50, 220, 22.7)}
+    assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 80, 500, 16.0)]

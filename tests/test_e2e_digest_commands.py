@@ -1,0 +1,113 @@
+"""/ringkasan and /ekspor over real HTTP: the real bot against the project's local Bot API."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from bot.local_api import SentMessage
+from tests.conftest import ADMIN_TELEGRAM_ID, Harness
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SHEETS = ["reports", "progress per officer", "per desa", "per kecamatan"]
+
+
+def text_of(message: SentMessage) -> str:
+    return message.text or ""
+
+
+async def report_today(harness: Harness, officer_id: str, user_id: int, numbers: str) -> None:
+    """A PPL with one SLS reports today through the fast path."""
+    user = await harness.register(officer_id, user_id)
+    await user.send(f"/lapor {numbers}")
+    summary = await user.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await user.press(summary, "Kirim")
+    await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+
+
+def workbook(message: SentMessage):
+    assert message.kind == "document" and message.file_bytes is not None
+    return load_workbook(BytesIO(message.file_bytes), read_only=True)
+
+
+async def test_pml_gets_the_team_digest(harness: Harness) -> None:
+    await report_today(harness, "P2", 502, "12 14 51")
+    await report_today(harness, "P3", 503, "7 7 30")
+    mahmud = await harness.register("M1", 601)
+    await mahmud.send("/ringkasan")
+    digest = await mahmud.wait_for(lambda m: "Ringkasan harian tim Mahmud PML" in text_of(m))
+    assert digest.entities  # sent as HTML: the header is bold, no raw tags shown
+    assert "<b>" not in digest.text
+    lines = digest.text.split("\n")
+    assert lines[1] == "Senin, 17 Okt 2022"
+    ppl = [line for line in lines if line.startswith("• ")]
+    missing = "• Putri PPL: hari ini 0 ruta, total 0/180 (0,0%) – ❌ belum lapor"
+    assert ppl[0].startswith(missing)  # missing first, though Panji sorts before Putri
+    assert ppl[1] == "• Panji PPL: hari ini 12 ruta, total 12/120 (10,0%) – ✅ sudah lapor"
+    assert "Total tim: hari ini 12 ruta, 12/300 (4,0%)" in digest.text
+    assert "Prabu" not in digest.text
+    assert [m.kind for m in harness.api.messages_to(601)].count("photo") == 0
+
+
+async def test_koseka_gets_text_and_charts_with_the_alias(harness: Harness) -> None:
+    await report_today(harness, "P2", 502, "12 14 51")
+    kartini = await harness.register("K1", 602)
+    await kartini.send("/digest")
+    digest = await kartini.wait_for(lambda m: "Ringkasan harian Kecamatan" in text_of(m))
+    assert digest.text.startswith("Ringkasan harian Kecamatan Tebing Tinggi")
+    assert "Tim Mahmud PML: hari ini 12 ruta, 12/300 (4,0%), belum lapor 1" in digest.text
+    assert "Belum lapor hari ini: 2 PPL" in digest.text
+    first = await kartini.wait_for(lambda m: m.kind == "photo")
+    second = await kartini.wait_for(lambda m: m.kind == "photo")
+    assert first.text == "Kumulatif ruta Tebing Tinggi dan garis ideal"
+    assert second.text == "Progres per tim PML, Kecamatan Tebing Tinggi"
+    for photo in (first, second):
+        assert photo.file_bytes is not None and photo.file_bytes.startswith(PNG)
+
+
+async def test_ppl_is_refused_both_commands(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    await putri.send("/ringkasan")
+    await putri.wait_for(lambda m: "hanya untuk PML, KOSEKA dan admin" in text_of(m))
+    await putri.send("/ekspor")
+    await putri.wait_for(lambda m: "Ekspor data hanya untuk" in text_of(m))
+    assert all(m.kind == "text" for m in harness.api.messages_to(501))
+
+
+async def test_pml_export_holds_only_the_team(harness: Harness) -> None:
+    await report_today(harness, "P2", 502, "12 14 51")
+    await report_today(harness, "P3", 503, "7 7 30")
+    mahmud = await harness.register("M1", 601)
+    await mahmud.send("/ekspor")
+    document = await mahmud.wait_for(lambda m: m.kind == "document")
+    assert document.file_name == "regsosek_tim_M1_2022-10-17.xlsx"
+    assert "tim Mahmud PML" in text_of(document) and "Senin, 17 Okt 2022" in text_of(document)
+    book = workbook(document)
+    assert book.sheetnames == SHEETS
+    reports = list(book["reports"].values)
+    assert [(row[1], row[8]) for row in reports[1:]] == [("P2", 12)]  # not Prabu's 7
+    officers = [row[:1] + row[4:] for row in list(book["progress per officer"].values)[1:]]
+    assert officers == [("P1", 0, 180, 0.0), ("P2", 12, 120, 10.0)]
+    assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 12, 300, 4.0)]
+
+
+async def test_admin_export_and_digest_cover_the_regency(harness: Harness) -> None:
+    await report_today(harness, "P2", 502, "12 14 51")
+    await report_today(harness, "P3", 503, "7 7 30")
+    admin = harness.api.user(ADMIN_TELEGRAM_ID, first_name="Admin")
+    await admin.send("/export")
+    document = await admin.wait_for(lambda m: m.kind == "document")
+    assert document.file_name == "regsosek_kabupaten_2022-10-17.xlsx"
+    book = workbook(document)
+    assert sorted(row[1] for row in list(book["reports"].values)[1:]) == ["P2", "P3"]
+    assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 19, 390, 4.9)]
+
+    await admin.send("/ringkasan")
+    digest = await admin.wait_for(lambda m: "Ringkasan harian Kabupaten" in text_of(m))
+    assert "Total kabupaten: 19/390 (4,9%)" in digest.text
+    photos = [await admin.wait_for(lambda m: m.kind == "photo") for _ in range(2)]
+    assert [p.text for p in photos] == [
+        "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal",
+        "Progres per kecamatan",
+    ]
