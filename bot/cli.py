@@ -205,6 +205,7 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot import jobs
     from bot.app import make_sender, make_services
+    from bot.digests import KINDS
     from db.wilayah import ensure_default_wilayah
 
     services = make_services(settings)
@@ -224,7 +225,7 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
                 summaries = [await jobs.send_reminders(services, day=day, slot=slot)]
             else:
                 summaries = [await jobs.send_digests(services, day=day, roles=[role])
-                             for role in jobs.DIGEST_KINDS]
+                             for role in KINDS]
     finally:
         await services.db.close()
     if any(s.off_day for s in summaries):

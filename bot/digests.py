@@ -29,6 +29,8 @@ from bot.settings import Settings
 from bot.splitting import split_message
 from bot.texts import Raw, Texts
 from db.models import Officer, Role
+from bot.problems import problems_section
+from db.problems import open_problems
 from db.snapshot import Snapshot, load_snapshot
 
 KINDS: Mapping[Role, str] = {
@@ -107,10 +109,12 @@ async def build_digests(
 ) -> list[Digest]:
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat."""
     snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    return await asyncio.to_thread(
+    digests = await asyncio.to_thread(
         digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
         roles=roles, with_charts=with_charts,
     )
+    await _add_open_problems(conn, snapshot, digests, texts)
+    return digests
 
 
 async def digest_for(
@@ -127,10 +131,30 @@ async def digest_for(
     if officer.role not in KINDS:
         return None
     snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    return await asyncio.to_thread(
+    digest = await asyncio.to_thread(
         digest_from_snapshot, snapshot, officer, settings=settings, form=form, texts=texts,
         with_charts=with_charts,
     )
+    if digest is not None:
+        await _add_open_problems(conn, snapshot, [digest], texts)
+    return digest
+
+
+async def _add_open_problems(
+    conn: aiosqlite.Connection, snapshot: Snapshot, digests: list[Digest], texts: Texts
+) -> None:
+    """Each supervisor's open field problems (their scope's), as the digest's last part."""
+    if not digests:
+        return
+    problems = await open_problems(conn, None)
+    for digest in digests:
+        me = digest.recipient
+        if me.role == Role.ADMIN:
+            mine = problems
+        else:
+            scope = set(snapshot.subtree(me.officer_id))
+            mine = [p for p in problems if p.officer_id in scope]
+        digest.chunks.extend(split_message(problems_section(mine, texts, texts.language)))
 
 
 def digests_from_snapshot(

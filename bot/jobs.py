@@ -18,14 +18,14 @@ from bot import formatting as fmt
 from bot.calendar import is_working_day
 from bot.context import SERVICES_KEY, Services
 from bot.delivery import DeliveryStatus, Outgoing
+from bot.digests import KINDS, build_digests
 from bot.review import review_markup
-from db import officers, schedule
+from db import officers, problems, schedule
 from db.models import Officer, Role
 
 log = logging.getLogger(__name__)
 
 REMINDER = "reminder"
-DIGEST_KINDS = {Role.PML: "digest_pml", Role.KOSEKA: "digest_koseka", Role.ADMIN: "digest_admin"}
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,9 @@ def slots(services: Services) -> list[Slot]:
     s = services.settings
     reminders = [Slot(f"reminder-{t:%H:%M}", t, REMINDER) for t in s.reminder_times]
     digests = [
-        Slot("digest-pml", s.digest_time_pml, DIGEST_KINDS[Role.PML], Role.PML),
-        Slot("digest-koseka", s.digest_time_koseka, DIGEST_KINDS[Role.KOSEKA], Role.KOSEKA),
-        Slot("digest-admin", s.digest_time_admin, DIGEST_KINDS[Role.ADMIN], Role.ADMIN),
+        Slot("digest-pml", s.digest_time_pml, KINDS[Role.PML], Role.PML),
+        Slot("digest-koseka", s.digest_time_koseka, KINDS[Role.KOSEKA], Role.KOSEKA),
+        Slot("digest-admin", s.digest_time_admin, KINDS[Role.ADMIN], Role.ADMIN),
     ]
     return reminders + digests
 
@@ -106,6 +106,9 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
         if officer is None or officer.telegram_chat_id is None:
             continue
         text = t("reminder", name=officer.name, day=fmt.day(day, t.language))
+        revisit = await problems.revisit_households(conn, officer_id)
+        if revisit:
+            text += "\n" + t("reminder_revisit", count=fmt.number(revisit, t.language))
         await _deliver(services, summary, REMINDER, officer, day, slot,
                        [Outgoing(officer.telegram_chat_id, text, reply_markup=button)])
     return summary
@@ -116,8 +119,6 @@ async def send_digests(services: Services, *, day: date, roles: list[Role]) -> R
     if not _working(services, day):
         summary.off_day = True
         return summary
-    from bot.digests import build_digests
-
     t = services.texts
     digests = await build_digests(
         services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,

@@ -127,6 +127,7 @@ ID: dict[str, str] = {
         "Mohon kirim laporan harian; tekan tombol di bawah atau ketik /lapor."
     ),
     "btn_report_now": "📝 Lapor sekarang",
+    "reminder_revisit": "Jangan lupa: {count} ruta perlu dikunjungi ulang (responden tidak di rumah).",
     "cmd_izin": "izin hari ini (sakit, cuti, pelatihan)",
     "izin_ppl_only": "Perintah /izin hanya untuk PPL.",
     "izin_ask_reason": "Izin untuk {day}. Apa alasannya?",
@@ -501,6 +502,7 @@ EN: dict[str, str] = {
         "Please send your daily report: press the button below or type /report."
     ),
     "btn_report_now": "📝 Report now",
+    "reminder_revisit": "Do not forget: {count} households to revisit (respondent not at home).",
     "cmd_izin": "day off today (sick, leave, training)",
     "izin_ppl_only": "The /izin command is for PPL only.",
     "izin_ask_reason": "Day off for {day}. What is the reason?",

@@ -221,7 +221,8 @@ async def test_koseka_digest_per_team_and_desa_with_charts(db: Database, tmp_pat
     escalated = got.index(
         "<b>Perlu tindak lanjut: tidak lapor 3 hari kerja berturut-turut atau lebih</b>"
     )
-    assert got[escalated + 1 :] == ["• Zaki PPL (tim Mahmud PML): 3 hari kerja"]
+    assert got[escalated + 1 :] == ["• Zaki PPL (tim Mahmud PML): 3 hari kerja",
+                                    "Kendala terbuka: tidak ada."]
 
     assert [caption for caption, _ in digest.charts] == [
         "Kumulatif ruta Tebing Tinggi dan garis ideal",
@@ -265,6 +266,7 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
         "perlu 4,2 ruta/hari",
         "• Prabu PPL (Tebing Tinggi): 3/90 (3,3%), perkiraan selesai Minggu, 18 Des 2022, "
         "perlu 3,6 ruta/hari",
+        "Kendala terbuka: tidak ada.",
     ]
     assert [caption for caption, _ in digest.charts] == [
         "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal",

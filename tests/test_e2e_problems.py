@@ -359,3 +359,39 @@ async def test_team_problems_in_each_scope(harness: Harness) -> None:
 
     await putri.send("/kendala_tim")
     await putri.wait_for(lambda m: "hanya untuk PML, KOSEKA dan admin" in text_of(m))
+
+
+async def test_open_problems_and_revisits_reach_digests_and_reminders(harness) -> None:
+    from datetime import date
+
+    from bot import jobs
+    from bot.app import services_of
+    from bot.digests import digest_for
+    from db import officers
+    from db.problems import create_problem
+
+    await harness.register("M1", 601)
+    await harness.register("P2", 502)
+    services = services_of(harness.app)
+    async with harness.db.transaction() as conn:
+        await create_problem(
+            conn, officer_id="P2", category="not_home", sls_code=None,
+            description="Tiga ruta <b>kosong</b> & dikunci", photo_file_id=None, latitude=None,
+            longitude=None, urgent=False, revisit_households=3, now=harness.clock.now())
+    summary = await jobs.send_reminders(services, day=date(2022, 10, 17), slot="16:00")
+    assert "P2" in summary.recipients
+    [reminder] = [m for m in harness.api.messages_to(502) if "belum masuk" in (m.text or "")]
+    assert "3 ruta perlu dikunjungi ulang" in reminder.text
+
+    mahmud = await officers.get_officer(harness.db.conn, "M1")
+    digest = await digest_for(harness.db.conn, mahmud, day=date(2022, 10, 17),
+                              settings=services.settings, form=services.form,
+                              texts=services.texts, with_charts=False)
+    text = "\n".join(digest.chunks)
+    assert "<b>Kendala terbuka (1)</b>" in text
+    assert "Panji PPL" in text
+    maryam = await officers.get_officer(harness.db.conn, "M2")
+    other = await digest_for(harness.db.conn, maryam, day=date(2022, 10, 17),
+                             settings=services.settings, form=services.form,
+                             texts=services.texts, with_charts=False)
+    assert "Kendala terbuka: tidak ada." in "\n".join(other.chunks)
