@@ -30,6 +30,7 @@ from bot.splitting import split_message
 from bot.texts import Raw, Texts
 from db.models import Officer, Role
 from bot.problems import problems_section
+from bot.review import ReviewItem
 from db.problems import open_problems
 from db.snapshot import Snapshot, load_snapshot
 
@@ -42,14 +43,6 @@ DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
 AT_RISK_LIMIT = 30
 """At most this many PPL at risk are listed in the admin digest; the rest are counted."""
 REVIEW_STATUSES = ("submitted", "corrected")
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    """A report of today still waiting for the PML; `label` is plain text for a button."""
-
-    report_id: int
-    label: str
 
 
 @dataclass

@@ -1,0 +1,85 @@
+"""Supervisor review over the local Bot API: approve, return with a reason, permissions."""
+
+from __future__ import annotations
+
+from tests.conftest import Harness
+
+
+def text_of(message) -> str:
+    return message.text or ""
+
+
+async def report(user, numbers: str, sls: str | None = None) -> None:
+    await user.send(f"/lapor {numbers}")
+    message = await user.wait_for(lambda m: "Pilih SLS" in text_of(m) or "Ringkasan" in text_of(m))
+    if "Pilih SLS" in text_of(message):
+        await user.press(message, sls or message.buttons()[0].text)
+        message = await user.wait_for(lambda m: "Ringkasan" in text_of(m))
+    await user.press(message, "Kirim")
+    await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m) or "diperbarui" in text_of(m))
+
+
+async def review_message(user):
+    await user.send("/progres")
+    return await user.wait_for(lambda m: "perlu ditinjau" in text_of(m))
+
+
+async def test_pml_approves_and_returns_and_ppl_corrects(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    panji = await harness.register("P2", 502)
+    mahmud = await harness.register("M1", 601)
+    await report(putri, "12 14 51", "RT 001 Banglas")
+    await report(panji, "7 8 30")
+
+    prompt = await review_message(mahmud)
+    labels = [b.text for b in prompt.buttons()]
+    assert "✅ Putri PPL · RT 001 Banglas: 12 ruta" in labels
+    assert "✅ Panji PPL · RT 001 Alah Air: 7 ruta" in labels
+
+    query = await mahmud.press(prompt, "Putri PPL")
+    assert "disetujui" in (await mahmud.wait_answer(query))["text"]
+    assert await harness.scalar("SELECT status FROM reports WHERE officer_id='P1'") == "approved"
+    assert not any("Putri" in b.text for b in prompt.buttons())  # its row is gone
+
+    [back] = [b for b in prompt.buttons() if b.text.startswith("↩️")]
+    await mahmud.press_data(prompt, back.callback_data)
+    await mahmud.wait_for(lambda m: "alasan pengembalian" in text_of(m))
+    await mahmud.send_sticker()
+    await mahmud.wait_for(lambda m: "alasan singkat" in text_of(m))
+    await mahmud.send("Jumlah jiwa <terlalu> kecil & perlu dicek")
+    await mahmud.wait_for(lambda m: "dikembalikan. PPL sudah diberi tahu" in text_of(m))
+    notice = await panji.wait_for(lambda m: "dikembalikan oleh Mahmud PML" in text_of(m))
+    assert "Jumlah jiwa <terlalu> kecil & perlu dicek" in notice.text
+    assert await harness.scalar("SELECT status FROM reports WHERE officer_id='P2'") == "returned"
+
+    await report(panji, "7 8 31")
+    assert await harness.scalar("SELECT status FROM reports WHERE officer_id='P2'") == "corrected"
+    assert await harness.scalar(
+        "SELECT COUNT(*) FROM report_revisions v JOIN reports r ON r.id = v.report_id"
+        " WHERE r.officer_id = 'P2'") == 2
+    assert await harness.scalar("SELECT COUNT(*) FROM report_reviews") == 2
+
+
+async def test_only_the_own_pml_koseka_or_admin_may_review(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    mahmud = await harness.register("M1", 601)
+    maryam = await harness.register("M2", 602)
+    await report(putri, "12 14 51")
+    report_id = await harness.scalar("SELECT id FROM reports")
+    prompt = await review_message(mahmud)
+
+    for intruder in (maryam, putri):  # another team's PML, and the PPL herself
+        query = await intruder.press_data(prompt, f"rv:ok:{report_id}")
+        assert "tidak berwenang" in (await intruder.wait_answer(query))["text"]
+        query = await intruder.press_data(prompt, f"rv:back:{report_id}")
+        assert "tidak berwenang" in (await intruder.wait_answer(query))["text"]
+    assert await harness.scalar("SELECT status FROM reports") == "submitted"
+    forged = await maryam.press_data(prompt, "rv:ok:not-a-number")
+    assert "tidak berlaku" in (await maryam.wait_answer(forged))["text"]
+
+    kartini = await harness.register("K1", 701)
+    query = await kartini.press_data(prompt, f"rv:ok:{report_id}")
+    assert "disetujui" in (await kartini.wait_answer(query))["text"]
+    assert await harness.scalar("SELECT status FROM reports") == "approved"
+    again = await mahmud.press_data(prompt, f"rv:ok:{report_id}")
+    assert "sudah ditinjau" in (await mahmud.wait_answer(again))["text"]
