@@ -18,8 +18,10 @@ from importlib import resources
 from pathlib import Path
 
 from bot import formatting as fmt
-from bot.app import build_application, start_application, stop_application
+from bot import jobs
+from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
+from bot.context import Services
 from bot.demo_roster import AREA_COLUMNS, OFFICER_COLUMNS, build_roster, write_csv
 from bot.export import write_export
 from bot.local_api import LocalBotApi, SentMessage, SimUser
@@ -27,13 +29,14 @@ from bot.progress import group_progress, total_progress
 from bot.settings import Settings
 from db import wilayah
 from db.connection import Database
+from db.models import Role
 from db.progress import area_progress
 from db.registration import codes_for_unlinked
 from db.roster import import_roster
 
 DEMO_DAYS = 3
 ADMIN_TELEGRAM_ID = 1_000_001
-CONCURRENCY = 40
+CONCURRENCY = 8
 
 
 def _has(fragment: str) -> Callable[[SentMessage], bool]:
@@ -94,7 +97,7 @@ async def run_demo(out: Path) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "regsosek.db"
-    for stale in out.glob("regsosek.db*"):
+    for stale in [*out.glob("regsosek.db*"), *out.glob("chart_*.png")]:
         stale.unlink()
     rng = random.Random(17)
 
@@ -111,8 +114,10 @@ async def run_demo(out: Path) -> int:
             telegram_api_base_file_url=api.base_file_url,
             database_path=db_path,
             admin_telegram_ids=[ADMIN_TELEGRAM_ID],
-            # Telegram allows about 30 messages/s; the local API has no such limit.
+            # Telegram allows about 30 messages/s and 1/s per chat; the local API has no limit.
             messages_per_second=1000,
+            chat_message_interval=0,
+            schedule_jobs=False,  # the demo runs each job itself, on its own clock
         )
         clock = ManualClock(datetime.combine(settings.period_start, day_time(7, 0), settings.tz))
         db = Database(db_path)
@@ -128,12 +133,13 @@ async def run_demo(out: Path) -> int:
         app = build_application(settings, clock=clock)
         await start_application(app, poll_timeout=1)
         try:
-            stats = await _simulate(api, clock, officers, codes, rng)
+            stats = await _simulate(api, services_of(app), officers, codes, rng)
             admin = api.user(ADMIN_TELEGRAM_ID, first_name="Admin")
             await admin.send("/progres")
-            progress_message = await admin.wait_for(_has("Progres Kabupaten"), timeout=30)
+            await admin.wait_for(_has("Progres Kabupaten"), timeout=30)
         finally:
             await stop_application(app)
+        _show_digests(api, officers, stats, out)
 
     db = Database(db_path)
     await db.open()
@@ -144,18 +150,43 @@ async def run_demo(out: Path) -> int:
         await write_export(db.conn, out / "laporan.xlsx", fmt="xlsx")
     finally:
         await db.close()
-    print("\nWhat the admin sees after /progres:\n" + (progress_message.text or ""))
-    print(f"\nExport: {count} reports in {export_path} (and laporan.xlsx); roster files and "
-          f"the database are in {out}/.")
+    print(f"\nField problem of the first day, as the PML saw it:\n{stats['problem']}")
+    print(f"\nExport: {count} reports in {export_path} (and laporan.xlsx); roster files, charts "
+          f"and the database are in {out}/.")
     print(f"Demo finished in {time.monotonic() - started:.1f} s: {len(api.requests)} Bot API "
           f"requests over HTTP.")
     return 0
 
 
+def _show_digests(api: LocalBotApi, officers: list[dict], stats: dict, out: Path) -> None:
+    """Print one digest of each kind as its recipient got it, and save the charts."""
+    users: dict[str, SimUser] = stats["users"]
+    print(f"\nDigests sent: {stats['digests_PML']} PML, {stats['digests_KOSEKA']} KOSEKA, "
+          f"{stats['digests_ADMIN']} admin.")
+    first_pml = next(o["officer_id"] for o in officers if o["role"] == "PML" and o["officer_id"] in users)
+    first_koseka = next(o["officer_id"] for o in officers if o["role"] == "KOSEKA"
+                        and o["officer_id"] in users)
+    chats = [("PML", users[first_pml].chat_id), ("KOSEKA", users[first_koseka].chat_id),
+             ("admin", ADMIN_TELEGRAM_ID)]
+    for label, chat_id in chats:
+        received = api.messages_to(chat_id)
+        start = max(i for i, m in enumerate(received) if (m.text or "").startswith("Ringkasan harian"))
+        texts = [m.text or "" for m in received[start:] if m.kind == "text"]
+        lines = "\n".join(texts).splitlines()
+        shown = lines[:40] + ([f"... ({len(lines) - 40} more lines)"] if len(lines) > 40 else [])
+        print(f"\n--- {label} digest ---\n" + "\n".join(shown))
+        for n, photo in enumerate(m for m in received[start:] if m.kind == "photo"):
+            path = out / f"chart_{label.lower()}_{n + 1}.png"
+            path.write_bytes(photo.file_bytes or b"")
+            print(f"[chart saved: {path}]")
+
+
 async def _simulate(
-    api: LocalBotApi, clock: ManualClock, officers: list[dict], codes: dict[str, str],
+    api: LocalBotApi, services: Services, officers: list[dict], codes: dict[str, str],
     rng: random.Random,
 ) -> dict[str, int]:
+    clock = services.clock
+    assert isinstance(clock, ManualClock)
     users: dict[str, SimUser] = {}
     by_phone = [o for o in officers if o["role"] == "PPL"][:5]
 
@@ -170,6 +201,9 @@ async def _simulate(
         await user.wait_for(_has("Selamat datang"), timeout=30)
         users[officer["officer_id"]] = user
 
+    admin = api.user(ADMIN_TELEGRAM_ID, first_name="Admin")
+    await admin.send("/start")  # a bot may only write to those who started it
+    await admin.wait_for(_has("Selamat datang"), timeout=30)
     registering = [o for o in officers if o["role"] != "ADMIN" and rng.random() < 0.97]
     await _gather([lambda i=i, o=o: register(i, o) for i, o in enumerate(registering)])
     stats = {"registered": len(users), "reports": 0}
@@ -177,16 +211,89 @@ async def _simulate(
           f"({len(by_phone)} by sharing their phone number)")
 
     ppl = [o["officer_id"] for o in officers if o["role"] == "PPL" and o["officer_id"] in users]
+    supervisor = {o["officer_id"]: o["supervisor_id"] for o in officers}
+    print(f"\n{'Day':<20}{'by 16:00':>9}{'reminded':>9}{'by 19:00':>9}{'reminded':>9}"
+          f"{'late':>6}{'total':>7}")
     for day in range(DEMO_DAYS):
-        clock.set(datetime.combine(clock.today(), day_time(19, 0), clock.tz)
-                  + timedelta(days=1 if day else 0))
-        reporting = [oid for oid in ppl if rng.random() < 0.9]
-        stepwise, fast = reporting[:3], reporting[3:]
+        today = services.settings.period_start + timedelta(days=day)
+        at = lambda hour, minute=0: datetime.combine(today, day_time(hour, minute), clock.tz)  # noqa: E731
+        reporting = [oid for oid in ppl if rng.random() < 0.93]
+        early, late = reporting[: len(reporting) * 2 // 3], reporting[len(reporting) * 2 // 3:]
+        clock.set(at(15))
+        stepwise = early[:3] if day == 0 else []
         await _gather([lambda u=users[oid]: _stepwise_report(u) for oid in stepwise]
-                      + [lambda u=users[oid]: _report(u, rng, rng.randint(4, 14)) for oid in fast])
-        stats["reports"] += len(reporting)
-        print(f"{fmt.day(clock.today())}: {len(reporting)} of {len(ppl)} registered PPL reported")
+                      + [lambda u=users[oid]: _report(u, rng, rng.randint(4, 14))
+                         for oid in early[len(stepwise):]])
+        clock.set(at(16))
+        first = await jobs.send_reminders(services, day=today, slot="16:00")
+        clock.set(at(18, 30))
+        await _gather([lambda u=users[oid]: _report(u, rng, rng.randint(4, 14)) for oid in late])
+        clock.set(at(19))
+        second = await jobs.send_reminders(services, day=today, slot="19:00")
+        catch_up = 0
+        if day:  # a few who forgot yesterday catch up today, flagged as late
+            forgot = [oid for oid in ppl if oid not in reported_before][:5]
+            await _gather([lambda u=users[oid]: _late_report(u) for oid in forgot])
+            catch_up = len(forgot)
+        reported_before = set(reporting)
+        stats["reports"] += len(reporting) + catch_up
+        print(f"{fmt.day(today):<20}{len(early):>9}{first.sent:>9}{len(reporting):>9}"
+              f"{second.sent:>9}{catch_up:>6}{len(reporting) + catch_up:>7}")
+        if day == 0:
+            stats["problem"] = await _problem_story(users, supervisor, ppl)
+    clock.set(datetime.combine(clock.today(), day_time(20, 30), clock.tz))
+    for role in (Role.PML, Role.KOSEKA, Role.ADMIN):
+        summary = await jobs.send_digests(services, day=clock.today(), roles=[role])
+        stats[f"digests_{role.value}"] = summary.sent
+    stats["users"] = users  # type: ignore[assignment]
     return stats
+
+
+async def _late_report(user: SimUser) -> None:
+    """Yesterday's report, sent today: the officer types the date."""
+    await user.send("/lapor")
+    await user.press(await user.wait_for(_has("tanggal berapa"), timeout=30), "Kemarin")
+    question = await user.wait_for(lambda m: "Pilih SLS" in (m.text or "") or "Rumah tangga"
+                                   in (m.text or ""), timeout=30)
+    if "Pilih SLS" in (question.text or ""):
+        await user.press(question, question.buttons()[0].callback_data or "")
+        await user.wait_for(_has("Rumah tangga"), timeout=30)
+    await user.send("6")
+    await user.wait_for(_has("Keluarga"), timeout=30)
+    await user.send("6")
+    await user.wait_for(_has("jiwa"), timeout=30)
+    await user.send("22")
+    await user.press(await user.wait_for(lambda m: "catatan" in (m.text or "").lower(),
+                                         timeout=30), "Lewati")
+    await user.press(await user.wait_for(_has("Ringkasan"), timeout=30), "Kirim")
+    await user.wait_for(_has("Laporan tersimpan"), timeout=30)
+
+
+async def _problem_story(users: dict[str, SimUser], supervisor: dict[str, str], ppl: list[str]) -> str:
+    """A PPL reports a field problem; their PML takes it on and resolves it."""
+    reporter_id = ppl[0]
+    reporter, pml = users[reporter_id], users[supervisor[reporter_id]]
+    await reporter.send("/kendala")
+    await reporter.press(await reporter.wait_for(_has("Pilih kategori"), timeout=30),
+                         "Responden tidak di rumah")
+    step = await reporter.wait_for(lambda m: "terkait SLS" in (m.text or "")
+                                   or "uraian singkat" in (m.text or ""), timeout=30)
+    if "terkait SLS" in (step.text or ""):
+        await reporter.press(step, step.buttons()[0].callback_data or "")
+        await reporter.wait_for(_has("uraian singkat"), timeout=30)
+    await reporter.send("Empat ruta tutup, pemilik ke kebun sampai sore")
+    await reporter.press(await reporter.wait_for(_has("foto dan/atau lokasi"), timeout=30), "Lewati")
+    await reporter.press(await reporter.wait_for(_has("Seberapa mendesak"), timeout=30), "Biasa")
+    await reporter.wait_for(_has("dikunjungi ulang"), timeout=30)
+    await reporter.send("4")
+    await reporter.press(await reporter.wait_for(_has("Ringkasan kendala"), timeout=30), "Kirim")
+    await reporter.wait_for(_has("tercatat"), timeout=30)
+    alert = await pml.wait_for(_has("Kendala baru"), timeout=30)
+    await pml.press(alert, "Ditangani")
+    await reporter.wait_for(_has("status sekarang Ditangani"), timeout=30)
+    await pml.press(alert, "Selesai")
+    done = await reporter.wait_for(_has("status sekarang Selesai"), timeout=30)
+    return f"{alert.text}\n\n→ {done.text}"
 
 
 async def _print_table(db: Database, stats: dict[str, int]) -> None:

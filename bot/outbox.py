@@ -255,16 +255,17 @@ class Outbox:
         services = self._services
         conn = services.db.conn
         for broadcast_id in sorted(self._dirty):
+            # Taken off first: a row finishing while this one is read marks it dirty again.
+            self._dirty.discard(broadcast_id)
             broadcast = await repo.get_broadcast(conn, broadcast_id)
             if broadcast is None:
-                self._dirty.discard(broadcast_id)
                 continue
             counts = await repo.counts(conn, broadcast_id)
             just_finished = counts.pending == 0 and broadcast.finished_at is None
             waited = self._monotonic() - self._last_edit.get(broadcast_id, float("-inf"))
             if not (force or just_finished or waited >= self._report_interval):
+                self._dirty.add(broadcast_id)  # throttled: the loop comes back for it
                 continue
-            self._dirty.discard(broadcast_id)
             if just_finished:
                 async with services.db.transaction() as tx:
                     await repo.mark_finished(tx, broadcast_id, services.clock.now())

@@ -273,7 +273,8 @@ async def test_a_claimed_row_cannot_be_claimed_again(services: Services) -> None
 
 async def test_two_outboxes_on_one_database_send_each_row_once(services: Services) -> None:
     created = await new_broadcast(services, "A1", "all")
-    first, second = Outbox(services, FakeBot()), Outbox(services, FakeBot())  # type: ignore[arg-type]
+    first = Outbox(services, FakeBot())  # type: ignore[arg-type]
+    second = Outbox(services, FakeBot())  # type: ignore[arg-type]
     await asyncio.gather(first.run_until_idle(), second.run_until_idle())
     linked = [702, 703, 704, 705, 706]  # K1, M1, M2, P1, P3 (not A1 himself, not P2)
     assert sent_chats(services) == linked
@@ -403,7 +404,8 @@ async def test_outbox_keeps_the_broadcast_pace(services: Services) -> None:
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    outbox = Outbox(services, FakeBot(), monotonic=lambda: 100.0, sleep=record)  # type: ignore[arg-type]
+    outbox = Outbox(services, FakeBot(),  # type: ignore[arg-type]
+                    monotonic=lambda: 100.0, sleep=record)
     await outbox.run_until_idle()
     assert waits == [0.25, 0.5, 0.75]  # the first goes at once, then one slot each
     assert len(services.sender.sent) == 4  # type: ignore[union-attr]
