@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 from telegram import Bot
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
 from bot.clock import Clock, SystemClock
@@ -35,6 +37,10 @@ from handlers import (
 )
 
 log = logging.getLogger(__name__)
+
+# The flows mix text answers and buttons in one conversation per chat, so their callback
+# handlers are deliberately not tracked per message (stale buttons are checked by token).
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 
 def services_of(app: Application) -> Services:

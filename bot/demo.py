@@ -117,6 +117,8 @@ async def run_demo(out: Path) -> int:
             # Telegram allows about 30 messages/s and 1/s per chat; the local API has no limit.
             messages_per_second=1000,
             chat_message_interval=0,
+            broadcast_rate_per_second=500,
+            broadcast_report_interval=0.5,
             schedule_jobs=False,  # the demo runs each job itself, on its own clock
         )
         clock = ManualClock(datetime.combine(settings.period_start, day_time(7, 0), settings.tz))
@@ -151,6 +153,8 @@ async def run_demo(out: Path) -> int:
     finally:
         await db.close()
     print(f"\nField problem of the first day, as the PML saw it:\n{stats['problem']}")
+    print(f"\nAnnouncement of the last evening, the admin's delivery report and list:\n"
+          f"{stats['broadcast']}")
     print(f"\nExport: {count} reports in {export_path} (and laporan.xlsx); roster files, charts "
           f"and the database are in {out}/.")
     print(f"Demo finished in {time.monotonic() - started:.1f} s: {len(api.requests)} Bot API "
@@ -241,6 +245,9 @@ async def _simulate(
               f"{second.sent:>9}{catch_up:>6}{len(reporting) + catch_up:>7}")
         if day == 0:
             stats["problem"] = await _problem_story(users, supervisor, ppl)
+        if day == DEMO_DAYS - 1:
+            clock.set(at(20))
+            stats["broadcast"] = await _broadcast_story(admin, users, rng)
     clock.set(datetime.combine(clock.today(), day_time(20, 30), clock.tz))
     for role in (Role.PML, Role.KOSEKA, Role.ADMIN):
         summary = await jobs.send_digests(services, day=clock.today(), roles=[role])
@@ -267,6 +274,41 @@ async def _late_report(user: SimUser) -> None:
                                          timeout=30), "Lewati")
     await user.press(await user.wait_for(_has("Ringkasan"), timeout=30), "Kirim")
     await user.wait_for(_has("Laporan tersimpan"), timeout=30)
+
+
+async def _broadcast_story(admin: SimUser, users: dict[str, SimUser], rng: random.Random) -> str:
+    """The admin announces a corrected rule to everyone; most officers tap "Sudah dibaca"."""
+    await admin.send("/umumkan")
+    await admin.press(await admin.wait_for(_has("Untuk siapa"), timeout=30), "Semua petugas")
+    await admin.wait_for(_has("Tulis teks pengumuman"), timeout=30)
+    await admin.send("Mulai besok, ruta yang menolak diwawancarai dicatat sebagai kendala "
+                     "dengan /kendala, bukan di catatan laporan harian. Terima kasih.")
+    await admin.press(await admin.wait_for(_has("Kirim sekarang atau jadwalkan"), timeout=30),
+                      "Kirim sekarang")
+    await admin.press(await admin.wait_for(_has("Pratinjau pengumuman"), timeout=30), "Kirim")
+    report = await admin.wait_for(_has("Laporan pengumuman"), timeout=30)
+
+    readers = [u for u in users.values() if rng.random() < 0.8]
+
+    async def read(user: SimUser) -> None:
+        announcement = await user.wait_for(_has("Pengumuman dari"), timeout=60)
+        await user.wait_answer(await user.press(announcement, "Sudah dibaca"), timeout=30)
+
+    await _gather([lambda u=u: read(u) for u in readers])
+    final = await _until(lambda: report.text or "", f"Dibaca {fmt.number(len(readers))}")
+    await admin.send("/pengumuman")
+    listing = await admin.wait_for(_has("Pengumuman terakhir"), timeout=30)
+    unread = (listing.text or "").splitlines()
+    return final + "\n\n" + "\n".join(line[:160] + ("…" if len(line) > 160 else "")
+                                         for line in unread[:6])
+
+
+async def _until(text: Callable[[], str], fragment: str, timeout: float = 30) -> str:
+    """The report message (edited in place by the bot) once it contains `fragment`."""
+    deadline = time.monotonic() + timeout
+    while fragment not in text() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return text()
 
 
 async def _problem_story(users: dict[str, SimUser], supervisor: dict[str, str], ppl: list[str]) -> str:

@@ -585,7 +585,7 @@ class DigestBuilder:
     def _cumulative(
         self, name: str, daily: Mapping[date, int], target: int
     ) -> list[tuple[str, bytes]]:
-        """The cumulative chart against the ideal line from the period start to the day."""
+        """Households so far against the ideal line, drawn over the whole period to the target."""
         if self.day < self.start:
             return []
         days: list[date] = []
@@ -593,11 +593,12 @@ class DigestBuilder:
         ideal: list[float] = []
         running = sum(count for d, count in daily.items() if d < self.start)
         current = self.start
-        while current <= self.day:
-            running += daily.get(current, 0)
+        while current <= max(self.day, self.end):
             days.append(current)
-            cumulative.append(running)
             ideal.append(ideal_done(target, current, self.start, self.end, self.days_off))
+            if current <= self.day:
+                running += daily.get(current, 0)
+                cumulative.append(running)
             current += ONE_DAY
         caption = self.t("digest_chart_cumulative", name=name, unit=self.unit)
         png = cumulative_chart(html.unescape(caption), days, cumulative, ideal, self.end)
