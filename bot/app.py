@@ -21,8 +21,8 @@ from bot.settings import Settings
 from bot.texts import Texts
 from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
-from db.connection import Database
 from db import updates
+from db.connection import Database
 from db.wilayah import ensure_default_wilayah
 from handlers import (
     access,

@@ -164,8 +164,8 @@ async def _bot_username(settings: Settings) -> str:
 
 
 async def _roster_codes(settings: Settings) -> int:
-    from db.registration import codes_for_unlinked
     from db.officers import get_officer
+    from db.registration import codes_for_unlinked
 
     username = await _bot_username(settings)
     db = await _open_db(settings)

@@ -13,7 +13,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time as day_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as day_time
 from importlib import resources
 from pathlib import Path
 
@@ -218,6 +219,7 @@ async def _simulate(
     supervisor = {o["officer_id"]: o["supervisor_id"] for o in officers}
     print(f"\n{'Day':<20}{'by 16:00':>9}{'reminded':>9}{'by 19:00':>9}{'reminded':>9}"
           f"{'late':>6}{'total':>7}")
+    reported_before: set[str] = set(ppl)  # who reported the day before
     for day in range(DEMO_DAYS):
         today = services.settings.period_start + timedelta(days=day)
         at = lambda hour, minute=0: datetime.combine(today, day_time(hour, minute), clock.tz)  # noqa: E731
@@ -235,8 +237,9 @@ async def _simulate(
         clock.set(at(19))
         second = await jobs.send_reminders(services, day=today, slot="19:00")
         catch_up = 0
-        if day:  # a few who forgot yesterday catch up today, flagged as late
-            forgot = [oid for oid in ppl if oid not in reported_before][:5]
+        # A few who forgot yesterday catch up today, flagged as late.
+        forgot = [oid for oid in ppl if oid not in reported_before][:5]
+        if forgot:
             await _gather([lambda u=users[oid]: _late_report(u) for oid in forgot])
             catch_up = len(forgot)
         reported_before = set(reporting)

@@ -24,13 +24,13 @@ from bot.calendar import ONE_DAY, is_working_day
 from bot.charts import cumulative_chart, progress_bars
 from bot.forms import FormDefinition
 from bot.pace import Forecast, forecast, ideal_done
+from bot.problems import problems_section
 from bot.quality import DayReport, Flag, quality_flags
+from bot.review import ReviewItem
 from bot.settings import Settings
 from bot.splitting import split_message
 from bot.texts import Raw, Texts
 from db.models import Officer, Role
-from bot.problems import problems_section
-from bot.review import ReviewItem
 from db.problems import open_problems
 from db.snapshot import Snapshot, load_snapshot
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import aiosqlite
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.texts import Texts
 from bot import formatting as fmt
+from bot.texts import Texts
 from db import areas, reports
 from db.models import Officer, Role
 

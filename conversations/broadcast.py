@@ -10,12 +10,10 @@ Kirim, never taken from what the client sends; delivery is the outbox's job (bot
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -31,6 +29,16 @@ from bot.commands import names
 from bot.context import BotContext
 from bot.report_rules import Problem
 from bot.texts import Raw
+from conversations.drafts import (
+    close_buttons,
+    drop_draft,
+    get_draft,
+    keyboard,
+    new_draft,
+    pressed,
+    refuse_stale,
+    say,
+)
 from db import broadcasts as repo
 from db import officers, wilayah
 
@@ -58,16 +66,8 @@ _ACTIONS = {
 # --- draft helpers -----------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any] | None:
-    assert context.user_data is not None
-    return context.user_data.get(DRAFT)
-
-
 def _new_draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft: dict[str, Any] = {
-        "token": secrets.token_hex(6),
-        "step": None,
+    return new_draft(context, DRAFT, {
         "audience": None,
         "choosing_kecamatan": False,
         "text": None,
@@ -75,32 +75,7 @@ def _new_draft(context: BotContext) -> dict[str, Any]:
         "document": None,
         "when": None,  # NOW or LATER
         "send_at": None,  # ISO, local time, when LATER
-    }
-    context.user_data[DRAFT] = draft
-    return draft
-
-
-def _drop_draft(context: BotContext) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
-
-
-def _keyboard(draft: dict[str, Any], rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"{PREFIX}:{draft['token']}:{action}")
-             for label, action in row]
-            for row in rows
-        ]
-    )
-
-
-async def _say(
-    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    assert update.effective_chat is not None
-    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML",
-                                   reply_markup=markup)
+    })
 
 
 async def _kecamatan_names(context: BotContext) -> dict[str, str]:
@@ -140,14 +115,14 @@ async def _ask_audience(update: Update, context: BotContext, draft: dict, prefix
     rows = [[(t("bc_aud_kec_choice") if c == aud.KECAMATAN_CHOICE
               else rules.audience_label(t, c, {}), f"aud:{c}")]
             for c in aud.choices_for(context.officer)]
-    await _say(update, context, prefix + t("bc_ask_audience"), _keyboard(draft, rows))
+    await say(update, context, prefix + t("bc_ask_audience"), keyboard(PREFIX, draft, rows))
     return ASK_AUDIENCE
 
 
 async def _ask_kecamatan(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     kecamatan = await wilayah.list_kecamatan(context.db.conn)
     rows = [[(k.name, f"kec:{k.code}")] for k in kecamatan]
-    await _say(update, context, prefix + context.t("bc_ask_kecamatan"), _keyboard(draft, rows))
+    await say(update, context, prefix + context.t("bc_ask_kecamatan"), keyboard(PREFIX, draft, rows))
     return ASK_KECAMATAN
 
 
@@ -159,19 +134,19 @@ async def _ask_text(update: Update, context: BotContext, draft: dict, prefix: st
     else:
         label = rules.audience_label(t, draft["audience"], await _kecamatan_names(context))
         text = t("bc_ask_text", audience=label, max=fmt.number(limit, t.language))
-    await _say(update, context, prefix + text)
+    await say(update, context, prefix + text)
     return ASK_TEXT
 
 
 async def _ask_when(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     t = context.t
-    await _say(update, context, prefix + t("bc_ask_when"),
-               _keyboard(draft, [[(t("bc_btn_now"), NOW), (t("bc_btn_schedule"), LATER)]]))
+    await say(update, context, prefix + t("bc_ask_when"),
+               keyboard(PREFIX, draft, [[(t("bc_btn_now"), NOW), (t("bc_btn_schedule"), LATER)]]))
     return ASK_WHEN
 
 
 async def _ask_time(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
-    await _say(update, context, prefix + context.t("bc_ask_time"))
+    await say(update, context, prefix + context.t("bc_ask_time"))
     return ASK_TIME
 
 
@@ -185,12 +160,12 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
     t, lang = context.t, context.t.language
     audience = await _resolve(context, draft["audience"])
     if audience is None:  # the role changed since the question: start again
-        _drop_draft(context)
-        await _say(update, context, t("not_allowed"))
+        drop_draft(context, DRAFT)
+        await say(update, context, t("not_allowed"))
         return END
     if not audience.recipients:
-        _drop_draft(context)
-        await _say(update, context, prefix + t("bc_no_recipients",
+        drop_draft(context, DRAFT)
+        await say(update, context, prefix + t("bc_no_recipients",
                                                unlinked=fmt.number(len(audience.unlinked), lang)))
         return END
     unlinked = ""
@@ -205,7 +180,7 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
         unlinked=Raw(unlinked),
         when=when,
     )
-    markup = _keyboard(draft, [[(t("bc_btn_send"), "send"), (t("bc_btn_cancel"), "cancel")]])
+    markup = keyboard(PREFIX, draft, [[(t("bc_btn_send"), "send"), (t("bc_btn_cancel"), "cancel")]])
     body = _announcement(context, draft)
     chat = update.effective_chat
     assert chat is not None
@@ -216,14 +191,14 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
                                         parse_mode="HTML")
     else:
         summary = summary + "\n\n" + body
-    await _say(update, context, prefix + summary, markup)
+    await say(update, context, prefix + summary, markup)
     return CONFIRM
 
 
 async def _next(update: Update, context: BotContext, prefix: str = "") -> int | str:
     """Ask for whatever the draft still lacks; the preview once it is complete."""
     assert context.officer is not None
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None
     if draft["audience"] is None:
         choices = aud.choices_for(context.officer)
@@ -254,15 +229,15 @@ async def start(update: Update, context: BotContext) -> int | str:
     officer = context.officer
     assert officer is not None
     if not aud.may_broadcast(officer):
-        _drop_draft(context)
-        await _say(update, context, context.t("bc_not_allowed"))
+        drop_draft(context, DRAFT)
+        await say(update, context, context.t("bc_not_allowed"))
         return END
     _new_draft(context)
     return await _next(update, context)
 
 
 async def on_text(update: Update, context: BotContext) -> int | str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     text = update.effective_message.text or ""
     problem = rules.check_text(text, with_media=_has_media(draft))
@@ -273,7 +248,7 @@ async def on_text(update: Update, context: BotContext) -> int | str:
 
 
 async def on_media(update: Update, context: BotContext) -> int | str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     message = update.effective_message
     assert draft is not None and message is not None
     if message.photo:
@@ -291,7 +266,7 @@ async def on_media(update: Update, context: BotContext) -> int | str:
 
 
 async def on_time_text(update: Update, context: BotContext) -> int | str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     parsed = rules.parse_send_at(update.effective_message.text or "", context.clock.now())
     if isinstance(parsed, Problem):
@@ -309,30 +284,21 @@ def _wrong_input(key: str):
     return handler
 
 
-async def _close_buttons(update: Update) -> None:
-    try:
-        assert update.callback_query is not None
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest:
-        pass  # already without buttons, or too old to edit
-
-
 async def on_button(update: Update, context: BotContext) -> int | str | None:
     query = update.callback_query
     assert query is not None and query.data is not None and context.officer is not None
-    _, token, action, *rest = query.data.split(":", 3) + [""]
-    arg = rest[0]
-    draft = _draft(context)
-    if draft is None or token != draft["token"] or action not in _ACTIONS.get(draft["step"], ()):
-        await query.answer(context.t("stale_button"), show_alert=True)
+    button = pressed(context, DRAFT, query.data, _ACTIONS)
+    if button is None:
+        await refuse_stale(update, context)
         return None
+    draft, action, arg = button
     if action == "send":
         return await _send(update, context, draft)
     if action == "aud" and arg not in aud.choices_for(context.officer):
         await query.answer(context.t("not_allowed"), show_alert=True)
         return None
     await query.answer()
-    await _close_buttons(update)
+    await close_buttons(update)
     if action == "aud":
         if arg == aud.KECAMATAN_CHOICE:
             draft["choosing_kecamatan"] = True
@@ -362,7 +328,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
     send_at = now if draft["when"] == NOW else datetime.fromisoformat(draft["send_at"])
     if send_at < now:  # the preview waited past the chosen time: ask for a new one
         await query.answer()
-        await _close_buttons(update)
+        await close_buttons(update)
         draft["send_at"] = None
         problem = Problem("bc_time_past", {"when": send_at})
         return await _next(update, context, _problem_text(context, problem) + "\n\n")
@@ -378,14 +344,14 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
                 unlinked_count=len(audience.unlinked), now=now, draft_token=token,
             )
     await query.answer()
-    await _close_buttons(update)
-    _drop_draft(context)
+    await close_buttons(update)
+    drop_draft(context, DRAFT)
     if audience is None or not audience.recipients:  # the roster changed since the preview
         unlinked = len(audience.unlinked) if audience is not None else 0
-        await _say(update, context, t("bc_no_recipients", unlinked=unlinked))
+        await say(update, context, t("bc_no_recipients", unlinked=unlinked))
         return END
     if created is None:
-        await _say(update, context, t("bc_already_created"))
+        await say(update, context, t("bc_already_created"))
         return END
     # Committed: the report message is sent, then remembered, so the outbox can edit it.
     counts = await repo.counts(context.db.conn, created.id)
@@ -401,8 +367,8 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    _drop_draft(context)
-    await _say(update, context, context.t("bc_cancelled"))
+    drop_draft(context, DRAFT)
+    await say(update, context, context.t("bc_cancelled"))
     return END
 
 

@@ -17,6 +17,7 @@ from telegram.ext import (
 from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
+from conversations.drafts import say
 from db import schedule
 from db.models import Role
 from db.schedule import DAY_OFF_REASONS, DayOff
@@ -28,22 +29,16 @@ KEY = "izin"
 NOTE_MAX_CHARS = 300
 
 
-async def _say(update: Update, context: BotContext, text: str, markup=None) -> None:
-    assert update.effective_chat is not None
-    await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML",
-                                   reply_markup=markup)
-
-
 async def start(update: Update, context: BotContext) -> str | int:
     assert context.officer is not None and context.user_data is not None
     t = context.t
     if context.officer.role != Role.PPL:
-        await _say(update, context, t("izin_ppl_only"))
+        await say(update, context, t("izin_ppl_only"))
         return END
     today = context.clock.today()
     context.user_data[KEY] = {"day": today.isoformat()}
     rows = [[InlineKeyboardButton(t(f"izin_{r}"), callback_data=f"izin:{r}")] for r in DAY_OFF_REASONS]
-    await _say(update, context, t("izin_ask_reason", day=fmt.day(today, t.language)),
+    await say(update, context, t("izin_ask_reason", day=fmt.day(today, t.language)),
                InlineKeyboardMarkup(rows))
     return ASK_REASON
 
@@ -60,7 +55,7 @@ async def on_reason(update: Update, context: BotContext) -> str | int | None:
     await query.edit_message_reply_markup(None)
     pending["reason"] = reason
     skip = InlineKeyboardMarkup([[InlineKeyboardButton(context.t("btn_skip"), callback_data="izin:skip")]])
-    await _say(update, context, context.t("izin_ask_note"), skip)
+    await say(update, context, context.t("izin_ask_note"), skip)
     return ASK_NOTE
 
 
@@ -72,7 +67,7 @@ async def _save(update: Update, context: BotContext, note: str | None) -> int:
     async with context.db.transaction() as conn:
         await schedule.set_day_off(conn, item, context.clock.now())
     t = context.t
-    await _say(update, context, t("izin_saved", reason=t(f"izin_{item.reason}"),
+    await say(update, context, t("izin_saved", reason=t(f"izin_{item.reason}"),
                                   day=fmt.day(item.day, t.language)))
     return END
 
@@ -82,7 +77,7 @@ async def on_note(update: Update, context: BotContext) -> str | int:
     assert message is not None
     note = (message.text or "").strip()
     if len(note) > NOTE_MAX_CHARS:
-        await _say(update, context, context.t("note_too_long", max=NOTE_MAX_CHARS))
+        await say(update, context, context.t("note_too_long", max=NOTE_MAX_CHARS))
         return ASK_NOTE
     return await _save(update, context, note or None)
 
@@ -100,7 +95,7 @@ async def on_skip(update: Update, context: BotContext) -> int | None:
 
 def _wrong_input(key: str):
     async def handler(update: Update, context: BotContext) -> None:
-        await _say(update, context, context.t(key))
+        await say(update, context, context.t(key))
 
     return handler
 
@@ -108,7 +103,7 @@ def _wrong_input(key: str):
 async def cancel(update: Update, context: BotContext) -> int:
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
-    await _say(update, context, context.t("cancelled"))
+    await say(update, context, context.t("cancelled"))
     return END
 
 

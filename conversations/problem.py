@@ -9,11 +9,9 @@ earlier draft or step is refused politely.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -26,6 +24,16 @@ from bot import problem_alerts
 from bot import problems as rules
 from bot.commands import names
 from bot.context import BotContext
+from conversations.drafts import (
+    close_buttons,
+    drop_draft,
+    get_draft,
+    keyboard,
+    new_draft,
+    pressed,
+    refuse_stale,
+    say,
+)
 from db import areas as areas_repo
 from db import officers
 from db import problems as problems_repo
@@ -57,15 +65,8 @@ _ACTIONS = {
 # --- draft helpers -----------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any] | None:
-    assert context.user_data is not None
-    return context.user_data.get(DRAFT)
-
-
 def _new_draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft: dict[str, Any] = {
-        "token": secrets.token_hex(6),
+    return new_draft(context, DRAFT, {
         "category": None,
         "sls": None,
         "sls_done": False,
@@ -75,33 +76,7 @@ def _new_draft(context: BotContext) -> dict[str, Any]:
         "attach_done": False,
         "urgent": None,
         "revisit": None,
-        "step": None,
-    }
-    context.user_data[DRAFT] = draft
-    return draft
-
-
-def _drop_draft(context: BotContext) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
-
-
-def _keyboard(draft: dict[str, Any], rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"{PREFIX}:{draft['token']}:{action}")
-             for label, action in row]
-            for row in rows
-        ]
-    )
-
-
-async def _say(
-    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, text, parse_mode="HTML", reply_markup=markup)
+    })
 
 
 async def _areas(context: BotContext) -> list[Area]:
@@ -132,7 +107,7 @@ def _preview(context: BotContext, draft: dict[str, Any], areas: list[Area]) -> P
 async def _ask_category(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     t = context.t
     rows = [[(t(f"problem_cat_{c}"), f"cat:{c}")] for c in CATEGORIES]
-    await _say(update, context, prefix + t("problem_ask_category"), _keyboard(draft, rows))
+    await say(update, context, prefix + t("problem_ask_category"), keyboard(PREFIX, draft, rows))
     return ASK_CATEGORY
 
 
@@ -141,14 +116,14 @@ async def _ask_sls(
 ) -> str:
     rows = [[(f"{a.sls_name} ({a.sls_code})", f"sls:{a.sls_code}")] for a in areas]
     rows.append([(context.t("problem_general"), f"sls:{GENERAL}")])
-    await _say(update, context, prefix + context.t("problem_ask_sls"), _keyboard(draft, rows))
+    await say(update, context, prefix + context.t("problem_ask_sls"), keyboard(PREFIX, draft, rows))
     return ASK_SLS
 
 
 async def _ask_description(update: Update, context: BotContext, prefix: str) -> str:
     text = context.t("problem_ask_description", min=rules.DESCRIPTION_MIN_CHARS,
                      max=rules.DESCRIPTION_MAX_CHARS)
-    await _say(update, context, prefix + text)
+    await say(update, context, prefix + text)
     return ASK_DESCRIPTION
 
 
@@ -162,19 +137,19 @@ async def _ask_attachment(update: Update, context: BotContext, draft: dict, pref
         missing = t("problem_item_location") if draft["photo"] else t("problem_item_photo")
         text = t("problem_ask_attachment_more", items=", ".join(have), missing=missing)
         button = t("btn_problem_continue")
-    await _say(update, context, prefix + text, _keyboard(draft, [[(button, "skip")]]))
+    await say(update, context, prefix + text, keyboard(PREFIX, draft, [[(button, "skip")]]))
     return ASK_ATTACHMENT
 
 
 async def _ask_urgency(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     t = context.t
     rows = [[(t("problem_urgency_normal"), "urg:0"), (t("problem_urgency_urgent"), "urg:1")]]
-    await _say(update, context, prefix + t("problem_ask_urgency"), _keyboard(draft, rows))
+    await say(update, context, prefix + t("problem_ask_urgency"), keyboard(PREFIX, draft, rows))
     return ASK_URGENCY
 
 
 async def _ask_revisit(update: Update, context: BotContext, prefix: str) -> str:
-    await _say(update, context, prefix + context.t("problem_ask_revisit", max=rules.REVISIT_MAX))
+    await say(update, context, prefix + context.t("problem_ask_revisit", max=rules.REVISIT_MAX))
     return ASK_REVISIT
 
 
@@ -184,14 +159,14 @@ async def _show_summary(
     t = context.t
     problem = _preview(context, draft, areas)
     text = t("problem_summary", details=rules.details(problem, t, preview=True))
-    markup = _keyboard(draft, [[(t("btn_send"), "send"), (t("btn_cancel"), "cancel")]])
-    await _say(update, context, prefix + text, markup)
+    markup = keyboard(PREFIX, draft, [[(t("btn_send"), "send"), (t("btn_cancel"), "cancel")]])
+    await say(update, context, prefix + text, markup)
     return CONFIRM
 
 
 async def _next(update: Update, context: BotContext, prefix: str = "") -> str:
     """Ask for whatever the draft still lacks; the summary once it is complete."""
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None
     areas = await _areas(context)
     if not areas:
@@ -223,14 +198,14 @@ async def start(update: Update, context: BotContext) -> str | int:
     me = context.officer
     assert me is not None
     if await officers.get_officer(context.db.conn, me.officer_id) is None:
-        await _say(update, context, context.t("problem_not_on_roster"))  # an admin by setting
+        await say(update, context, context.t("problem_not_on_roster"))  # an admin by setting
         return END
     _new_draft(context)
     return await _next(update, context)
 
 
 async def on_description(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     text = (update.effective_message.text or "").strip()
     refused = rules.check_description(text)
@@ -242,7 +217,7 @@ async def on_description(update: Update, context: BotContext) -> str:
 
 
 async def on_photo(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     message = update.effective_message
     assert draft is not None and message is not None and message.photo
     draft["photo"] = message.photo[-1].file_id  # the largest size
@@ -250,7 +225,7 @@ async def on_photo(update: Update, context: BotContext) -> str:
 
 
 async def on_location(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     message = update.effective_message
     assert draft is not None and message is not None and message.location is not None
     draft["location"] = [message.location.latitude, message.location.longitude]
@@ -258,7 +233,7 @@ async def on_location(update: Update, context: BotContext) -> str:
 
 
 async def on_revisit(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     value = rules.parse_revisit(update.effective_message.text or "")
     if value is None:
@@ -280,28 +255,18 @@ def _wrong_input(key: str, **values: object):
 # --- buttons -----------------------------------------------------------------------------
 
 
-async def _close_buttons(update: Update) -> None:
-    """Take the buttons off the pressed message so that it cannot be pressed twice."""
-    try:
-        assert update.callback_query is not None
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest:
-        pass  # already without buttons, or too old to edit: nothing to take off
-
-
 async def on_button(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, token, action, *rest = query.data.split(":", 3) + [""]
-    arg = rest[0]
-    draft = _draft(context)
-    if draft is None or token != draft["token"] or action not in _ACTIONS.get(draft["step"], ()):
-        await query.answer(context.t("stale_button"), show_alert=True)
+    button = pressed(context, DRAFT, query.data, _ACTIONS)
+    if button is None:
+        await refuse_stale(update, context)
         return None
+    draft, action, arg = button
     if action == "send":
         return await _send(update, context, draft)
     await query.answer()
-    await _close_buttons(update)
+    await close_buttons(update)
     if action == "cat" and arg in CATEGORIES:
         draft["category"] = arg
     elif action == "sls":
@@ -348,23 +313,23 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | int:
             )
     # Committed: only now is anyone told.
     await query.answer()
-    await _close_buttons(update)
-    _drop_draft(context)
+    await close_buttons(update)
+    drop_draft(context, DRAFT)
     if problem is None:
-        await _say(update, context, t("problem_already_saved"))
+        await say(update, context, t("problem_already_saved"))
         return END
     reached = await problem_alerts.alert_new_problem(context.services, problem)
     if reached:
         text = t("problem_saved_sent", id=problem.id, names=", ".join(o.name for o in reached))
     else:
         text = t("problem_saved", id=problem.id)
-    await _say(update, context, text)
+    await say(update, context, text)
     return END
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    _drop_draft(context)
-    await _say(update, context, context.t("cancelled"))
+    drop_draft(context, DRAFT)
+    await say(update, context, context.t("cancelled"))
     return END
 
 

@@ -9,12 +9,10 @@ restart. Whatever is missing from the draft decides the next question, which als
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -38,6 +36,16 @@ from bot.report_rules import (
     parse_date,
 )
 from bot.texts import Raw
+from conversations.drafts import (
+    close_buttons,
+    drop_draft,
+    get_draft,
+    keyboard,
+    new_draft,
+    pressed,
+    refuse_stale,
+    say,
+)
 from db import areas as areas_repo
 from db import progress as progress_repo
 from db import reports
@@ -66,48 +74,15 @@ _ACTIONS = {
 # --- draft helpers -----------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any] | None:
-    assert context.user_data is not None
-    return context.user_data.get(DRAFT)
-
-
 def _new_draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = {
-        "token": secrets.token_hex(6),
+    return new_draft(context, DRAFT, {
         "date": None,
         "sls": None,
         "values": {},
         "note": None,
         "note_done": False,
         "pending": None,
-        "step": None,
-    }
-    context.user_data[DRAFT] = draft
-    return draft
-
-
-def _drop_draft(context: BotContext) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
-
-
-def _keyboard(draft: dict[str, Any], rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"{PREFIX}:{draft['token']}:{action}")
-             for label, action in row]
-            for row in rows
-        ]
-    )
-
-
-async def _say(
-    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, text, parse_mode="HTML", reply_markup=markup)
+    })
 
 
 def _problem_text(context: BotContext, problem: Problem) -> str:
@@ -141,20 +116,20 @@ async def _ask_date(update: Update, context: BotContext, draft: dict, prefix: st
          f"date:{d.isoformat()}")
         for d in offered_dates(today, start, end)
     ]
-    await _say(update, context, prefix + t("ask_date"), _keyboard(draft, [buttons]) if buttons else None)
+    await say(update, context, prefix + t("ask_date"), keyboard(PREFIX, draft, [buttons]) if buttons else None)
     return ASK_DATE
 
 
 async def _ask_sls(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     rows = [[(f"{a.sls_name} ({a.sls_code})", f"sls:{a.sls_code}")] for a in await _areas(context)]
-    await _say(update, context, prefix + context.t("ask_sls"), _keyboard(draft, rows))
+    await say(update, context, prefix + context.t("ask_sls"), keyboard(PREFIX, draft, rows))
     return ASK_SLS
 
 
 async def _ask_value(update: Update, context: BotContext, key: str, prefix: str) -> str:
     spec = context.form.field(key)
     text = context.t("ask_value", label=spec.label(context.t.language), min=spec.min, max=spec.max)
-    await _say(update, context, prefix + text)
+    await say(update, context, prefix + text)
     return ASK_VALUE
 
 
@@ -164,14 +139,14 @@ async def _ask_confirm_value(update: Update, context: BotContext, draft: dict, p
     spec = context.form.field(pending["key"])
     text = t("implausible", value=fmt.number(pending["value"], lang), unit=spec.unit(lang),
              usual=fmt.number(round(pending["usual"]), lang))
-    await _say(update, context, prefix + text,
-               _keyboard(draft, [[(t("btn_yes_correct"), "ok"), (t("btn_fix"), "fix")]]))
+    await say(update, context, prefix + text,
+               keyboard(PREFIX, draft, [[(t("btn_yes_correct"), "ok"), (t("btn_fix"), "fix")]]))
     return CONFIRM_VALUE
 
 
 async def _ask_note(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
-    await _say(update, context, prefix + context.t("ask_note"),
-               _keyboard(draft, [[(context.t("btn_skip"), "skip")]]))
+    await say(update, context, prefix + context.t("ask_note"),
+               keyboard(PREFIX, draft, [[(context.t("btn_skip"), "skip")]]))
     return ASK_NOTE
 
 
@@ -205,16 +180,16 @@ async def _show_summary(update: Update, context: BotContext, draft: dict, prefix
         unit = context.form.field(context.form.progress_field).unit(lang)
         text += t("replace_warning", old=f"{fmt.number(existing.progress_value, lang)} {unit}")
         send_label = "btn_replace"
-    markup = _keyboard(
-        draft, [[(t(send_label), "send"), (t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")]]
+    markup = keyboard(
+        PREFIX, draft, [[(t(send_label), "send"), (t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")]]
     )
-    await _say(update, context, prefix + text, markup)
+    await say(update, context, prefix + text, markup)
     return CONFIRM
 
 
 async def _next(update: Update, context: BotContext, prefix: str = "") -> str:
     """Ask for whatever the draft still lacks; the summary once it is complete."""
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None
     if draft["pending"] is not None:
         step = await _ask_confirm_value(update, context, draft, prefix)
@@ -266,14 +241,14 @@ async def start_report(update: Update, context: BotContext) -> str:
     if update.callback_query is not None:
         await update.callback_query.answer()
     if officer.role != Role.PPL:
-        await _say(update, context, t("report_ppl_only"))
+        await say(update, context, t("report_ppl_only"))
         return END
     today, start, end = _dates(context)
     if today < start:
-        await _say(update, context, t("report_before_period", start=fmt.day(start, t.language)))
+        await say(update, context, t("report_before_period", start=fmt.day(start, t.language)))
         return END
     if not await _areas(context):
-        await _say(update, context, t("report_no_area"))
+        await say(update, context, t("report_no_area"))
         return END
     draft = _new_draft(context)
     if context.args:
@@ -286,25 +261,25 @@ async def _fast_path(update: Update, context: BotContext, draft: dict, args: lis
     usage = t("fast_usage", keys=" ".join(f.unit(lang) for f in form.fields),
               example=" ".join(str(min(f.max, 12 + 2 * i)) for i, f in enumerate(form.fields)))
     if len(args) != len(form.fields):
-        _drop_draft(context)
-        await _say(update, context, usage)
+        drop_draft(context, DRAFT)
+        await say(update, context, usage)
         return END
     values: dict[str, int] = {}
     for spec, arg in zip(form.fields, args, strict=True):
         parsed = parse_count(arg, spec)
         if isinstance(parsed, Problem):
-            _drop_draft(context)
+            drop_draft(context, DRAFT)
             problem = t("fast_problem", label=spec.label(lang),
                         problem=Raw(_count_problem(context, spec.key, parsed)))
-            await _say(update, context, problem + "\n" + usage)
+            await say(update, context, problem + "\n" + usage)
             return END
         values[spec.key] = parsed
     today, start, end = _dates(context)
     date_problem = check_report_date(today, today, start, end)
     problem = date_problem or check_rules(form, values, lang)
     if problem is not None:
-        _drop_draft(context)
-        await _say(update, context, _problem_text(context, _localise(context, problem)))
+        drop_draft(context, DRAFT)
+        await say(update, context, _problem_text(context, _localise(context, problem)))
         return END
     draft["date"] = today.isoformat()
     draft["note_done"] = True
@@ -324,7 +299,7 @@ def _localise(context: BotContext, problem: Problem) -> Problem:
 
 
 async def on_date_text(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     today, start, end = _dates(context)
     value = parse_date(update.effective_message.text or "", today)
@@ -338,7 +313,7 @@ async def on_date_text(update: Update, context: BotContext) -> str:
 
 
 async def on_value_text(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     key = next(k for k in context.form.keys if k not in draft["values"])
     parsed = parse_count(update.effective_message.text or "", context.form.field(key))
@@ -350,7 +325,7 @@ async def on_value_text(update: Update, context: BotContext) -> str:
 
 
 async def on_note_text(update: Update, context: BotContext) -> str:
-    draft = _draft(context)
+    draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
     note = (update.effective_message.text or "").strip()
     if len(note) > NOTE_MAX_CHARS:
@@ -372,33 +347,18 @@ def _wrong_input(key: str):
 # --- buttons -----------------------------------------------------------------------------
 
 
-async def _stale(update: Update, context: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.t("stale_button"), show_alert=True)
-
-
-async def _close_buttons(update: Update) -> None:
-    """Take the buttons off the pressed message so that it cannot be pressed twice."""
-    try:
-        assert update.callback_query is not None
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest:
-        pass  # already without buttons, or too old to edit: nothing to take off
-
-
 async def on_button(update: Update, context: BotContext) -> str | None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, token, action, *rest = query.data.split(":", 3) + [""]
-    arg = rest[0]
-    draft = _draft(context)
-    if draft is None or token != draft["token"] or action not in _ACTIONS.get(draft["step"], ()):
-        await _stale(update, context)
+    button = pressed(context, DRAFT, query.data, _ACTIONS)
+    if button is None:
+        await refuse_stale(update, context)
         return None
+    draft, action, arg = button
     if action == "send":
         return await _send(update, context, draft)
     await query.answer()
-    await _close_buttons(update)
+    await close_buttons(update)
     if action == "date":
         today, start, end = _dates(context)
         value = date.fromisoformat(arg)
@@ -433,7 +393,7 @@ async def _ask_edit(update: Update, context: BotContext, draft: dict) -> str:
         rows.append([(t("edit_sls"), "editf:sls")])
     rows += [[(f.label(lang), f"editf:{f.key}")] for f in context.form.fields]
     rows += [[(t("edit_note"), "editf:note")], [(t("btn_back"), "back")]]
-    await _say(update, context, t("ask_edit"), _keyboard(draft, rows))
+    await say(update, context, t("ask_edit"), keyboard(PREFIX, draft, rows))
     return CONFIRM
 
 
@@ -475,18 +435,18 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
                     submission_token=token,
                 )
     await query.answer()
-    await _close_buttons(update)
+    await close_buttons(update)
     if saved is False:
         return await _next(update, context)
-    _drop_draft(context)
+    drop_draft(context, DRAFT)
     if saved is None:
-        await _say(update, context, t("already_saved"))
+        await say(update, context, t("already_saved"))
         return END
     # Committed: only now is the officer told.
     rows = await progress_repo.area_progress(context.db.conn, officer_ids=[officer.officer_id])
     total = total_progress(rows)
     unit = context.form.field(context.form.progress_field).unit(lang)
-    await _say(update, context, t(
+    await say(update, context, t(
         "saved_replaced" if saved.replaced else "saved",
         done=fmt.number(total.done, lang), target=fmt.number(total.target, lang), unit=unit,
         percent=fmt.percent(total.done, total.target, lang),
@@ -495,8 +455,8 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
 
 
 async def cancel(update: Update, context: BotContext) -> str:
-    _drop_draft(context)
-    await _say(update, context, context.t("cancelled"))
+    drop_draft(context, DRAFT)
+    await say(update, context, context.t("cancelled"))
     return END
 
 

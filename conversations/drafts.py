@@ -1,0 +1,88 @@
+"""What the multi-step flows share.
+
+A flow keeps its draft in `user_data` as JSON (it is persisted, so a restart resumes it).
+Each draft has a random token that its buttons carry: a button whose token is not the
+current draft's is stale. Every question is a new HTML message.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+
+
+def get_draft(context: BotContext, key: str) -> dict[str, Any] | None:
+    assert context.user_data is not None
+    return context.user_data.get(key)
+
+
+def new_draft(context: BotContext, key: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A fresh draft (replacing any earlier one of the flow) with a new token."""
+    assert context.user_data is not None
+    draft = {"token": secrets.token_hex(6), "step": None, **fields}
+    context.user_data[key] = draft
+    return draft
+
+
+def drop_draft(context: BotContext, key: str) -> None:
+    assert context.user_data is not None
+    context.user_data.pop(key, None)
+
+
+def keyboard(
+    prefix: str, draft: dict[str, Any], rows: list[list[tuple[str, str]]]
+) -> InlineKeyboardMarkup:
+    """Inline buttons whose data is `prefix:token:action`."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"{prefix}:{draft['token']}:{action}")
+             for label, action in row]
+            for row in rows
+        ]
+    )
+
+
+def parse_button(data: str) -> tuple[str, str, str]:
+    """(token, action, argument) of `prefix:token:action[:argument]`."""
+    _, token, action, argument = (data.split(":", 3) + ["", "", ""])[:4]
+    return token, action, argument
+
+
+async def say(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, text, parse_mode="HTML", reply_markup=markup
+    )
+
+
+async def close_buttons(update: Update) -> None:
+    """Take the buttons off the pressed message so that it cannot be pressed twice."""
+    try:
+        assert update.callback_query is not None
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass  # already without buttons, or too old to edit: nothing to take off
+
+
+async def refuse_stale(update: Update, context: BotContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.t("stale_button"), show_alert=True)
+
+
+def pressed(
+    context: BotContext, key: str, data: str, actions: dict[str, set[str]]
+) -> tuple[dict[str, Any], str, str] | None:
+    """The draft, action and argument of a button; None when the button is stale (another
+    draft's, or not one of the actions of the step the draft is at)."""
+    token, action, argument = parse_button(data)
+    draft = get_draft(context, key)
+    if draft is None or token != draft["token"] or action not in actions.get(draft["step"], ()):
+        return None
+    return draft, action, argument
