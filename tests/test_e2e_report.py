@@ -204,7 +204,8 @@ async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness
 
 
 async def test_english_when_configured(api, tmp_path, clock) -> None:
-    from tests.conftest import Harness as H, load_roster, make_settings
+    from tests.conftest import Harness as H
+    from tests.conftest import load_roster, make_settings
 
     settings = make_settings(tmp_path, api, language="en")
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)

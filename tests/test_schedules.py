@@ -136,7 +136,8 @@ async def test_sender_keeps_one_message_per_second_per_chat(harness: Harness) ->
 
 
 async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock) -> None:
-    from tests.conftest import load_roster, Harness as H
+    from tests.conftest import Harness as H
+    from tests.conftest import load_roster
 
     settings = make_settings(tmp_path, api, schedule_jobs=True)
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)
