@@ -185,3 +185,45 @@ async def test_izin_only_for_ppl_and_cancellable(harness: Harness) -> None:
 def test_reminder_times_come_from_settings(tmp_path) -> None:
     settings = make_settings(tmp_path, reminder_times="07:30,18:00")
     assert settings.reminder_times == [time(7, 30), time(18, 0)]
+
+
+async def test_send_command_runs_a_job_once_beside_the_running_bot(
+    harness: Harness, monkeypatch, capsys
+) -> None:
+    import asyncio
+
+    from bot.cli import main
+
+    await harness.register("P2", 502)
+    await harness.register("M1", 601)
+    s = harness.settings
+    monkeypatch.chdir(harness.settings.database_path.parent)
+    for name, value in {
+        "TELEGRAM_BOT_TOKEN": harness.api.token,
+        "TELEGRAM_API_BASE_URL": harness.api.base_url,
+        "TELEGRAM_API_BASE_FILE_URL": harness.api.base_file_url,
+        "DATABASE_PATH": str(s.database_path),
+        "ADMIN_TELEGRAM_IDS": "9001",
+        "CHAT_MESSAGE_INTERVAL": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    args = ["send", "reminders", "--date", "2022-10-17", "--slot", "16:00"]
+    assert await asyncio.to_thread(main, args) == 0
+    assert "1 sent, 0 already sent before" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, args) == 0  # a second run sends nothing new
+    assert "0 sent, 1 already sent before" in capsys.readouterr().out
+    assert len(reminders_to(harness, 502)) == 1
+
+    digests = ["send", "digests", "--date", "2022-10-17"]
+    assert await asyncio.to_thread(main, digests) == 0
+    first = capsys.readouterr().out
+    assert await asyncio.to_thread(main, digests) == 0
+    assert "0 sent" in capsys.readouterr().out and "0 sent" not in first
+    pml_digests = [m for m in harness.api.messages_to(601) if "Ringkasan harian" in text_of(m)]
+    assert len(pml_digests) == 1
+
+    # The bot itself still answers on the same database.
+    panji = harness.api.user(502)
+    await panji.send("/progres")
+    await panji.wait_for(lambda m: "Progres Panji PPL" in text_of(m))
