@@ -101,8 +101,13 @@ def _dates(context: BotContext) -> tuple[date, date, date]:
 
 
 async def _areas(context: BotContext) -> list[Area]:
+    """The officer's SLS, read once per update (several steps of one answer need them)."""
     assert context.officer is not None
-    return await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
+    cached = getattr(context, "_report_areas", None)
+    if cached is None:
+        cached = await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
+        context._report_areas = cached  # type: ignore[attr-defined]
+    return cached
 
 
 # --- questions ---------------------------------------------------------------------------
@@ -361,8 +366,11 @@ async def on_button(update: Update, context: BotContext) -> str | None:
     await close_buttons(update)
     if action == "date":
         today, start, end = _dates(context)
-        value = date.fromisoformat(arg)
-        if check_report_date(value, today, start, end) is not None:
+        try:
+            value = date.fromisoformat(arg)
+        except ValueError:  # not a date of our buttons (altered data): ask again
+            value = None
+        if value is None or check_report_date(value, today, start, end) is not None:
             draft["date"] = None
         else:
             draft["date"] = value.isoformat()

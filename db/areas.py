@@ -11,8 +11,8 @@ _COLUMNS = "sls_code, sls_name, desa_code, officer_id, target_households, active
 
 async def areas_of(conn: aiosqlite.Connection, officer_id: str) -> list[Area]:
     """The officer's active areas, in code order."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM areas WHERE officer_id = ? AND active = 1 ORDER BY sls_code",
         (officer_id,),
-    ) as cur:
-        return [Area(**dict(row)) async for row in cur]
+    )
+    return [Area(**dict(row)) for row in rows]

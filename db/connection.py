@@ -65,6 +65,13 @@ class Database:
                 await self._conn.close()
                 self._conn = None
 
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """One statement as its own transaction (one call to the database thread); its
+        rowcount. Under the transaction lock, so it never lands inside another's transaction."""
+        async with self._tx_lock:
+            cur = await self.conn.execute(sql, params)
+            return cur.rowcount
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error."""

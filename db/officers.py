@@ -27,11 +27,10 @@ async def get_officer(conn: aiosqlite.Connection, officer_id: str) -> Officer | 
 
 
 async def get_by_telegram_id(conn: aiosqlite.Connection, telegram_user_id: int) -> Officer | None:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(  # every update asks: one call to the database thread
         f"SELECT {_COLUMNS} FROM officers WHERE telegram_user_id = ?", (telegram_user_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return _officer(row) if row else None
+    )
+    return _officer(next(iter(rows))) if rows else None
 
 
 async def find_by_phone(conn: aiosqlite.Connection, phone: str) -> list[Officer]:

@@ -43,5 +43,4 @@ async def area_progress(
         GROUP BY a.sls_code
         ORDER BY a.officer_id, a.sls_code
     """
-    async with conn.execute(sql, params) as cur:
-        return [AreaProgress(**dict(row)) async for row in cur]
+    return [AreaProgress(**dict(row)) for row in await conn.execute_fetchall(sql, params)]

@@ -30,12 +30,11 @@ class SavedReport(BaseModel):
 async def get_report(
     conn: aiosqlite.Connection, officer_id: str, report_date: date, sls_code: str
 ) -> Report | None:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM reports WHERE officer_id = ? AND report_date = ? AND sls_code = ?",
         (officer_id, report_date.isoformat(), sls_code),
-    ) as cur:
-        row = await cur.fetchone()
-    return _report(row) if row else None
+    )
+    return _report(next(iter(rows))) if rows else None
 
 
 async def save_report(
@@ -120,15 +119,14 @@ async def daily_totals(
         sql += " AND report_date < ?"
         params.append(before.isoformat())
     sql += " GROUP BY report_date ORDER BY report_date"
-    async with conn.execute(sql, params) as cur:
-        return [row[0] async for row in cur]
+    return [row[0] for row in await conn.execute_fetchall(sql, params)]
 
 
 async def submission_saved(conn: aiosqlite.Connection, token: str) -> bool:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT 1 FROM report_revisions WHERE submission_token = ?", (token,)
-    ) as cur:
-        return await cur.fetchone() is not None
+    )
+    return bool(rows)
 
 
 async def revision_count(conn: aiosqlite.Connection, report_id: int) -> int:

@@ -19,6 +19,7 @@ import aiosqlite
 
 from db.models import Area, Officer, Role
 
+_REPORT_BATCH = 20_000
 _OFFICER_COLUMNS = (
     "officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code, active,"
     " telegram_user_id, telegram_chat_id, unreachable_at"
@@ -180,22 +181,34 @@ async def _reports(
 ) -> tuple[list[SnapshotReport], dict[str, list[SnapshotReport]]]:
     # `+report_date` keeps SQLite off the date index: on an evening nearly every report
     # matches, and a plain scan is then about twice as fast as a walk through the index.
+    reports: list[SnapshotReport] = []
+    by_officer: dict[str, list[SnapshotReport]] = {}
+    dates: dict[str, date] = {}
+    # One string object per distinct officer id, SLS code, values text and status: sqlite3
+    # makes a new one for every row, and they repeat across the hundreds of thousands of rows.
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    make = SnapshotReport._make  # tuple.__new__: no Python-level constructor per row
     async with conn.execute(
         "SELECT id, officer_id, report_date, sls_code, values_json, progress_value, late,"
         " status, revision FROM reports WHERE +report_date <= ?",
         (day.isoformat(),),
     ) as cur:
         cur.row_factory = None  # plain tuples: much cheaper than Row for many rows
-        rows = await cur.fetchall()
-    dates = {text: date.fromisoformat(text) for text in {row[2] for row in rows}}
-    make = SnapshotReport._make  # tuple.__new__: no Python-level constructor per row
-    reports = [
-        make((id_, officer_id, dates[text], sls, values, progress, late == 1, status, revision))
-        for id_, officer_id, text, sls, values, progress, late, status, revision in rows
-    ]
-    by_officer: dict[str, list[SnapshotReport]] = {}
-    for report in reports:
-        by_officer.setdefault(report.officer_id, []).append(report)
+        # In batches, so that the raw rows of the whole table are never held at once.
+        while rows := await cur.fetchmany(_REPORT_BATCH):
+            for id_, officer_id, text, sls, values, progress, late, status, revision in rows:
+                officer_id = share(officer_id, officer_id)
+                report = make((
+                    id_, officer_id, dates.get(text) or _date(dates, text), share(sls, sls),
+                    share(values, values), progress, late == 1, share(status, status), revision,
+                ))
+                reports.append(report)
+                mine = by_officer.get(officer_id)
+                if mine is None:
+                    by_officer[officer_id] = [report]
+                else:
+                    mine.append(report)
     return reports, by_officer
 
 

@@ -6,16 +6,17 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from db.connection import Database
+
 KEEP = timedelta(days=3)
 
 
-async def first_time(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bool:
-    """Record the update; False when it was recorded before (a repeated delivery)."""
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-        (update_id, now.isoformat()),
-    )
-    return cur.rowcount == 1
+RECORD = "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+
+
+async def first_time(db: Database, update_id: int, now: datetime) -> bool:
+    """Record the update (committed at once); False when it was recorded before."""
+    return await db.write(RECORD, (update_id, now.isoformat())) == 1
 
 
 async def forget_old(conn: aiosqlite.Connection, now: datetime) -> None:

@@ -57,9 +57,7 @@ async def refuse(update: Update, context: BotContext, key: str) -> None:
 
 async def once(update: Update, context: BotContext) -> None:
     """A repeated delivery of an update (Telegram retries after a crash) is dropped."""
-    async with context.db.transaction() as conn:
-        fresh = await updates.first_time(conn, update.update_id, context.clock.now())
-    if not fresh:
+    if not await updates.first_time(context.db, update.update_id, context.clock.now()):
         raise ApplicationHandlerStop
 
 
@@ -83,6 +81,10 @@ async def gate(update: Update, context: BotContext) -> None:
     context.officer = officer or admin_from_settings(context, user.id, user.first_name)
     if context.officer is None and not _is_registration(update):
         await refuse(update, context, "not_registered")
+        raise ApplicationHandlerStop
+    query = update.callback_query
+    if query is not None and not query.data:  # no data matches every button pattern: stale
+        await refuse(update, context, "stale_button")
         raise ApplicationHandlerStop
 
 

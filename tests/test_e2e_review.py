@@ -36,9 +36,11 @@ async def test_pml_approves_and_returns_and_ppl_corrects(harness: Harness) -> No
     assert "✅ Putri PPL · RT 001 Banglas: 12 ruta" in labels
     assert "✅ Panji PPL · RT 001 Alah Air: 7 ruta" in labels
 
+    version = prompt.version
     query = await mahmud.press(prompt, "Putri PPL")
     assert "disetujui" in (await mahmud.wait_answer(query))["text"]
     assert await harness.scalar("SELECT status FROM reports WHERE officer_id='P1'") == "approved"
+    await mahmud.wait_edit(prompt, since_version=version)
     assert not any("Putri" in b.text for b in prompt.buttons())  # its row is gone
 
     [back] = [b for b in prompt.buttons() if b.text.startswith("↩️")]
