@@ -6,13 +6,14 @@ import logging
 import warnings
 
 from telegram import Bot
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
 from bot.clock import Clock, SystemClock
+from bot.concurrency import PerChatUpdateProcessor
 from bot.context import SERVICES_KEY, BotContext, Services
-from bot.delivery import Sender
+from bot.delivery import PacedRateLimiter, Sender
 from bot.forms import load_form
 from bot.outbox import Outbox
 from bot.persistence import SQLitePersistence
@@ -99,9 +100,11 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .token(settings.token())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
+        .read_timeout(settings.telegram_read_timeout)
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=5))
+        .rate_limiter(PacedRateLimiter(settings.messages_per_second, max_retries=5))
+        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_stop(_stop_outbox)
         .post_shutdown(_post_shutdown)

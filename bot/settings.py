@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_base_file_url: str = "https://api.telegram.org/file/bot"
     bot_username: str | None = None
+    # Seconds to wait for the Bot API's answer before the request counts as failed (retried).
+    telegram_read_timeout: float = Field(default=5.0, gt=0)
     database_path: Path = Path("data/regsosek.db")
     timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -41,6 +43,7 @@ class Settings(BaseSettings):
     persistence_flush_seconds: float = Field(default=1.0, gt=0)
     messages_per_second: float = Field(default=30, gt=0)
     chat_message_interval: float = Field(default=1.0, ge=0)
+    concurrent_updates: int = Field(default=32, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Scheduling
