@@ -93,7 +93,7 @@ def read_markup(t: Texts, recipient_id: int) -> InlineKeyboardMarkup:
 
 def parse_read_data(data: str) -> int | None:
     prefix, _, rest = data.partition(":")
-    if prefix != READ_PREFIX or not rest.isdigit():
+    if prefix != READ_PREFIX or not re.fullmatch(r"[0-9]{1,18}", rest):  # an id SQLite can hold
         return None
     return int(rest)
 

@@ -266,7 +266,6 @@ def parse_callback(data: str) -> tuple[str, int] | None:
     parts = data.split(":")
     if len(parts) != 3 or parts[0] != PREFIX or parts[1] not in ACTIONS:
         return None
-    try:
-        return parts[1], int(parts[2])
-    except ValueError:
+    if not re.fullmatch(r"[0-9]{1,18}", parts[2]):  # an id SQLite can hold
         return None
+    return parts[1], int(parts[2])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
@@ -16,10 +18,10 @@ async def load_for_review(context: BotContext, data: str) -> tuple[Report, Offic
     """The report named in the button and its reporter, or the text key of a refusal."""
     me = context.officer
     assert me is not None
-    try:
-        report_id = int(data.rsplit(":", 1)[1])
-    except ValueError:
+    raw_id = data.rsplit(":", 1)[-1]
+    if not re.fullmatch(r"[0-9]{1,18}", raw_id):  # forged: not an id SQLite can hold
         return "stale_button"
+    report_id = int(raw_id)
     conn = context.db.conn
     report = await reports.get_report_by_id(conn, report_id)
     reporter = await officers.get_officer(conn, report.officer_id) if report else None
