@@ -59,7 +59,8 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time as day_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 

@@ -202,6 +202,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
 async def _send(settings: Settings, args: argparse.Namespace) -> int:
     """The same idempotent path as the scheduled jobs, from a second process if need be."""
     from telegram import Bot
+    from telegram.request import HTTPXRequest
 
     from bot import jobs
     from bot.app import make_sender, make_services
@@ -214,7 +215,8 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     await services.db.open()
     await ensure_default_wilayah(services.db)
     bot = Bot(settings.token(), base_url=settings.telegram_api_base_url,
-              base_file_url=settings.telegram_api_base_file_url)
+              base_file_url=settings.telegram_api_base_file_url,
+              request=HTTPXRequest(read_timeout=settings.telegram_read_timeout))
     try:
         async with bot:
             services.sender = make_sender(bot, settings)

@@ -3,6 +3,10 @@
 It keeps to Telegram's limits (about 30 messages/s overall, 1 message/s per chat), waits out
 `retry_after` on 429, retries network errors and 5xx with back-off, and reports a 403
 (the user blocked the bot) as unreachable instead of retrying it forever.
+
+`PacedRateLimiter` is the application's rate limiter (every request, replies included): PTB's
+AIORateLimiter, which waits out a 429 by holding all requests, plus an even pace for the
+requests that held, so that they do not all go at once when the pause ends.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +33,74 @@ def _retry_seconds(exc: RetryAfter) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(exc.retry_after)
+
+
+class _Pace:
+    """Evenly spaced turns, at most `per_second`; a pause (a 429) moves every later turn, and
+    a turn reserved before the pause began is taken again after it."""
+
+    def __init__(
+        self,
+        per_second: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = 0.0
+        self._pauses = 0
+
+    async def turn(self) -> None:
+        while True:
+            now = self._monotonic()
+            at = max(now, self._next)
+            self._next = at + self._interval
+            pauses = self._pauses
+            if at > now:
+                await self._sleep(at - now)
+            if pauses == self._pauses:
+                return
+
+    def pause(self, seconds: float) -> None:
+        self._pauses += 1
+        self._next = max(self._next, self._monotonic() + seconds)
+
+
+class PacedRateLimiter(AIORateLimiter):
+    """AIORateLimiter whose requests to a chat go out at most `per_second`, evenly spaced.
+
+    On a 429, AIORateLimiter holds every request until retry_after has passed and then lets
+    them all go at once: up to one burst of every request in flight. Here each one still
+    takes its turn at the pace, after the pause.
+    """
+
+    def __init__(self, per_second: float, *, max_retries: int = 5) -> None:
+        super().__init__(overall_max_rate=per_second, max_retries=max_retries)
+        self._pace = _Pace(per_second)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if data.get("chat_id") is None:  # not a message (e.g. answerCallbackQuery)
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args)
+
+        async def paced(*call_args: Any, **call_kwargs: Any) -> Any:
+            await self._pace.turn()
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter as exc:
+                self._pace.pause(_retry_seconds(exc))
+                raise  # AIORateLimiter waits it out and calls again
+
+        return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
 
 
 class DeliveryStatus(StrEnum):
@@ -89,6 +163,12 @@ class Sender:
         if at > now:
             await self._sleep(at - now)
 
+    def _answered(self, chat_id: int) -> None:
+        """The chat's next message waits its interval from now, not from the reserved slot:
+        the bot's rate limiter may have held this call for long (it waits out a 429 itself)."""
+        later = self._monotonic() + self._per_chat_interval
+        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), later)
+
     async def _call(self, item: Outgoing) -> Message:
         if item.photo is not None or item.photo_id is not None:
             return await self._bot.send_photo(
@@ -119,7 +199,10 @@ class Sender:
         while True:
             await self._wait_turn(item.chat_id)
             try:
-                message = await self._call(item)
+                try:
+                    message = await self._call(item)
+                finally:
+                    self._answered(item.chat_id)
                 return DeliveryResult(DeliveryStatus.SENT, message.message_id)
             except Forbidden as exc:
                 return DeliveryResult(DeliveryStatus.UNREACHABLE, error=exc.message)

@@ -4,9 +4,11 @@ The real python-telegram-bot ``Application``/``Bot`` talks to it over HTTP
 (``base_url=api.base_url``, ``base_file_url=api.base_file_url``), so the whole
 stack (request encoding, error mapping, polling) runs as in production. The
 answers follow the real API's JSON shapes and error texts, simulated users
-inject updates, and faults (429, 5xx, blocked users, rate limits) can be
-injected. Used by the end-to-end tests and the offline demo; it also runs
-standalone: ``python -m bot.local_api --port 8081``.
+inject updates, and faults can be injected: one-off answers (``fail_next``,
+``fault_hook``), blocked users, Telegram's rate limits, and a seeded random mode
+(``set_faults(FaultPlan(...))``: 429/500/502 answers, slow answers, dropped
+connections, getUpdates batches delivered twice). Used by the end-to-end tests
+and the offline demo; it also runs standalone: ``python -m bot.local_api --port 8081``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import re
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +40,7 @@ __all__ = [
     "NOT_MODIFIED",
     "ApiError",
     "EntityParseError",
+    "FaultPlan",
     "InlineButton",
     "LocalBotApi",
     "RecordedRequest",
@@ -323,12 +327,20 @@ class UploadedFile:
 
 @dataclass
 class RecordedRequest:
-    """One call the bot made: decoded parameters (uploads as :class:`UploadedFile`) and answer."""
+    """One call the bot made: decoded parameters (uploads as :class:`UploadedFile`) and answer.
+
+    ``at`` is when it arrived (``time.monotonic()``); ``fault`` the kind of fault the
+    :class:`FaultPlan` gave it (see :attr:`LocalBotApi.fault_counts`), if any. ``status``
+    stays 0 while the request is being answered, and for good when it got no answer (a
+    dropped connection, or a slow answer the client gave up on).
+    """
 
     method: str
     params: JSONDict
     status: int = 0
     response: JSONDict | None = None
+    at: float = field(default_factory=time.monotonic)
+    fault: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -457,6 +469,63 @@ class _Fault:
     retry_after: int
     remaining: int
     description: str | None
+
+
+# The methods a FaultPlan disturbs unless told otherwise: the bot's messages and their edits.
+DEFAULT_FAULT_METHODS = frozenset(
+    {
+        "sendMessage", "sendPhoto", "sendDocument", "sendLocation",
+        "editMessageText", "editMessageCaption", "editMessageReplyMarkup",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Random faults for :meth:`LocalBotApi.set_faults`, drawn per request from a seeded RNG.
+
+    Each request of one of ``methods`` (to one of ``chats``, when given) gets at most one
+    fault, with these probabilities: an error answer (429 with ``retry_after``, 500 or 502);
+    a slow answer (held ``slow_seconds``; carried out only if the client is still waiting
+    then, so a client that timed out and retries never causes a second message); or a
+    dropped connection (closed without an answer, not carried out). Independently, a
+    non-empty getUpdates batch is delivered once more with ``duplicate_updates_rate``.
+    ``limit`` caps the faults of each kind (e.g. to keep the cost of 429s down).
+    """
+
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_502: float = 0.0
+    retry_after: int = 1
+    slow_rate: float = 0.0
+    slow_seconds: float = 6.0
+    drop_rate: float = 0.0
+    duplicate_updates_rate: float = 0.0
+    methods: frozenset[str] = DEFAULT_FAULT_METHODS
+    chats: frozenset[int] | None = None
+    limit: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = [rate for _, rate in self.kinds()] + [self.duplicate_updates_rate]
+        if any(not 0 <= rate <= 1 for rate in rates) or sum(rates[:-1]) > 1:
+            raise ValueError("fault rates must be within 0..1 and add up to at most 1")
+
+    def kinds(self) -> list[tuple[str, float]]:
+        """Per-request fault kinds (the keys of ``fault_counts``) and their probabilities."""
+        return [
+            ("429", self.rate_429), ("500", self.rate_500), ("502", self.rate_502),
+            ("slow", self.slow_rate), ("drop", self.drop_rate),
+        ]
+
+    def applies_to(self, method: str, params: JSONDict) -> bool:
+        if method.lower() not in {name.lower() for name in self.methods}:
+            return False
+        return self.chats is None or _maybe_int(params.get("chat_id")) in self.chats
+
+
+class _Dropped(Exception):
+    """Close the connection without an answer."""
 
 
 class _SlidingWindow:
@@ -752,6 +821,10 @@ class LocalBotApi:
         self.requests: list[RecordedRequest] = []
         self.blocked_users: set[int] = set()
         self.fault_hook: FaultHook | None = None
+        # Injected faults by kind: "429", "500", "502" (any status a fault answered with),
+        # "slow", "drop", "duplicate" (a getUpdates batch delivered again), "rate_limit"
+        # (a 429 of enforce_rate_limits). Kept across set_faults()/clear_faults().
+        self.fault_counts: Counter[str] = Counter()
         # (scope JSON with sorted keys, language_code) -> commands; see commands_for().
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.callback_answers: dict[str, JSONDict] = {}
@@ -773,6 +846,9 @@ class LocalBotApi:
         self._redelivery: list[JSONDict] = []
         self._webhook_url = ""
         self._faults: list[_Fault] = []
+        self._plan: FaultPlan | None = None
+        self._plan_rng = random.Random()
+        self._updates_rng = random.Random()
         self._global_window: _SlidingWindow | None = None
         self._per_chat_rate: float | None = None
         self._chat_windows: dict[int, _SlidingWindow] = {}
@@ -953,6 +1029,57 @@ class LocalBotApi:
         self._per_chat_rate = per_chat_per_second
         self._chat_windows.clear()
 
+    def set_faults(self, plan: FaultPlan) -> None:
+        """From now on, disturb requests at random as ``plan`` says (replaces an earlier plan)."""
+        self._plan = plan
+        self._plan_rng = random.Random(plan.seed)
+        # A separate stream: how often the bot polls must not shift the request faults.
+        self._updates_rng = random.Random(f"{plan.seed}:updates")
+
+    def clear_faults(self) -> None:
+        """Stop the random faults (``fault_counts`` keeps what happened)."""
+        self._plan = None
+
+    def _draw_fault(self, method: str, params: JSONDict) -> str | None:
+        plan = self._plan
+        if plan is None or not plan.applies_to(method, params):
+            return None
+        draw = self._plan_rng.random()
+        for kind, rate in plan.kinds():
+            if draw < rate:
+                full = plan.limit is not None and self.fault_counts[kind] >= plan.limit
+                return None if full else kind
+            draw -= rate
+        return None
+
+    def _draw_duplicate(self) -> bool:
+        plan = self._plan
+        if plan is None or not plan.duplicate_updates_rate:
+            return False
+        if plan.limit is not None and self.fault_counts["duplicate"] >= plan.limit:
+            return False
+        return self._updates_rng.random() < plan.duplicate_updates_rate
+
+    async def _planned_fault(self, request: web.Request, record: RecordedRequest) -> None:
+        """Apply the fault plan to this request: raise its error, drop it, or hold it."""
+        kind = self._draw_fault(record.method, record.params)
+        if kind is None:
+            return
+        assert self._plan is not None
+        plan = self._plan
+        record.fault = kind
+        self.fault_counts[kind] += 1
+        if kind == "drop":
+            raise _Dropped
+        if kind == "slow":
+            await asyncio.sleep(plan.slow_seconds)
+            if request.transport is None or request.transport.is_closing():
+                raise _Dropped  # the client gave up: the request is never carried out
+            return
+        status = int(kind)
+        parameters = {"retry_after": plan.retry_after} if status == 429 else None
+        raise ApiError(status, _error_description(status, plan.retry_after), parameters)
+
     def _take_fault(self, method: str) -> ApiError | None:
         for fault in self._faults:
             if fault.method is None and method == "getUpdates":
@@ -962,6 +1089,7 @@ class LocalBotApi:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
+            self.fault_counts[str(fault.status)] += 1
             description = fault.description or _error_description(fault.status, fault.retry_after)
             parameters = {"retry_after": fault.retry_after} if fault.status == 429 else None
             return ApiError(fault.status, description, parameters)
@@ -978,6 +1106,7 @@ class LocalBotApi:
             )
         now = time.monotonic()
         if not all(window.has_room(now) for window in windows):
+            self.fault_counts["rate_limit"] += 1
             raise ApiError(429, _error_description(429, 1), {"retry_after": 1})
         for window in windows:
             window.add(now)
@@ -990,6 +1119,12 @@ class LocalBotApi:
         record = RecordedRequest(entry[0] if entry else name, {})
         try:
             status, body = await self._answer(request, entry, record)
+        except _Dropped:
+            _LOG.info("%s %s -> connection dropped", record.method, _brief(record.params))
+            if request.transport is not None:
+                request.transport.close()
+            self._notify()
+            return web.Response(status=500)  # never written: the connection is gone
         except ApiError as exc:
             status, body = exc.status, exc.body()
         except Exception as exc:  # a bug in this server: show it to the client and in the log
@@ -1012,6 +1147,7 @@ class LocalBotApi:
             raise ApiError(401, "Unauthorized")
         if entry is None:
             raise ApiError(404, "Not Found")
+        await self._planned_fault(request, record)
         return await self._dispatch(entry[0], entry[1], record.params)
 
     async def _dispatch(
@@ -1020,6 +1156,8 @@ class LocalBotApi:
         if self.fault_hook is not None:
             injected = self.fault_hook(method, params)
             if injected is not None:
+                if injected[0] != HTTPStatus.OK:
+                    self.fault_counts[str(injected[0])] += 1
                 return injected
         fault = self._take_fault(method)
         if fault is not None:
@@ -1403,9 +1541,10 @@ class LocalBotApi:
             if batch or remaining <= 0:
                 break
             await self._wait_changed(remaining)
-        if batch and self._duplicate_next:
+        if batch and (self._duplicate_next or self._draw_duplicate()):
             self._duplicate_next = False
             self._redelivery = list(batch)
+            self.fault_counts["duplicate"] += 1
         return batch
 
     def _is_allowed(self, update: JSONDict) -> bool:

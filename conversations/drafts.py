@@ -7,13 +7,16 @@ current draft's is stale. Every question is a new HTML message.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
+
+log = logging.getLogger(__name__)
 
 
 def get_draft(context: BotContext, key: str) -> dict[str, Any] | None:
@@ -69,6 +72,8 @@ async def close_buttons(update: Update) -> None:
         await update.callback_query.edit_message_reply_markup(reply_markup=None)
     except BadRequest:
         pass  # already without buttons, or too old to edit: nothing to take off
+    except TelegramError as exc:  # a network error or 5xx: what the button started goes on
+        log.warning("could not take the buttons off a message: %s", exc)
 
 
 async def refuse_stale(update: Update, context: BotContext) -> None:

@@ -122,7 +122,7 @@ async def test_sender_waits_out_429_and_retries_5xx(harness: Harness) -> None:
 
 async def test_sender_keeps_one_message_per_second_per_chat(harness: Harness) -> None:
     await harness.register("P2", 502)
-    moments = iter([0.0, 0.0, 0.1, 0.1])
+    moments = iter([0.0, 0.0, 0.0, 0.1])  # slot and answer of "a", then of "b"
     waits: list[float] = []
 
     async def record(seconds: float) -> None:
