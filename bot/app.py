@@ -10,7 +10,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, clock_for
 from bot.concurrency import PerChatUpdateProcessor
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.delivery import PacedRateLimiter, Sender
@@ -80,7 +80,7 @@ def make_services(settings: Settings, clock: Clock | None = None) -> Services:
     return Services(
         settings=settings,
         db=Database(settings.database_path),
-        clock=clock or SystemClock(settings.tz),
+        clock=clock or clock_for(settings.tz, settings.rehearsal_start),
         form=load_form(settings.form_file),
         texts=Texts(settings.language),
     )

@@ -8,10 +8,10 @@ import asyncio
 import csv
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from bot.clock import SystemClock
+from bot.clock import clock_for
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="offline demonstration with a local Bot API")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     return parser
+
+
+def _now(settings: Settings) -> datetime:
+    return clock_for(settings.tz, settings.rehearsal_start).now()
 
 
 async def _open_db(settings: Settings):
@@ -134,7 +138,7 @@ async def _roster_import(settings: Settings, path: Path, areas: Path | None) -> 
 
     db = await _open_db(settings)
     try:
-        result = await import_roster(db, path, areas, now=SystemClock(settings.tz).now())
+        result = await import_roster(db, path, areas, now=_now(settings))
     except RosterError as exc:
         print(f"Roster tidak diimpor ({len(exc.issues)} kesalahan); tidak ada yang berubah:",
               file=sys.stderr)
@@ -171,7 +175,7 @@ async def _roster_codes(settings: Settings) -> int:
     db = await _open_db(settings)
     try:
         async with db.transaction() as conn:
-            codes = await codes_for_unlinked(conn, SystemClock(settings.tz).now())
+            codes = await codes_for_unlinked(conn, _now(settings))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["officer_id", "name", "role", "code", "link"])
         for code in codes:

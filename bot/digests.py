@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -210,6 +211,7 @@ class DigestBuilder:
         self.with_charts = with_charts
         self._ppl: dict[str, PplDay] = {}
         self._flags: dict[str, list[Flag]] = {}
+        self._decoded: dict[str, dict[str, int]] = {}
 
     def digest(self, officer: Officer) -> Digest:
         if officer.role == Role.PML:
@@ -265,11 +267,20 @@ class DigestBuilder:
         found = self._flags.get(officer_id)
         if found is None:
             days = [
-                DayReport(day=r.report_date, values=r.values, progress=r.progress, late=r.late)
+                DayReport(day=r.report_date, values=self._values(r.values_json),
+                          progress=r.progress, late=r.late)
                 for r in self.snap.reports_by_officer.get(officer_id, ())
             ]
             target = self.snap.target_by_officer.get(officer_id, 0)
             found = self._flags[officer_id] = quality_flags(days, target, self.day)
+        return found
+
+    def _values(self, values_json: str) -> dict[str, int]:
+        """A report's values, decoded once per distinct text: the same few hundred combinations
+        come back in every officer's reports. The dicts are shared, so they are only read."""
+        found = self._decoded.get(values_json)
+        if found is None:
+            found = self._decoded[values_json] = json.loads(values_json)
         return found
 
     def _ppl_of(self, officer_ids: Iterable[str]) -> list[PplDay]:

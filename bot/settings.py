@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     chat_message_interval: float = Field(default=1.0, ge=0)
     concurrent_updates: int = Field(default=32, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    rehearsal_start: datetime | None = None
 
     # Scheduling
     reminder_times: Annotated[list[time], NoDecode] = Field(

@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bot.local_api import LocalBotApi
 from db.connection import Database
 from db.roster import import_roster
 from db.wilayah import ensure_default_wilayah
-from tests.conftest import WIB
-from tests.test_process import BotProcess, bot_env, query
+from tests.test_process import START, BotProcess, bot_env, query
 
 OFFICERS = 50
 KILLS = 5
@@ -42,7 +41,7 @@ async def make_roster(db_path: Path, tmp_path: Path) -> list[str]:
     await db.open()
     try:
         await ensure_default_wilayah(db)
-        await import_roster(db, tmp_path / "o.csv", tmp_path / "a.csv", now=datetime.now(WIB))
+        await import_roster(db, tmp_path / "o.csv", tmp_path / "a.csv", now=START)
         async with db.transaction() as conn:
             for n, oid in enumerate(ids):
                 await conn.execute(
@@ -63,8 +62,7 @@ async def test_sigkill_never_loses_or_doubles_a_confirmed_report(
 ) -> None:
     db_path = tmp_path / "data" / "regsosek.db"
     ids = await make_roster(db_path, tmp_path)
-    now = datetime.now(WIB)
-    slot = max(now - timedelta(minutes=1), now.replace(hour=0, minute=0, second=0))
+    slot = START - timedelta(minutes=1)  # passed at start-up: every start catches it up
     env = bot_env(api, db_path, PERSISTENCE_FLUSH_SECONDS="0.2", CHAT_MESSAGE_INTERVAL="0",
                   REMINDER_TIMES=slot.strftime("%H:%M"), MISSED_GRACE_HOURS="2")
     seed = random.randrange(1_000_000)

@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ STARTUP_TIMEOUT = 60.0  # interpreter start and imports, on a slow machine
 REPLY_TIMEOUT = 15.0
 EXIT_TIMEOUT = 30.0
 USER_ID = 7702
+START = datetime(2022, 10, 17, 10, 0, tzinfo=WIB)  # Monday of the fieldwork, 10:00 WIB
 
 
 def text_of(message: SentMessage) -> str:
@@ -93,14 +94,13 @@ def bot_env(api: LocalBotApi, db_path: Path, **extra: str) -> dict[str, str]:
     """The parent's environment without any bot setting, plus the settings of the test."""
     names = {name.upper() for name in Settings.model_fields}
     env = {k: v for k, v in os.environ.items() if k.upper() not in names}
-    today = date.today()  # the bot's real clock must fall inside the fieldwork period
     env.update(
         TELEGRAM_BOT_TOKEN=api.token,
         TELEGRAM_API_BASE_URL=api.base_url,
         TELEGRAM_API_BASE_FILE_URL=api.base_file_url,
         DATABASE_PATH=str(db_path),
-        PERIOD_START=(today - timedelta(days=10)).isoformat(),
-        PERIOD_END=(today + timedelta(days=10)).isoformat(),
+        # The bot's clock starts at a fixed moment of the period, whatever the real time is.
+        REHEARSAL_START=START.isoformat(),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         **extra,
     )
@@ -118,7 +118,7 @@ def query(db_path: Path, sql: str, *params: object) -> list[tuple]:
 @pytest.fixture
 async def roster(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     db_path = tmp_path / "data" / "regsosek.db"
-    codes = await load_roster(db_path, datetime.now(WIB), tmp_path)
+    codes = await load_roster(db_path, START, tmp_path)
     return db_path, codes
 
 
@@ -141,7 +141,6 @@ async def test_register_report_and_stop_on_sigterm(
     bot = BotProcess(bot_env(api, db_path), tmp_path, "bot")
     processes.append(bot)
     await bot.start()
-    first_day = datetime.now(WIB).date()
 
     panji = api.user(USER_ID, first_name="Panji")  # P2: one SLS, so no SLS question
     await panji.send(f"/start {codes['P2']}")
@@ -151,7 +150,6 @@ async def test_register_report_and_stop_on_sigterm(
     await panji.press(summary, "Kirim")
     saved = await bot.expect(panji, lambda m: "Laporan tersimpan" in text_of(m))
     assert "12 dari 120 ruta" in saved.text
-    last_day = datetime.now(WIB).date()
 
     assert await bot.terminate() == 0
     assert query(db_path, "SELECT telegram_user_id FROM officers WHERE officer_id = 'P2'") == [
@@ -161,7 +159,7 @@ async def test_register_report_and_stop_on_sigterm(
     assert len(rows) == 1
     officer_id, report_date, sls_code, values = rows[0]
     assert (officer_id, sls_code) == ("P2", "1410012006001")
-    assert report_date in {first_day.isoformat(), last_day.isoformat()}
+    assert report_date == START.date().isoformat()
     assert json.loads(values) == {"households": 12, "families": 14, "persons": 51}
     output = bot.output()
     assert "Application started" in output  # the log was written, and...

@@ -1,0 +1,435 @@
+"""Benchmark of an announcement to 2,000 officers against Telegram's limits.
+
+    .venv/bin/python bench/broadcast.py                   # production settings, 2,000 officers
+    .venv/bin/python bench/broadcast.py --rate 29         # then again at 29 announcements/s
+    .venv/bin/python bench/broadcast.py --recipients 500  # another size
+
+Run from the repository root. The real bot (`build_application`, `start_application`) runs
+against the project's local Bot API (`bot.local_api.LocalBotApi`) on 127.0.0.1 over real
+HTTP, with the API enforcing Telegram's limits: `enforce_rate_limits(per_second=30,
+per_chat_per_second=1)`, i.e. a send* call beyond 30 in any sliding second overall, or beyond
+1 per second in one chat, is answered 429 with `retry_after=1`.
+
+The roster has N linked officers (default 2,000: 1,534 PPL, 406 PML and 60 KOSEKA on the real
+kecamatan list, written straight into the database), and the announcement goes the way an
+admin sends it: `/umumkan`, "Semua petugas", the text, "Kirim sekarang", then Kirim on the
+preview. That stores one outbox row per recipient (`db.broadcasts.create_broadcast`) and
+wakes the outbox (`bot/outbox.py`), which sends them through the shared `Sender`. The run
+ends when the admin's delivery report says "Selesai dikirim" (every row has a final status),
+or at `--deadline`.
+
+Settings are the production defaults (`BROADCAST_RATE_PER_SECOND=25`,
+`MESSAGES_PER_SECOND=30`, `CHAT_MESSAGE_INTERVAL=1`, `BROADCAST_REPORT_INTERVAL=5`, ...), except
+the API addresses, a temporary database, `ADMIN_TELEGRAM_IDS` (the sender) and
+`SCHEDULE_JOBS=false` (no reminder or digest may start during the run). `--rate R` adds a run
+with `BROADCAST_RATE_PER_SECOND=R` to show the headroom; it changes nothing else.
+
+Every send* call is timed (`time.monotonic()`, the clock of the API's limiter) inside the
+local API's request dispatch, with its answer status. Figures:
+
+* achieved rate: successful sendMessage calls of the announcement, after the first, divided by
+  the time from the first to the last of them (the steady rate of the delivery window), and
+  that rate / 30 (the limit);
+* 429 answers to the announcement sends (send* calls to the recipients' chats), and their
+  share of those calls; then the 429s of the whole run. The latter include the admin's own
+  chat: the simulated admin answers each question at once, so the bot's next reply often comes
+  within a second of its previous one and the API's strict 1/s per chat refuses it
+  (python-telegram-bot's rate limiter then waits `retry_after` and sends it again);
+* lost: recipients whose chat does not hold exactly one announcement at the end (none, or
+  more than one: duplicates are counted separately), next to the outbox rows' final statuses;
+* total time: from the Kirim press to the report saying "Selesai dikirim".
+
+A progress line is printed every 10 s. Targets: rate >= 0.9 of the limit, 0 lost, 429s under
+1% of sends. Figures are printed, never asserted: the exit status is 0 unless a run crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
+from typing import Any
+
+try:
+    import bot  # noqa: F401  (installed in the venv in editable mode)
+except ImportError:  # a checkout without the install: use the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_application, services_of, start_application, stop_application
+from bot.clock import ManualClock
+from bot.local_api import ApiError, LocalBotApi, SentMessage
+from bot.settings import Settings
+from db import broadcasts as repo
+from db import wilayah
+from db.connection import Database
+
+DEFAULT_RECIPIENTS = 2_000
+LIMIT_PER_SECOND = 30
+LIMIT_PER_CHAT = 1
+TARGET_RATIO = 0.9
+TARGET_429_SHARE = 0.01
+ADMIN_ID = 9_001
+FIRST_CHAT = 3_000_000
+TEXT = "Rapat evaluasi Regsosek hari Senin pukul 08.00 di kantor BPS. Mohon hadir tepat waktu."
+ANNOUNCEMENT_MARK = "Pengumuman"
+DONE_MARK = "Selesai dikirim"
+PROGRESS_EVERY = 10.0
+STOP_TIMEOUT = 30.0
+
+
+# --------------------------------------------------------------------------- roster
+
+
+def role_split(count: int) -> dict[str, int]:
+    """The census ratio (76.7% PPL, 20.3% PML, 3% KOSEKA), adding up to `count`."""
+    koseka = max(1, round(count * 0.03))
+    pml = max(1, round(count * 0.203))
+    return {"KOSEKA": koseka, "PML": pml, "PPL": max(0, count - koseka - pml)}
+
+
+async def prepare_database(path: Path, count: int, now: datetime) -> list[int]:
+    """Migrations, the wilayah list and `count` linked officers; returns their chat ids."""
+    db = Database(path)
+    await db.open()
+    try:
+        await wilayah.ensure_default_wilayah(db)
+        desa = await wilayah.list_desa(db.conn)
+        kecamatan = sorted({d.kecamatan_code for d in desa})
+        by_kec = {k: [d.code for d in desa if d.kecamatan_code == k] for k in kecamatan}
+        split = role_split(count)
+        stamp = now.isoformat()
+        rows: list[tuple[Any, ...]] = []
+        kosekas = [f"KSK{i + 1:04d}" for i in range(split["KOSEKA"])]
+        pmls = [f"PML{i + 1:05d}" for i in range(split["PML"])]
+        for i, officer_id in enumerate(kosekas):
+            rows.append((officer_id, f"Koseka {i + 1}", "KOSEKA", None,
+                         kecamatan[i % len(kecamatan)], None))
+        for i, officer_id in enumerate(pmls):
+            koseka = i % len(kosekas)
+            rows.append((officer_id, f"Pengawas {i + 1}", "PML", kosekas[koseka],
+                         kecamatan[koseka % len(kecamatan)], None))
+        for i in range(split["PPL"]):
+            pml = i % len(pmls)
+            kec = kecamatan[(pml % len(kosekas)) % len(kecamatan)]
+            rows.append((f"PPL{i + 1:05d}", f"Pencacah {i + 1}", "PPL", pmls[pml], kec,
+                         by_kec[kec][i % len(by_kec[kec])]))
+        chats = [FIRST_CHAT + n for n in range(len(rows))]
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
+                " desa_code, phone, telegram_user_id, telegram_chat_id, linked_at, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*row, f"0812{chat:08d}", chat, chat, stamp, stamp, stamp)
+                 for row, chat in zip(rows, chats, strict=True)],
+            )
+    finally:
+        await db.close()
+    return chats
+
+
+# --------------------------------------------------------------------------- send log
+
+
+@dataclass(frozen=True)
+class Send:
+    at: float  # time.monotonic() when the API dispatched the call
+    method: str
+    chat_id: int | None
+    status: int
+
+
+class SendLog:
+    """Every send* call the bot makes, timed inside the local API's dispatch, with its status."""
+
+    def __init__(self, api: LocalBotApi) -> None:
+        self.sends: list[Send] = []
+        original = api._dispatch
+
+        async def dispatch(method: str, handler: Any, params: dict) -> tuple[int, dict]:
+            if not method.startswith("send") or method == "sendChatAction":
+                return await original(method, handler, params)
+            at = time.monotonic()
+            try:
+                chat_id: int | None = int(params.get("chat_id"))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                chat_id = None
+            try:
+                status, body = await original(method, handler, params)
+            except ApiError as exc:
+                self.sends.append(Send(at, method, chat_id, exc.status))
+                raise
+            self.sends.append(Send(at, method, chat_id, status))
+            return status, body
+
+        api._dispatch = dispatch  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- one run
+
+
+@dataclass
+class Run:
+    rate_setting: float
+    recipients: int
+    finished: bool = False
+    total_s: float = 0.0
+    window_s: float = 0.0
+    delivered_calls: int = 0  # sendMessage 200 to recipients
+    rate: float = 0.0
+    send_calls: int = 0  # every send* call
+    answers_429: int = 0
+    announcement_calls: int = 0  # send* calls to the recipients (429s included)
+    announcement_429: int = 0
+    answers_other_errors: int = 0
+    peak_per_second: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    sender_retries: int = 0
+    stop_clean: bool = True
+
+
+def _peak(times: list[float], span: float = 1.0) -> int:
+    """The most events in any window of `span` seconds (start included, end excluded)."""
+    best = 0
+    for i, start in enumerate(times):
+        best = max(best, bisect.bisect_left(times, start + span, lo=i) - i)
+    return best
+
+
+def _text(message: SentMessage) -> str:
+    return message.text or ""
+
+
+async def _progress(log: SendLog, chats: set[int], started: float, total: int) -> None:
+    last_count, last_at = 0, started
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        now = time.monotonic()
+        delivered = sum(1 for s in log.sends if s.status == 200 and s.chat_id in chats)
+        throttled = sum(1 for s in log.sends if s.status == 429)
+        print(f"  {now - started:5.0f} s: {delivered:,}/{total:,} delivered, "
+              f"{(delivered - last_count) / (now - last_at):.1f}/s over the last "
+              f"{now - last_at:.0f} s, {throttled} x 429", flush=True)
+        last_count, last_at = delivered, now
+
+
+async def run_once(recipients: int, rate_setting: float | None, deadline_s: float) -> Run:
+    with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
+        overrides: dict[str, Any] = {}
+        if rate_setting is not None:
+            overrides["broadcast_rate_per_second"] = rate_setting
+        settings = Settings(
+            _env_file=None,
+            telegram_bot_token="123456:TEST-TOKEN",
+            database_path=Path(tmp) / "regsosek.db",
+            admin_telegram_ids=[ADMIN_ID],
+            schedule_jobs=False,  # no reminder or digest may start during the run
+            **overrides,
+        )
+        result = Run(rate_setting=settings.broadcast_rate_per_second, recipients=recipients)
+        clock = ManualClock(datetime.combine(
+            settings.period_start + timedelta(days=2), day_time(10, 0), settings.tz))
+        chats = await prepare_database(settings.database_path, recipients, clock.now())
+        wanted = set(chats)
+        async with LocalBotApi(settings.token(), clock=clock) as api:
+            for chat in chats:
+                api.user(chat, f"Petugas {chat - FIRST_CHAT + 1}")
+            api.enforce_rate_limits(per_second=LIMIT_PER_SECOND,
+                                    per_chat_per_second=LIMIT_PER_CHAT)
+            log = SendLog(api)
+            settings = settings.model_copy(update={
+                "telegram_api_base_url": api.base_url,
+                "telegram_api_base_file_url": api.base_file_url,
+            })
+            app = build_application(settings, clock=clock)
+            await start_application(app, poll_timeout=1)
+            progress: asyncio.Task[None] | None = None
+            try:
+                admin = api.user(ADMIN_ID, "Admin")
+                await admin.send("/umumkan")
+                choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
+                await admin.press(choice, "Semua petugas")
+                await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
+                await admin.send(TEXT)
+                when = await admin.wait_for(lambda m: "Kirim sekarang atau" in _text(m), 30)
+                await admin.press(when, "Kirim sekarang")
+                preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
+                shown = next((line for line in _text(preview).splitlines()
+                              if "Penerima" in line), "?")
+                print(f"  preview: {shown.strip()}", flush=True)
+                pressed = time.monotonic()
+                await admin.press(preview, "Kirim")
+                report = await admin.wait_for(lambda m: "Laporan pengumuman" in _text(m), 30)
+                progress = asyncio.create_task(_progress(log, wanted, pressed, recipients))
+                while time.monotonic() - pressed < deadline_s:
+                    if DONE_MARK in _text(api.message(report.chat_id, report.message_id)):
+                        result.finished = True
+                        break
+                    await asyncio.sleep(0.05)
+                result.total_s = time.monotonic() - pressed
+                services = services_of(app)
+                counts = await repo.counts(services.db.conn, 1)
+                result.statuses = {"sent": counts.sent, "failed": counts.failed,
+                                   "unreachable": counts.unreachable, "pending": counts.pending}
+                assert services.sender is not None
+                result.sender_retries = services.sender.retries
+            finally:
+                if progress is not None:
+                    progress.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await progress
+                try:
+                    await asyncio.wait_for(stop_application(app), STOP_TIMEOUT)
+                except TimeoutError:
+                    result.stop_clean = False
+
+            sends = log.sends
+            delivered = sorted(s.at for s in sends
+                               if s.method == "sendMessage" and s.status == 200
+                               and s.chat_id in wanted)
+            result.delivered_calls = len(delivered)
+            if len(delivered) > 1:
+                result.window_s = delivered[-1] - delivered[0]
+                result.rate = (len(delivered) - 1) / result.window_s
+            result.send_calls = len(sends)
+            result.answers_429 = sum(1 for s in sends if s.status == 429)
+            result.announcement_calls = sum(1 for s in sends if s.chat_id in wanted)
+            result.announcement_429 = sum(1 for s in sends
+                                          if s.status == 429 and s.chat_id in wanted)
+            result.answers_other_errors = sum(1 for s in sends if s.status not in (200, 429))
+            result.peak_per_second = _peak(sorted(s.at for s in sends if s.status == 200))
+            for chat in chats:
+                got = sum(1 for m in api.messages_to(chat) if ANNOUNCEMENT_MARK in _text(m))
+                result.lost += got == 0
+                result.duplicates += got > 1
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}, load average {load}")
+
+
+def _ok(passed: bool) -> str:
+    return "yes" if passed else "NO"
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def table(run: Run) -> list[list[str]]:
+    ratio = run.rate / LIMIT_PER_SECOND
+    share = _share(run.announcement_429, run.announcement_calls)
+    share_all = _share(run.answers_429, run.send_calls)
+    rows = [
+        ["finished (report says 'Selesai dikirim')", "yes" if run.finished else "NO (deadline)",
+         "", ""],
+        ["announcements delivered (sendMessage 200)", f"{run.delivered_calls:,}",
+         f"{run.recipients:,}", _ok(run.delivered_calls == run.recipients)],
+        ["achieved rate msg/s (delivery window)", f"{run.rate:.2f}", "", ""],
+        [f"rate / limit ({LIMIT_PER_SECOND}/s)", f"{ratio:.3f}", f">= {TARGET_RATIO}",
+         _ok(ratio >= TARGET_RATIO)],
+        ["most sends in any 1 s (all chats)", f"{run.peak_per_second}",
+         f"<= {LIMIT_PER_SECOND}", ""],
+        ["announcement sends (429s included)", f"{run.announcement_calls:,}", "", ""],
+        ["429 answers to announcement sends", f"{run.announcement_429} ({100 * share:.2f}%)",
+         f"< {100 * TARGET_429_SHARE:.0f}%", _ok(share < TARGET_429_SHARE)],
+        ["send* calls of the whole run (admin's chat too)", f"{run.send_calls:,}", "", ""],
+        ["429 answers of the whole run", f"{run.answers_429} ({100 * share_all:.2f}%)", "", ""],
+        ["other error answers", f"{run.answers_other_errors}", "", ""],
+        ["lost (recipients without an announcement)", f"{run.lost}", "0", _ok(run.lost == 0)],
+        ["duplicates (recipients with more than one)", f"{run.duplicates}", "0",
+         _ok(run.duplicates == 0)],
+        ["outbox rows sent / failed / unreachable / pending",
+         " / ".join(str(run.statuses.get(k, 0))
+                    for k in ("sent", "failed", "unreachable", "pending")), "", ""],
+        ["Sender retries (429 or network, after PTB's own)", f"{run.sender_retries}", "", ""],
+        ["delivery window s (first to last announcement)", f"{run.window_s:.1f}", "", ""],
+        ["total s (Kirim press to 'Selesai dikirim')", f"{run.total_s:.1f}", "", ""],
+    ]
+    if not run.stop_clean:
+        rows.append(["clean shutdown", "no (stop timed out)", "", ""])
+    return rows
+
+
+def print_table(title: str, rows: list[list[str]]) -> None:
+    header = ["figure", "value", "target", "ok?"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    print(f"\n== {title} ==")
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(w) if i in (0, 2, 3) else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+
+
+def summary(run: Run) -> str:
+    share = _share(run.announcement_429, run.announcement_calls)
+    return (f"{run.recipients} recipients at BROADCAST_RATE_PER_SECOND={run.rate_setting:g}: "
+            f"{run.rate:.1f} msg/s = {run.rate / LIMIT_PER_SECOND:.2f} of the limit, "
+            f"{run.announcement_429} x 429 ({100 * share:.2f}%; {run.answers_429} in the whole "
+            f"run), {run.lost} lost, "
+            f"{run.duplicates} duplicates, {run.total_s:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=DEFAULT_RECIPIENTS,
+                        help="linked officers, all of them recipients "
+                             f"(default {DEFAULT_RECIPIENTS:,})")
+    parser.add_argument("--rate", type=float, action="append", default=[],
+                        help="one more run with this BROADCAST_RATE_PER_SECOND (repeatable)")
+    parser.add_argument("--deadline", type=float, default=600.0,
+                        help="seconds allowed for one delivery (default 600)")
+    args = parser.parse_args(argv)
+    if args.recipients < 3:
+        parser.error("--recipients must be at least 3")
+    if any(rate <= 0 for rate in args.rate):
+        parser.error("--rate must be positive")
+    warnings.filterwarnings("ignore", "If 'per_message=False'", UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # PTB's RetryAfter notice
+    logging.basicConfig(level=logging.ERROR)
+
+    print(f"broadcast benchmark on {machine()}")
+    print(f"local Bot API limits: {LIMIT_PER_SECOND} send*/s overall, {LIMIT_PER_CHAT}/s per "
+          f"chat (429 with retry_after=1 beyond)")
+    summaries: list[str] = []
+    for rate in [None, *args.rate]:
+        label = "production defaults" if rate is None else f"BROADCAST_RATE_PER_SECOND={rate:g}"
+        print(f"\n{label}: announcement to {args.recipients:,} officers", flush=True)
+        try:
+            run = asyncio.run(run_once(args.recipients, rate, args.deadline))
+        except Exception as exc:  # a crashed run: report it and go on with the next one
+            print(f"run failed: {exc!r}")
+            summaries.append(f"{label}: failed")
+            continue
+        print_table(f"{label} ({run.recipients:,} recipients)", table(run))
+        summaries.append(summary(run))
+    print("\nbroadcast: " + " | ".join(summaries))
+    return 0 if all(not s.endswith("failed") for s in summaries) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,662 @@
+"""Benchmark of the evening digests: every digest of one evening on 10,000 officers x 31 days.
+
+    .venv/bin/python bench/digest.py                      # generate, then measure
+    .venv/bin/python bench/digest.py --officers 2000      # another size (same role ratio)
+    .venv/bin/python bench/digest.py --generate-only DB   # write the database to DB and stop
+    .venv/bin/python bench/digest.py --measure DB         # measure a database written before
+    .venv/bin/python bench/digest.py --profile            # cProfile hotspots of the build
+
+Run from the repository root. The database is synthetic but shaped like the real operation,
+on the real Kepulauan Meranti kecamatan/desa list (`db/data/meranti_wilayah.csv`): officers in
+the census ratio (76.5% PPL, 20.3% PML, 3% KOSEKA, 5 admins), every KOSEKA, PML and PPL in
+one kecamatan, each PPL with 1-3 SLS and their targets, everyone linked to a Telegram chat
+(a few have blocked the bot), and 31 days of reports: each PPL reports most days (sometimes
+on two SLS, moving to the next one), some days only by a catch-up report the day after
+(late), some not at all, a few days off (izin), and a few open field problems. Generation is
+seeded (`--seed`) and not part of any measured figure; its time is printed separately. The
+schema comes from the project's migrations (`Database.open()`), the wilayah list from
+`ensure_default_wilayah`; the rows are then written with plain sqlite3 `executemany`.
+
+Measured on the evening of the last day (the 31st), with the production settings (period of
+the 31 days, no days off, `Texts("id")`, the default form):
+
+* snapshot: `db.snapshot.load_snapshot` alone (the set-based queries and the Python objects).
+* text: `bot.digests.build_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`.
+* charts: the same with `with_charts=True`, what the scheduled job builds (`send_digests`
+  builds one role per slot; here all three roles at once).
+
+Generation and each phase run in fresh child processes (`--generate-only`, `--worker`), so
+that a phase's peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) is the digest build's,
+not the generator's (on Linux a child's ru_maxrss starts from its parent's RSS: the parent
+stays small). The RSS of the child before the phase (interpreter, imports, open database) is
+shown too. Times are `time.perf_counter()` around the one awaited call; CPU s is
+`time.process_time()` (every thread, the aiosqlite thread and `asyncio.to_thread` included).
+Targets: the real job (charts) under 2 s and under 300 MB. Figures are printed, never
+asserted: the exit status is 0 unless a measurement crashed.
+
+`--profile` runs `cProfile` in a child on the CPU part of the build (`digests_from_snapshot`,
+called in the main thread because the profiler does not follow `asyncio.to_thread`) and
+prints the top functions by own time and by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+try:
+    import bot  # noqa: F401  (installed in the venv in editable mode)
+except ImportError:  # a checkout without the install: use the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.settings import Settings
+from db import wilayah
+from db.connection import Database
+from db.models import Desa
+
+DEFAULT_OFFICERS = 10_000
+DEFAULT_DAYS = 31
+PERIOD_START = date(2022, 10, 15)
+ADMINS = 5
+SHARE_KOSEKA = 0.03
+SHARE_PML = 0.203
+TARGET_SECONDS = 2.0
+TARGET_RSS_MB = 300.0
+FIRST_TELEGRAM_ID = 1_000_000
+WIB = ZoneInfo("Asia/Jakarta")
+PHASES = ("snapshot", "text", "charts")
+CHILD_TIMEOUT = 900
+
+_FIRST = ["Ahmad", "Siti", "Budi", "Nur", "Rahmat", "Dewi", "Agus", "Fitri", "Hendra", "Aisyah",
+          "Iwan", "Lestari", "Joko", "Maya", "Rizki", "Ani", "Yusuf", "Wati", "Fajar", "Putri",
+          "Syahrul", "Nurul", "Zainal", "Rina", "Arif", "Melati", "Hasan", "Indah", "Teguh",
+          "Sari", "Muhammad", "Dian", "Eko", "Ratna", "Irfan", "Yuni"]
+_LAST = ["Saputra", "Hidayat", "Lubis", "Siregar", "Nasution", "Pratama", "Wulandari",
+         "Harahap", "Ramadhan", "Kurniawan", "Syahputra", "Rahayu", "Azhari", "Marpaung",
+         "Sembiring", "Hasibuan", "Fadillah", "Permata", "Gunawan", "Anggraini", "Susanti",
+         "Firmansyah", "Handayani", "Setiawan"]
+_DAY_OFF_REASONS = ("sakit", "cuti", "pelatihan", "lainnya")
+_PROBLEMS = (
+    ("not_home", "Responden tidak di rumah, kembali besok sore"),
+    ("refusal", "Kepala keluarga menolak diwawancarai"),
+    ("access", "Jalan ke dusun terputus air pasang"),
+    ("no_kk", "Keluarga belum punya Kartu Keluarga"),
+    ("equipment", "Tablet tidak bisa dinyalakan"),
+    ("sls_changed", "Batas RT berubah sejak pemetaan"),
+)
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+
+@dataclass
+class Generated:
+    officers: Counter[str] = field(default_factory=Counter)
+    areas: int = 0
+    reports: int = 0
+    late: int = 0
+    izin: int = 0
+    problems: int = 0
+    seconds: float = 0.0
+    size_mb: float = 0.0
+
+
+def _spread(total: int, weights: list[int]) -> list[int]:
+    """`total` split in proportion to `weights` (largest remainders), at least 1 each."""
+    raw = [total * w / sum(weights) for w in weights]
+    counts = [max(1, int(r)) for r in raw]
+    order = sorted(range(len(weights)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
+    i = 0
+    while sum(counts) != total:
+        j = order[i % len(order)]
+        if sum(counts) < total:
+            counts[j] += 1
+        elif counts[j] > 1:
+            counts[j] -= 1
+        i += 1
+    return counts
+
+
+def role_counts(total: int, kecamatan: int) -> dict[str, int]:
+    admins = ADMINS if total >= 200 else 1
+    koseka = max(kecamatan, round(total * SHARE_KOSEKA))
+    pml = max(koseka, round(total * SHARE_PML))
+    ppl = total - admins - koseka - pml
+    if ppl < pml:
+        raise ValueError(f"{total} officers are too few for {kecamatan} kecamatan")
+    return {"ADMIN": admins, "KOSEKA": koseka, "PML": pml, "PPL": ppl}
+
+
+def _stamp(day: date, hour: int, minute: int = 0) -> str:
+    return datetime.combine(day, day_time(hour, minute), WIB).isoformat()
+
+
+def build_rows(
+    desa: list[Desa], total: int, days: int, seed: int
+) -> tuple[dict[str, list], Generated]:
+    """Every row of the synthetic operation, per table (the wilayah tables are already filled)."""
+    rng = random.Random(seed)
+    stats = Generated()
+    by_kec: dict[str, list[Desa]] = {}
+    for d in desa:
+        by_kec.setdefault(d.kecamatan_code, []).append(d)
+    kecamatan = sorted(by_kec)
+    counts = role_counts(total, len(kecamatan))
+    weights = [len(by_kec[k]) for k in kecamatan]
+    per_kec = {role: _spread(counts[role], weights) for role in ("KOSEKA", "PML", "PPL")}
+    last_day = PERIOD_START + timedelta(days=days - 1)
+    created = _stamp(PERIOD_START - timedelta(days=3), 9)
+    serial = Counter[str]()
+    next_tg = iter(range(FIRST_TELEGRAM_ID, FIRST_TELEGRAM_ID + 10 * total))
+    officers: list[tuple] = []
+
+    def officer(role: str, prefix: str, supervisor: str | None, kec: str | None,
+                desa_code: str | None) -> str:
+        serial[prefix] += 1
+        officer_id = f"{prefix}{serial[prefix]:05d}"
+        tg = next(next_tg)
+        blocked = role == "PPL" and rng.random() < 0.005
+        officers.append((
+            officer_id, f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", role, supervisor,
+            f"0812{tg:08d}", kec, desa_code, tg, tg, created, created, created,
+            _stamp(last_day - timedelta(days=rng.randint(1, 9)), 20) if blocked else None,
+        ))
+        stats.officers[role] += 1
+        return officer_id
+
+    for _ in range(counts["ADMIN"]):
+        officer("ADMIN", "ADM", None, None, None)
+    areas: list[tuple] = []
+    # Per PPL: (officer id, Telegram id, [(SLS code, target)]).
+    ppl_areas: list[tuple[str, int, list[tuple[str, int]]]] = []
+    for k_index, kec in enumerate(kecamatan):
+        kosekas = [officer("KOSEKA", "KSK", None, kec, None)
+                   for _ in range(per_kec["KOSEKA"][k_index])]
+        pmls = [officer("PML", "PML", kosekas[p % len(kosekas)], kec, None)
+                for p in range(per_kec["PML"][k_index])]
+        villages = by_kec[kec]
+        for p in range(per_kec["PPL"][k_index]):
+            village = villages[p % len(villages)]
+            officer_id = officer("PPL", "PPL", pmls[p % len(pmls)], kec, village.code)
+            mine = []
+            for _ in range(rng.choices((1, 2, 3), (30, 45, 25))[0]):
+                serial[village.code] += 1
+                number = serial[village.code]
+                sls = f"{village.code.replace('.', '')}{number:04d}"
+                target = rng.randint(55, 120)
+                areas.append((sls, f"RT {number:03d} {village.name}", village.code, officer_id,
+                               target))
+                mine.append((sls, target))
+            ppl_areas.append((officer_id, officers[-1][7], mine))
+    stats.areas = len(areas)
+
+    reports: list[tuple] = []
+    revisions: list[tuple] = []
+    days_off: list[tuple] = []
+    for officer_id, tg, mine in ppl_areas:
+        total_target = sum(t for _, t in mine)
+        pace = total_target / rng.uniform(24, 36)
+        left = [t for _, t in mine]
+        current = 0
+        for offset in range(days):
+            day = PERIOD_START + timedelta(days=offset)
+            roll = rng.random()
+            if roll < 0.015:
+                days_off.append((officer_id, day.isoformat(), rng.choice(_DAY_OFF_REASONS),
+                                 None, _stamp(day, 7)))
+                continue
+            late = False
+            if roll < 0.075:  # no report on the day
+                if day == last_day or rng.random() < 0.5:
+                    continue
+                late = True  # a catch-up report the next morning
+            if sum(left) > 0:
+                households = min(60, max(0, round(rng.gauss(pace, pace * 0.4))))
+            else:
+                households = rng.randint(0, 3)  # done: a few households found late
+            parts: list[tuple[int, int]] = []  # (area index, households)
+            while True:
+                take = households if current == len(mine) - 1 else min(households, left[current])
+                parts.append((current, take))
+                left[current] = max(0, left[current] - take)
+                households -= take
+                if households <= 0 or current == len(mine) - 1:
+                    break
+                current += 1
+            if left[current] == 0 and current < len(mine) - 1:
+                current += 1
+            stamp = _stamp(day + timedelta(days=1), 8, rng.randint(0, 59)) if late else \
+                _stamp(day, rng.randint(16, 21), rng.randint(0, 59))
+            for index, count in parts:
+                families = count + (rng.random() < 0.15)
+                persons = min(600, 3 * families + rng.randint(0, 2 * families))
+                values = json.dumps({"households": count, "families": families,
+                                     "persons": persons}, sort_keys=True)
+                age = (last_day - day).days
+                if age == 0:
+                    status, revision = "submitted", 1
+                elif age <= 2:
+                    status, revision = rng.choices(("submitted", "approved"), (60, 40))[0], 1
+                else:
+                    status = rng.choices(("approved", "submitted", "returned", "corrected"),
+                                         (88, 8, 1, 3))[0]
+                    revision = 2 if status == "corrected" else 1
+                report_id = len(reports) + 1
+                reports.append((report_id, officer_id, day.isoformat(), mine[index][0], values,
+                                count, None, status, int(late), revision, stamp, stamp))
+                for r in range(1, revision + 1):
+                    revisions.append((report_id, r, values, count, None, int(late), stamp, tg,
+                                      None))
+                stats.reports += 1
+                stats.late += late
+    stats.izin = len(days_off)
+
+    problems: list[tuple] = []
+    events: list[tuple] = []
+    area_desa = {a[0]: a[2] for a in areas}
+    for officer_id, _tg, mine in ppl_areas:
+        roll = rng.random()
+        if roll >= 0.045:
+            continue
+        status = ("open" if roll < 0.01 else "in_progress" if roll < 0.013 else
+                  "escalated" if roll < 0.015 else "resolved")
+        category, text = rng.choice(_PROBLEMS)
+        day = last_day - timedelta(days=rng.randint(0, 12))
+        stamp = _stamp(day, rng.randint(9, 17))
+        sls = mine[0][0]
+        desa_code = area_desa[sls]
+        problem_id = len(problems) + 1
+        problems.append((
+            problem_id, officer_id, category, sls, desa_code, text, None, None, None,
+            int(rng.random() < 0.2), rng.randint(1, 8) if category == "not_home" else None,
+            status, stamp, stamp, stamp if status == "resolved" else None, None,
+        ))
+        events.append((problem_id, "open", officer_id, None, stamp))
+        if status != "open":
+            events.append((problem_id, status, None, None, stamp))
+    stats.problems = sum(1 for p in problems if p[11] != "resolved")
+    rows = {"officers": officers, "areas": areas, "reports": reports,
+            "report_revisions": revisions, "days_off": days_off, "problems": problems,
+            "problem_events": events}
+    return rows, stats
+
+
+_INSERTS = {
+    "officers": "INSERT INTO officers (officer_id, name, role, supervisor_id, phone,"
+                " kecamatan_code, desa_code, telegram_user_id, telegram_chat_id, linked_at,"
+                " created_at, updated_at, unreachable_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "areas": "INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households)"
+             " VALUES (?,?,?,?,?)",
+    "reports": "INSERT INTO reports (id, officer_id, report_date, sls_code, values_json,"
+               " progress_value, note, status, late, revision, created_at, updated_at)"
+               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "report_revisions": "INSERT INTO report_revisions (report_id, revision, values_json,"
+                        " progress_value, note, late, created_at, telegram_user_id,"
+                        " submission_token) VALUES (?,?,?,?,?,?,?,?,?)",
+    "days_off": "INSERT INTO days_off (officer_id, day, reason, note, created_at)"
+                " VALUES (?,?,?,?,?)",
+    "problems": "INSERT INTO problems (id, officer_id, category, sls_code, desa_code,"
+                " description, photo_file_id, latitude, longitude, urgent, revisit_households,"
+                " status, created_at, updated_at, resolved_at, submission_token)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "problem_events": "INSERT INTO problem_events (problem_id, status, actor_id, note,"
+                      " created_at) VALUES (?,?,?,?,?)",
+}
+
+
+async def _schema(path: Path) -> list[Desa]:
+    """Migrations and the shipped wilayah list, through the project's own code."""
+    db = Database(path)
+    await db.open()
+    try:
+        await wilayah.ensure_default_wilayah(db)
+        return await wilayah.list_desa(db.conn)
+    finally:
+        await db.close()
+
+
+def generate(path: Path, total: int, days: int, seed: int) -> Generated:
+    started = time.perf_counter()
+    if path.exists():
+        raise FileExistsError(f"{path} exists: choose a new file")
+    desa = asyncio.run(_schema(path))
+    rows, stats = build_rows(desa, total, days, seed)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("BEGIN")
+        for table, sql in _INSERTS.items():
+            conn.executemany(sql, rows[table])
+        conn.execute("COMMIT")
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"generated rows break foreign keys: {broken[:5]}")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    stats.seconds = time.perf_counter() - started
+    stats.size_mb = path.stat().st_size / 2**20
+    return stats
+
+
+# --------------------------------------------------------------------------- one measurement
+
+
+@dataclass
+class Measurement:
+    phase: str
+    seconds: float = 0.0
+    cpu: float = 0.0
+    rss_before_kb: int = 0
+    peak_rss_kb: int = 0
+    digests: dict[str, int] = field(default_factory=dict)
+    messages: int = 0
+    charts: int = 0
+    png_bytes: int = 0
+    text_chars: int = 0
+    review_items: int = 0
+    snapshot: dict[str, int] = field(default_factory=dict)
+
+
+def _rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+
+
+def db_period(path: Path) -> tuple[date, date]:
+    """First and last report date of a generated database: the period and the evening."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        first, last = conn.execute(
+            "SELECT MIN(report_date), MAX(report_date) FROM reports").fetchone()
+    finally:
+        conn.close()
+    if first is None:
+        raise ValueError(f"{path} has no reports: generate it with --generate-only")
+    return date.fromisoformat(first), date.fromisoformat(last)
+
+
+def _settings(path: Path, start: date, end: date) -> Settings:
+    return Settings(_env_file=None, telegram_bot_token="1:x", database_path=path,
+                    period_start=start, period_end=end)
+
+
+async def measure(phase: str, path: Path) -> Measurement:
+    from bot.digests import DIGEST_ROLES, build_digests
+    from bot.forms import load_form
+    from bot.texts import Texts
+    from db.snapshot import load_snapshot
+
+    start, day = db_period(path)
+    settings = _settings(path, start, day)
+    form, texts = load_form(settings.form_file), Texts(settings.language)
+    result = Measurement(phase=phase)
+    db = Database(path)
+    conn = await db.open()
+    try:
+        result.rss_before_kb = _rss_kb()
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        if phase == "snapshot":
+            snap = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        else:
+            digests = await build_digests(conn, day=day, settings=settings, form=form,
+                                          texts=texts, roles=DIGEST_ROLES,
+                                          with_charts=phase == "charts")
+        result.seconds = time.perf_counter() - started
+        result.cpu = time.process_time() - cpu_started
+        result.peak_rss_kb = _rss_kb()
+    finally:
+        await db.close()
+    if phase == "snapshot":
+        result.snapshot = {"officers": len(snap.officers), "areas": len(snap.areas),
+                           "reports": len(snap.reports),
+                           "izin": sum(len(v) for v in snap.izin.values())}
+    else:
+        result.digests = dict(Counter(d.kind for d in digests))
+        result.messages = sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
+        result.charts = sum(len(d.charts) for d in digests)
+        result.png_bytes = sum(len(png) for d in digests for _, png in d.charts)
+        result.text_chars = sum(len(c) for d in digests for c in d.chunks)
+        result.review_items = sum(len(d.review) for d in digests)
+    return result
+
+
+async def profile(phase: str, path: Path, top: int) -> str:
+    """cProfile of the CPU part of the build, run in the main thread; the report as text."""
+    import cProfile
+    import io
+    import pstats
+
+    from bot.digests import DIGEST_ROLES, digests_from_snapshot
+    from bot.forms import load_form
+    from bot.texts import Texts
+    from db.snapshot import load_snapshot
+
+    start, day = db_period(path)
+    settings = _settings(path, start, day)
+    form, texts = load_form(settings.form_file), Texts(settings.language)
+    db = Database(path)
+    conn = await db.open()
+    try:
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        snap = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        digests = digests_from_snapshot(snap, settings=settings, form=form, texts=texts,
+                                        roles=DIGEST_ROLES, with_charts=phase == "charts")
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+    finally:
+        await db.close()
+    out = io.StringIO()
+    out.write(f"profile of load_snapshot + digests_from_snapshot ({phase}): {len(digests)} "
+              f"digests in {elapsed:.2f} s under the profiler\n")
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs()
+    for key in ("tottime", "cumulative"):
+        out.write(f"\n-- top {top} by {key} --\n")
+        stats.sort_stats(key).print_stats(top)
+    return out.getvalue()
+
+
+def run_worker(phase: str, path: Path, top: int) -> int:
+    if phase.startswith("profile-"):
+        print(asyncio.run(profile(phase.removeprefix("profile-"), path, top)), flush=True)
+        return 0
+    result = asyncio.run(measure(phase, path))
+    print("RESULT " + json.dumps(asdict(result)), flush=True)
+    return 0
+
+
+def spawn(phase: str, path: Path, top: int = 25) -> Measurement | str:
+    """One phase in a fresh child process: the Measurement (or the profile text), or why not."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", phase,
+               "--measure", str(path), "--top", str(top)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return f"{phase}: killed after {CHILD_TIMEOUT} s"
+    if done.returncode == 0 and phase.startswith("profile-"):
+        return done.stdout
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return Measurement(**json.loads(line.removeprefix("RESULT ")))
+    tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+    return f"{phase}: exit {done.returncode}\n{tail}"
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}, load average {load}")
+
+
+def _mb(kb: int) -> float:
+    return kb / 1024
+
+
+def print_table(rows: list[list[str]]) -> None:
+    header = ["phase", "seconds", "CPU s", "peak RSS MB", "RSS before MB", "target", "ok?"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(w) if i in (0, 5, 6) else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+
+
+def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[str, bool]:
+    """Print the table and the details; returns the summary line and whether a target missed."""
+    labels = {
+        "snapshot": "load_snapshot alone",
+        "text": "build_digests, text only",
+        "charts": "build_digests with charts (the job)",
+    }
+    rows = []
+    missed = False
+    for phase in PHASES:
+        m = results[phase]
+        target, ok = "", ""
+        if phase in ("text", "charts"):
+            passed = m.seconds < TARGET_SECONDS and _mb(m.peak_rss_kb) < TARGET_RSS_MB
+            target = f"< {TARGET_SECONDS:.0f} s, < {TARGET_RSS_MB:.0f} MB"
+            ok = "yes" if passed else "NO"
+            missed |= phase == "charts" and not passed
+        rows.append([labels[phase], f"{m.seconds:.2f}", f"{m.cpu:.2f}",
+                     f"{_mb(m.peak_rss_kb):.0f}", f"{_mb(m.rss_before_kb):.0f}", target, ok])
+    print_table(rows)
+
+    snap, text, charts = results["snapshot"], results["text"], results["charts"]
+    kinds = ", ".join(f"{count:,} {kind.removeprefix('digest_').upper()}"
+                      for kind, count in sorted(charts.digests.items()))
+    total = sum(charts.digests.values())
+    print(f"\nsnapshot: {snap.snapshot.get('officers', 0):,} active officers, "
+          f"{snap.snapshot.get('areas', 0):,} SLS, {snap.snapshot.get('reports', 0):,} reports, "
+          f"{snap.snapshot.get('izin', 0):,} days off")
+    print(f"built: {total:,} digests ({kinds}); {charts.messages:,} messages to send, "
+          f"{charts.charts:,} charts ({charts.png_bytes / 2**20:.1f} MB of PNG), "
+          f"{charts.text_chars / 2**20:.1f} M characters of text, "
+          f"{charts.review_items:,} review buttons")
+    if charts.charts:
+        wall, cpu = charts.seconds - text.seconds, charts.cpu - text.cpu
+        print(f"charts cost {wall:.2f} s of the job ({cpu:.2f} CPU s): "
+              f"{1000 * wall / charts.charts:.0f} ms per chart "
+              f"({1000 * cpu / charts.charts:.0f} CPU ms)")
+    summary = (f"digest: {officers} officers x {days} days: all {total} digests in "
+               f"{charts.seconds:.2f} s (charts) / {text.seconds:.2f} s (text), snapshot "
+               f"{snap.seconds:.2f} s, peak RSS {_mb(charts.peak_rss_kb):.0f} MB")
+    return summary, missed
+
+
+def _officer_count(path: Path) -> tuple[int, int]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        officers = conn.execute("SELECT COUNT(*) FROM officers WHERE active = 1").fetchone()[0]
+        days = conn.execute("SELECT COUNT(DISTINCT report_date) FROM reports").fetchone()[0]
+    finally:
+        conn.close()
+    return officers, days
+
+
+def _print_generated(stats: Generated, path: Path) -> None:
+    roles = ", ".join(f"{stats.officers[r]:,} {r}" for r in ("PPL", "PML", "KOSEKA", "ADMIN"))
+    print(f"generated in {stats.seconds:.1f} s (not measured): {roles}; {stats.areas:,} SLS; "
+          f"{stats.reports:,} reports ({stats.late:,} late), {stats.izin:,} days off, "
+          f"{stats.problems:,} unresolved problems; {stats.size_mb:.0f} MB at {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--officers", type=int, default=DEFAULT_OFFICERS,
+                        help=f"officers to generate (default {DEFAULT_OFFICERS:,})")
+    parser.add_argument("--days", type=int, default=DEFAULT_DAYS,
+                        help=f"days of reports, from {PERIOD_START} (default {DEFAULT_DAYS})")
+    parser.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
+    parser.add_argument("--generate-only", type=Path, metavar="DB",
+                        help="write the database to DB (a new file) and stop")
+    parser.add_argument("--measure", type=Path, metavar="DB",
+                        help="measure DB (written by --generate-only) instead of generating")
+    parser.add_argument("--profile", choices=("charts", "text"), nargs="?", const="charts",
+                        help="print cProfile hotspots of the build (default: with charts)")
+    parser.add_argument("--top", type=int, default=25, help="functions per profile list")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        if args.measure is None:
+            parser.error("--worker needs --measure DB")
+        return run_worker(args.worker, args.measure, args.top)
+    if args.days < 1 or args.officers < 1:
+        parser.error("--days and --officers must be at least 1")
+    if args.generate_only:
+        _print_generated(generate(args.generate_only, args.officers, args.days, args.seed),
+                         args.generate_only)
+        return 0
+
+    print(f"digest benchmark on {machine()}")
+    with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
+        path = args.measure
+        if path is None:
+            path = Path(tmp) / "regsosek.db"
+            # In a child too: a child's ru_maxrss starts from its parent's RSS (Linux carries
+            # it over fork and exec), so this process must stay small.
+            made = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--generate-only", str(path),
+                 "--officers", str(args.officers), "--days", str(args.days),
+                 "--seed", str(args.seed)],
+                capture_output=True, text=True, timeout=CHILD_TIMEOUT,
+            )
+            print(made.stdout.strip())
+            if made.returncode != 0:
+                print(f"generation failed: exit {made.returncode}\n{made.stderr.strip()}")
+                return 1
+        elif not path.exists():
+            parser.error(f"{path} does not exist")
+        officers, days = _officer_count(path)
+        start, day = db_period(path)
+        print(f"evening of {day} (day {(day - start).days + 1} of the period), "
+              f"each phase in a fresh process\n")
+        if args.profile:
+            outcome = spawn(f"profile-{args.profile}", path, args.top)
+            print(outcome)
+            return 0
+        results: dict[str, Measurement] = {}
+        for phase in PHASES:
+            outcome = spawn(phase, path)
+            if isinstance(outcome, str):
+                print(f"measurement failed: {outcome}")
+                return 1
+            results[phase] = outcome
+        summary, missed = report(results, officers, days)
+        if missed:
+            print("target missed: `--profile` shows where the time goes")
+        print("\n" + summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
