@@ -40,7 +40,9 @@ def cumulative_chart(
     """
     if len(cumulative) > len(days) or len(ideal) > len(days):
         raise ValueError("more values than days")
-    figure = Figure(figsize=(8, 4.5), dpi=DPI, layout="constrained")
+    # Fixed margins: a layout engine would cost half the drawing time of every chart.
+    figure = Figure(figsize=(8, 4.5), dpi=DPI)
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.08)
     axes = figure.add_subplot()
     axes.plot(
         days[: len(cumulative)],
@@ -87,7 +89,12 @@ def progress_bars(title: str, labels: Sequence[str], percents: Sequence[float]) 
     """
     if len(labels) != len(percents):
         raise ValueError("labels and percents differ in length")
-    figure = Figure(figsize=(8, 1.2 + 0.25 * max(len(labels), 4)), dpi=DPI, layout="constrained")
+    height = 1.2 + 0.25 * max(len(labels), 4)
+    figure = Figure(figsize=(8, height), dpi=DPI)
+    # Fixed margins sized from the longest label (about 0.075 inch a character at 9 pt).
+    label_inches = 0.2 + 0.075 * max((len(label) for label in labels), default=0)
+    figure.subplots_adjust(left=min(0.45, label_inches / 8), right=0.97,
+                           top=1 - 0.45 / height, bottom=0.4 / height)
     axes = figure.add_subplot()
     positions = range(len(labels))
     colors = [DONE_COLOR if p >= 100 else REALISED_COLOR for p in percents]
@@ -114,4 +121,5 @@ def _date_ticks(first: date, last: date, most: int = 8) -> list[date]:
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
+    figure.clear()  # lets the memory go now rather than at the next garbage collection
     return buffer.getvalue()
