@@ -26,6 +26,7 @@ when an announcement is done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -142,10 +143,8 @@ class Outbox:
             waits = [self._last_edit.get(b, float("-inf")) + self._report_interval - now
                      for b in self._dirty]
             timeout = max(0.01, min([timeout, *waits]))
-        try:
+        with contextlib.suppress(TimeoutError):  # nothing woke it: time to look again
             await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
 
     async def _drain(self) -> None:
         if not self._in_flight:

@@ -67,7 +67,7 @@ class FormDefinition(BaseModel):
 
 
 class FormError(Exception):
-    pass
+    """The form definition file cannot be read or is invalid; the message names the problem."""
 
 
 def load_form(path: Path | None = None) -> FormDefinition:
