@@ -36,6 +36,7 @@ from conversations.drafts import (
     keyboard,
     new_draft,
     pressed,
+    reask,
     refuse_stale,
     say,
 )
@@ -275,14 +276,6 @@ async def on_time_text(update: Update, context: BotContext) -> int | str:
     return await _next(update, context)
 
 
-def _wrong_input(key: str):
-    """A step got something it cannot use (a sticker, text instead of a button)."""
-
-    async def handler(update: Update, context: BotContext) -> int | str:
-        return await _next(update, context, context.t(key) + "\n\n")
-
-    return handler
-
 
 async def on_button(update: Update, context: BotContext) -> int | str | None:
     query = update.callback_query
@@ -380,14 +373,14 @@ def build() -> ConversationHandler:
     return ConversationHandler(
         entry_points=[CommandHandler(names("umumkan"), start)],
         states={
-            ASK_AUDIENCE: [button, MessageHandler(other, _wrong_input("use_buttons"))],
-            ASK_KECAMATAN: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_AUDIENCE: [button, MessageHandler(other, reask(_next, "use_buttons"))],
+            ASK_KECAMATAN: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_TEXT: [MessageHandler(text, on_text), MessageHandler(media, on_media),
-                       MessageHandler(other, _wrong_input("bc_text_expected")), button],
-            ASK_WHEN: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+                       MessageHandler(other, reask(_next, "bc_text_expected")), button],
+            ASK_WHEN: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_TIME: [MessageHandler(text, on_time_text),
-                       MessageHandler(other, _wrong_input("bc_bad_time")), button],
-            CONFIRM: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+                       MessageHandler(other, reask(_next, "bc_bad_time")), button],
+            CONFIRM: [button, MessageHandler(other, reask(_next, "use_buttons"))],
         },
         fallbacks=[CommandHandler(names("batal"), cancel)],
         name="umumkan",

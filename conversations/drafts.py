@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,6 +18,18 @@ from telegram.error import BadRequest, TelegramError
 from bot.context import BotContext
 
 log = logging.getLogger(__name__)
+
+
+def reask(
+    next_step: Callable[[Update, BotContext, str], Awaitable[Any]], key: str, **values: object
+) -> Callable[[Update, BotContext], Awaitable[Any]]:
+    """A handler for input a step cannot use (a sticker, text instead of a button...): it
+    says why, then asks the step's question again (`next_step` with that as a prefix)."""
+
+    async def handler(update: Update, context: BotContext) -> Any:
+        return await next_step(update, context, context.t(key, **values) + "\n\n")
+
+    return handler
 
 
 def get_draft(context: BotContext, key: str) -> dict[str, Any] | None:

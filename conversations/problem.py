@@ -31,6 +31,7 @@ from conversations.drafts import (
     keyboard,
     new_draft,
     pressed,
+    reask,
     refuse_stale,
     say,
 )
@@ -243,14 +244,6 @@ async def on_revisit(update: Update, context: BotContext) -> str:
     return await _next(update, context)
 
 
-def _wrong_input(key: str, **values: object):
-    """A step got something it cannot use (a sticker, text instead of a button, ...)."""
-
-    async def handler(update: Update, context: BotContext) -> str:
-        return await _next(update, context, context.t(key, **values) + "\n\n")
-
-    return handler
-
 
 # --- buttons -----------------------------------------------------------------------------
 
@@ -340,20 +333,20 @@ def build() -> ConversationHandler:
     return ConversationHandler(
         entry_points=[CommandHandler(names("kendala"), start)],
         states={
-            ASK_CATEGORY: [button, MessageHandler(other, _wrong_input("use_buttons"))],
-            ASK_SLS: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            ASK_CATEGORY: [button, MessageHandler(other, reask(_next, "use_buttons"))],
+            ASK_SLS: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_DESCRIPTION: [MessageHandler(text, on_description),
-                              MessageHandler(other, _wrong_input("problem_text_expected")),
+                              MessageHandler(other, reask(_next, "problem_text_expected")),
                               button],
             ASK_ATTACHMENT: [button, MessageHandler(filters.PHOTO, on_photo),
                              MessageHandler(filters.LOCATION, on_location),
-                             MessageHandler(other, _wrong_input("problem_attachment_expected"))],
-            ASK_URGENCY: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+                             MessageHandler(other, reask(_next, "problem_attachment_expected"))],
+            ASK_URGENCY: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_REVISIT: [MessageHandler(text, on_revisit),
-                          MessageHandler(other, _wrong_input("problem_revisit_invalid",
+                          MessageHandler(other, reask(_next, "problem_revisit_invalid",
                                                              max=rules.REVISIT_MAX)),
                           button],
-            CONFIRM: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+            CONFIRM: [button, MessageHandler(other, reask(_next, "use_buttons"))],
         },
         fallbacks=[CommandHandler(names("batal"), cancel)],
         name="kendala",

@@ -43,6 +43,7 @@ from conversations.drafts import (
     keyboard,
     new_draft,
     pressed,
+    reask,
     refuse_stale,
     say,
 )
@@ -340,14 +341,6 @@ async def on_note_text(update: Update, context: BotContext) -> str:
     return await _next(update, context)
 
 
-def _wrong_input(key: str):
-    """A step got something it cannot use (a photo, a sticker, text instead of a button)."""
-
-    async def handler(update: Update, context: BotContext) -> str:
-        return await _next(update, context, context.t(key) + "\n\n")
-
-    return handler
-
 
 # --- buttons -----------------------------------------------------------------------------
 
@@ -479,14 +472,14 @@ def build() -> ConversationHandler:
         ],
         states={
             ASK_DATE: [button, MessageHandler(text, on_date_text),
-                       MessageHandler(other, _wrong_input("bad_date"))],
-            ASK_SLS: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+                       MessageHandler(other, reask(_next, "bad_date"))],
+            ASK_SLS: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_VALUE: [MessageHandler(text, on_value_text),
-                        MessageHandler(other, _wrong_input("not_a_number")), button],
-            CONFIRM_VALUE: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+                        MessageHandler(other, reask(_next, "not_a_number")), button],
+            CONFIRM_VALUE: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_NOTE: [button, MessageHandler(text, on_note_text),
-                       MessageHandler(other, _wrong_input("text_expected"))],
-            CONFIRM: [button, MessageHandler(other, _wrong_input("use_buttons"))],
+                       MessageHandler(other, reask(_next, "text_expected"))],
+            CONFIRM: [button, MessageHandler(other, reask(_next, "use_buttons"))],
         },
         fallbacks=[CommandHandler(names("batal"), cancel)],
         name="lapor",
