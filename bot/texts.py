@@ -59,6 +59,9 @@ ID: dict[str, str] = {
     "not_allowed": "Maaf, Bapak/Ibu tidak berwenang untuk ini.",
     "no_flow": "Tidak ada proses yang sedang berjalan.",
     "unknown_command": "Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah.",
+    "edit_ignored": (
+        "Pesan yang diubah tidak dibaca bot. Mohon kirim jawaban yang benar sebagai pesan baru."
+    ),
     "cancelled": "Dibatalkan. Tidak ada data yang disimpan.",
     # report flow
     "report_ppl_only": "Perintah /lapor hanya untuk PPL.",
@@ -440,6 +443,7 @@ EN: dict[str, str] = {
     "not_allowed": "Sorry, you are not allowed to do this.",
     "no_flow": "Nothing is in progress.",
     "unknown_command": "Unknown command. Type /help for the list of commands.",
+    "edit_ignored": "Edited messages are not read by the bot. Please send the right answer as a new message.",
     "cancelled": "Cancelled. Nothing was saved.",
     "report_ppl_only": "The /report command is for PPL only.",
     "report_before_period": "The fieldwork period has not started yet (starts {start}).",

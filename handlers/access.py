@@ -71,6 +71,10 @@ async def gate(update: Update, context: BotContext) -> None:
         if message is not None and (message.text or "").startswith("/"):
             await message.reply_html(context.t("group_hint"))
         raise ApplicationHandlerStop
+    if update.edited_message is not None:
+        # An edit is not a new answer: taking it as one would put it in the wrong step.
+        await update.edited_message.reply_html(context.t("edit_ignored"))
+        raise ApplicationHandlerStop
     officer = await officers.get_by_telegram_id(context.db.conn, user.id)
     if officer is not None and not officer.active:
         await refuse(update, context, "inactive")

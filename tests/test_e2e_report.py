@@ -238,3 +238,27 @@ def test_every_text_has_both_languages() -> None:
         fields_id = {f for _, f, _, _ in Formatter().parse(ID[key]) if f}
         fields_en = {f for _, f, _, _ in Formatter().parse(EN[key]) if f}
         assert fields_id == fields_en, key
+
+
+async def test_an_edited_message_is_not_taken_as_an_answer(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor")
+    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    await panji.press(ask_date, "Hari ini")
+    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    message_id = await panji.send("12")
+    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    harness.api.add_update({"edited_message": {
+        "message_id": message_id, "from": panji.to_api(),
+        "chat": {"id": 502, "type": "private", "first_name": "P2"},
+        "date": 1666000000, "edit_date": 1666000060, "text": "13",
+    }})
+    await panji.wait_for(lambda m: "Pesan yang diubah tidak dibaca" in text_of(m))
+    await panji.send("14")  # the families question is still the one being answered
+    await panji.wait_for(lambda m: "jiwa" in text_of(m))
+    await panji.send("51")
+    await panji.press(await panji.wait_for(lambda m: "catatan" in text_of(m).lower()), "Lewati")
+    await panji.press(await panji.wait_for(lambda m: "Ringkasan" in text_of(m)), "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))
+    assert values == {"households": 12, "families": 14, "persons": 51}
