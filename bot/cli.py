@@ -248,9 +248,21 @@ def _run(settings: Settings) -> int:
     from bot.app import build_application
     from bot.logs import setup_logging
 
-    setup_logging(settings.log_level, settings.token())
+    from telegram.error import InvalidToken, TelegramError
+
+    token = settings.token()
+    setup_logging(settings.log_level, token)
     app = build_application(settings)
-    app.run_polling(close_loop=False)  # stops cleanly on SIGINT / SIGTERM
+    try:
+        app.run_polling(close_loop=False)  # stops cleanly on SIGINT / SIGTERM
+    except InvalidToken:
+        print("regsosek-bot: the Bot API rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 2
+    except TelegramError as exc:  # e.g. the Bot API cannot be reached at start-up
+        reason = str(exc).replace(token, "<token>")
+        print(f"regsosek-bot: cannot start: {reason} ({settings.telegram_api_base_url})",
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -463,3 +463,29 @@ def test_export_before_any_report(cli: Cli) -> None:
     code, out, _ = cli("export", "--out", out_file)
     assert code == 0 and "0 laporan diekspor" in out
     assert out_file.read_text(encoding="utf-8").splitlines() == [EXPORT_HEADER]
+
+
+async def test_run_with_a_rejected_token_says_so_without_showing_it(tmp_path: Path) -> None:
+    import sys
+
+    from bot.local_api import LocalBotApi
+    from tests.test_process import bot_env
+
+    wrong = "654321:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz"
+    async with LocalBotApi(token="123456:RIGHT-TOKEN") as api:
+        env = bot_env(api, tmp_path / "bot.db")
+        env["TELEGRAM_BOT_TOKEN"] = wrong
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+    assert process.returncode == 2
+    output = (out + err).decode()
+    assert "rejected TELEGRAM_BOT_TOKEN" in output
+    assert "WRONG-TOKEN" not in output  # not in the last line, nor in the logged traceback
