@@ -243,14 +243,16 @@ Flow = Callable[[SimUser, float], Awaitable[FlowResult]]
 
 
 async def _drive(api: LocalBotApi, hook: ReplyHook, user_ids: list[int], flow: Flow,
-                 deadline: float) -> list[FlowResult]:
-    """Run `flow` for every user at once (each injects its first update right away)."""
+                 deadline: float, spread: float = 0.0) -> list[FlowResult]:
+    """Run `flow` for every user: all at once, or with starts evenly spread over `spread` s."""
     users = [api.user(uid, first_name=f"P{uid - FIRST_USER_ID}") for uid in user_ids]
     for user in users:
         hook.watch(user.chat_id)
     results: list[FlowResult] = [(None, None, 0.0)] * len(users)
 
     async def one(index: int, user: SimUser) -> None:
+        if spread:  # the arrival schedule of the run, not a wait for a result
+            await asyncio.sleep(index * spread / len(users))
         results[index] = await flow(user, deadline)
 
     await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
@@ -310,7 +312,7 @@ def _build_echo(api: LocalBotApi) -> Application:
     return app
 
 
-async def measure(kind: str, count: int, deadline_s: float) -> Measurement:
+async def measure(kind: str, count: int, deadline_s: float, spread: float = 0.0) -> Measurement:
     result = Measurement(kind=kind, officers=count)
     setup_started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
@@ -350,7 +352,8 @@ async def measure(kind: str, count: int, deadline_s: float) -> Measurement:
                 user_ids = [FIRST_USER_ID + i for i in range(count)]
                 cpu_started = time.process_time()
                 started = time.perf_counter()
-                outcomes = await _drive(api, hook, user_ids, flow, started + deadline_s)
+                outcomes = await _drive(api, hook, user_ids, flow, started + deadline_s + spread,
+                                        spread)
                 finished = time.perf_counter()
                 result.cpu = time.process_time() - cpu_started
             finally:
@@ -368,11 +371,11 @@ async def measure(kind: str, count: int, deadline_s: float) -> Measurement:
     return result
 
 
-def run_worker(kind: str, count: int, deadline_s: float) -> int:
+def run_worker(kind: str, count: int, deadline_s: float, spread: float = 0.0) -> int:
     warnings.filterwarnings("ignore", "If 'per_message=False'", UserWarning)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    result = asyncio.run(measure(kind, count, deadline_s))
+    result = asyncio.run(measure(kind, count, deadline_s, spread))
     print("RESULT " + json.dumps(asdict(result)), flush=True)
     return 0
 
@@ -401,13 +404,13 @@ def _ok(passed: bool | None) -> str:
     return "" if passed is None else ("yes" if passed else "NO")
 
 
-def spawn(kind: str, count: int, deadline_s: float) -> Measurement | str:
+def spawn(kind: str, count: int, deadline_s: float, spread: float = 0.0) -> Measurement | str:
     """One measurement in a child process; the Measurement, or the reason it failed."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
-               "--officers", str(count), "--deadline", str(deadline_s)]
+               "--officers", str(count), "--deadline", str(deadline_s), "--spread", str(spread)]
     try:
         done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=deadline_s + 180)
+                              timeout=deadline_s + spread + 180)
     except subprocess.TimeoutExpired:
         return f"{kind} at {count}: killed after {deadline_s + 180:.0f} s"
     for line in done.stdout.splitlines():
@@ -498,21 +501,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--officers", type=int, help="one size (default: 253 and 5000)")
     parser.add_argument("--deadline", type=float, default=150.0,
                         help="seconds allowed for one measured phase (default 150)")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="officers start evenly over this many seconds (default 0: at once)")
     parser.add_argument("--worker", choices=("regsosek", "echo"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.officers is not None and args.officers < 1:
         parser.error("--officers must be at least 1")
     if args.worker:
-        return run_worker(args.worker, args.officers or DEFAULT_SIZES[0], args.deadline)
+        return run_worker(args.worker, args.officers or DEFAULT_SIZES[0], args.deadline,
+                          args.spread)
 
     sizes = (args.officers,) if args.officers else DEFAULT_SIZES
     print(f"flow benchmark on {machine()}")
-    print(f"each officer: '{REPORT}' -> summary, Kirim -> '{SAVED_MARK}'; all at once")
+    arrival = f"starting evenly over {args.spread:g} s" if args.spread else "all at once"
+    print(f"each officer: '{REPORT}' -> summary, Kirim -> '{SAVED_MARK}'; {arrival}")
     summaries: list[str] = []
     failed = False
     for count in sizes:
-        bot = spawn("regsosek", count, args.deadline)
-        echo = spawn("echo", count, args.deadline)
+        bot = spawn("regsosek", count, args.deadline, args.spread)
+        echo = spawn("echo", count, args.deadline, args.spread)
         problems = [m for m in (bot, echo) if isinstance(m, str)]
         if problems:
             failed = True
@@ -527,7 +534,8 @@ def main(argv: list[str] | None = None) -> int:
         p95 = "-" if s["p95"] is None else f"{s['p95']:.0f}"
         ratio = "-" if s["ratio"] is None else f"{s['ratio']:.2f}"
         partial = "" if s["complete"] else " INCOMPLETE"
-        summaries.append(f"{count} officers {s['rate']:.0f} upd/s p95 {p95} ms "
+        over = f" over {args.spread:g} s" if args.spread else ""
+        summaries.append(f"{count} officers{over} {s['rate']:.0f} upd/s p95 {p95} ms "
                          f"(echo {s['echo']:.0f} upd/s, ratio {ratio}){partial}")
     print("\nflow: " + " | ".join(summaries))
     return 1 if failed else 0
