@@ -1,18 +1,24 @@
 """python-telegram-bot persistence in the bot's own SQLite database.
 
 Only conversation states and per-user data (report drafts) are kept; both are JSON.
-Writes go straight to the database, so a restart resumes a flow at the step it was in.
+python-telegram-bot hands over every changed state at once (every `update_interval`
+seconds, and on the way down); they are written together in one transaction right after,
+and `flush()` waits for that write, so a restart resumes a flow at the step it was in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from db.connection import Database
+
+log = logging.getLogger(__name__)
 
 
 class SQLitePersistence(BasePersistence[dict, dict, dict]):
@@ -24,6 +30,8 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
             update_interval=update_interval,
         )
         self._db = db
+        self._pending: dict[tuple[str, str], str | None] = {}  # (kind, key) -> JSON or delete
+        self._writer: asyncio.Task[None] | None = None
 
     async def _rows(self, kind: str) -> list[tuple[str, str]]:
         await self._db.open()
@@ -33,17 +41,32 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
             return [(row[0], row[1]) async for row in cur]
 
     async def _put(self, kind: str, key: str, data: Any | None) -> None:
-        async with self._db.transaction() as conn:
-            if data is None:
-                await conn.execute(
-                    "DELETE FROM bot_persistence WHERE kind = ? AND key = ?", (kind, key)
-                )
-            else:
-                await conn.execute(
-                    "INSERT INTO bot_persistence (kind, key, data) VALUES (?, ?, ?)"
-                    " ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data",
-                    (kind, key, json.dumps(data)),
-                )
+        """Queue a write; the states handed over together go in one transaction."""
+        self._pending[(kind, key)] = None if data is None else json.dumps(data)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+
+    async def _write_pending(self) -> None:
+        await asyncio.sleep(0)  # let the other states of the same hand-over join the batch
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            gone = [(kind, key) for (kind, key), data in batch.items() if data is None]
+            kept = [(kind, key, data) for (kind, key), data in batch.items() if data is not None]
+            try:
+                async with self._db.transaction() as conn:
+                    if gone:
+                        await conn.executemany(
+                            "DELETE FROM bot_persistence WHERE kind = ? AND key = ?", gone)
+                    if kept:
+                        await conn.executemany(
+                            "INSERT INTO bot_persistence (kind, key, data) VALUES (?, ?, ?)"
+                            " ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data", kept)
+            except Exception:
+                # Keep what was not written (newer states win); the next hand-over retries.
+                log.exception("could not write the conversation state")
+                for item, data in batch.items():
+                    self._pending.setdefault(item, data)
+                return
 
     async def get_user_data(self) -> dict[int, dict]:
         return {int(key): json.loads(data) for key, data in await self._rows("user")}
@@ -96,4 +119,13 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         return None
 
     async def flush(self) -> None:
-        return None
+        """Wait until everything handed over is written (python-telegram-bot calls this last)."""
+        for _attempt in range(3):
+            if self._writer is None or self._writer.done():
+                if not self._pending:
+                    return
+                self._writer = asyncio.create_task(self._write_pending())
+            await self._writer
+        if self._pending:
+            log.error("the conversation state of %d chats could not be written",
+                      len(self._pending))
