@@ -238,3 +238,14 @@ def test_setup_without_token_still_logs(
     err = capsys.readouterr().err
     assert "INFO bot.test: started" in err
     assert "<token>" not in err
+
+
+def test_env_example_documents_every_setting() -> None:
+    import re
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text("utf-8")
+    documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
