@@ -171,8 +171,13 @@ class _HtmlParser:
                 char, self.pos = _read_char_ref(source, self.pos)
                 self._emit(char)
             elif char != "<":
-                self._emit(char)
-                self.pos += 1
+                # The whole run of plain text up to the next tag or entity, in one piece.
+                end = len(source)
+                for stop in (source.find("<", self.pos), source.find("&", self.pos)):
+                    if stop != -1:
+                        end = min(end, stop)
+                self._emit(source[self.pos : end])
+                self.pos = end
             elif source.startswith("</", self.pos):
                 self._end_tag()
             else:
