@@ -414,30 +414,27 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
     t, lang = context.t, context.t.language
     report_date = date.fromisoformat(draft["date"])
     token = f"{update.effective_user.id}:{draft['token']}"
+    saved = None
     async with context.db.transaction() as conn:
-        if await reports.submission_saved(conn, token):
-            saved = None
-        else:
-            existing = await reports.get_report(conn, officer.officer_id, report_date, draft["sls"])
-            if (existing.revision if existing else None) != draft.get("replaces"):
-                saved = False  # changed since the summary was shown: show it again
-            else:
-                saved = await reports.save_report(
-                    conn,
-                    officer_id=officer.officer_id,
-                    report_date=report_date,
-                    sls_code=draft["sls"],
-                    values=draft["values"],
-                    progress_value=draft["values"][context.form.progress_field],
-                    note=draft["note"],
-                    late=report_date < context.clock.today(),
-                    now=context.clock.now(),
-                    telegram_user_id=update.effective_user.id,
-                    submission_token=token,
-                )
+        already = await reports.submission_saved(conn, token)
+        if not already:
+            saved = await reports.save_report(
+                conn,
+                officer_id=officer.officer_id,
+                report_date=report_date,
+                sls_code=draft["sls"],
+                values=draft["values"],
+                progress_value=draft["values"][context.form.progress_field],
+                note=draft["note"],
+                late=report_date < context.clock.today(),
+                now=context.clock.now(),
+                telegram_user_id=update.effective_user.id,
+                submission_token=token,
+                replaces=draft.get("replaces"),
+            )
     await query.answer()
     await close_buttons(update)
-    if saved is False:
+    if not already and saved is None:  # changed since the summary was shown: show it again
         return await _next(update, context)
     drop_draft(context, DRAFT)
     if saved is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from types import EllipsisType
 
 import aiosqlite
 from pydantic import BaseModel
@@ -50,12 +51,17 @@ async def save_report(
     now: datetime,
     telegram_user_id: int | None = None,
     submission_token: str | None = None,
-) -> SavedReport:
+    replaces: int | None | EllipsisType = ...,
+) -> SavedReport | None:
     """Insert the report or replace its current version; every version goes to the revisions.
 
+    `replaces` is the revision the officer saw and agreed to replace (None: they saw none);
+    when the stored report is no longer that one, nothing is saved and None is returned.
     A replaced report that had been returned by the supervisor becomes `corrected`.
     """
     existing = await get_report(conn, officer_id, report_date, sls_code)
+    if replaces is not ... and (existing.revision if existing else None) != replaces:
+        return None
     values_json = json.dumps(values, sort_keys=True)
     stamp = now.isoformat()
     if existing is None:
