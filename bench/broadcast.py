@@ -50,8 +50,6 @@ import asyncio
 import bisect
 import contextlib
 import logging
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -66,6 +64,8 @@ try:
     import bot  # noqa: F401  (installed in the venv in editable mode)
 except ImportError:  # a checkout without the install: use the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import machine, print_table  # bench/common.py, beside this script
 
 from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
@@ -321,16 +321,6 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}, load average {load}")
 
 
 def _ok(passed: bool) -> str:
@@ -376,13 +366,6 @@ def table(run: Run) -> list[list[str]]:
     return rows
 
 
-def print_table(title: str, rows: list[list[str]]) -> None:
-    header = ["figure", "value", "target", "ok?"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    print(f"\n== {title} ==")
-    for r in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(w) if i in (0, 2, 3) else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
 
 
 def summary(run: Run) -> str:
@@ -425,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run failed: {exc!r}")
             summaries.append(f"{label}: failed")
             continue
-        print_table(f"{label} ({run.recipients:,} recipients)", table(run))
+        print_table(("figure", "value", "target", "ok?"), table(run), {0, 2, 3},
+                    f"{label} ({run.recipients:,} recipients)")
         summaries.append(summary(run))
     print("\nbroadcast: " + " | ".join(summaries))
     return 0 if all(not s.endswith("failed") for s in summaries) else 1

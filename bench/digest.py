@@ -43,10 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import platform
 import random
 import resource
 import sqlite3
@@ -66,6 +63,9 @@ try:
 except ImportError:  # a checkout without the install: use the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import machine, print_table  # bench/common.py, beside this script
+
+from bot.demo_roster import spread
 from bot.settings import Settings
 from db import wilayah
 from db.connection import Database
@@ -118,20 +118,6 @@ class Generated:
     size_mb: float = 0.0
 
 
-def _spread(total: int, weights: list[int]) -> list[int]:
-    """`total` split in proportion to `weights` (largest remainders), at least 1 each."""
-    raw = [total * w / sum(weights) for w in weights]
-    counts = [max(1, int(r)) for r in raw]
-    order = sorted(range(len(weights)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
-    i = 0
-    while sum(counts) != total:
-        j = order[i % len(order)]
-        if sum(counts) < total:
-            counts[j] += 1
-        elif counts[j] > 1:
-            counts[j] -= 1
-        i += 1
-    return counts
 
 
 def role_counts(total: int, kecamatan: int) -> dict[str, int]:
@@ -160,7 +146,7 @@ def build_rows(
     kecamatan = sorted(by_kec)
     counts = role_counts(total, len(kecamatan))
     weights = [len(by_kec[k]) for k in kecamatan]
-    per_kec = {role: _spread(counts[role], weights) for role in ("KOSEKA", "PML", "PPL")}
+    per_kec = {role: spread(counts[role], weights) for role in ("KOSEKA", "PML", "PPL")}
     last_day = PERIOD_START + timedelta(days=days - 1)
     created = _stamp(PERIOD_START - timedelta(days=3), 9)
     serial = Counter[str]()
@@ -506,28 +492,12 @@ def spawn(phase: str, path: Path, top: int = 25) -> Measurement | str:
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}, load average {load}")
 
 
 def _mb(kb: int) -> float:
     return kb / 1024
 
 
-def print_table(rows: list[list[str]]) -> None:
-    header = ["phase", "seconds", "CPU s", "peak RSS MB", "RSS before MB", "target", "ok?"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for r in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(w) if i in (0, 5, 6) else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
 
 
 def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[str, bool]:
@@ -549,7 +519,8 @@ def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[s
             missed |= phase == "charts" and not passed
         rows.append([labels[phase], f"{m.seconds:.2f}", f"{m.cpu:.2f}",
                      f"{_mb(m.peak_rss_kb):.0f}", f"{_mb(m.rss_before_kb):.0f}", target, ok])
-    print_table(rows)
+    print_table(("phase", "seconds", "CPU s", "peak RSS MB", "RSS before MB", "target", "ok?"),
+                rows, {0, 5, 6})
 
     snap, text, charts = results["snapshot"], results["text"], results["charts"]
     kinds = ", ".join(f"{count:,} {kind.removeprefix('digest_').upper()}"

@@ -44,13 +44,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import json
 import logging
 import math
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -69,6 +66,7 @@ try:
 except ImportError:  # a checkout without the install: use the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import machine, print_table  # bench/common.py, beside this script
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 
@@ -475,25 +473,8 @@ def table(bot: Measurement, echo: Measurement) -> tuple[list[list[str]], dict[st
     return rows, summary
 
 
-def print_table(title: str, rows: list[list[str]]) -> None:
-    header = ["metric", "value", "target", "ok?"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    print(f"\n== {title} ==")
-    for r in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(w) if i in (0, 2, 3) else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}, load average {load}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -530,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         assert isinstance(bot, Measurement) and isinstance(echo, Measurement)
         rows, s = table(bot, echo)
-        print_table(f"{count:,} officers", rows)
+        print_table(("metric", "value", "target", "ok?"), rows, {0, 2, 3}, f"{count:,} officers")
         p95 = "-" if s["p95"] is None else f"{s['p95']:.0f}"
         ratio = "-" if s["ratio"] is None else f"{s['ratio']:.2f}"
         partial = "" if s["complete"] else " INCOMPLETE"

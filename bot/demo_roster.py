@@ -27,7 +27,7 @@ _LAST = ["Saputra", "Hidayat", "Lubis", "Siregar", "Nasution", "Pratama", "Wulan
          "Hasibuan", "Fadillah", "Permata", "Gunawan", "Anggraini"]
 
 
-def _spread(total: int, weights: list[int]) -> list[int]:
+def spread(total: int, weights: list[int]) -> list[int]:
     """Split `total` in proportion to `weights`, at least 1 each, summing exactly to `total`."""
     raw = [total * w / sum(weights) for w in weights]
     counts = [max(1, int(r)) for r in raw]
@@ -70,10 +70,10 @@ def build_roster(desa: list[Desa], seed: int = 2022) -> tuple[list[dict], list[d
         return f"0812{serial['phone']:08d}"
 
     # KOSEKA: one per kecamatan; the kecamatan with the most desa gets the extra one(s).
-    koseka_per_kec = _spread(KOSEKA_COUNT, [len(by_kec[k]) ** 2 for k in kec_codes])
-    pml_per_kec = _spread(PML_COUNT, [len(by_kec[k]) for k in kec_codes])
-    ppl_per_kec = _spread(PPL_COUNT, [len(by_kec[k]) for k in kec_codes])
-    ppl_targets = _spread(HOUSEHOLDS_TOTAL, [rng.randint(180, 300) for _ in range(PPL_COUNT)])
+    koseka_per_kec = spread(KOSEKA_COUNT, [len(by_kec[k]) ** 2 for k in kec_codes])
+    pml_per_kec = spread(PML_COUNT, [len(by_kec[k]) for k in kec_codes])
+    ppl_per_kec = spread(PPL_COUNT, [len(by_kec[k]) for k in kec_codes])
+    ppl_targets = spread(HOUSEHOLDS_TOTAL, [rng.randint(180, 300) for _ in range(PPL_COUNT)])
     counters = {"KOSEKA": 0, "PML": 0, "PPL": 0}
 
     def next_id(role: str) -> str:
@@ -105,7 +105,7 @@ def build_roster(desa: list[Desa], seed: int = 2022) -> tuple[list[dict], list[d
                              "kecamatan_code": kec, "desa_code": village.code})
             target = ppl_targets[counters["PPL"] - 1]
             sls_count = rng.choice((1, 2, 3))
-            for s, share in enumerate(_spread(target, [1] * sls_count), start=1):
+            for s, share in enumerate(spread(target, [1] * sls_count), start=1):
                 number = (p // len(villages)) * 3 + s
                 areas.append({
                     "officer_id": oid,
