@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,9 +134,12 @@ async def api() -> AsyncIterator[LocalBotApi]:
         yield server
 
 
-@pytest.fixture
-async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    settings = make_settings(tmp_path, api)
+@asynccontextmanager
+async def running_harness(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, **overrides: object
+) -> AsyncIterator[Harness]:
+    """The test roster loaded and the real bot started, with settings `overrides`."""
+    settings = make_settings(tmp_path, api, **overrides)
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)
     h = Harness(api, settings, clock, codes)
     await h.start()
@@ -139,3 +147,23 @@ async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> Async
         yield h
     finally:
         await h.stop()
+
+
+@pytest.fixture
+async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
+    async with running_harness(api, tmp_path, clock) as h:
+        yield h
+
+
+async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `probe` (plain or async) until it is truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached before the deadline")
+        await asyncio.sleep(0.005)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from bot.texts import Texts
 from db import broadcasts as repo
 from db import officers
 from db.models import Officer, Role
-from tests.conftest import at, load_roster, make_settings
+from tests.conftest import at, eventually, load_roster, make_settings
 
 KEC = "14.10.01"
 OTHER_KEC = "14.10.02"
@@ -185,18 +183,6 @@ class FakeBot:
         self.edits.append({"text": text, **kwargs})
 
 
-async def eventually(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll `probe` (plain or async) until it is truthy, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached before the deadline")
-        await asyncio.sleep(0.005)
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +12,13 @@ from bot.app import services_of
 from bot.clock import ManualClock
 from bot.local_api import ApiError, LocalBotApi, SentMessage, SimUser
 from db.connection import Database
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
+from tests.conftest import (
+    ADMIN_TELEGRAM_ID,
+    Harness,
+    at,
+    eventually,
+    running_harness,
+)
 
 FAST = {  # small pacing intervals: the whole module stays within a few seconds
     "messages_per_second": 5000,
@@ -28,32 +31,14 @@ FAST = {  # small pacing intervals: the whole module stays within a few seconds
 @pytest.fixture
 async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
     """conftest's harness, with the broadcast pacing of FAST."""
-    settings = make_settings(tmp_path, api, **FAST)
-    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
-    h = Harness(api, settings, clock, codes)
-    await h.start()
-    try:
+    async with running_harness(api, tmp_path, clock, **FAST) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 def text_of(message: SentMessage) -> str:
     return message.text or ""
 
 
-async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll `probe` (plain or async) until it is truthy, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached before the deadline")
-        await asyncio.sleep(0.01)
 
 
 def live(harness: Harness, message: SentMessage) -> SentMessage:

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from bot.clock import ManualClock
 from bot.local_api import LocalBotApi, SentMessage, SimUser
 from bot.texts import EN, ID
-from tests.conftest import Harness, at, load_roster, make_settings
+from tests.conftest import Harness, at, running_harness
 
 # --- settings ----------------------------------------------------------------------------
 
@@ -244,14 +244,8 @@ FAST = {"messages_per_second": 5000}  # the rate limiter is not under test: no p
 @pytest.fixture
 async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
     """conftest's harness without pacing of the bot's requests."""
-    settings = make_settings(tmp_path, api, **FAST)
-    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
-    h = Harness(api, settings, clock, codes)
-    await h.start()
-    try:
+    async with running_harness(api, tmp_path, clock, **FAST) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 @pytest.fixture
