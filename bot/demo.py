@@ -63,15 +63,20 @@ async def _report(user: SimUser, rng: random.Random, households: int) -> bool:
     return True
 
 
-async def _stepwise_report(user: SimUser) -> None:
-    """A full step-by-step report, with one typing mistake on the way."""
+async def _open_report(user: SimUser, day_button: str) -> None:
+    """/lapor, the day by its button, and the first SLS when asked: up to the first number."""
     await user.send("/lapor")
-    await user.press(await user.wait_for(_has("tanggal berapa"), timeout=30), "Hari ini")
+    await user.press(await user.wait_for(_has("tanggal berapa"), timeout=30), day_button)
     question = await user.wait_for(lambda m: "Pilih SLS" in (m.text or "") or "Rumah tangga"
                                    in (m.text or ""), timeout=30)
     if "Pilih SLS" in (question.text or ""):
         await user.press(question, question.buttons()[0].callback_data or "")
         await user.wait_for(_has("Rumah tangga"), timeout=30)
+
+
+async def _stepwise_report(user: SimUser) -> None:
+    """A full step-by-step report, with one typing mistake on the way."""
+    await _open_report(user, "Hari ini")
     await user.send("sembilan")
     await user.wait_for(_has("angka bulat"), timeout=30)
     for value in ("9", "10", "37"):
@@ -260,14 +265,8 @@ async def _simulate(
 
 
 async def _late_report(user: SimUser) -> None:
-    """Yesterday's report, sent today: the officer types the date."""
-    await user.send("/lapor")
-    await user.press(await user.wait_for(_has("tanggal berapa"), timeout=30), "Kemarin")
-    question = await user.wait_for(lambda m: "Pilih SLS" in (m.text or "") or "Rumah tangga"
-                                   in (m.text or ""), timeout=30)
-    if "Pilih SLS" in (question.text or ""):
-        await user.press(question, question.buttons()[0].callback_data or "")
-        await user.wait_for(_has("Rumah tangga"), timeout=30)
+    """Yesterday's report, sent today (a late catch-up)."""
+    await _open_report(user, "Kemarin")
     await user.send("6")
     await user.wait_for(_has("Keluarga"), timeout=30)
     await user.send("6")
