@@ -245,10 +245,10 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.app import build_application
     from bot.logs import setup_logging
-
-    from telegram.error import InvalidToken, TelegramError
 
     token = settings.token()
     setup_logging(settings.log_level, token)
