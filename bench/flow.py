@@ -189,7 +189,7 @@ class ReplyHook:
 
         async def dispatch(method: str, handler: Any, params: dict) -> tuple[int, dict]:
             status, body = await original(method, handler, params)
-            if method == "sendMessage" and status == 200:
+            if method in ("sendMessage", "editMessageText") and status == 200:
                 at = time.perf_counter()
                 result = body["result"]
                 queue = self._queues.get(int(result["chat"]["id"]))

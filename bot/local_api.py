@@ -449,6 +449,9 @@ class _StoredFile:
 class _Chat:
     payload: JSONDict  # the API Chat object
     inbox: list[SentMessage] = field(default_factory=list)
+    # What a user sees arrive, in order: each new message, and a message again when its text
+    # or caption is edited (an outcome written under a pressed message is news to them).
+    feed: list[SentMessage] = field(default_factory=list)
     by_id: dict[int, SentMessage] = field(default_factory=dict)
     user_message_ids: set[int] = field(default_factory=set)
     last_message_id: int = 0
@@ -636,13 +639,15 @@ class _ChatView:
         return list(self._api._chats[self.chat_id].inbox)
 
     async def next_message(self, timeout: float = 5.0) -> SentMessage:
-        """The next bot message not consumed yet by this cursor."""
+        """The next bot message not consumed yet by this cursor (a message whose text was
+        edited comes again, as the user sees it change)."""
         return await self._take(lambda _message: True, timeout, "new bot message")
 
     async def wait_for(
         self, predicate: Callable[[SentMessage], bool], timeout: float = 5.0
     ) -> SentMessage:
-        """The next unconsumed message satisfying ``predicate``; earlier ones are consumed too."""
+        """The next unconsumed message (or text edit) satisfying ``predicate``; earlier ones
+        are consumed too."""
         return await self._take(predicate, timeout, "bot message matching the predicate")
 
     async def wait_edit(
@@ -662,13 +667,13 @@ class _ChatView:
     async def _take(
         self, predicate: Callable[[SentMessage], bool], timeout: float, wanted: str
     ) -> SentMessage:
-        inbox = self._api._chats[self.chat_id].inbox
+        feed = self._api._chats[self.chat_id].feed
 
         def probe() -> SentMessage | None:
-            for index in range(self._cursor, len(inbox)):
-                if predicate(inbox[index]):
+            for index in range(self._cursor, len(feed)):
+                if predicate(feed[index]):
                     self._cursor = index + 1
-                    return inbox[index]
+                    return feed[index]
             return None
 
         found = await self._api._wait_until(probe, timeout)
@@ -1227,12 +1232,12 @@ class LocalBotApi:
         return found
 
     def _describe_chat(self, chat_id: int, headline: str, cursor: int) -> str:
-        inbox = self._chats[chat_id].inbox if chat_id in self._chats else []
+        feed = self._chats[chat_id].feed if chat_id in self._chats else []
         lines = [headline, f"bot messages in chat {chat_id} (- consumed, * not consumed yet):"]
         lines += [
             f"  {'-' if index < cursor else '*'} {m.summary()}"
-            for index, m in enumerate(inbox)
-            if index >= len(inbox) - 10
+            for index, m in enumerate(feed)
+            if index >= len(feed) - 10
         ] or ["  (none)"]
         failed = [r for r in self.requests if r.status not in (0, 200)][-5:]
         if failed:
@@ -1453,6 +1458,7 @@ class LocalBotApi:
             **fields,
         )
         chat.inbox.append(message)
+        chat.feed.append(message)
         chat.by_id[message.message_id] = message
         return message
 
@@ -1481,6 +1487,8 @@ class LocalBotApi:
             raise ApiError(400, NOT_MODIFIED)
         if params.get("parse_mode") is not None:
             message.parse_mode = params["parse_mode"]
+        if (text, entities) != current[:2]:
+            self._chats[message.chat_id].feed.append(message)
         message.text, message.entities, message.reply_markup = text, entities, markup
         message.edited, message.edit_date = True, self._now()
         message.version += 1

@@ -2,18 +2,22 @@
 
 A flow keeps its draft in `user_data` as JSON (it is persisted, so a restart resumes it).
 Each draft has a random token that its buttons carry: a button whose token is not the
-current draft's is stale. Every question is a new HTML message.
+current draft's is stale. Every question is a new HTML message; the outcome of a final
+button (Kirim) is written under the message that was pressed.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 
@@ -73,8 +77,22 @@ async def say(
     update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     assert update.effective_chat is not None
-    await context.bot.send_message(
-        update.effective_chat.id, text, parse_mode="HTML", reply_markup=markup
+    await _call(context, "sendMessage", chat_id=update.effective_chat.id, text=text,
+                parse_mode="HTML", reply_markup=markup)
+
+
+# `_call` is the documented `do_api_request` on purpose; PTB suggests the typed method each time.
+warnings.filterwarnings(
+    "ignore", r"Please use 'Bot\.(sendMessage|editMessageText)' instead of", PTBUserWarning
+)
+
+
+async def _call(context: BotContext, method: str, **params: Any) -> None:
+    """A Bot API call whose answer is not used. The typed Bot methods would turn the returned
+    message into PTB objects, a good part of what a reply costs; this keeps the raw answer.
+    It goes through the same request path (rate limiter, errors) as the typed methods."""
+    await context.bot.do_api_request(
+        method, {key: value for key, value in params.items() if value is not None}
     )
 
 
@@ -87,6 +105,26 @@ async def close_buttons(update: Update) -> None:
         pass  # already without buttons, or too old to edit: nothing to take off
     except TelegramError as exc:  # a network error or 5xx: what the button started goes on
         log.warning("could not take the buttons off a message: %s", exc)
+
+
+async def conclude(update: Update, context: BotContext, text: str) -> None:
+    """The outcome of a button press, written under the message that was pressed (its buttons
+    taken off): one edit instead of taking the buttons off and sending a new message.
+    A message that cannot be edited (too old, too long with the outcome) gets a new one."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    if isinstance(message, Message) and message.text is not None:
+        combined = f"{message.text_html}\n\n{text}"
+        if len(combined) <= MessageLimit.MAX_TEXT_LENGTH:
+            try:
+                await _call(context, "editMessageText", chat_id=message.chat_id,
+                            message_id=message.message_id, text=combined, parse_mode="HTML")
+                return
+            except TelegramError as exc:
+                log.warning("could not write the outcome under the pressed message: %s", exc)
+    await close_buttons(update)
+    await say(update, context, text)
 
 
 async def refuse_stale(update: Update, context: BotContext) -> None:

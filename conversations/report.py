@@ -38,6 +38,7 @@ from bot.report_rules import (
 from bot.texts import Raw
 from conversations.drafts import (
     close_buttons,
+    conclude,
     drop_draft,
     get_draft,
     keyboard,
@@ -433,18 +434,19 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
                 replaces=draft.get("replaces"),
             )
     await query.answer()
-    await close_buttons(update)
     if not already and saved is None:  # changed since the summary was shown: show it again
+        await close_buttons(update)
         return await _next(update, context)
     drop_draft(context, DRAFT)
     if saved is None:
+        await close_buttons(update)
         await say(update, context, t("already_saved"))
         return END
-    # Committed: only now is the officer told.
+    # Committed: only now is the officer told, under the summary they confirmed.
     rows = await progress_repo.area_progress(context.db.conn, officer_ids=[officer.officer_id])
     total = total_progress(rows)
     unit = context.form.field(context.form.progress_field).unit(lang)
-    await say(update, context, t(
+    await conclude(update, context, t(
         "saved_replaced" if saved.replaced else "saved",
         done=fmt.number(total.done, lang), target=fmt.number(total.target, lang), unit=unit,
         percent=fmt.percent(total.done, total.target, lang),

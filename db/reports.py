@@ -86,10 +86,8 @@ async def save_report(
         (report_id, revision, values_json, progress_value, note, int(late), stamp,
          telegram_user_id, submission_token),
     )
-    async with conn.execute(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,)) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return SavedReport(report=_report(row), replaced=existing is not None)
+    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
+    return SavedReport(report=_report(next(iter(rows))), replaced=existing is not None)
 
 
 async def list_reports(

@@ -33,9 +33,16 @@ async def test_stepwise_report_is_saved_only_after_kirim(harness: Harness) -> No
     assert "<b>12</b>" not in summary.text  # parsed HTML, not raw tags, reaches the user
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
 
+    before = len(harness.api.messages_to(501))
     await putri.press(summary, "Kirim")
     saved = await putri.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
     assert "12 dari 180 ruta (6,7%)" in saved.text
+    # Written under the summary the officer confirmed, whose buttons are gone: no new message.
+    assert saved.message_id == summary.message_id
+    assert saved.text.startswith("Ringkasan laporan") and "RT 002 Banglas" in saved.text
+    assert any(e["type"] == "bold" for e in saved.entities)  # the summary keeps its HTML
+    assert saved.buttons() == []
+    assert len(harness.api.messages_to(501)) == before
     row = await harness.scalar(
         "SELECT values_json || '|' || report_date || '|' || sls_code || '|' || late FROM reports"
     )
@@ -262,3 +269,22 @@ async def test_an_edited_message_is_not_taken_as_an_answer(harness: Harness) -> 
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
     values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))
     assert values == {"households": 12, "families": 14, "persons": 51}
+
+
+async def test_confirmation_is_a_new_message_when_the_summary_cannot_be_edited(
+    harness: Harness,
+) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    refusal = {"ok": False, "error_code": 400,
+               "description": "Bad Request: message can't be edited"}
+    harness.api.fault_hook = lambda method, _params: (
+        (400, refusal) if method == "editMessageText" else None
+    )
+    await panji.press(summary, "Kirim")
+    saved = await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert saved.message_id != summary.message_id
+    assert summary.buttons() == []  # still taken off, so it cannot be pressed twice
+    assert "Laporan tersimpan" not in summary.text
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 1

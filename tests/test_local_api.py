@@ -387,3 +387,20 @@ async def test_application_polls_and_answers_a_command(api: LocalBotApi) -> None
         await app.stop()
     assert [r.method for r in api.requests[:2]] == ["getMe", "deleteWebhook"]
 
+
+
+async def test_a_text_edit_comes_again_to_the_user_a_markup_edit_does_not(
+    api: LocalBotApi, bot: Bot
+) -> None:
+    user = api.user(USER_ID)
+    first = await bot.send_message(USER_ID, "Ringkasan", reply_markup=keyboard(("Kirim", "send")))
+    await bot.send_message(USER_ID, "lain")
+    assert (await user.next_message()).text == "Ringkasan"
+    assert (await user.next_message()).text == "lain"
+    await bot.edit_message_reply_markup(USER_ID, first.message_id, reply_markup=None)
+    await bot.edit_message_text(
+        "Ringkasan\n\nTersimpan", chat_id=USER_ID, message_id=first.message_id
+    )
+    again = await user.next_message()
+    assert (again.message_id, again.text) == (first.message_id, "Ringkasan\n\nTersimpan")
+    assert [m.text for m in api.messages_to(USER_ID)] == ["Ringkasan\n\nTersimpan", "lain"]
