@@ -65,29 +65,29 @@ async def save_report(
     values_json = json.dumps(values, sort_keys=True)
     stamp = now.isoformat()
     if existing is None:
-        cur = await conn.execute(
+        rows = await conn.execute_fetchall(
             "INSERT INTO reports (officer_id, report_date, sls_code, values_json, progress_value,"
-            " note, late, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            " note, late, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+            f" RETURNING {_COLUMNS}",
             (officer_id, report_date.isoformat(), sls_code, values_json, progress_value, note,
              int(late), stamp, stamp),
         )
-        report_id, revision = cur.lastrowid, 1
     else:
-        report_id, revision = existing.id, existing.revision + 1
         status = "corrected" if existing.status == "returned" else "submitted"
-        await conn.execute(
+        rows = await conn.execute_fetchall(
             "UPDATE reports SET values_json = ?, progress_value = ?, note = ?, late = ?,"
-            " revision = ?, status = ?, updated_at = ? WHERE id = ?",
-            (values_json, progress_value, note, int(late), revision, status, stamp, report_id),
+            f" revision = ?, status = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
+            (values_json, progress_value, note, int(late), existing.revision + 1, status, stamp,
+             existing.id),
         )
+    report = _report(next(iter(rows)))
     await conn.execute(
         "INSERT INTO report_revisions (report_id, revision, values_json, progress_value, note,"
         " late, created_at, telegram_user_id, submission_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (report_id, revision, values_json, progress_value, note, int(late), stamp,
+        (report.id, report.revision, values_json, progress_value, note, int(late), stamp,
          telegram_user_id, submission_token),
     )
-    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
-    return SavedReport(report=_report(next(iter(rows))), replaced=existing is not None)
+    return SavedReport(report=report, replaced=existing is not None)
 
 
 async def list_reports(
