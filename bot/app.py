@@ -24,6 +24,7 @@ from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
 from db import updates
 from db.connection import Database
+from db.updates import UpdateLog
 from db.wilayah import ensure_default_wilayah
 from handlers import (
     access,
@@ -77,12 +78,14 @@ async def _post_shutdown(app: Application) -> None:
 
 
 def make_services(settings: Settings, clock: Clock | None = None) -> Services:
+    db = Database(settings.database_path)
     return Services(
         settings=settings,
-        db=Database(settings.database_path),
+        db=db,
         clock=clock or clock_for(settings.tz, settings.rehearsal_start),
         form=load_form(settings.form_file),
         texts=Texts(settings.language),
+        update_log=UpdateLog(db),
     )
 
 

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from db.connection import Database
 from db.models import Officer
+from db.updates import UpdateLog
 
 if TYPE_CHECKING:  # the outbox needs Services itself
     from bot.outbox import Outbox
@@ -28,6 +29,7 @@ class Services:
     clock: Clock
     form: FormDefinition
     texts: Texts
+    update_log: UpdateLog
     sender: Sender | None = None  # needs the bot: set when the application starts
     outbox: Outbox | None = None  # announcements; started with the application
 

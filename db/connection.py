@@ -65,12 +65,10 @@ class Database:
                 await self._conn.close()
                 self._conn = None
 
-    async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """One statement as its own transaction (one call to the database thread); its
-        rowcount. Under the transaction lock, so it never lands inside another's transaction."""
+    async def write_fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+        """One statement with RETURNING as its own transaction (one call); the rows."""
         async with self._tx_lock:
-            cur = await self.conn.execute(sql, params)
-            return cur.rowcount
+            return list(await self.conn.execute_fetchall(sql, params))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -9,14 +10,64 @@ import aiosqlite
 from db.connection import Database
 
 KEEP = timedelta(days=3)
+# Rows of one statement: two parameters each, well under SQLite's 32,766 variables.
+MAX_BATCH = 500
 
 
-RECORD = "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+class UpdateLog:
+    """Records each update once, committed before it is handled.
+
+    Updates handled at the same moment (a burst, up to CONCURRENT_UPDATES of them) share one
+    INSERT and one commit instead of one each: `first_time` joins the batch being gathered and
+    returns when that batch is committed.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._batch: dict[int, tuple[str, asyncio.Future[bool]]] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        """Record the update; False when it was recorded before (by this or an earlier run)."""
+        if update_id in self._batch:  # delivered twice within one batch
+            await asyncio.shield(self._batch[update_id][1])
+            return False
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._batch[update_id] = (now.isoformat(), future)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        await asyncio.sleep(0)  # one turn of the loop: the updates started with this one join
+        try:
+            while self._batch:
+                ids = list(self._batch)[:MAX_BATCH]
+                batch = {update_id: self._batch.pop(update_id) for update_id in ids}
+                try:
+                    inserted = await _record(self._db, {k: v[0] for k, v in batch.items()})
+                except Exception as exc:  # every update of the batch gets the error
+                    for _, future in batch.values():
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for update_id, (_, future) in batch.items():
+                    if not future.done():
+                        future.set_result(update_id in inserted)
+        finally:
+            self._writer = None
 
 
-async def first_time(db: Database, update_id: int, now: datetime) -> bool:
-    """Record the update (committed at once); False when it was recorded before."""
-    return await db.write(RECORD, (update_id, now.isoformat())) == 1
+async def _record(db: Database, stamps: dict[int, str]) -> set[int]:
+    """Insert the ids not recorded yet (one statement, committed); the ones inserted."""
+    values = ", ".join("(?, ?)" for _ in stamps)
+    params = tuple(item for pair in stamps.items() for item in pair)
+    rows = await db.write_fetchall(
+        f"INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES {values}"
+        " RETURNING update_id",
+        params,
+    )
+    return {row[0] for row in rows}
 
 
 async def forget_old(conn: aiosqlite.Connection, now: datetime) -> None:

@@ -11,7 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
-from db import officers, schedule, updates
+from db import officers, schedule
 from db.models import Officer, Role
 
 ONCE_GROUP = -2
@@ -57,7 +57,7 @@ async def refuse(update: Update, context: BotContext, key: str) -> None:
 
 async def once(update: Update, context: BotContext) -> None:
     """A repeated delivery of an update (Telegram retries after a crash) is dropped."""
-    if not await updates.first_time(context.db, update.update_id, context.clock.now()):
+    if not await context.services.update_log.first_time(update.update_id, context.clock.now()):
         raise ApplicationHandlerStop
 
 

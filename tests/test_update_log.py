@@ -1,0 +1,89 @@
+"""The record of handled updates: each update_id once, committed before it is handled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db.connection import Database
+from db.updates import MAX_BATCH, UpdateLog
+from tests.conftest import at
+
+
+class CountingDatabase(Database):
+    """Counts the statements (each its own commit) that record updates."""
+
+    def __init__(self, path: Path, *, broken: bool = False) -> None:
+        super().__init__(path)
+        self.statements = 0
+        self.broken = broken
+
+    async def write_fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+        self.statements += 1
+        if self.broken:
+            raise OSError("disk I/O error")
+        return await super().write_fetchall(sql, params)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[CountingDatabase]:
+    database = CountingDatabase(tmp_path / "regsosek.db")
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def recorded(db: Database) -> list[int]:
+    rows = await db.conn.execute_fetchall("SELECT update_id FROM processed_updates ORDER BY 1")
+    return [row[0] for row in rows]
+
+
+async def test_updates_handled_together_share_one_commit(db: CountingDatabase) -> None:
+    log = UpdateLog(db)
+    firsts = await asyncio.gather(*(log.first_time(1000 + n, at(17)) for n in range(32)))
+    assert firsts == [True] * 32
+    assert db.statements == 1
+    assert await recorded(db) == [1000 + n for n in range(32)]
+
+
+async def test_an_update_delivered_twice_is_first_only_once(db: CountingDatabase) -> None:
+    log = UpdateLog(db)
+    # Twice in the same batch, then once more after it was committed.
+    firsts = await asyncio.gather(log.first_time(7, at(17)), log.first_time(7, at(17)))
+    assert sorted(firsts) == [False, True]
+    assert await log.first_time(7, at(17)) is False
+    assert await recorded(db) == [7]
+
+
+async def test_an_update_recorded_before_a_restart_is_not_first(db: CountingDatabase) -> None:
+    assert await UpdateLog(db).first_time(42, at(17)) is True
+    after_restart = UpdateLog(db)
+    firsts = await asyncio.gather(after_restart.first_time(42, at(17)),
+                                  after_restart.first_time(43, at(17)))
+    assert firsts == [False, True]
+
+
+async def test_a_failed_write_fails_every_update_of_the_batch_and_the_next_batch_works(
+    db: CountingDatabase,
+) -> None:
+    log = UpdateLog(db)
+    db.broken = True
+    outcomes = await asyncio.gather(*(log.first_time(n, at(17)) for n in (1, 2, 3)),
+                                    return_exceptions=True)
+    assert all(isinstance(outcome, OSError) for outcome in outcomes)
+    assert await recorded(db) == []
+    db.broken = False
+    assert await log.first_time(1, at(17)) is True  # not recorded by the failed batch
+    assert await recorded(db) == [1]
+
+
+async def test_a_large_burst_is_split_into_statements_sqlite_accepts(db: CountingDatabase) -> None:
+    log = UpdateLog(db)
+    count = MAX_BATCH + 100
+    firsts = await asyncio.gather(*(log.first_time(n, at(17)) for n in range(count)))
+    assert firsts == [True] * count
+    assert db.statements == 2
+    assert len(await recorded(db)) == count
