@@ -104,6 +104,11 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .read_timeout(settings.telegram_read_timeout)
+        # httpx looks at every idle connection of the pool on each request: PTB's default of
+        # 256 connections, which a burst of concurrent updates fills, made each request about
+        # 1.5 ms dearer. A request waits for a free connection instead of failing at once.
+        .connection_pool_size(settings.telegram_connections)
+        .pool_timeout(2 * settings.telegram_read_timeout)
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(PacedRateLimiter(settings.messages_per_second, max_retries=5))

@@ -112,6 +112,16 @@ def _byte_offset(source: str, index: int) -> int:
     return len(source[:index].encode("utf-8", "surrogatepass"))
 
 
+class _Offset:
+    """The byte offset of a position, worked out only if an error message shows it."""
+
+    def __init__(self, source: str, index: int) -> None:
+        self._source, self._index = source, index
+
+    def __str__(self) -> str:
+        return str(_byte_offset(self._source, self._index))
+
+
 def _read_char_ref(source: str, index: int) -> tuple[str, int]:
     """Decode the character reference starting at ``source[index] == "&"``."""
     match = _CHAR_REF.match(source, index)
@@ -206,7 +216,7 @@ class _HtmlParser:
         return self.pos >= len(self.source)
 
     def _start_tag(self) -> None:
-        at = _byte_offset(self.source, self.pos)
+        at = _Offset(self.source, self.pos)
         self.pos += 1
         name = self._scan(_is_tag_name_char).lower()
         if self._at_end():
@@ -218,7 +228,7 @@ class _HtmlParser:
             raise EntityParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {at}')
         self.stack.append(_OpenTag(name, self.offset, attrs))
 
-    def _attributes(self, tag: str, at: int) -> dict[str, str]:
+    def _attributes(self, tag: str, at: _Offset) -> dict[str, str]:
         source, attrs = self.source, dict[str, str]()
         while True:
             self._skip_spaces()
@@ -255,7 +265,7 @@ class _HtmlParser:
                 attrs[attr] = value
 
     def _end_tag(self) -> None:
-        at = _byte_offset(self.source, self.pos)
+        at = _Offset(self.source, self.pos)
         if not self.stack:
             raise EntityParseError(f"Unexpected end tag at byte offset {at}")
         self.pos += 2

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     messages_per_second: float = Field(default=30, gt=0)
     chat_message_interval: float = Field(default=1.0, ge=0)
     concurrent_updates: int = Field(default=32, ge=1)
+    # Open connections to the Bot API (the replies and answers of all those updates share them).
+    telegram_connections: int = Field(default=8, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     rehearsal_start: datetime | None = None
 
