@@ -61,6 +61,14 @@ def may_change_status(actor: Officer, chain: Chain) -> bool:
     return any(o is not None and o.officer_id == actor.officer_id for o in (chain.pml, chain.koseka))
 
 
+def may_press(actor: Officer, chain: Chain, action: str) -> bool:
+    """A status button: `may_change_status`, and Teruskan ke KOSEKA only for the PML (the
+    KOSEKA and the admins are above it already; the button is shown to the PML only)."""
+    if action == FORWARD and actor.role != Role.PML:
+        return False
+    return may_change_status(actor, chain)
+
+
 def _unique(officers: Iterable[Officer], exclude: Officer | None = None) -> list[Officer]:
     seen: set[str] = set()
     if exclude is not None:

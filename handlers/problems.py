@@ -64,8 +64,8 @@ async def on_status(update: Update, context: BotContext) -> None:
     if action == rules.VISITED:
         allowed = problem.officer_id == me.officer_id
     else:
-        allowed = rules.may_change_status(me, await problem_alerts.chain_of(context.services,
-                                                                            problem.officer_id))
+        chain = await problem_alerts.chain_of(context.services, problem.officer_id)
+        allowed = rules.may_press(me, chain, action)
     if not allowed:
         await query.answer(t("not_allowed"), show_alert=True)
         return

@@ -573,8 +573,8 @@ ACTIONS: dict[str, Action] = {
     "kd:done": button(lambda w: f"kd:done:{w.ids['problem_P1']}", data=("kd:done:1",),
                       **review_by_supervisor(problem_status("resolved"), "Kendala #1: Selesai")),
     "kd:fwd": button(lambda w: f"kd:fwd:{w.ids['problem_P1']}", data=("kd:fwd:1",),
-                     **review_by_supervisor(problem_status("escalated", escalated=True),
-                                            "Kendala #1: Diteruskan ke KOSEKA")),
+                     refusal=NOT_YOURS, effect=problem_status("escalated", escalated=True),
+                     shows=per_role(pml=("Kendala #1: Diteruskan ke KOSEKA",))),
     "kd:visit": button(lambda w: f"kd:visit:{w.ids['problem_P1']}", data=("kd:visit:1",),
                        refusal=NOT_YOURS, shows={PPL.label: ("Kendala #1 selesai",)},
                        effect=problem_status("resolved")),
@@ -606,7 +606,7 @@ ACTIONS: dict[str, Action] = {
 # Who may do what: + allowed, - refused, . not asked. The English aliases run the very
 # handlers of the Indonesian commands; three callers each show that they are wired alike.
 # The admin here is an account of ADMIN_TELEGRAM_IDS, not on the roster: no /kendala.
-# KOSEKA and admin may forward a problem to the KOSEKA too (the button is shown to PML only).
+# Only the PML may forward a problem to the KOSEKA (the KOSEKA and admins are above it).
 RULES = """
 action         unregistered PPL PML KOSEKA admin deactivated PML-other-team
 /start              -        +   +    +      +       -            +
@@ -639,7 +639,7 @@ rv:ok               -        -   +    +      +       -            -
 rv:back             -        -   +    +      +       -            -
 kd:take             -        -   +    +      +       -            -
 kd:done             -        -   +    +      +       -            -
-kd:fwd              -        -   +    +      +       -            -
+kd:fwd              -        -   +    -      -       -            -
 kd:visit            -        +   -    -      -       -            -
 baca                -        +   -    -      -       -            -
 lapor:send          -        +   -    -      -       -            -

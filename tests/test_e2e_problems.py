@@ -171,6 +171,11 @@ async def test_status_buttons_are_refused_to_the_ppl_and_another_team(harness: H
     await putri.wait_for(lambda m: "oleh Kartini Koseka" in text_of(m))
     answer = await kartini.wait_answer(await kartini.press_data(kartini.inbox[-1], "kd:take:99"))
     assert "tidak berlaku" in answer["text"]
+    # Forwarding to the KOSEKA is the PML's button: a forged one from the KOSEKA is refused.
+    answer = await kartini.wait_answer(await kartini.press_data(kartini.inbox[-1], "kd:fwd:1"))
+    assert "tidak berwenang" in answer["text"]
+    assert await harness.scalar("SELECT status FROM problems") == "in_progress"
+    assert await harness.scalar("SELECT COUNT(*) FROM problem_escalations") == 0
 
 
 async def test_forward_to_koseka_records_the_escalation(harness: Harness) -> None:

@@ -56,6 +56,16 @@ def test_who_may_change_a_status(actor: Officer, allowed: bool) -> None:
     assert rules.may_change_status(actor, rules.Chain(pml=PML, koseka=KOSEKA)) is allowed
 
 
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(PML, True), (KOSEKA, False), (ADMIN, False), (OTHER_PML, False), (PPL, False)],
+)
+def test_only_the_pml_forwards_to_the_koseka(actor: Officer, allowed: bool) -> None:
+    chain = rules.Chain(pml=PML, koseka=KOSEKA)
+    assert rules.may_press(actor, chain, rules.FORWARD) is allowed
+    assert rules.may_press(actor, chain, rules.RESOLVE) is rules.may_change_status(actor, chain)
+
+
 def test_alert_recipients() -> None:
     chain = rules.Chain(pml=PML, koseka=KOSEKA)
     assert rules.alert_recipients(PPL, chain, [ADMIN], urgent=False) == [PML]
