@@ -304,14 +304,16 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | int:
                 now=context.clock.now(),
                 submission_token=token,
             )
-    # Committed: only now is anyone told.
+    # Committed: only now is anyone told, the supervisors first. Their alerts go through the
+    # retrying Sender; a failed answer to this press below must not cost them their alert.
+    reached = None if problem is None else await problem_alerts.alert_new_problem(
+        context.services, problem)
     await query.answer()
     await close_buttons(update)
     drop_draft(context, DRAFT)
     if problem is None:
         await say(update, context, t("problem_already_saved"))
         return END
-    reached = await problem_alerts.alert_new_problem(context.services, problem)
     if reached:
         text = t("problem_saved_sent", id=problem.id, names=", ".join(o.name for o in reached))
     else:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.app import services_of
 from db import problems as problems_repo
-from tests.conftest import Harness
+from tests.conftest import Harness, eventually
 
 
 def text_of(message) -> str:
@@ -261,6 +261,29 @@ async def test_double_kirim_saves_once_and_a_pml_reports_to_the_koseka(harness: 
     assert await harness.scalar("SELECT COUNT(*) FROM problems") == 1
     alert = await kartini.wait_for(lambda m: "Kendala baru #1" in text_of(m))
     assert "Pelapor: Mahmud PML (PML)" in alert.text
+
+
+async def test_the_alert_goes_out_even_when_answering_the_kirim_press_fails(
+    harness: Harness,
+) -> None:
+    putri = await harness.register("P1", 501)
+    mahmud = await harness.register("M1", 601)
+    summary = await report_problem(putri, "Menolak diwawancarai", "Tidak mau diwawancarai",
+                                   sls="RT 001 Banglas")
+    refused = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+    harness.api.fault_hook = lambda method, _params: (
+        (500, refused) if method == "answerCallbackQuery" else None)
+    await putri.press(summary, "Kirim")
+    await mahmud.wait_for(lambda m: "Kendala baru #1" in text_of(m))
+    await eventually(lambda: any(r.method == "answerCallbackQuery" and r.status == 500
+                                 for r in harness.api.requests))
+    harness.api.fault_hook = None
+    assert not any("tercatat" in text_of(m) for m in harness.api.messages_to(501))
+    # Pressed again, it is recognised as saved: no second problem, no second alert.
+    await putri.press(summary, "Kirim")
+    await putri.wait_for(lambda m: "sudah tersimpan sebelumnya" in text_of(m))
+    assert await harness.scalar("SELECT COUNT(*) FROM problems") == 1
+    assert len(alerts(harness, 601)) == 1
 
 
 async def test_flow_resumes_after_restart(harness: Harness) -> None:
