@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.texts import Texts
-from db.models import Role
+from db.models import Officer, Role
 
 # Indonesian command -> English alias.
 ALIASES: dict[str, str] = {
@@ -25,6 +25,8 @@ ALIASES: dict[str, str] = {
 }
 
 _ALL_ROLES = ("start", "progres", "bantuan", "batal")
+# Reported under the officer's roster row: not for an admin known only from the settings.
+_ROSTER_ONLY = frozenset({"kendala", "kendala_saya"})
 _ANNOUNCE = ("umumkan", "pengumuman")  # those who supervise someone
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.PPL: ("lapor", "izin", "kendala", "kendala_saya", *_ALL_ROLES),
@@ -42,19 +44,23 @@ def names(command: str) -> list[str]:
     return sorted({command, ALIASES[command]})
 
 
-def menu(role: Role | None, texts: Texts) -> list[BotCommand]:
+def menu(role: Role | None, texts: Texts, *, on_roster: bool = True) -> list[BotCommand]:
     commands = ROLE_COMMANDS[role] if role else ("start", "bantuan")
+    if not on_roster:
+        commands = tuple(c for c in commands if c not in _ROSTER_ONLY)
     english = texts.language == "en"
     return [BotCommand(ALIASES[c] if english else c, texts(f"cmd_{c}")) for c in commands]
 
 
-def help_lines(role: Role, texts: Texts) -> str:
-    return "\n".join(f"/{c.command} – {c.description}" for c in menu(role, texts))
+def help_lines(officer: Officer, texts: Texts) -> str:
+    commands = menu(officer.role, texts, on_roster=officer.on_roster)
+    return "\n".join(f"/{c.command} – {c.description}" for c in commands)
 
 
 async def set_default_menu(bot: Bot, texts: Texts) -> None:
     await bot.set_my_commands(menu(None, texts), scope=BotCommandScopeDefault())
 
 
-async def set_officer_menu(bot: Bot, chat_id: int, role: Role, texts: Texts) -> None:
-    await bot.set_my_commands(menu(role, texts), scope=BotCommandScopeChat(chat_id))
+async def set_officer_menu(bot: Bot, chat_id: int, officer: Officer, texts: Texts) -> None:
+    commands = menu(officer.role, texts, on_roster=officer.on_roster)
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))

@@ -33,8 +33,7 @@ async def admins(services: Services) -> list[Officer]:
     for user_id in services.settings.admin_telegram_ids:
         if user_id not in chats:
             chats.add(user_id)
-            found.append(Officer(officer_id=f"admin-{user_id}", name="Admin", role=Role.ADMIN,
-                                 telegram_user_id=user_id, telegram_chat_id=user_id))
+            found.append(Officer.settings_admin(user_id, "Admin"))
     return found
 
 
@@ -67,7 +66,7 @@ async def deliver(services: Services, recipient: Officer, items: list[Outgoing])
     assert services.sender is not None
     results = await services.sender.send_all(items)
     status = results[-1].status
-    if status is DeliveryStatus.UNREACHABLE and not recipient.officer_id.startswith("admin-"):
+    if status is DeliveryStatus.UNREACHABLE and recipient.on_roster:
         async with services.db.transaction() as conn:
             await schedule.mark_unreachable(conn, recipient.officer_id, services.clock.now())
     return status is DeliveryStatus.SENT

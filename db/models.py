@@ -15,6 +15,10 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
 
 
+# The officer_id of an account of ADMIN_TELEGRAM_IDS that is not on the roster.
+SETTINGS_ADMIN_PREFIX = "admin-"
+
+
 class Officer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -29,6 +33,16 @@ class Officer(BaseModel):
     telegram_user_id: int | None = None
     telegram_chat_id: int | None = None
     unreachable_at: str | None = None
+
+    @classmethod
+    def settings_admin(cls, user_id: int, name: str) -> Officer:
+        return cls(officer_id=f"{SETTINGS_ADMIN_PREFIX}{user_id}", name=name, role=Role.ADMIN,
+                   telegram_user_id=user_id, telegram_chat_id=user_id)
+
+    @property
+    def on_roster(self) -> bool:
+        """False for an admin known only from ADMIN_TELEGRAM_IDS (no row to report under)."""
+        return not self.officer_id.startswith(SETTINGS_ADMIN_PREFIX)
 
 
 class Area(BaseModel):

@@ -12,7 +12,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
 from db import officers, schedule
-from db.models import Officer, Role
+from db.models import Officer
 
 ONCE_GROUP = -2
 GATE_GROUP = -1
@@ -21,10 +21,7 @@ GATE_GROUP = -1
 def admin_from_settings(context: BotContext, user_id: int, first_name: str) -> Officer | None:
     """Accounts in ADMIN_TELEGRAM_IDS are admins without a roster code."""
     if user_id in context.settings.admin_telegram_ids:
-        return Officer(
-            officer_id=f"admin-{user_id}", name=first_name, role=Role.ADMIN,
-            telegram_user_id=user_id, telegram_chat_id=user_id,
-        )
+        return Officer.settings_admin(user_id, first_name)
     return None
 
 

@@ -17,11 +17,11 @@ async def _welcome(update: Update, context: BotContext, officer: Officer) -> Non
     t = context.t
     text = (
         t("welcome", name=officer.name, role=t(f"role_{officer.role.value}"))
-        + "\n\n" + t("help_header") + "\n" + commands.help_lines(officer.role, t)
+        + "\n\n" + t("help_header") + "\n" + commands.help_lines(officer, t)
     )
     assert update.effective_message is not None
     await update.effective_message.reply_html(text, reply_markup=ReplyKeyboardRemove())
-    await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer.role, t)
+    await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer, t)
 
 
 async def _link(update: Update, context: BotContext, officer: Officer, code: str | None) -> str | None:
@@ -112,7 +112,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and context.officer is not None
     t = context.t
     await update.effective_message.reply_html(
-        t("help_header") + "\n" + commands.help_lines(context.officer.role, t)
+        t("help_header") + "\n" + commands.help_lines(context.officer, t)
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness
+from tests.conftest import ADMIN_TELEGRAM_ID, Harness, eventually
 
 
 def text_of(message) -> str:
@@ -64,6 +64,19 @@ async def test_admin_from_settings_needs_no_code(harness: Harness) -> None:
     await admin.send("/progres")
     reply = await admin.wait_for(lambda m: "Progres Kabupaten" in text_of(m))
     assert "Tebing Tinggi: 0/390 (0,0%)" in reply.text
+
+    # Not on the roster, this admin has no row to report a problem under: not in the menu.
+    await admin.send("/start")
+    welcome = await admin.wait_for(lambda m: "/ringkasan" in text_of(m))
+    assert "/umumkan" in welcome.text and "/kendala_tim" in welcome.text
+    assert "/kendala " not in welcome.text and "/kendala_saya" not in welcome.text
+    menu = await eventually(
+        lambda: harness.api.commands_for({"type": "chat", "chat_id": ADMIN_TELEGRAM_ID}))
+    names = {c["command"] for c in menu}
+    assert {"ringkasan", "kendala_tim"} <= names and not names & {"kendala", "kendala_saya"}
+    await admin.send("/bantuan")
+    help_text = await admin.wait_for(lambda m: "/ringkasan" in text_of(m))
+    assert "/kendala_saya" not in help_text.text
 
 
 async def test_deactivated_officer_is_refused(harness: Harness) -> None:
