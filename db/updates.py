@@ -36,11 +36,13 @@ class UpdateLog:
         self._batch[update_id] = (now.isoformat(), future)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write())
+            self._writer.add_done_callback(self._stopped)
         return await future
 
     async def _write(self) -> None:
-        await asyncio.sleep(0)  # one turn of the loop: the updates started with this one join
+        batch: dict[int, tuple[str, asyncio.Future[bool]]] = {}
         try:
+            await asyncio.sleep(0)  # one turn of the loop: the updates started with this join
             while self._batch:
                 ids = list(self._batch)[:MAX_BATCH]
                 batch = {update_id: self._batch.pop(update_id) for update_id in ids}
@@ -56,6 +58,18 @@ class UpdateLog:
                         future.set_result(update_id in inserted)
         finally:
             self._writer = None
+            # Cancelled (the bot is stopping): nobody may wait for a batch that never comes.
+            self._release(batch)
+
+    def _stopped(self, task: asyncio.Task[None]) -> None:
+        if self._writer is task:  # cancelled before it ran, so its `finally` did not either
+            self._writer = None
+            self._release({})
+
+    def _release(self, batch: dict[int, tuple[str, asyncio.Future[bool]]]) -> None:
+        for _, future in [*batch.values(), *self._batch.values()]:
+            future.cancel()  # nothing for the futures already answered
+        self._batch.clear()
 
 
 async def _record(db: Database, stamps: dict[int, str]) -> set[int]:

@@ -87,3 +87,14 @@ async def test_a_large_burst_is_split_into_statements_sqlite_accepts(db: Countin
     assert firsts == [True] * count
     assert db.statements == 2
     assert len(await recorded(db)) == count
+
+
+async def test_a_stopped_writer_leaves_nobody_waiting(db: CountingDatabase) -> None:
+    log = UpdateLog(db)
+    waiting = asyncio.ensure_future(log.first_time(1, at(17)))
+    await asyncio.sleep(0)  # first_time has queued the update and started the writer
+    assert log._writer is not None
+    log._writer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await log.first_time(2, at(17)) is True  # a new writer takes the next update
