@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,14 +27,14 @@ from bot.charts import cumulative_chart, progress_bars
 from bot.forms import FormDefinition
 from bot.pace import Forecast, forecast, ideal_done
 from bot.problems import problems_section
-from bot.quality import DayReport, Flag, quality_flags
+from bot.quality import Flag, day_flags
 from bot.review import ReviewItem
 from bot.settings import Settings
 from bot.splitting import split_message
 from bot.texts import Raw, Texts
 from db.models import Officer, Role
 from db.problems import open_problems
-from db.snapshot import Snapshot, load_snapshot
+from db.snapshot import Snapshot, gc_paused, load_snapshot
 
 KINDS: Mapping[Role, str] = {
     Role.PML: "digest_pml",
@@ -102,11 +103,12 @@ async def build_digests(
     with_charts: bool = True,
 ) -> list[Digest]:
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat."""
-    snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    digests = await asyncio.to_thread(
-        digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
-        roles=roles, with_charts=with_charts,
-    )
+    with gc_paused():
+        snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        digests = await asyncio.to_thread(
+            digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
+            roles=roles, with_charts=with_charts,
+        )
     await _add_open_problems(conn, snapshot, digests, texts)
     return digests
 
@@ -266,13 +268,25 @@ class DigestBuilder:
     def flags(self, officer_id: str) -> list[Flag]:
         found = self._flags.get(officer_id)
         if found is None:
-            days = [
-                DayReport(day=r.report_date, values=self._values(r.values_json),
-                          progress=r.progress, late=r.late)
-                for r in self.snap.reports_by_officer.get(officer_id, ())
-            ]
+            reports = self.snap.reports_by_officer.get(officer_id, ())
+            day = self.day
+            progress: dict[date, int] = {}
+            late = 0
+            for r in reports:
+                progress[r.report_date] = progress.get(r.report_date, 0) + r.progress
+                late += r.late and r.report_date < day
+
+            def values_of(wanted: date) -> Counter[str] | None:
+                summed = None
+                for r in reports:
+                    if r.report_date == wanted:
+                        if summed is None:
+                            summed = Counter()
+                        summed.update(self._values(r.values_json))
+                return summed
+
             target = self.snap.target_by_officer.get(officer_id, 0)
-            found = self._flags[officer_id] = quality_flags(days, target, self.day)
+            found = self._flags[officer_id] = day_flags(progress, values_of, late, target, day)
         return found
 
     def _values(self, values_json: str) -> dict[str, int]:

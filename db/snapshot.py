@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ async def load_snapshot(
             desa_names[code] = name
             desa_kecamatan[code] = kecamatan
 
-    with _gc_paused():
+    with gc_paused():
         reports, reports_by_officer = await _reports(conn, day)
 
     izin: dict[str, set[date]] = {}
@@ -236,21 +237,38 @@ async def _admins(
     return admins
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while hundreds of thousands of tuples are made.
+class _GcPause:
+    """No cyclic garbage collection while hundreds of thousands of objects are made.
 
     They hold no cycles, yet every few hundred allocations start a collection, and the
-    older generations get walked again and again; pausing roughly halves the time. The
-    collector is re-enabled only if it was enabled before.
+    older generations (the snapshot itself, once loaded) get walked again and again; pausing
+    saves about a third of an evening's build. The collector is process-wide, so pauses may
+    nest and overlap across threads: it is re-enabled when the last one ends, and only if it
+    was enabled when the first one began.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._active == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0 and self._was_enabled:
+                    gc.enable()
+
+
+gc_paused = _GcPause()
 
 
 def _date(cache: dict[str, date], text: str) -> date:
