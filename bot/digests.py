@@ -44,7 +44,6 @@ KINDS: Mapping[Role, str] = {
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
 AT_RISK_LIMIT = 30
 """At most this many PPL at risk are listed in the admin digest; the rest are counted."""
-REVIEW_STATUSES = ("submitted", "corrected")
 
 
 @dataclass
@@ -383,11 +382,7 @@ class DigestBuilder:
         items: list[ReviewItem] = []
         for stat in team:
             officer = stat.officer
-            reports = [
-                r for r in self.snap.reports_by_officer.get(officer.officer_id, ())
-                if r.report_date == self.day and r.status in REVIEW_STATUSES
-            ]
-            for report in sorted(reports, key=lambda r: r.sls_code):
+            for report in self.snap.awaiting_review.get(officer.officer_id, ()):
                 area = self.snap.areas.get(report.sls_code)
                 label = html.unescape(self.t(  # a button label is plain text, not HTML
                     "digest_review_label", name=officer.name,

@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 import aiosqlite
 
-from db.models import Area, Officer, Role
+from db.models import Officer, Role
+from db.reports import REVIEWABLE
 
 _REPORT_BATCH = 20_000
 _OFFICER_COLUMNS = (
@@ -30,19 +31,34 @@ _OFFICER_COLUMNS = (
 class SnapshotReport(NamedTuple):
     """The current version of one report; `values` is decoded on each access."""
 
-    id: int
     officer_id: str
     report_date: date
     sls_code: str
     values_json: str
     progress: int
     late: bool
-    status: str
-    revision: int
 
     @property
     def values(self) -> dict[str, int]:
         return json.loads(self.values_json)
+
+
+class SnapshotArea(NamedTuple):
+    """An active work area (a tuple: an evening reads every one of them)."""
+
+    sls_code: str
+    sls_name: str
+    desa_code: str
+    officer_id: str
+    target_households: int
+
+
+class AwaitingReview(NamedTuple):
+    """A report of the day that its PML has yet to approve or return."""
+
+    id: int
+    sls_code: str
+    progress: int
 
 
 @dataclass
@@ -54,9 +70,9 @@ class Snapshot:
     """Active officers by id."""
     children: dict[str, list[str]]
     """Active officers by supervisor id, each list in officer-id order."""
-    areas: dict[str, Area]
+    areas: dict[str, SnapshotArea]
     """Active areas by SLS code."""
-    areas_by_officer: dict[str, list[Area]]
+    areas_by_officer: dict[str, list[SnapshotArea]]
     target_by_officer: dict[str, int]
     target_by_desa: dict[str, int]
     desa_kecamatan: dict[str, str]
@@ -66,6 +82,8 @@ class Snapshot:
     reports: list[SnapshotReport]
     """Current versions, in no particular order (sorting them costs more than reading them)."""
     reports_by_officer: dict[str, list[SnapshotReport]]
+    awaiting_review: dict[str, list[AwaitingReview]]
+    """Reports of `day` waiting for a review, per officer, in SLS-code order."""
     izin: dict[str, set[date]]
     """Declared days off per officer, up to `day`."""
     admins: list[Officer]
@@ -105,23 +123,31 @@ class Snapshot:
 async def load_snapshot(
     conn: aiosqlite.Connection, day: date, *, admin_telegram_ids: Sequence[int] = ()
 ) -> Snapshot:
+    with gc_paused():
+        return await _load(conn, day, admin_telegram_ids)
+
+
+async def _load(
+    conn: aiosqlite.Connection, day: date, admin_telegram_ids: Sequence[int]
+) -> Snapshot:
     officers = await _officers(conn)
     children: dict[str, list[str]] = {}
     for officer in officers.values():  # officer-id order: the query sorts
         if officer.supervisor_id is not None:
             children.setdefault(officer.supervisor_id, []).append(officer.officer_id)
 
-    areas: dict[str, Area] = {}
-    areas_by_officer: dict[str, list[Area]] = {}
+    areas: dict[str, SnapshotArea] = {}
+    areas_by_officer: dict[str, list[SnapshotArea]] = {}
     target_by_officer: dict[str, int] = {}
     target_by_desa: dict[str, int] = {}
     async with conn.execute(
         "SELECT sls_code, sls_name, desa_code, officer_id, target_households FROM areas"
         " WHERE active = 1 ORDER BY officer_id, sls_code"
     ) as cur:
-        for sls, name, desa, officer_id, target in await cur.fetchall():
-            area = Area(sls_code=sls, sls_name=name, desa_code=desa, officer_id=officer_id,
-                        target_households=target)
+        cur.row_factory = None
+        for row in await cur.fetchall():
+            area = SnapshotArea._make(row)
+            sls, _, desa, officer_id, target = row
             areas[sls] = area
             areas_by_officer.setdefault(officer_id, []).append(area)
             target_by_officer[officer_id] = target_by_officer.get(officer_id, 0) + target
@@ -138,8 +164,7 @@ async def load_snapshot(
             desa_names[code] = name
             desa_kecamatan[code] = kecamatan
 
-    with gc_paused():
-        reports, reports_by_officer = await _reports(conn, day)
+    reports, reports_by_officer = await _reports(conn, day)
 
     izin: dict[str, set[date]] = {}
     dates: dict[str, date] = {}
@@ -162,6 +187,7 @@ async def load_snapshot(
         desa_names=desa_names,
         reports=reports,
         reports_by_officer=reports_by_officer,
+        awaiting_review=await _awaiting_review(conn, day),
         izin=izin,
         admins=await _admins(conn, officers, admin_telegram_ids),
     )
@@ -185,24 +211,24 @@ async def _reports(
     reports: list[SnapshotReport] = []
     by_officer: dict[str, list[SnapshotReport]] = {}
     dates: dict[str, date] = {}
-    # One string object per distinct officer id, SLS code, values text and status: sqlite3
+    # One string object per distinct officer id, SLS code and values text: sqlite3
     # makes a new one for every row, and they repeat across the hundreds of thousands of rows.
     shared: dict[str, str] = {}
     share = shared.setdefault
     make = SnapshotReport._make  # tuple.__new__: no Python-level constructor per row
     async with conn.execute(
-        "SELECT id, officer_id, report_date, sls_code, values_json, progress_value, late,"
-        " status, revision FROM reports WHERE +report_date <= ?",
+        "SELECT officer_id, report_date, sls_code, values_json, progress_value, late"
+        " FROM reports WHERE +report_date <= ?",
         (day.isoformat(),),
     ) as cur:
         cur.row_factory = None  # plain tuples: much cheaper than Row for many rows
         # In batches, so that the raw rows of the whole table are never held at once.
         while rows := await cur.fetchmany(_REPORT_BATCH):
-            for id_, officer_id, text, sls, values, progress, late, status, revision in rows:
+            for officer_id, text, sls, values, progress, late in rows:
                 officer_id = share(officer_id, officer_id)
                 report = make((
-                    id_, officer_id, dates.get(text) or _date(dates, text), share(sls, sls),
-                    share(values, values), progress, late == 1, share(status, status), revision,
+                    officer_id, dates.get(text) or _date(dates, text), share(sls, sls),
+                    share(values, values), progress, late == 1,
                 ))
                 reports.append(report)
                 mine = by_officer.get(officer_id)
@@ -211,6 +237,21 @@ async def _reports(
                 else:
                     mine.append(report)
     return reports, by_officer
+
+
+async def _awaiting_review(
+    conn: aiosqlite.Connection, day: date
+) -> dict[str, list[AwaitingReview]]:
+    waiting: dict[str, list[AwaitingReview]] = {}
+    async with conn.execute(
+        "SELECT officer_id, id, sls_code, progress_value FROM reports WHERE report_date = ?"
+        f" AND status IN ({','.join('?' * len(REVIEWABLE))}) ORDER BY officer_id, sls_code",
+        (day.isoformat(), *REVIEWABLE),
+    ) as cur:
+        cur.row_factory = None
+        for officer_id, *report in await cur.fetchall():
+            waiting.setdefault(officer_id, []).append(AwaitingReview._make(report))
+    return waiting
 
 
 async def _admins(
