@@ -88,6 +88,14 @@ class _Group:
         self.missing += stat.status == DayStatus.MISSING
 
 
+@dataclass(frozen=True)
+class _AreaSums:
+    daily_by_owner: dict[str, dict[date, int]]
+    """Households per day on each officer's active work areas."""
+    daily_by_kecamatan: dict[str, dict[date, int]]
+    by_sls: dict[str, int]
+
+
 # ------------------------------------------------------------------------------ entry points
 
 
@@ -226,24 +234,35 @@ class DigestBuilder:
     # -- facts ---------------------------------------------------------------------------
 
     @cached_property
-    def _daily_by_owner(self) -> dict[str, dict[date, int]]:
-        """Households per day on each officer's active work areas."""
-        areas = self.snap.areas
-        daily: dict[str, dict[date, int]] = {}
-        for report in self.snap.reports:
-            area = areas.get(report.sls_code)
-            if area is None:
+    def _sums(self) -> _AreaSums:
+        """Households reported on the active work areas, summed three ways in one pass."""
+        snap = self.snap
+        owner_days: dict[str, dict[date, int]] = {}
+        kecamatan_days: dict[str, dict[date, int]] = {}
+        # Per active SLS: the dicts its reports add to (shared), looked up once, not per report.
+        where: dict[str, tuple[dict[date, int], dict[date, int]]] = {}
+        for sls, area in snap.areas.items():
+            kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
+            where[sls] = (owner_days.setdefault(area.officer_id, {}),
+                          kecamatan_days.setdefault(kecamatan, {}))
+        by_sls: dict[str, int] = {}
+        for report in snap.reports:
+            found = where.get(report.sls_code)
+            if found is None:
                 continue
-            days = daily.setdefault(area.officer_id, {})
-            days[report.report_date] = days.get(report.report_date, 0) + report.progress
-        return daily
+            mine, theirs = found
+            day, count = report.report_date, report.progress
+            mine[day] = mine.get(day, 0) + count
+            theirs[day] = theirs.get(day, 0) + count
+            by_sls[report.sls_code] = by_sls.get(report.sls_code, 0) + count
+        return _AreaSums(owner_days, kecamatan_days, by_sls)
 
     def ppl(self, officer_id: str) -> PplDay:
         found = self._ppl.get(officer_id)
         if found is not None:
             return found
         snap, day = self.snap, self.day
-        daily = self._daily_by_owner.get(officer_id, {})
+        daily = self._sums.daily_by_owner.get(officer_id, {})
         target = snap.target_by_officer.get(officer_id, 0)
         reported: dict[date, bool] = {}  # day -> reported by catch-up reports only
         for report in snap.reports_by_officer.get(officer_id, ()):
@@ -458,7 +477,7 @@ class DigestBuilder:
         if self.with_charts:
             daily: dict[date, int] = {}
             for stat in everyone:
-                for d, count in self._daily_by_owner.get(stat.officer.officer_id, {}).items():
+                for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id, {}).items():
                     daily[d] = daily.get(d, 0) + count
             charts += self._cumulative(area_name, daily, total.target)
             if team_bars:
@@ -471,7 +490,7 @@ class DigestBuilder:
 
     def _by_desa(self, owners: Iterable[str]) -> dict[str, tuple[int, int]]:
         """(done, target) per desa over the work areas of these officers."""
-        progress = self._progress_by_sls
+        progress = self._sums.by_sls
         sums: dict[str, tuple[int, int]] = {}
         for owner in owners:
             for area in self.snap.areas_by_officer.get(owner, ()):
@@ -481,35 +500,22 @@ class DigestBuilder:
                 )
         return sums
 
-    @cached_property
-    def _progress_by_sls(self) -> dict[str, int]:
-        done: dict[str, int] = {}
-        for report in self.snap.reports:
-            done[report.sls_code] = done.get(report.sls_code, 0) + report.progress
-        return done
-
     # -- admin ---------------------------------------------------------------------------
 
-    @cached_property
-    def _daily_by_kecamatan(self) -> dict[str, dict[date, int]]:
-        snap = self.snap
-        daily: dict[str, dict[date, int]] = {}
-        for report in snap.reports:
-            area = snap.areas.get(report.sls_code)
-            if area is None:
-                continue
-            kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
-            days = daily.setdefault(kecamatan, {})
-            days[report.report_date] = days.get(report.report_date, 0) + report.progress
-        return daily
-
     def admin_digest(self, admin: Officer) -> Digest:
+        chunks, charts = self._regency
+        return Digest(kind=KINDS[Role.ADMIN], recipient=admin, chunks=list(chunks),
+                      charts=list(charts))
+
+    @cached_property
+    def _regency(self) -> tuple[list[str], list[tuple[str, bytes]]]:
+        """The admin digest's messages and charts: the same for every admin."""
         t, snap = self.t, self.snap
         targets: dict[str, int] = {}
         for area in snap.areas.values():
             kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
             targets[kecamatan] = targets.get(kecamatan, 0) + area.target_households
-        by_kecamatan = self._daily_by_kecamatan
+        by_kecamatan = self._sums.daily_by_kecamatan
         regency_daily: dict[date, int] = {}
         for days in by_kecamatan.values():
             for d, count in days.items():
@@ -558,8 +564,7 @@ class DigestBuilder:
                     [_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
                      for k in order],
                 )))
-        return Digest(kind=KINDS[Role.ADMIN], recipient=admin,
-                      chunks=split_message("\n".join(lines)), charts=charts)
+        return split_message("\n".join(lines)), charts
 
     def _outlook(
         self, name: str, daily: Mapping[date, int], target: int, *, bold: bool = False
