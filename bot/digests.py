@@ -33,7 +33,6 @@ from bot.settings import Settings
 from bot.splitting import split_message
 from bot.texts import Raw, Texts
 from db.models import Officer, Role
-from db.problems import open_problems
 from db.snapshot import Snapshot, gc_paused, load_snapshot
 
 KINDS: Mapping[Role, str] = {
@@ -116,7 +115,6 @@ async def build_digests(
             digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
             roles=roles, with_charts=with_charts,
         )
-    await _add_open_problems(conn, snapshot, digests, texts)
     return digests
 
 
@@ -138,26 +136,7 @@ async def digest_for(
         digest_from_snapshot, snapshot, officer, settings=settings, form=form, texts=texts,
         with_charts=with_charts,
     )
-    if digest is not None:
-        await _add_open_problems(conn, snapshot, [digest], texts)
     return digest
-
-
-async def _add_open_problems(
-    conn: aiosqlite.Connection, snapshot: Snapshot, digests: list[Digest], texts: Texts
-) -> None:
-    """Each supervisor's open field problems (their scope's), as the digest's last part."""
-    if not digests:
-        return
-    problems = await open_problems(conn, None)
-    for digest in digests:
-        me = digest.recipient
-        if me.role == Role.ADMIN:
-            mine = problems
-        else:
-            scope = set(snapshot.subtree(me.officer_id))
-            mine = [p for p in problems if p.officer_id in scope]
-        digest.chunks.extend(split_message(problems_section(mine, texts, texts.language)))
 
 
 def digests_from_snapshot(
@@ -223,13 +202,25 @@ class DigestBuilder:
         self._decoded: dict[str, dict[str, int]] = {}
 
     def digest(self, officer: Officer) -> Digest:
+        """The officer's digest, with the open field problems of their scope as its last part."""
         if officer.role == Role.PML:
-            return self.pml_digest(officer)
-        if officer.role == Role.KOSEKA:
-            return self.koseka_digest(officer)
-        if officer.role == Role.ADMIN:
-            return self.admin_digest(officer)
-        raise ValueError(f"no digest for role {officer.role}")
+            digest = self.pml_digest(officer)
+        elif officer.role == Role.KOSEKA:
+            digest = self.koseka_digest(officer)
+        elif officer.role == Role.ADMIN:
+            digest = self.admin_digest(officer)
+        else:
+            raise ValueError(f"no digest for role {officer.role}")
+        digest.chunks.extend(self._problems_of(officer))
+        return digest
+
+    def _problems_of(self, officer: Officer) -> list[str]:
+        """The open field problems of the officer's scope (everyone's for an admin)."""
+        problems = self.snap.problems
+        if officer.role != Role.ADMIN:
+            scope = set(self.snap.subtree(officer.officer_id))
+            problems = [p for p in problems if p.officer_id in scope]
+        return split_message(problems_section(problems, self.t, self.lang))
 
     # -- facts ---------------------------------------------------------------------------
 

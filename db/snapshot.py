@@ -1,7 +1,8 @@
 """Everything the digests of one evening need, read with a handful of set-based queries.
 
 The digests of a whole regency are built from one `Snapshot`: the roster, the work areas,
-every current report up to the day, the days off (izin) and the wilayah names. Nothing is
+every current report up to the day, the days off (izin), the open field problems and the
+wilayah names. Nothing is
 read per officer, so one evening costs the same few queries for 300 or 10,000 officers.
 """
 
@@ -19,6 +20,7 @@ from typing import NamedTuple
 import aiosqlite
 
 from db.models import Officer, Role
+from db.problems import ProblemModel, open_problems
 from db.reports import REVIEWABLE
 
 _REPORT_BATCH = 20_000
@@ -88,6 +90,8 @@ class Snapshot:
     """Declared days off per officer, up to `day`."""
     admins: list[Officer]
     """Linked active ADMIN officers, then the unlinked ADMIN_TELEGRAM_IDS as synthetic admins."""
+    problems: list[ProblemModel]
+    """Field problems not resolved yet, oldest first."""
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def subtree(self, officer_id: str) -> list[str]:
@@ -190,6 +194,7 @@ async def _load(
         awaiting_review=await _awaiting_review(conn, day),
         izin=izin,
         admins=await _admins(conn, officers, admin_telegram_ids),
+        problems=await open_problems(conn, None),
     )
 
 
