@@ -1,8 +1,9 @@
 """The evening digests: a PML's team, a KOSEKA's kecamatan, the whole regency for the admin.
 
 Everything here is built from one `Snapshot` (db/snapshot.py) and the settings; the async
-entry points only load the snapshot and then build in a worker thread, since drawing the
-charts takes a moment. Progress is counted per work area, as in /progres: the households
+entry points only load the snapshot and then build in a worker thread (a whole regency is
+about a second of CPU). The charts are only described here and drawn when they are sent
+(`bot.charts.render`). Progress is counted per work area, as in /progres: the households
 reported on an SLS count for the officer the SLS is assigned to, against its target. Who
 reported on a day (reported, late, izin, missing) is about the officer's own reports.
 """
@@ -23,9 +24,9 @@ import aiosqlite
 from bot import formatting as fmt
 from bot.attendance import DayStatus, consecutive_missing, day_status, escalation
 from bot.calendar import ONE_DAY, is_working_day
-from bot.charts import cumulative_chart, progress_bars
+from bot.charts import Chart, CumulativeChart, ProgressBars
 from bot.forms import FormDefinition
-from bot.pace import Forecast, forecast, ideal_done
+from bot.pace import Forecast, forecast, ideal_done, ideal_line
 from bot.problems import problems_section
 from bot.quality import Flag, day_flags
 from bot.review import ReviewItem
@@ -51,8 +52,8 @@ class Digest:
     recipient: Officer
     chunks: list[str]
     """HTML messages, each within Telegram's 4096 characters."""
-    charts: list[tuple[str, bytes]] = field(default_factory=list)
-    """(caption as HTML, PNG); KOSEKA and admin digests only."""
+    charts: list[Chart] = field(default_factory=list)
+    """KOSEKA and admin digests only; drawn when sent (`bot.charts.render`)."""
     review: list[ReviewItem] = field(default_factory=list)
     """PML digest only."""
 
@@ -464,7 +465,7 @@ class DigestBuilder:
                                team=supervisor.name if supervisor else "-",
                                days=stat.missing_run))
 
-        charts: list[tuple[str, bytes]] = []
+        charts: list[Chart] = []
         if self.with_charts:
             daily: dict[date, int] = {}
             for stat in everyone:
@@ -473,8 +474,9 @@ class DigestBuilder:
             charts += self._cumulative(area_name, daily, total.target)
             if team_bars:
                 caption = t("digest_chart_teams", name=area_name)
-                charts.append((caption, progress_bars(
-                    html.unescape(caption), [n for n, _ in team_bars], [p for _, p in team_bars]
+                charts.append(Chart(caption, ProgressBars(
+                    html.unescape(caption), tuple(n for n, _ in team_bars),
+                    tuple(p for _, p in team_bars),
                 )))
         return Digest(kind=KINDS[Role.KOSEKA], recipient=koseka,
                       chunks=split_message("\n".join(lines)), charts=charts)
@@ -499,7 +501,7 @@ class DigestBuilder:
                       charts=list(charts))
 
     @cached_property
-    def _regency(self) -> tuple[list[str], list[tuple[str, bytes]]]:
+    def _regency(self) -> tuple[list[str], list[Chart]]:
         """The admin digest's messages and charts: the same for every admin."""
         t, snap = self.t, self.snap
         targets: dict[str, int] = {}
@@ -544,16 +546,16 @@ class DigestBuilder:
         if not at_risk:
             lines.append(t("digest_at_risk_none"))
 
-        charts: list[tuple[str, bytes]] = []
+        charts: list[Chart] = []
         if self.with_charts:
             charts += self._cumulative(t("digest_regency_name"), regency_daily, regency_target)
             if order:
                 caption = t("digest_chart_kecamatan")
-                charts.append((caption, progress_bars(
+                charts.append(Chart(caption, ProgressBars(
                     html.unescape(caption),
-                    [snap.kecamatan_names.get(k, k) for k in order],
-                    [_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
-                     for k in order],
+                    tuple(snap.kecamatan_names.get(k, k) for k in order),
+                    tuple(_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
+                          for k in order),
                 )))
         return split_message("\n".join(lines)), charts
 
@@ -598,27 +600,26 @@ class DigestBuilder:
 
     # -- charts and numbers ----------------------------------------------------------------
 
-    def _cumulative(
-        self, name: str, daily: Mapping[date, int], target: int
-    ) -> list[tuple[str, bytes]]:
+    def _cumulative(self, name: str, daily: Mapping[date, int], target: int) -> list[Chart]:
         """Households so far against the ideal line, drawn over the whole period to the target."""
         if self.day < self.start:
             return []
-        days: list[date] = []
+        days = self._chart_days
+        ideal = ideal_line(target, self.start, self.end, self.days_off, days[-1])
         cumulative: list[int] = []
-        ideal: list[float] = []
         running = sum(count for d, count in daily.items() if d < self.start)
-        current = self.start
-        while current <= max(self.day, self.end):
-            days.append(current)
-            ideal.append(ideal_done(target, current, self.start, self.end, self.days_off))
-            if current <= self.day:
-                running += daily.get(current, 0)
-                cumulative.append(running)
-            current += ONE_DAY
+        for current in days[: (self.day - self.start).days + 1]:
+            running += daily.get(current, 0)
+            cumulative.append(running)
         caption = self.t("digest_chart_cumulative", name=name, unit=self.unit)
-        png = cumulative_chart(html.unescape(caption), days, cumulative, ideal, self.end)
-        return [(caption, png)]
+        return [Chart(caption, CumulativeChart(html.unescape(caption), days, tuple(cumulative),
+                                               tuple(ideal), self.end))]
+
+    @cached_property
+    def _chart_days(self) -> tuple[date, ...]:
+        """The days of a cumulative chart: the whole period, and past its end up to the day."""
+        last = max(self.day, self.end)
+        return tuple(self.start + k * ONE_DAY for k in range((last - self.start).days + 1))
 
     def _n(self, value: int) -> str:
         return fmt.number(value, self.lang)
