@@ -58,7 +58,7 @@ class Digest:
     """PML digest only."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PplDay:
     """Where one PPL stands at the end of the day."""
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
-
-from pydantic import BaseModel, ConfigDict
 
 from bot.calendar import ONE_DAY, previous_working_days, working_days
 
@@ -40,10 +39,9 @@ def ideal_line(
     return line
 
 
-class Forecast(BaseModel):
-    """Households done so far and the outlook at the recent pace."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Households done so far and the outlook at the recent pace (one per PPL each evening)."""
 
     done: int
     target: int

@@ -97,7 +97,8 @@ def day_flags(
 
     today_values = values_of(today)
     if today_values and any(today_values.values()):
-        run = _run(today, lambda day: values_of(day) == today_values)
+        # Today is in the run by definition: only the days before it are summed and compared.
+        run = 1 + _run(today - ONE_DAY, lambda day: values_of(day) == today_values)
         if run >= run_length:
             flags.append(Flag("repeated", {"values": dict(today_values), "days": run}))
 
