@@ -90,6 +90,8 @@ class _Group:
 
 @dataclass(frozen=True)
 class _AreaSums:
+    """Households reported on the active work areas, summed per officer, kecamatan and SLS."""
+
     daily_by_owner: dict[str, dict[date, int]]
     """Households per day on each officer's active work areas."""
     daily_by_kecamatan: dict[str, dict[date, int]]

@@ -2,8 +2,9 @@
 
 The digests of a whole regency are built from one `Snapshot`: the roster, the work areas,
 every current report up to the day, the days off (izin), the open field problems and the
-wilayah names. Nothing is
-read per officer, so one evening costs the same few queries for 300 or 10,000 officers.
+wilayah names. Nothing is read per officer, so one evening costs the same few queries for
+300 or 10,000 officers. The bulk rows (areas, reports) are plain tuples, not models: an
+evening reads hundreds of thousands of them.
 """
 
 from __future__ import annotations
