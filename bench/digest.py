@@ -5,6 +5,7 @@
     .venv/bin/python bench/digest.py --generate-only DB   # write the database to DB and stop
     .venv/bin/python bench/digest.py --measure DB         # measure a database written before
     .venv/bin/python bench/digest.py --profile            # cProfile hotspots of the build
+    .venv/bin/python bench/digest.py --profile render     # ... of drawing the first charts
 
 Run from the repository root. The database is synthetic but shaped like the real operation,
 on the real Kepulauan Meranti kecamatan/desa list (`db/data/meranti_wilayah.csv`): officers in
@@ -22,21 +23,29 @@ the 31 days, no days off, `Texts("id")`, the default form):
 
 * snapshot: `db.snapshot.load_snapshot` alone (the set-based queries and the Python objects).
 * text: `bot.digests.build_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`.
-* charts: the same with `with_charts=True`, what the scheduled job builds (`send_digests`
-  builds one role per slot; here all three roles at once).
+* build: the same with `with_charts=True`: the texts plus a small description of every chart
+  (`bot.charts.CumulativeChart` / `ProgressBars`), what the scheduled job builds before it
+  sends anything (`send_digests` builds one role per slot; here all three roles at once).
+  Target: under 2 s and under 300 MB.
+* render: every chart of that build drawn to PNG by `bot.charts.render`, one after another,
+  as the job does when it delivers each digest: in the same process, in a worker thread
+  (`asyncio.to_thread`), off the event loop. The build before it is not timed. No target:
+  the job draws each chart while the digest's texts go out, about a second per message
+  and chat, so drawing is not on the build's critical path.
 
 Generation and each phase run in fresh child processes (`--generate-only`, `--worker`), so
 that a phase's peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) is the digest build's,
 not the generator's (on Linux a child's ru_maxrss starts from its parent's RSS: the parent
 stays small). The RSS of the child before the phase (interpreter, imports, open database) is
-shown too. Times are `time.perf_counter()` around the one awaited call; CPU s is
+shown too. Times are `time.perf_counter()` around the awaited calls; CPU s is
 `time.process_time()` (every thread, the aiosqlite thread and `asyncio.to_thread` included).
-Targets: the real job (charts) under 2 s and under 300 MB. Figures are printed, never
-asserted: the exit status is 0 unless a measurement crashed.
+Figures are printed, never asserted: the exit status is 0 unless a measurement crashed.
 
-`--profile` runs `cProfile` in a child on the CPU part of the build (`digests_from_snapshot`,
-called in the main thread because the profiler does not follow `asyncio.to_thread`) and
-prints the top functions by own time and by cumulative time.
+`--profile` runs `cProfile` in a child on the CPU part of the build (`load_snapshot` and
+`digests_from_snapshot`, called in the main thread because the profiler does not follow
+`asyncio.to_thread`) and prints the top functions by own time and by cumulative time;
+`--profile text` leaves the charts out, `--profile render` profiles drawing the first
+`RENDER_PROFILE_CHARTS` charts of the build instead (in the main thread too).
 """
 
 from __future__ import annotations
@@ -81,7 +90,8 @@ TARGET_SECONDS = 2.0
 TARGET_RSS_MB = 300.0
 FIRST_TELEGRAM_ID = 1_000_000
 WIB = ZoneInfo("Asia/Jakarta")
-PHASES = ("snapshot", "text", "charts")
+PHASES = ("snapshot", "text", "build", "render")
+RENDER_PROFILE_CHARTS = 20
 CHILD_TIMEOUT = 900
 
 _FIRST = ["Ahmad", "Siti", "Budi", "Nur", "Rahmat", "Dewi", "Agus", "Fitri", "Hendra", "Aisyah",
@@ -385,6 +395,7 @@ def _settings(path: Path, start: date, end: date) -> Settings:
 
 
 async def measure(phase: str, path: Path) -> Measurement:
+    from bot.charts import render
     from bot.digests import DIGEST_ROLES, build_digests
     from bot.forms import load_form
     from bot.texts import Texts
@@ -397,15 +408,20 @@ async def measure(phase: str, path: Path) -> Measurement:
     db = Database(path)
     conn = await db.open()
     try:
+        if phase == "render":  # the build first, not timed: what is measured is the drawing
+            digests = await build_digests(conn, day=day, settings=settings, form=form,
+                                          texts=texts, roles=DIGEST_ROLES)
         result.rss_before_kb = _rss_kb()
         cpu_started = time.process_time()
         started = time.perf_counter()
         if phase == "snapshot":
             snap = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        elif phase == "render":
+            pngs = [await render(chart.spec) for d in digests for chart in d.charts]
         else:
             digests = await build_digests(conn, day=day, settings=settings, form=form,
                                           texts=texts, roles=DIGEST_ROLES,
-                                          with_charts=phase == "charts")
+                                          with_charts=phase == "build")
         result.seconds = time.perf_counter() - started
         result.cpu = time.process_time() - cpu_started
         result.peak_rss_kb = _rss_kb()
@@ -415,18 +431,19 @@ async def measure(phase: str, path: Path) -> Measurement:
         result.snapshot = {"officers": len(snap.officers), "areas": len(snap.areas),
                            "reports": len(snap.reports),
                            "izin": sum(len(v) for v in snap.izin.values())}
-    else:
-        result.digests = dict(Counter(d.kind for d in digests))
-        result.messages = sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
-        result.charts = sum(len(d.charts) for d in digests)
-        result.png_bytes = sum(len(png) for d in digests for _, png in d.charts)
-        result.text_chars = sum(len(c) for d in digests for c in d.chunks)
-        result.review_items = sum(len(d.review) for d in digests)
+        return result
+    result.digests = dict(Counter(d.kind for d in digests))
+    result.messages = sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
+    result.charts = sum(len(d.charts) for d in digests)
+    result.text_chars = sum(len(c) for d in digests for c in d.chunks)
+    result.review_items = sum(len(d.review) for d in digests)
+    if phase == "render":
+        result.png_bytes = sum(len(png) for png in pngs)
     return result
 
 
 async def profile(phase: str, path: Path, top: int) -> str:
-    """cProfile of the CPU part of the build, run in the main thread; the report as text."""
+    """cProfile of the CPU part of the build (or of drawing charts), in the main thread."""
     import cProfile
     import io
     import pstats
@@ -444,17 +461,28 @@ async def profile(phase: str, path: Path, top: int) -> str:
     try:
         profiler = cProfile.Profile()
         started = time.perf_counter()
-        profiler.enable()
+        if phase != "render":
+            profiler.enable()
         snap = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
         digests = digests_from_snapshot(snap, settings=settings, form=form, texts=texts,
-                                        roles=DIGEST_ROLES, with_charts=phase == "charts")
+                                        roles=DIGEST_ROLES, with_charts=phase != "text")
+        if phase == "render":
+            charts = [chart for d in digests for chart in d.charts][:RENDER_PROFILE_CHARTS]
+            started = time.perf_counter()
+            profiler.enable()
+            for chart in charts:
+                chart.spec.render()
         profiler.disable()
         elapsed = time.perf_counter() - started
     finally:
         await db.close()
     out = io.StringIO()
-    out.write(f"profile of load_snapshot + digests_from_snapshot ({phase}): {len(digests)} "
-              f"digests in {elapsed:.2f} s under the profiler\n")
+    if phase == "render":
+        out.write(f"profile of drawing {len(charts)} charts: {elapsed:.2f} s under the "
+                  "profiler\n")
+    else:
+        out.write(f"profile of load_snapshot + digests_from_snapshot ({phase}): "
+                  f"{len(digests)} digests in {elapsed:.2f} s under the profiler\n")
     stats = pstats.Stats(profiler, stream=out)
     stats.strip_dirs()
     for key in ("tottime", "cumulative"):
@@ -505,42 +533,45 @@ def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[s
     labels = {
         "snapshot": "load_snapshot alone",
         "text": "build_digests, text only",
-        "charts": "build_digests with charts (the job)",
+        "build": "build_digests: texts + chart specs (the job)",
+        "render": "render every chart (worker thread)",
     }
     rows = []
     missed = False
     for phase in PHASES:
         m = results[phase]
         target, ok = "", ""
-        if phase in ("text", "charts"):
+        if phase in ("text", "build"):
             passed = m.seconds < TARGET_SECONDS and _mb(m.peak_rss_kb) < TARGET_RSS_MB
             target = f"< {TARGET_SECONDS:.0f} s, < {TARGET_RSS_MB:.0f} MB"
             ok = "yes" if passed else "NO"
-            missed |= phase == "charts" and not passed
+            missed |= phase == "build" and not passed
         rows.append([labels[phase], f"{m.seconds:.2f}", f"{m.cpu:.2f}",
                      f"{_mb(m.peak_rss_kb):.0f}", f"{_mb(m.rss_before_kb):.0f}", target, ok])
     print_table(("phase", "seconds", "CPU s", "peak RSS MB", "RSS before MB", "target", "ok?"),
                 rows, {0, 5, 6})
 
-    snap, text, charts = results["snapshot"], results["text"], results["charts"]
+    snap, build, drawn = results["snapshot"], results["build"], results["render"]
     kinds = ", ".join(f"{count:,} {kind.removeprefix('digest_').upper()}"
-                      for kind, count in sorted(charts.digests.items()))
-    total = sum(charts.digests.values())
+                      for kind, count in sorted(build.digests.items()))
+    total = sum(build.digests.values())
     print(f"\nsnapshot: {snap.snapshot.get('officers', 0):,} active officers, "
           f"{snap.snapshot.get('areas', 0):,} SLS, {snap.snapshot.get('reports', 0):,} reports, "
           f"{snap.snapshot.get('izin', 0):,} days off")
-    print(f"built: {total:,} digests ({kinds}); {charts.messages:,} messages to send, "
-          f"{charts.charts:,} charts ({charts.png_bytes / 2**20:.1f} MB of PNG), "
-          f"{charts.text_chars / 2**20:.1f} M characters of text, "
-          f"{charts.review_items:,} review buttons")
-    if charts.charts:
-        wall, cpu = charts.seconds - text.seconds, charts.cpu - text.cpu
-        print(f"charts cost {wall:.2f} s of the job ({cpu:.2f} CPU s): "
-              f"{1000 * wall / charts.charts:.0f} ms per chart "
-              f"({1000 * cpu / charts.charts:.0f} CPU ms)")
-    summary = (f"digest: {officers} officers x {days} days: all {total} digests in "
-               f"{charts.seconds:.2f} s (charts) / {text.seconds:.2f} s (text), snapshot "
-               f"{snap.seconds:.2f} s, peak RSS {_mb(charts.peak_rss_kb):.0f} MB")
+    print(f"built: {total:,} digests ({kinds}); {build.messages:,} messages to send, "
+          f"{build.charts:,} chart specs, {build.text_chars / 2**20:.1f} M characters of text, "
+          f"{build.review_items:,} review buttons")
+    per_chart = 1000 * drawn.seconds / drawn.charts if drawn.charts else 0.0
+    cpu_per_chart = 1000 * drawn.cpu / drawn.charts if drawn.charts else 0.0
+    print(f"rendered: {drawn.charts:,} charts ({drawn.png_bytes / 2**20:.1f} MB of PNG) in "
+          f"{drawn.seconds:.2f} s ({drawn.cpu:.2f} CPU s), {per_chart:.0f} ms per chart "
+          f"({cpu_per_chart:.0f} CPU ms), one at a time in a worker thread of the same "
+          "process; the job draws each one when it sends that digest")
+    summary = (f"digest: {officers} officers x {days} days: all {total} digests built in "
+               f"{build.seconds:.2f} s (texts + {build.charts} chart specs; snapshot "
+               f"{snap.seconds:.2f} s), peak RSS {_mb(build.peak_rss_kb):.0f} MB; charts drawn "
+               f"when sent: {per_chart:.0f} ms each in a worker thread "
+               f"({drawn.seconds:.1f} s for all)")
     return summary, missed
 
 
@@ -572,8 +603,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the database to DB (a new file) and stop")
     parser.add_argument("--measure", type=Path, metavar="DB",
                         help="measure DB (written by --generate-only) instead of generating")
-    parser.add_argument("--profile", choices=("charts", "text"), nargs="?", const="charts",
-                        help="print cProfile hotspots of the build (default: with charts)")
+    parser.add_argument("--profile", choices=("charts", "text", "render"), nargs="?",
+                        const="charts",
+                        help="print cProfile hotspots of the build (default: with the chart "
+                             "specs), of the build without charts (text), or of drawing the "
+                             f"first {RENDER_PROFILE_CHARTS} charts (render)")
     parser.add_argument("--top", type=int, default=25, help="functions per profile list")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

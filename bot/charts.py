@@ -1,11 +1,20 @@
-"""PNG charts for the digests, drawn without pyplot (no global state, safe in threads)."""
+"""PNG charts for the digests, drawn without pyplot (no global state, safe in threads).
+
+Building a digest only describes its charts (`CumulativeChart`, `ProgressBars`: small frozen
+values); the PNG is drawn when the chart is sent, with `render()`, off the event loop. A chart
+costs 60-80 ms of CPU: for 10,000 officers the 610 charts of an evening take about 40 s, the
+texts of all the digests about a second.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -26,6 +35,55 @@ def short_date(day: date) -> str:
     return f"{day.day} {MONTHS_ID[day.month - 1]}"
 
 
+@dataclass(frozen=True, slots=True)
+class CumulativeChart:
+    """What `cumulative_chart` draws; `render()` draws it."""
+
+    title: str
+    days: tuple[date, ...]
+    cumulative: tuple[int, ...]
+    ideal: tuple[float, ...]
+    deadline: date
+
+    def render(self) -> bytes:
+        return cumulative_chart(self.title, self.days, self.cumulative, self.ideal, self.deadline)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressBars:
+    """What `progress_bars` draws; `render()` draws it."""
+
+    title: str
+    labels: tuple[str, ...]
+    percents: tuple[float, ...]
+
+    def render(self) -> bytes:
+        return progress_bars(self.title, self.labels, self.percents)
+
+
+ChartSpec = CumulativeChart | ProgressBars
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart to send as a photo: its caption (HTML) and what to draw."""
+
+    caption: str
+    spec: ChartSpec
+
+
+async def render(spec: ChartSpec) -> bytes:
+    """The chart's PNG, drawn in a worker thread so that the event loop keeps answering.
+
+    A thread, not a process pool: a chart is 60-80 ms of mostly Python work, so the loop
+    still gets the interpreter every few milliseconds while one is drawn, and the charts of
+    a digest go out one message a second per chat anyway. A pool of processes would add a
+    start-up (matplotlib imported again in each), a shutdown to own, pickling and care with
+    forking beside the database thread, for a second core that delivery does not need.
+    """
+    return await asyncio.to_thread(spec.render)
+
+
 def cumulative_chart(
     title: str,
     days: Sequence[date],
@@ -43,7 +101,7 @@ def cumulative_chart(
     # Fixed margins: a layout engine would cost half the drawing time of every chart.
     figure = Figure(figsize=(8, 4.5), dpi=DPI)
     figure.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.08)
-    axes = figure.add_subplot()
+    axes = _axes(figure, title)
     axes.plot(
         days[: len(cumulative)],
         cumulative,
@@ -75,8 +133,6 @@ def cumulative_chart(
     axes.set_ylim(0, max([1, *cumulative, *ideal]) * 1.05)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: number(round(y))))
-    axes.set_ylabel("Ruta")
-    axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left")
     return _png(figure)
@@ -95,7 +151,7 @@ def progress_bars(title: str, labels: Sequence[str], percents: Sequence[float]) 
     label_inches = 0.2 + 0.075 * max((len(label) for label in labels), default=0)
     figure.subplots_adjust(left=min(0.45, label_inches / 8), right=0.97,
                            top=1 - 0.45 / height, bottom=0.4 / height)
-    axes = figure.add_subplot()
+    axes = _axes(figure, title)
     positions = range(len(labels))
     colors = [DONE_COLOR if p >= 100 else REALISED_COLOR for p in percents]
     axes.barh(positions, percents, color=colors, height=0.7)
@@ -107,7 +163,6 @@ def progress_bars(title: str, labels: Sequence[str], percents: Sequence[float]) 
     axes.set_ylim(max(len(labels), 1) - 0.5, -0.5)
     axes.set_xlim(0, max([115.0, *(p * 1.15 for p in percents)]))
     axes.xaxis.set_major_formatter(PercentFormatter())
-    axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
     return _png(figure)
 
@@ -118,8 +173,25 @@ def _date_ticks(first: date, last: date, most: int = 8) -> list[date]:
     return [first + timedelta(days=k) for k in range(0, (last - first).days + 1, step)]
 
 
+def _axes(figure: Figure, title: str) -> Axes:
+    """The one axes of a chart, titled, with nothing placed by measuring the tick labels.
+
+    matplotlib moves the title above any tick labels on top, and each axis label beside its
+    tick labels, by measuring every tick label at each draw: a third of the drawing time.
+    There are no tick labels on top and no axis labels (the title names the unit), so the
+    title is pinned to the top edge and the labels' places are fixed.
+    """
+    axes = figure.add_subplot()
+    axes.set_title(title, y=1.0)
+    axes.xaxis.set_label_coords(0.5, 0.0)
+    axes.yaxis.set_label_coords(0.0, 0.5)
+    return axes
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
+    # The fastest zlib level: a third less encoding time for about 10% more bytes, and
+    # Telegram recompresses every photo anyway.
+    FigureCanvasAgg(figure).print_png(buffer, pil_kwargs={"compress_level": 1})
     figure.clear()  # lets the memory go now rather than at the next garbage collection
     return buffer.getvalue()

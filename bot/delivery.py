@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -120,6 +120,8 @@ class Outgoing:
     document_id: str | None = None  # a document Telegram already has (file_id)
     filename: str | None = None
     reply_markup: InlineKeyboardMarkup | None = None
+    make_photo: Callable[[], Awaitable[bytes]] | None = None
+    """A photo made only when the message is sent (a chart drawn off the event loop)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ class Sender:
         )
 
     async def send(self, item: Outgoing) -> DeliveryResult:
+        if item.make_photo is not None:
+            return await self._send_made(item, _make_photo(item))
         attempt = 0
         while True:
             await self._wait_turn(item.chat_id)
@@ -223,11 +227,41 @@ class Sender:
                 await self._sleep(self._backoff * 2 ** (attempt - 1))
 
     async def send_all(self, items: list[Outgoing]) -> list[DeliveryResult]:
-        """Several messages to one recipient, in order; stops at the first that cannot go."""
+        """Several messages to one recipient, in order; stops at the first that cannot go.
+
+        The photos to make are all started at once, so that they are made while the messages
+        before them wait their turn; those left when a message cannot go are dropped.
+        """
+        photos = [asyncio.ensure_future(_make_photo(item)) if item.make_photo else None
+                  for item in items]
         results = []
-        for item in items:
-            result = await self.send(item)
-            results.append(result)
-            if result.status is not DeliveryStatus.SENT:
-                break
+        try:
+            for item, photo in zip(items, photos, strict=True):
+                if photo is None:
+                    result = await self.send(item)
+                else:
+                    result = await self._send_made(item, photo)
+                results.append(result)
+                if result.status is not DeliveryStatus.SENT:
+                    break
+        finally:
+            for photo in photos:
+                if photo is not None:
+                    photo.cancel()
         return results
+
+    async def _send_made(self, item: Outgoing, photo: Awaitable[bytes | None]) -> DeliveryResult:
+        made = await photo
+        if made is None:
+            return DeliveryResult(DeliveryStatus.FAILED, error="the photo could not be made")
+        return await self.send(replace(item, photo=made, make_photo=None))
+
+
+async def _make_photo(item: Outgoing) -> bytes | None:
+    """The item's photo; None when making it failed (logged here, with the traceback)."""
+    assert item.make_photo is not None
+    try:
+        return await item.make_photo()
+    except Exception:
+        log.exception("the photo for chat %s could not be made", item.chat_id)
+        return None

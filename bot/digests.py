@@ -1,8 +1,9 @@
 """The evening digests: a PML's team, a KOSEKA's kecamatan, the whole regency for the admin.
 
 Everything here is built from one `Snapshot` (db/snapshot.py) and the settings; the async
-entry points only load the snapshot and then build in a worker thread, since drawing the
-charts takes a moment. Progress is counted per work area, as in /progres: the households
+entry points only load the snapshot and then build in a worker thread (a whole regency is
+about a second of CPU). The charts are only described here and drawn when they are sent
+(`bot.charts.render`). Progress is counted per work area, as in /progres: the households
 reported on an SLS count for the officer the SLS is assigned to, against its target. Who
 reported on a day (reported, late, izin, missing) is about the officer's own reports.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,18 +24,17 @@ import aiosqlite
 from bot import formatting as fmt
 from bot.attendance import DayStatus, consecutive_missing, day_status, escalation
 from bot.calendar import ONE_DAY, is_working_day
-from bot.charts import cumulative_chart, progress_bars
+from bot.charts import Chart, CumulativeChart, ProgressBars
 from bot.forms import FormDefinition
-from bot.pace import Forecast, forecast, ideal_done
+from bot.pace import Forecast, forecast, ideal_done, ideal_line
 from bot.problems import problems_section
-from bot.quality import DayReport, Flag, quality_flags
+from bot.quality import Flag, day_flags
 from bot.review import ReviewItem
 from bot.settings import Settings
 from bot.splitting import split_message
 from bot.texts import Raw, Texts
 from db.models import Officer, Role
-from db.problems import open_problems
-from db.snapshot import Snapshot, load_snapshot
+from db.snapshot import Snapshot, gc_paused, load_snapshot
 
 KINDS: Mapping[Role, str] = {
     Role.PML: "digest_pml",
@@ -43,7 +44,6 @@ KINDS: Mapping[Role, str] = {
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
 AT_RISK_LIMIT = 30
 """At most this many PPL at risk are listed in the admin digest; the rest are counted."""
-REVIEW_STATUSES = ("submitted", "corrected")
 
 
 @dataclass
@@ -52,13 +52,13 @@ class Digest:
     recipient: Officer
     chunks: list[str]
     """HTML messages, each within Telegram's 4096 characters."""
-    charts: list[tuple[str, bytes]] = field(default_factory=list)
-    """(caption as HTML, PNG); KOSEKA and admin digests only."""
+    charts: list[Chart] = field(default_factory=list)
+    """KOSEKA and admin digests only; drawn when sent (`bot.charts.render`)."""
     review: list[ReviewItem] = field(default_factory=list)
     """PML digest only."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PplDay:
     """Where one PPL stands at the end of the day."""
 
@@ -88,6 +88,16 @@ class _Group:
         self.missing += stat.status == DayStatus.MISSING
 
 
+@dataclass(frozen=True)
+class _AreaSums:
+    """Households reported on the active work areas, summed per officer, kecamatan and SLS."""
+
+    daily_by_owner: dict[str, dict[date, int]]
+    """Households per day on each officer's active work areas."""
+    daily_by_kecamatan: dict[str, dict[date, int]]
+    by_sls: dict[str, int]
+
+
 # ------------------------------------------------------------------------------ entry points
 
 
@@ -102,12 +112,12 @@ async def build_digests(
     with_charts: bool = True,
 ) -> list[Digest]:
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat."""
-    snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    digests = await asyncio.to_thread(
-        digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
-        roles=roles, with_charts=with_charts,
-    )
-    await _add_open_problems(conn, snapshot, digests, texts)
+    with gc_paused():
+        snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        digests = await asyncio.to_thread(
+            digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
+            roles=roles, with_charts=with_charts,
+        )
     return digests
 
 
@@ -129,26 +139,7 @@ async def digest_for(
         digest_from_snapshot, snapshot, officer, settings=settings, form=form, texts=texts,
         with_charts=with_charts,
     )
-    if digest is not None:
-        await _add_open_problems(conn, snapshot, [digest], texts)
     return digest
-
-
-async def _add_open_problems(
-    conn: aiosqlite.Connection, snapshot: Snapshot, digests: list[Digest], texts: Texts
-) -> None:
-    """Each supervisor's open field problems (their scope's), as the digest's last part."""
-    if not digests:
-        return
-    problems = await open_problems(conn, None)
-    for digest in digests:
-        me = digest.recipient
-        if me.role == Role.ADMIN:
-            mine = problems
-        else:
-            scope = set(snapshot.subtree(me.officer_id))
-            mine = [p for p in problems if p.officer_id in scope]
-        digest.chunks.extend(split_message(problems_section(mine, texts, texts.language)))
 
 
 def digests_from_snapshot(
@@ -214,35 +205,58 @@ class DigestBuilder:
         self._decoded: dict[str, dict[str, int]] = {}
 
     def digest(self, officer: Officer) -> Digest:
+        """The officer's digest, with the open field problems of their scope as its last part."""
         if officer.role == Role.PML:
-            return self.pml_digest(officer)
-        if officer.role == Role.KOSEKA:
-            return self.koseka_digest(officer)
-        if officer.role == Role.ADMIN:
-            return self.admin_digest(officer)
-        raise ValueError(f"no digest for role {officer.role}")
+            digest = self.pml_digest(officer)
+        elif officer.role == Role.KOSEKA:
+            digest = self.koseka_digest(officer)
+        elif officer.role == Role.ADMIN:
+            digest = self.admin_digest(officer)
+        else:
+            raise ValueError(f"no digest for role {officer.role}")
+        digest.chunks.extend(self._problems_of(officer))
+        return digest
+
+    def _problems_of(self, officer: Officer) -> list[str]:
+        """The open field problems of the officer's scope (everyone's for an admin)."""
+        problems = self.snap.problems
+        if officer.role != Role.ADMIN:
+            scope = set(self.snap.subtree(officer.officer_id))
+            problems = [p for p in problems if p.officer_id in scope]
+        return split_message(problems_section(problems, self.t, self.lang))
 
     # -- facts ---------------------------------------------------------------------------
 
     @cached_property
-    def _daily_by_owner(self) -> dict[str, dict[date, int]]:
-        """Households per day on each officer's active work areas."""
-        areas = self.snap.areas
-        daily: dict[str, dict[date, int]] = {}
-        for report in self.snap.reports:
-            area = areas.get(report.sls_code)
-            if area is None:
+    def _sums(self) -> _AreaSums:
+        """Households reported on the active work areas, summed three ways in one pass."""
+        snap = self.snap
+        owner_days: dict[str, dict[date, int]] = {}
+        kecamatan_days: dict[str, dict[date, int]] = {}
+        # Per active SLS: the dicts its reports add to (shared), looked up once, not per report.
+        where: dict[str, tuple[dict[date, int], dict[date, int]]] = {}
+        for sls, area in snap.areas.items():
+            kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
+            where[sls] = (owner_days.setdefault(area.officer_id, {}),
+                          kecamatan_days.setdefault(kecamatan, {}))
+        by_sls: dict[str, int] = {}
+        for report in snap.reports:
+            found = where.get(report.sls_code)
+            if found is None:
                 continue
-            days = daily.setdefault(area.officer_id, {})
-            days[report.report_date] = days.get(report.report_date, 0) + report.progress
-        return daily
+            mine, theirs = found
+            day, count = report.report_date, report.progress
+            mine[day] = mine.get(day, 0) + count
+            theirs[day] = theirs.get(day, 0) + count
+            by_sls[report.sls_code] = by_sls.get(report.sls_code, 0) + count
+        return _AreaSums(owner_days, kecamatan_days, by_sls)
 
     def ppl(self, officer_id: str) -> PplDay:
         found = self._ppl.get(officer_id)
         if found is not None:
             return found
         snap, day = self.snap, self.day
-        daily = self._daily_by_owner.get(officer_id, {})
+        daily = self._sums.daily_by_owner.get(officer_id, {})
         target = snap.target_by_officer.get(officer_id, 0)
         reported: dict[date, bool] = {}  # day -> reported by catch-up reports only
         for report in snap.reports_by_officer.get(officer_id, ()):
@@ -266,13 +280,25 @@ class DigestBuilder:
     def flags(self, officer_id: str) -> list[Flag]:
         found = self._flags.get(officer_id)
         if found is None:
-            days = [
-                DayReport(day=r.report_date, values=self._values(r.values_json),
-                          progress=r.progress, late=r.late)
-                for r in self.snap.reports_by_officer.get(officer_id, ())
-            ]
+            reports = self.snap.reports_by_officer.get(officer_id, ())
+            day = self.day
+            progress: dict[date, int] = {}
+            late = 0
+            for r in reports:
+                progress[r.report_date] = progress.get(r.report_date, 0) + r.progress
+                late += r.late and r.report_date < day
+
+            def values_of(wanted: date) -> Counter[str] | None:
+                summed = None
+                for r in reports:
+                    if r.report_date == wanted:
+                        if summed is None:
+                            summed = Counter()
+                        summed.update(self._values(r.values_json))
+                return summed
+
             target = self.snap.target_by_officer.get(officer_id, 0)
-            found = self._flags[officer_id] = quality_flags(days, target, self.day)
+            found = self._flags[officer_id] = day_flags(progress, values_of, late, target, day)
         return found
 
     def _values(self, values_json: str) -> dict[str, int]:
@@ -369,11 +395,7 @@ class DigestBuilder:
         items: list[ReviewItem] = []
         for stat in team:
             officer = stat.officer
-            reports = [
-                r for r in self.snap.reports_by_officer.get(officer.officer_id, ())
-                if r.report_date == self.day and r.status in REVIEW_STATUSES
-            ]
-            for report in sorted(reports, key=lambda r: r.sls_code):
+            for report in self.snap.awaiting_review.get(officer.officer_id, ()):
                 area = self.snap.areas.get(report.sls_code)
                 label = html.unescape(self.t(  # a button label is plain text, not HTML
                     "digest_review_label", name=officer.name,
@@ -445,24 +467,25 @@ class DigestBuilder:
                                team=supervisor.name if supervisor else "-",
                                days=stat.missing_run))
 
-        charts: list[tuple[str, bytes]] = []
+        charts: list[Chart] = []
         if self.with_charts:
             daily: dict[date, int] = {}
             for stat in everyone:
-                for d, count in self._daily_by_owner.get(stat.officer.officer_id, {}).items():
+                for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id, {}).items():
                     daily[d] = daily.get(d, 0) + count
             charts += self._cumulative(area_name, daily, total.target)
             if team_bars:
                 caption = t("digest_chart_teams", name=area_name)
-                charts.append((caption, progress_bars(
-                    html.unescape(caption), [n for n, _ in team_bars], [p for _, p in team_bars]
+                charts.append(Chart(caption, ProgressBars(
+                    html.unescape(caption), tuple(n for n, _ in team_bars),
+                    tuple(p for _, p in team_bars),
                 )))
         return Digest(kind=KINDS[Role.KOSEKA], recipient=koseka,
                       chunks=split_message("\n".join(lines)), charts=charts)
 
     def _by_desa(self, owners: Iterable[str]) -> dict[str, tuple[int, int]]:
         """(done, target) per desa over the work areas of these officers."""
-        progress = self._progress_by_sls
+        progress = self._sums.by_sls
         sums: dict[str, tuple[int, int]] = {}
         for owner in owners:
             for area in self.snap.areas_by_officer.get(owner, ()):
@@ -472,35 +495,22 @@ class DigestBuilder:
                 )
         return sums
 
-    @cached_property
-    def _progress_by_sls(self) -> dict[str, int]:
-        done: dict[str, int] = {}
-        for report in self.snap.reports:
-            done[report.sls_code] = done.get(report.sls_code, 0) + report.progress
-        return done
-
     # -- admin ---------------------------------------------------------------------------
 
-    @cached_property
-    def _daily_by_kecamatan(self) -> dict[str, dict[date, int]]:
-        snap = self.snap
-        daily: dict[str, dict[date, int]] = {}
-        for report in snap.reports:
-            area = snap.areas.get(report.sls_code)
-            if area is None:
-                continue
-            kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
-            days = daily.setdefault(kecamatan, {})
-            days[report.report_date] = days.get(report.report_date, 0) + report.progress
-        return daily
-
     def admin_digest(self, admin: Officer) -> Digest:
+        chunks, charts = self._regency
+        return Digest(kind=KINDS[Role.ADMIN], recipient=admin, chunks=list(chunks),
+                      charts=list(charts))
+
+    @cached_property
+    def _regency(self) -> tuple[list[str], list[Chart]]:
+        """The admin digest's messages and charts: the same for every admin."""
         t, snap = self.t, self.snap
         targets: dict[str, int] = {}
         for area in snap.areas.values():
             kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
             targets[kecamatan] = targets.get(kecamatan, 0) + area.target_households
-        by_kecamatan = self._daily_by_kecamatan
+        by_kecamatan = self._sums.daily_by_kecamatan
         regency_daily: dict[date, int] = {}
         for days in by_kecamatan.values():
             for d, count in days.items():
@@ -538,19 +548,18 @@ class DigestBuilder:
         if not at_risk:
             lines.append(t("digest_at_risk_none"))
 
-        charts: list[tuple[str, bytes]] = []
+        charts: list[Chart] = []
         if self.with_charts:
             charts += self._cumulative(t("digest_regency_name"), regency_daily, regency_target)
             if order:
                 caption = t("digest_chart_kecamatan")
-                charts.append((caption, progress_bars(
+                charts.append(Chart(caption, ProgressBars(
                     html.unescape(caption),
-                    [snap.kecamatan_names.get(k, k) for k in order],
-                    [_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
-                     for k in order],
+                    tuple(snap.kecamatan_names.get(k, k) for k in order),
+                    tuple(_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
+                          for k in order),
                 )))
-        return Digest(kind=KINDS[Role.ADMIN], recipient=admin,
-                      chunks=split_message("\n".join(lines)), charts=charts)
+        return split_message("\n".join(lines)), charts
 
     def _outlook(
         self, name: str, daily: Mapping[date, int], target: int, *, bold: bool = False
@@ -593,27 +602,26 @@ class DigestBuilder:
 
     # -- charts and numbers ----------------------------------------------------------------
 
-    def _cumulative(
-        self, name: str, daily: Mapping[date, int], target: int
-    ) -> list[tuple[str, bytes]]:
+    def _cumulative(self, name: str, daily: Mapping[date, int], target: int) -> list[Chart]:
         """Households so far against the ideal line, drawn over the whole period to the target."""
         if self.day < self.start:
             return []
-        days: list[date] = []
+        days = self._chart_days
+        ideal = ideal_line(target, self.start, self.end, self.days_off, days[-1])
         cumulative: list[int] = []
-        ideal: list[float] = []
         running = sum(count for d, count in daily.items() if d < self.start)
-        current = self.start
-        while current <= max(self.day, self.end):
-            days.append(current)
-            ideal.append(ideal_done(target, current, self.start, self.end, self.days_off))
-            if current <= self.day:
-                running += daily.get(current, 0)
-                cumulative.append(running)
-            current += ONE_DAY
+        for current in days[: (self.day - self.start).days + 1]:
+            running += daily.get(current, 0)
+            cumulative.append(running)
         caption = self.t("digest_chart_cumulative", name=name, unit=self.unit)
-        png = cumulative_chart(html.unescape(caption), days, cumulative, ideal, self.end)
-        return [(caption, png)]
+        return [Chart(caption, CumulativeChart(html.unescape(caption), days, tuple(cumulative),
+                                               tuple(ideal), self.end))]
+
+    @cached_property
+    def _chart_days(self) -> tuple[date, ...]:
+        """The days of a cumulative chart: the whole period, and past its end up to the day."""
+        last = max(self.day, self.end)
+        return tuple(self.start + k * ONE_DAY for k in range((last - self.start).days + 1))
 
     def _n(self, value: int) -> str:
         return fmt.number(value, self.lang)

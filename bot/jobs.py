@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
 from bot import formatting as fmt
 from bot.calendar import is_working_day
+from bot.charts import render
 from bot.context import SERVICES_KEY, Services
 from bot.delivery import DeliveryStatus, Outgoing
 from bot.digests import KINDS, build_digests
@@ -128,7 +130,9 @@ async def send_digests(services: Services, *, day: date, roles: list[Role]) -> R
         chat = digest.recipient.telegram_chat_id
         assert chat is not None
         items = [Outgoing(chat, chunk) for chunk in digest.chunks]
-        items += [Outgoing(chat, caption, photo=png) for caption, png in digest.charts]
+        # Drawn only once the digest is claimed, while its texts go out (see Sender.send_all).
+        items += [Outgoing(chat, chart.caption, make_photo=partial(render, chart.spec))
+                  for chart in digest.charts]
         if digest.review:
             items.append(Outgoing(chat, t("review_prompt"), reply_markup=review_markup(digest.review, t)))
         await _deliver(services, summary, digest.kind, digest.recipient, day, "", items)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
-
-from pydantic import BaseModel, ConfigDict
 
 from bot.calendar import ONE_DAY, previous_working_days, working_days
 
@@ -24,10 +23,25 @@ def ideal_done(
     return target * len(working_days(period_start, day, days_off)) / total
 
 
-class Forecast(BaseModel):
-    """Households done so far and the outlook at the recent pace."""
+def ideal_line(
+    target: int, period_start: date, period_end: date, days_off: Collection[date], last: date
+) -> list[float]:
+    """`ideal_done` of every day from `period_start` to `last`, counting the working days once."""
+    total = len(working_days(period_start, period_end, days_off))
+    line: list[float] = []
+    worked = 0  # working days from period_start to the day
+    day = period_start
+    while day <= last:
+        worked += day not in days_off
+        line.append(float(target) if day >= period_end or total == 0
+                    else target * worked / total)
+        day += ONE_DAY
+    return line
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Households done so far and the outlook at the recent pace (one per PPL each evening)."""
 
     done: int
     target: int

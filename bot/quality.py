@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,7 +51,38 @@ def quality_flags(
 
     Reports after `today` are ignored; several reports of one day are summed.
     """
-    progress, values = _by_day(r for r in days if r.day <= today)
+    progress: dict[date, int] = {}
+    values: dict[date, Counter[str]] = {}
+    late = 0
+    for report in days:
+        if report.day > today:
+            continue
+        progress[report.day] = progress.get(report.day, 0) + report.progress
+        values.setdefault(report.day, Counter()).update(report.values)
+        late += report.late and report.day < today
+    return day_flags(progress, values.get, late, target, today,
+                     over_target_margin=over_target_margin, spike_factor=spike_factor,
+                     run_length=run_length)
+
+
+def day_flags(
+    progress: Mapping[date, int],
+    values_of: Callable[[date], Counter[str] | None],
+    late: int,
+    target: int,
+    today: date,
+    *,
+    over_target_margin: float = 0.10,
+    spike_factor: float = 3.0,
+    run_length: int = 3,
+) -> list[Flag]:
+    """The flags of `quality_flags` from one officer's reports already summed per day.
+
+    `progress` holds the households of each reported day up to today; `values_of(day)` the
+    day's values summed (None for a day without a report), asked only for today and the days
+    of a run, so the caller may sum them on demand; `late` counts the catch-up reports for
+    days before today.
+    """
     flags: list[Flag] = []
 
     done = sum(progress.values())
@@ -59,14 +90,15 @@ def quality_flags(
         flags.append(Flag("over_target", {"done": done, "target": target}))
 
     today_value = progress.get(today, 0)
-    others = [count for day, count in sorted(progress.items()) if day != today]
+    others = [count for day, count in progress.items() if day != today]
     usual = is_implausible(today_value, others, spike_factor)
     if usual is not None:
         flags.append(Flag("spike", {"today": today_value, "usual": usual}))
 
-    today_values = values.get(today)
+    today_values = values_of(today)
     if today_values and any(today_values.values()):
-        run = _run(today, lambda day: values.get(day) == today_values)
+        # Today is in the run by definition: only the days before it are summed and compared.
+        run = 1 + _run(today - ONE_DAY, lambda day: values_of(day) == today_values)
         if run >= run_length:
             flags.append(Flag("repeated", {"values": dict(today_values), "days": run}))
 
@@ -74,21 +106,9 @@ def quality_flags(
     if run >= run_length:
         flags.append(Flag("zeros", {"days": run}))
 
-    late = sum(1 for r in days if r.late and r.day < today)
     if late:
         flags.append(Flag("late", {"count": late}))
     return flags
-
-
-def _by_day(
-    reports: Iterable[DayReport],
-) -> tuple[dict[date, int], dict[date, Counter[str]]]:
-    progress: dict[date, int] = {}
-    values: dict[date, Counter[str]] = {}
-    for report in reports:
-        progress[report.day] = progress.get(report.day, 0) + report.progress
-        values.setdefault(report.day, Counter()).update(report.values)
-    return progress, values
 
 
 def _run(today: date, holds: Callable[[date], bool]) -> int:

@@ -784,5 +784,7 @@ class Texts:
         self._catalog = CATALOGS[language]
 
     def __call__(self, key: str, **values: object) -> str:
-        safe = {k: v if isinstance(v, Raw) else esc(v) for k, v in values.items()}
-        return self._catalog[key].format(**safe)
+        for name, value in values.items():  # a fresh dict of this call's own
+            if not isinstance(value, Raw):
+                values[name] = esc(value)
+        return self._catalog[key].format_map(values)

@@ -1,14 +1,17 @@
 """Everything the digests of one evening need, read with a handful of set-based queries.
 
 The digests of a whole regency are built from one `Snapshot`: the roster, the work areas,
-every current report up to the day, the days off (izin) and the wilayah names. Nothing is
-read per officer, so one evening costs the same few queries for 300 or 10,000 officers.
+every current report up to the day, the days off (izin), the open field problems and the
+wilayah names. Nothing is read per officer, so one evening costs the same few queries for
+300 or 10,000 officers. The bulk rows (areas, reports) are plain tuples, not models: an
+evening reads hundreds of thousands of them.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +20,9 @@ from typing import NamedTuple
 
 import aiosqlite
 
-from db.models import Area, Officer, Role
+from db.models import Officer, Role
+from db.problems import ProblemModel, open_problems
+from db.reports import REVIEWABLE
 
 _REPORT_BATCH = 20_000
 _OFFICER_COLUMNS = (
@@ -29,19 +34,34 @@ _OFFICER_COLUMNS = (
 class SnapshotReport(NamedTuple):
     """The current version of one report; `values` is decoded on each access."""
 
-    id: int
     officer_id: str
     report_date: date
     sls_code: str
     values_json: str
     progress: int
     late: bool
-    status: str
-    revision: int
 
     @property
     def values(self) -> dict[str, int]:
         return json.loads(self.values_json)
+
+
+class SnapshotArea(NamedTuple):
+    """An active work area (a tuple: an evening reads every one of them)."""
+
+    sls_code: str
+    sls_name: str
+    desa_code: str
+    officer_id: str
+    target_households: int
+
+
+class AwaitingReview(NamedTuple):
+    """A report of the day that its PML has yet to approve or return."""
+
+    id: int
+    sls_code: str
+    progress: int
 
 
 @dataclass
@@ -53,9 +73,9 @@ class Snapshot:
     """Active officers by id."""
     children: dict[str, list[str]]
     """Active officers by supervisor id, each list in officer-id order."""
-    areas: dict[str, Area]
+    areas: dict[str, SnapshotArea]
     """Active areas by SLS code."""
-    areas_by_officer: dict[str, list[Area]]
+    areas_by_officer: dict[str, list[SnapshotArea]]
     target_by_officer: dict[str, int]
     target_by_desa: dict[str, int]
     desa_kecamatan: dict[str, str]
@@ -65,10 +85,14 @@ class Snapshot:
     reports: list[SnapshotReport]
     """Current versions, in no particular order (sorting them costs more than reading them)."""
     reports_by_officer: dict[str, list[SnapshotReport]]
+    awaiting_review: dict[str, list[AwaitingReview]]
+    """Reports of `day` waiting for a review, per officer, in SLS-code order."""
     izin: dict[str, set[date]]
     """Declared days off per officer, up to `day`."""
     admins: list[Officer]
     """Linked active ADMIN officers, then the unlinked ADMIN_TELEGRAM_IDS as synthetic admins."""
+    problems: list[ProblemModel]
+    """Field problems not resolved yet, oldest first."""
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def subtree(self, officer_id: str) -> list[str]:
@@ -104,23 +128,31 @@ class Snapshot:
 async def load_snapshot(
     conn: aiosqlite.Connection, day: date, *, admin_telegram_ids: Sequence[int] = ()
 ) -> Snapshot:
+    with gc_paused():
+        return await _load(conn, day, admin_telegram_ids)
+
+
+async def _load(
+    conn: aiosqlite.Connection, day: date, admin_telegram_ids: Sequence[int]
+) -> Snapshot:
     officers = await _officers(conn)
     children: dict[str, list[str]] = {}
     for officer in officers.values():  # officer-id order: the query sorts
         if officer.supervisor_id is not None:
             children.setdefault(officer.supervisor_id, []).append(officer.officer_id)
 
-    areas: dict[str, Area] = {}
-    areas_by_officer: dict[str, list[Area]] = {}
+    areas: dict[str, SnapshotArea] = {}
+    areas_by_officer: dict[str, list[SnapshotArea]] = {}
     target_by_officer: dict[str, int] = {}
     target_by_desa: dict[str, int] = {}
     async with conn.execute(
         "SELECT sls_code, sls_name, desa_code, officer_id, target_households FROM areas"
         " WHERE active = 1 ORDER BY officer_id, sls_code"
     ) as cur:
-        for sls, name, desa, officer_id, target in await cur.fetchall():
-            area = Area(sls_code=sls, sls_name=name, desa_code=desa, officer_id=officer_id,
-                        target_households=target)
+        cur.row_factory = None
+        for row in await cur.fetchall():
+            area = SnapshotArea._make(row)
+            sls, _, desa, officer_id, target = row
             areas[sls] = area
             areas_by_officer.setdefault(officer_id, []).append(area)
             target_by_officer[officer_id] = target_by_officer.get(officer_id, 0) + target
@@ -137,8 +169,7 @@ async def load_snapshot(
             desa_names[code] = name
             desa_kecamatan[code] = kecamatan
 
-    with _gc_paused():
-        reports, reports_by_officer = await _reports(conn, day)
+    reports, reports_by_officer = await _reports(conn, day)
 
     izin: dict[str, set[date]] = {}
     dates: dict[str, date] = {}
@@ -161,8 +192,10 @@ async def load_snapshot(
         desa_names=desa_names,
         reports=reports,
         reports_by_officer=reports_by_officer,
+        awaiting_review=await _awaiting_review(conn, day),
         izin=izin,
         admins=await _admins(conn, officers, admin_telegram_ids),
+        problems=await open_problems(conn, None),
     )
 
 
@@ -184,24 +217,24 @@ async def _reports(
     reports: list[SnapshotReport] = []
     by_officer: dict[str, list[SnapshotReport]] = {}
     dates: dict[str, date] = {}
-    # One string object per distinct officer id, SLS code, values text and status: sqlite3
+    # One string object per distinct officer id, SLS code and values text: sqlite3
     # makes a new one for every row, and they repeat across the hundreds of thousands of rows.
     shared: dict[str, str] = {}
     share = shared.setdefault
     make = SnapshotReport._make  # tuple.__new__: no Python-level constructor per row
     async with conn.execute(
-        "SELECT id, officer_id, report_date, sls_code, values_json, progress_value, late,"
-        " status, revision FROM reports WHERE +report_date <= ?",
+        "SELECT officer_id, report_date, sls_code, values_json, progress_value, late"
+        " FROM reports WHERE +report_date <= ?",
         (day.isoformat(),),
     ) as cur:
         cur.row_factory = None  # plain tuples: much cheaper than Row for many rows
         # In batches, so that the raw rows of the whole table are never held at once.
         while rows := await cur.fetchmany(_REPORT_BATCH):
-            for id_, officer_id, text, sls, values, progress, late, status, revision in rows:
+            for officer_id, text, sls, values, progress, late in rows:
                 officer_id = share(officer_id, officer_id)
                 report = make((
-                    id_, officer_id, dates.get(text) or _date(dates, text), share(sls, sls),
-                    share(values, values), progress, late == 1, share(status, status), revision,
+                    officer_id, dates.get(text) or _date(dates, text), share(sls, sls),
+                    share(values, values), progress, late == 1,
                 ))
                 reports.append(report)
                 mine = by_officer.get(officer_id)
@@ -210,6 +243,21 @@ async def _reports(
                 else:
                     mine.append(report)
     return reports, by_officer
+
+
+async def _awaiting_review(
+    conn: aiosqlite.Connection, day: date
+) -> dict[str, list[AwaitingReview]]:
+    waiting: dict[str, list[AwaitingReview]] = {}
+    async with conn.execute(
+        "SELECT officer_id, id, sls_code, progress_value FROM reports WHERE report_date = ?"
+        f" AND status IN ({','.join('?' * len(REVIEWABLE))}) ORDER BY officer_id, sls_code",
+        (day.isoformat(), *REVIEWABLE),
+    ) as cur:
+        cur.row_factory = None
+        for officer_id, *report in await cur.fetchall():
+            waiting.setdefault(officer_id, []).append(AwaitingReview._make(report))
+    return waiting
 
 
 async def _admins(
@@ -236,21 +284,38 @@ async def _admins(
     return admins
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while hundreds of thousands of tuples are made.
+class _GcPause:
+    """No cyclic garbage collection while hundreds of thousands of objects are made.
 
     They hold no cycles, yet every few hundred allocations start a collection, and the
-    older generations get walked again and again; pausing roughly halves the time. The
-    collector is re-enabled only if it was enabled before.
+    older generations (the snapshot itself, once loaded) get walked again and again; pausing
+    saves about a third of an evening's build. The collector is process-wide, so pauses may
+    nest and overlap across threads: it is re-enabled when the last one ends, and only if it
+    was enabled when the first one began.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._active == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0 and self._was_enabled:
+                    gc.enable()
+
+
+gc_paused = _GcPause()
 
 
 def _date(cache: dict[str, date], text: str) -> date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from telegram import Update
@@ -9,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot import formatting as fmt
+from bot.charts import render
 from bot.commands import names
 from bot.context import BotContext
 from bot.digests import digest_for
@@ -31,12 +33,17 @@ async def digest_command(update: Update, context: BotContext) -> None:
     if digest is None:
         await message.reply_html(context.t("digest_not_for_ppl"))
         return
-    for chunk in digest.chunks:
-        await message.reply_html(chunk)
-    for caption, png in digest.charts:
-        await context.bot.send_photo(
-            message.chat_id, png, caption=caption, parse_mode=ParseMode.HTML
-        )
+    # The charts are drawn off the event loop while the texts go out.
+    pngs = asyncio.gather(*(render(chart.spec) for chart in digest.charts))
+    try:
+        for chunk in digest.chunks:
+            await message.reply_html(chunk)
+        for chart, png in zip(digest.charts, await pngs, strict=True):
+            await context.bot.send_photo(
+                message.chat_id, png, caption=chart.caption, parse_mode=ParseMode.HTML
+            )
+    finally:
+        pngs.cancel()
 
 
 async def scope_of(context: BotContext, me: Officer) -> tuple[list[str] | None, str, str]:

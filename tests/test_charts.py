@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
 
-from bot.charts import cumulative_chart, progress_bars, short_date
+from bot.charts import (
+    CumulativeChart,
+    ProgressBars,
+    cumulative_chart,
+    progress_bars,
+    render,
+    short_date,
+)
 from bot.pace import ideal_done
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -79,3 +87,24 @@ def test_progress_bars_over_target() -> None:
 def test_progress_bars_refuse_mismatched_lengths() -> None:
     with pytest.raises(ValueError):
         progress_bars("x", ["a", "b"], [1.0])
+
+
+def test_specs_draw_what_they_describe() -> None:
+    ideal = [ideal_done(300, day, START, END, ()) for day in PERIOD]
+    spec = CumulativeChart("Tebing Tinggi", tuple(PERIOD), (12, 24, 30), tuple(ideal), END)
+    assert spec.render() == cumulative_chart("Tebing Tinggi", PERIOD, [12, 24, 30], ideal, END)
+    bars = ProgressBars("Per tim", ("Tim A", "Tim B"), (40.0, 120.0))
+    assert bars.render() == progress_bars("Per tim", ["Tim A", "Tim B"], [40.0, 120.0])
+    assert png_size(bars.render())[0] == 800
+
+
+async def test_render_draws_in_a_worker_thread() -> None:
+    threads: list[int] = []
+
+    class Spec:
+        def render(self) -> bytes:
+            threads.append(threading.get_ident())
+            return b"png"
+
+    assert await render(Spec()) == b"png"  # type: ignore[arg-type]
+    assert len(threads) == 1 and threads[0] != threading.get_ident()

@@ -15,13 +15,14 @@ Bima reports the same numbers every day; Panji has blocked the bot.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.charts import CumulativeChart, ProgressBars
 from bot.digests import (
     AT_RISK_LIMIT,
     Digest,
@@ -44,6 +45,7 @@ from tests.conftest import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 DAY = date(2022, 10, 17)
+PERIOD = tuple(date(2022, 10, 15) + timedelta(days=k) for k in range(31))
 SUNDAYS = [date(2022, 10, 16), date(2022, 10, 23), date(2022, 10, 30), date(2022, 11, 6),
            date(2022, 11, 13)]
 FORM = load_form()
@@ -52,6 +54,10 @@ ID = Texts("id")
 
 def okt(day: int) -> date:
     return date(2022, 10, day)
+
+
+def is_png(data: bytes, at_least: int = 1) -> bool:
+    return data.startswith(PNG) and len(data) >= at_least
 
 
 async def add_ppl(conn, officer_id: str, name: str, pml: str, desa: str, sls: str,
@@ -224,11 +230,17 @@ async def test_koseka_digest_per_team_and_desa_with_charts(db: Database, tmp_pat
     assert got[escalated + 1 :] == ["• Zaki PPL (tim Mahmud PML): 3 hari kerja",
                                     "Kendala terbuka: tidak ada."]
 
-    assert [caption for caption, _ in digest.charts] == [
-        "Kumulatif ruta Tebing Tinggi dan garis ideal",
-        "Progres per tim PML, Kecamatan Tebing Tinggi",
-    ]
-    assert all(png.startswith(PNG) and len(png) > 5_000 for _, png in digest.charts)
+    # The charts are described, and drawn only when sent.
+    cumulative, teams = digest.charts
+    assert cumulative.caption == "Kumulatif ruta Tebing Tinggi dan garis ideal"
+    assert cumulative.spec == CumulativeChart(
+        title=cumulative.caption, days=PERIOD, cumulative=(43, 65, 83),
+        ideal=tuple(590 * k / 31 for k in range(1, 32)), deadline=date(2022, 11, 14),
+    )
+    assert teams.caption == "Progres per tim PML, Kecamatan Tebing Tinggi"
+    assert teams.spec == ProgressBars(title=teams.caption, labels=("Mahmud PML", "Maryam PML"),
+                                      percents=(16.0, 100 * 3 / 90))
+    assert all(is_png(chart.spec.render(), 5_000) for chart in digest.charts)
 
 
 # ------------------------------------------------------------------------------ admin
@@ -268,11 +280,16 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
         "perlu 3,6 ruta/hari",
         "Kendala terbuka: tidak ada.",
     ]
-    assert [caption for caption, _ in digest.charts] == [
-        "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal",
-        "Progres per kecamatan",
-    ]
-    assert all(png.startswith(PNG) for _, png in digest.charts)
+    cumulative, per_kecamatan = digest.charts
+    assert cumulative.caption == "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal"
+    assert cumulative.spec.cumulative == (43, 65, 83)
+    # The ideal line stays flat on Sundays: 590 / 26 per working day.
+    assert cumulative.spec.ideal[:3] == pytest.approx((590 / 26, 590 / 26, 2 * 590 / 26))
+    assert per_kecamatan.caption == "Progres per kecamatan"
+    assert per_kecamatan.spec == ProgressBars(title="Progres per kecamatan",
+                                              labels=("Tebing Tinggi",),
+                                              percents=(100 * 83 / 590,))
+    assert all(is_png(chart.spec.render()) for chart in digest.charts)
 
 
 async def test_admin_kecamatan_at_risk_when_pace_is_too_slow(db: Database, tmp_path: Path) -> None:

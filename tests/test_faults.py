@@ -159,7 +159,7 @@ async def test_reminders_and_digests_arrive_once_each_under_faults(harness: Harn
     for chat, received in new_messages(api, recipients, sizes).items():
         digest = recipients[chat]
         wanted = [("text", plain(chunk)) for chunk in digest.chunks]
-        wanted += [("photo", plain(caption)) for caption, _ in digest.charts]
+        wanted += [("photo", plain(chart.caption)) for chart in digest.charts]
         if digest.review:
             wanted.append(("text", plain(services.texts("review_prompt"))))
         assert [(m.kind, text_of(m)) for m in received] == wanted, chat

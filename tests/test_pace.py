@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from bot.calendar import is_working_day, previous_working_days, working_days
-from bot.pace import forecast, ideal_done
+from bot.pace import forecast, ideal_done, ideal_line
 
 START, END = date(2022, 10, 15), date(2022, 11, 14)  # 31 days
 SUNDAYS = {date(2022, 10, 16), date(2022, 10, 23), date(2022, 10, 30), date(2022, 11, 6),
@@ -62,6 +62,17 @@ def test_ideal_done_is_flat_on_days_off() -> None:
     assert ideal_done(260, okt(15), START, END, SUNDAYS) == pytest.approx(10)
     assert ideal_done(260, okt(16), START, END, SUNDAYS) == pytest.approx(10)
     assert ideal_done(260, okt(17), START, END, SUNDAYS) == pytest.approx(20)
+
+
+EVERY_DAY = {START + timedelta(days=k) for k in range(31)}
+
+
+@pytest.mark.parametrize("days_off", [(), SUNDAYS, {START}, EVERY_DAY])
+def test_ideal_line_is_ideal_done_of_every_day(days_off) -> None:
+    line = ideal_line(397, START, END, days_off, nov(20))
+    days = [START + timedelta(days=k) for k in range(37)]
+    assert line == [ideal_done(397, day, START, END, days_off) for day in days]  # exactly
+    assert ideal_line(397, START, END, days_off, okt(14)) == []
 
 
 # --- forecast -------------------------------------------------------------------------------

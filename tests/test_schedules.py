@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, time
 
 from telegram import Bot
 
-from bot import jobs
+from bot import charts, jobs
 from bot.app import services_of
 from bot.delivery import DeliveryStatus, Outgoing, Sender
-from tests.conftest import Harness, at, make_settings
+from db.models import Role
+from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, make_settings
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def text_of(message) -> str:
@@ -180,6 +184,91 @@ async def test_izin_only_for_ppl_and_cancellable(harness: Harness) -> None:
     await panji.send("/batal")
     await panji.wait_for(lambda m: "Dibatalkan" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM days_off") == 0
+
+
+async def test_digest_charts_are_drawn_off_the_loop_when_sent_and_only_then(
+    harness: Harness, monkeypatch
+) -> None:
+    await report_today(await harness.register("P2", 502))
+    await harness.register("K1", 602)
+    before = len(harness.api.messages_to(602))
+    drawn: list[tuple[str, int]] = []  # (title, thread) of every chart drawn
+    for name in ("cumulative_chart", "progress_bars"):
+        real = getattr(charts, name)
+
+        def spy(title: str, *args: object, real=real) -> bytes:
+            drawn.append((title, threading.get_ident()))
+            return real(title, *args)
+
+        monkeypatch.setattr(charts, name, spy)
+    services = services_of(harness.app)
+
+    summary = await jobs.send_digests(services, day=date(2022, 10, 17), roles=[Role.KOSEKA])
+    assert summary.recipients == ["K1"]
+    received = harness.api.messages_to(602)[before:]
+    assert [m.kind for m in received] == ["text", "text", "photo", "photo"]
+    photos = received[2:]
+    titles = ["Kumulatif ruta Tebing Tinggi dan garis ideal",
+              "Progres per tim PML, Kecamatan Tebing Tinggi"]
+    assert [p.text for p in photos] == titles
+    assert all(p.file_bytes and p.file_bytes.startswith(PNG) for p in photos)
+    assert [title for title, _ in drawn] == titles
+    assert threading.get_ident() not in {thread for _, thread in drawn}  # not on the loop
+
+    again = await jobs.send_digests(services, day=date(2022, 10, 17), roles=[Role.KOSEKA])
+    assert (again.sent, again.already) == (0, 1)
+    assert len(drawn) == 2  # a digest sent before is not drawn again
+    assert len(harness.api.messages_to(602)) == before + 4
+
+
+async def test_a_chart_that_cannot_be_drawn_fails_its_digest_only(
+    harness: Harness, monkeypatch, caplog
+) -> None:
+    await harness.register("K1", 602)
+    admin = harness.api.user(ADMIN_TELEGRAM_ID, first_name="Admin")
+    await admin.send("/start")  # a bot may only write to those who started it
+    await admin.wait_for(lambda m: "Selamat datang" in text_of(m))
+    sizes = {chat: len(harness.api.messages_to(chat)) for chat in (602, ADMIN_TELEGRAM_ID)}
+    real = charts.progress_bars
+
+    def broken(title: str, *args: object) -> bytes:
+        if "tim PML" in title:
+            raise ValueError("no bars today")
+        return real(title, *args)
+
+    monkeypatch.setattr(charts, "progress_bars", broken)
+    services = services_of(harness.app)
+    harness.clock.set(at(17, 21))
+    summary = await jobs.send_digests(services, day=date(2022, 10, 17),
+                                      roles=[Role.KOSEKA, Role.ADMIN])
+    assert (summary.sent, summary.failed) == (1, 1)
+    assert summary.recipients == [f"admin-{ADMIN_TELEGRAM_ID}"]
+    # Everything up to the chart went out; the rest of the digest waits for an operator.
+    assert [m.kind for m in harness.api.messages_to(602)[sizes[602]:]] == ["text", "text", "photo"]
+    admin_got = harness.api.messages_to(ADMIN_TELEGRAM_ID)[sizes[ADMIN_TELEGRAM_ID]:]
+    assert [m.kind for m in admin_got] == ["text", "text", "photo", "photo"]
+    assert await harness.scalar(
+        "SELECT status FROM sent_log WHERE kind = 'digest_koseka' AND recipient = 'K1'"
+    ) == "failed"
+    assert "no bars today" in caplog.text
+
+
+async def test_sender_makes_the_photos_while_the_texts_before_them_go(harness: Harness) -> None:
+    await harness.register("P2", 502)
+    before = len(harness.api.messages_to(502))
+    seen_at_start: list[int] = []
+
+    async def make() -> bytes:
+        seen_at_start.append(len(harness.api.messages_to(502)))
+        return await charts.render(charts.ProgressBars("Tim", ("Panji",), (10.0,)))
+
+    sender = Sender(harness.app.bot, per_chat_interval=0)
+    results = await sender.send_all([Outgoing(502, "satu"), Outgoing(502, "dua"),
+                                     Outgoing(502, "grafik", make_photo=make)])
+    assert [r.status for r in results] == [DeliveryStatus.SENT] * 3
+    assert seen_at_start == [before]  # started before the first text was sent
+    kinds = [(m.kind, m.text) for m in harness.api.messages_to(502)]
+    assert kinds[-3:] == [("text", "satu"), ("text", "dua"), ("photo", "grafik")]
 
 
 def test_reminder_times_come_from_settings(tmp_path) -> None:
