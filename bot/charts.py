@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -72,6 +73,15 @@ class Chart:
     spec: ChartSpec
 
 
+# matplotlib is not thread-safe: one chart is drawn at a time, whichever thread draws it.
+_DRAWING = threading.Lock()
+
+
+def _draw(spec: ChartSpec) -> bytes:
+    with _DRAWING:
+        return spec.render()
+
+
 async def render(spec: ChartSpec) -> bytes:
     """The chart's PNG, drawn in a worker thread so that the event loop keeps answering.
 
@@ -81,7 +91,7 @@ async def render(spec: ChartSpec) -> bytes:
     start-up (matplotlib imported again in each), a shutdown to own, pickling and care with
     forking beside the database thread, for a second core that delivery does not need.
     """
-    return await asyncio.to_thread(spec.render)
+    return await asyncio.to_thread(_draw, spec)
 
 
 def cumulative_chart(

@@ -316,3 +316,22 @@ async def test_send_command_runs_a_job_once_beside_the_running_bot(
     panji = harness.api.user(502)
     await panji.send("/progres")
     await panji.wait_for(lambda m: "Progres Panji PPL" in text_of(m))
+
+
+async def test_digests_of_different_recipients_go_out_side_by_side(harness: Harness) -> None:
+    await report_today(await harness.register("P1", 501))  # Mahmud's team
+    await report_today(await harness.register("P3", 503))  # Maryam's team
+    await harness.register("M1", 601)
+    await harness.register("M2", 602)
+    services = services_of(harness.app)
+    # Each PML gets several messages (digest, review prompt), a second apart in one chat.
+    services.sender = Sender(harness.app.bot, per_second=30, per_chat_interval=1.0)
+    mark = len(harness.api.requests)
+
+    summary = await jobs.send_digests(services, day=date(2022, 10, 17), roles=[Role.PML])
+    assert sorted(summary.recipients) == ["M1", "M2"]
+    chats = [int(r.params["chat_id"]) for r in harness.api.requests[mark:]
+             if r.method == "sendMessage"]
+    assert chats.count(601) == chats.count(602) >= 2
+    # The second PML's digest did not wait for the rest of the first one's.
+    assert sorted(chats[:2]) == [601, 602]
