@@ -275,12 +275,7 @@ async def _admins(
         wanted,
     ) as cur:
         linked = {row[0] for row in await cur.fetchall()}
-    admins.extend(
-        Officer(officer_id=f"admin-{tg_id}", name="Admin", role=Role.ADMIN,
-                telegram_user_id=tg_id, telegram_chat_id=tg_id)
-        for tg_id in wanted
-        if tg_id not in linked
-    )
+    admins.extend(Officer.settings_admin(tg_id, "Admin") for tg_id in wanted if tg_id not in linked)
     return admins
 
 
