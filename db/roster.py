@@ -26,7 +26,7 @@ from pydantic_core import ErrorDetails
 
 from bot.formatting import number
 from db.connection import Database
-from db.models import Role
+from db.models import SETTINGS_ADMIN_PREFIX, Role
 from db.phone import normalize_phone
 from db.wilayah import list_desa, list_kecamatan
 
@@ -478,6 +478,9 @@ def _check_officers(
 
     by_id: dict[str, OfficerRow] = {}
     for officer in officers:
+        if officer.officer_id.lower().startswith(SETTINGS_ADMIN_PREFIX):
+            issue(officer, "officer_id", f'"{officer.officer_id}": awalan "{SETTINGS_ADMIN_PREFIX}"'
+                  " dipakai untuk admin dari ADMIN_TELEGRAM_IDS")
         first = by_id.setdefault(officer.officer_id, officer)
         if first is not officer:
             issue(

@@ -309,6 +309,14 @@ def test_duplicate_officer_id(tmp_path: Path) -> None:
     ]
 
 
+def test_officer_id_may_not_look_like_an_admin_from_the_settings(tmp_path: Path) -> None:
+    officers = changed(OFFICERS, 2, "Admin-7,Admin Kabupaten,ADMIN,,081200000001,,")
+    assert problems(tmp_path, officers) == [
+        'officers.csv baris 2, kolom officer_id: "Admin-7": awalan "admin-" dipakai untuk'
+        " admin dari ADMIN_TELEGRAM_IDS"
+    ]
+
+
 def test_empty_name_and_officer_id(tmp_path: Path) -> None:
     officers = changed(OFFICERS, 6, ",  ,PPL,M1,,14.10.01,14.10.01.2006")
     assert problems(tmp_path, officers) == [
