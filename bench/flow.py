@@ -336,7 +336,7 @@ async def measure(kind: str, count: int, deadline_s: float, spread: float = 0.0)
                     "telegram_api_base_url": api.base_url,
                     "telegram_api_base_file_url": api.base_file_url,
                 })
-                app = build_application(settings, clock=clock)
+                app = build_application(settings, clock=clock, settle=True)  # as `bot run`
                 flow = _report_flow(api, hook)
             else:
                 app = _build_echo(api)

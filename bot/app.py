@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import warnings
 
@@ -64,6 +65,23 @@ async def _post_init(app: Application) -> None:
         schedule_problem_jobs(app)
 
 
+def settle_memory() -> None:
+    """Collect once, then leave everything alive so far out of later garbage collections.
+
+    For a process that runs one bot, right after start-up: modules, matplotlib and the
+    application live as long as the process, yet each full collection walked all of them,
+    about 0.1 s in the middle of a burst of reports. (Objects frozen here are never collected
+    as cycles, so a process that starts many bots, like the test suite, does not call it.)
+    """
+    gc.collect()
+    gc.freeze()
+
+
+async def _post_init_settled(app: Application) -> None:
+    await _post_init(app)
+    settle_memory()
+
+
 async def _stop_outbox(app: Application) -> None:
     """Stop announcements while the bot can still send: run_polling calls post_stop before it
     shuts the bot down. post_shutdown calls it again (a no-op then) before the database closes."""
@@ -94,8 +112,13 @@ def make_sender(bot: Bot, settings: Settings) -> Sender:
                   per_chat_interval=settings.chat_message_interval)
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
-    """The whole bot, not yet started. Importing this module needs no token or environment."""
+def build_application(
+    settings: Settings, *, clock: Clock | None = None, settle: bool = False
+) -> Application:
+    """The whole bot, not yet started. Importing this module needs no token or environment.
+
+    `settle`: the process runs this bot alone (`python -m bot run`): `settle_memory()` once
+    it has started."""
     services = make_services(settings, clock)
     db = services.db
     app = (
@@ -113,7 +136,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(PacedRateLimiter(settings.messages_per_second, max_retries=5))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
-        .post_init(_post_init)
+        .post_init(_post_init_settled if settle else _post_init)
         .post_stop(_stop_outbox)
         .post_shutdown(_post_shutdown)
         .build()

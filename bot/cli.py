@@ -252,7 +252,7 @@ def _run(settings: Settings) -> int:
 
     token = settings.token()
     setup_logging(settings.log_level, token)
-    app = build_application(settings)
+    app = build_application(settings, settle=True)
     try:
         app.run_polling(close_loop=False)  # stops cleanly on SIGINT / SIGTERM
     except InvalidToken:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import socket
 import sqlite3
@@ -489,3 +490,20 @@ async def test_run_with_a_rejected_token_says_so_without_showing_it(tmp_path: Pa
     output = (out + err).decode()
     assert "rejected TELEGRAM_BOT_TOKEN" in output
     assert "WRONG-TOKEN" not in output  # not in the last line, nor in the logged traceback
+
+
+async def test_only_a_bot_alone_in_its_process_settles_its_memory(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    from bot.app import build_application, start_application, stop_application
+    from tests.conftest import make_settings
+
+    gc.unfreeze()
+    for settle, frozen in ((False, False), (True, True)):  # `bot run` builds it settled
+        app = build_application(make_settings(tmp_path, api), settle=settle)
+        try:
+            await start_application(app, poll_timeout=1)
+            assert (gc.get_freeze_count() > 0) is frozen
+        finally:
+            await stop_application(app)
+            gc.unfreeze()  # this process starts many bots
