@@ -1,4 +1,4 @@
-"""PNG charts for the digests, drawn without pyplot (no global state, safe in threads).
+"""PNG charts for the digests, drawn without pyplot (no global figure state), one at a time.
 
 Building a digest only describes its charts (`CumulativeChart`, `ProgressBars`: small frozen
 values); the PNG is drawn when the chart is sent, with `render()`, off the event loop. A chart
