@@ -8,6 +8,7 @@ button (Kirim) is written under the message that was pressed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import warnings
@@ -16,12 +17,15 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 
 log = logging.getLogger(__name__)
+
+REPLY_ATTEMPTS = 3
+REPLY_BACKOFF = 0.5  # seconds before the second attempt; doubled before the third
 
 
 def reask(
@@ -90,10 +94,22 @@ warnings.filterwarnings(
 async def _call(context: BotContext, method: str, **params: Any) -> None:
     """A Bot API call whose answer is not used. The typed Bot methods would turn the returned
     message into PTB objects, a good part of what a reply costs; this keeps the raw answer.
-    It goes through the same request path (rate limiter, errors) as the typed methods."""
-    await context.bot.do_api_request(
-        method, {key: value for key, value in params.items() if value is not None}
-    )
+    It goes through the same request path (rate limiter, errors) as the typed methods.
+
+    A 5xx or a failed connection (not delivered) is tried again, twice, after 0.5 s and 1 s;
+    a timeout is not (the message may have arrived, and must not come twice)."""
+    data = {key: value for key, value in params.items() if value is not None}
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            await context.bot.do_api_request(method, data)
+            return
+        except (BadRequest, TimedOut):
+            raise
+        except NetworkError as exc:
+            if attempt == REPLY_ATTEMPTS - 1:
+                raise
+            log.warning("%s failed (%s), trying again", method, exc)
+            await asyncio.sleep(REPLY_BACKOFF * 2**attempt)
 
 
 async def close_buttons(update: Update) -> None:

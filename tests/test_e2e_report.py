@@ -288,3 +288,22 @@ async def test_confirmation_is_a_new_message_when_the_summary_cannot_be_edited(
     assert summary.buttons() == []  # still taken off, so it cannot be pressed twice
     assert "Laporan tersimpan" not in summary.text
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 1
+
+
+async def test_a_reply_refused_with_a_5xx_is_sent_again(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    failures: list[str] = []
+
+    def once_500(method: str, params: dict):
+        if method == "sendMessage" and "Ringkasan" in str(params.get("text")) and not failures:
+            failures.append(method)
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        return None
+
+    harness.api.fault_hook = once_500
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert failures == ["sendMessage"]
+    assert not any("gangguan" in text_of(m) for m in harness.api.messages_to(502))
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
