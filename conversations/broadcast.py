@@ -30,6 +30,7 @@ from bot.context import BotContext
 from bot.report_rules import Problem
 from bot.texts import Raw
 from conversations.drafts import (
+    canceller,
     close_buttons,
     drop_draft,
     get_draft,
@@ -359,10 +360,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    drop_draft(context, DRAFT)
-    await say(update, context, context.t("bc_cancelled"))
-    return END
+cancel = canceller(DRAFT, "bc_cancelled")
 
 
 def build() -> ConversationHandler:

@@ -17,7 +17,7 @@ from telegram.ext import (
 from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from conversations.drafts import say
+from conversations.drafts import canceller, say
 from db import schedule
 from db.models import Role
 from db.schedule import DAY_OFF_REASONS, DayOff
@@ -100,11 +100,7 @@ def _wrong_input(key: str):
     return handler
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await say(update, context, context.t("cancelled"))
-    return END
+cancel = canceller(KEY)
 
 
 def build() -> ConversationHandler:

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.ext import ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
@@ -56,6 +57,19 @@ def new_draft(context: BotContext, key: str, fields: dict[str, Any]) -> dict[str
 def drop_draft(context: BotContext, key: str) -> None:
     assert context.user_data is not None
     context.user_data.pop(key, None)
+
+
+def canceller(
+    key: str, text_key: str = "cancelled"
+) -> Callable[[Update, BotContext], Awaitable[int]]:
+    """A flow's /batal (and Batal button): the draft is dropped, the user told, the flow ended."""
+
+    async def cancel(update: Update, context: BotContext) -> int:
+        drop_draft(context, key)
+        await say(update, context, context.t(text_key))
+        return ConversationHandler.END
+
+    return cancel
 
 
 def keyboard(

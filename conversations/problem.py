@@ -25,6 +25,7 @@ from bot import problems as rules
 from bot.commands import names
 from bot.context import BotContext
 from conversations.drafts import (
+    canceller,
     close_buttons,
     drop_draft,
     get_draft,
@@ -322,10 +323,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    drop_draft(context, DRAFT)
-    await say(update, context, context.t("cancelled"))
-    return END
+cancel = canceller(DRAFT)
 
 
 def build() -> ConversationHandler:

@@ -37,6 +37,7 @@ from bot.report_rules import (
 )
 from bot.texts import Raw
 from conversations.drafts import (
+    canceller,
     close_buttons,
     conclude,
     drop_draft,
@@ -454,10 +455,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> str:
-    drop_draft(context, DRAFT)
-    await say(update, context, context.t("cancelled"))
-    return END
+cancel = canceller(DRAFT)
 
 
 def build() -> ConversationHandler:

@@ -18,6 +18,7 @@ from bot.commands import names
 from bot.context import BotContext
 from bot.delivery import DeliveryStatus, Outgoing
 from bot.review import RETURN
+from conversations.drafts import canceller
 from db import areas, officers, reports, schedule
 from handlers.review import drop_row, load_for_review
 
@@ -90,11 +91,7 @@ async def _tell_reporter(context: BotContext, day: date, sls_code: str, reporter
             await schedule.mark_unreachable(conn, reporter.officer_id, context.clock.now())
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    assert context.user_data is not None and update.effective_message is not None
-    context.user_data.pop(KEY, None)
-    await update.effective_message.reply_html(context.t("cancelled"))
-    return END
+cancel = canceller(KEY)
 
 
 async def need_text(update: Update, context: BotContext) -> str:
