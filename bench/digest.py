@@ -256,8 +256,9 @@ def build_rows(
                     revision = 2 if status == "corrected" else 1
                 report_id = len(reports) + 1
                 reports.append((report_id, officer_id, day.isoformat(), mine[index][0], values,
-                                count, None, status, int(late), revision, stamp, stamp))
-                for r in range(1, revision + 1):
+                                count, None, status, int(late), revision, stamp, stamp, tg))
+                # The current version goes to report_revisions by the schema's trigger.
+                for r in range(1, revision):
                     revisions.append((report_id, r, values, count, None, int(late), stamp, tg,
                                       None))
                 stats.reports += 1
@@ -301,8 +302,8 @@ _INSERTS = {
     "areas": "INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households)"
              " VALUES (?,?,?,?,?)",
     "reports": "INSERT INTO reports (id, officer_id, report_date, sls_code, values_json,"
-               " progress_value, note, status, late, revision, created_at, updated_at)"
-               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+               " progress_value, note, status, late, revision, created_at, updated_at,"
+               " telegram_user_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "report_revisions": "INSERT INTO report_revisions (report_id, revision, values_json,"
                         " progress_value, note, late, created_at, telegram_user_id,"
                         " submission_token) VALUES (?,?,?,?,?,?,?,?,?)",

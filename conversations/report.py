@@ -416,24 +416,23 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
     t, lang = context.t, context.t.language
     report_date = date.fromisoformat(draft["date"])
     token = f"{update.effective_user.id}:{draft['token']}"
-    saved = None
-    async with context.db.transaction() as conn:
-        already = await reports.submission_saved(conn, token)
-        if not already:
-            saved = await reports.save_report(
-                conn,
-                officer_id=officer.officer_id,
-                report_date=report_date,
-                sls_code=draft["sls"],
-                values=draft["values"],
-                progress_value=draft["values"][context.form.progress_field],
-                note=draft["note"],
-                late=report_date < context.clock.today(),
-                now=context.clock.now(),
-                telegram_user_id=update.effective_user.id,
-                submission_token=token,
-                replaces=draft.get("replaces"),
-            )
+    async with context.db.statement() as conn:
+        saved = await reports.save_report(
+            conn,
+            officer_id=officer.officer_id,
+            report_date=report_date,
+            sls_code=draft["sls"],
+            values=draft["values"],
+            progress_value=draft["values"][context.form.progress_field],
+            note=draft["note"],
+            late=report_date < context.clock.today(),
+            now=context.clock.now(),
+            telegram_user_id=update.effective_user.id,
+            submission_token=token,
+            replaces=draft.get("replaces"),
+        )
+    # Not saved: this draft was saved before (a second press), or the report changed since.
+    already = saved is None and await reports.submission_saved(context.db.conn, token)
     await query.answer()
     if not already and saved is None:  # changed since the summary was shown: show it again
         await close_buttons(update)

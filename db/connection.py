@@ -67,8 +67,15 @@ class Database:
 
     async def write_fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
         """One statement with RETURNING as its own transaction (one call); the rows."""
+        async with self.statement() as conn:
+            return list(await conn.execute_fetchall(sql, params))
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection for writes that are each one statement, so each its own transaction
+        (autocommit): no transaction of another task is open meanwhile to take them in."""
         async with self._tx_lock:
-            return list(await self.conn.execute_fetchall(sql, params))
+            yield self.conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

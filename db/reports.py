@@ -38,6 +38,34 @@ async def get_report(
     return _report(next(iter(rows))) if rows else None
 
 
+# A new report, unless this submission was saved before.
+_NEW = """
+    INSERT INTO reports (officer_id, report_date, sls_code, values_json, progress_value, note,
+                         late, revision, created_at, updated_at, telegram_user_id,
+                         submission_token)
+    SELECT :officer_id, :report_date, :sls_code, :values_json, :progress_value, :note, :late, 1,
+           :now, :now, :telegram_user_id, :token
+    WHERE NOT EXISTS (SELECT 1 FROM report_revisions WHERE submission_token = :token)
+"""
+# The next version of a stored report, as a returned report becomes `corrected`.
+_NEXT = """
+    values_json = :values_json, progress_value = :progress_value, note = :note, late = :late,
+    revision = revision + 1,
+    status = CASE status WHEN 'returned' THEN 'corrected' ELSE 'submitted' END,
+    updated_at = :now, telegram_user_id = :telegram_user_id, submission_token = :token
+"""
+_KEY = "officer_id = :officer_id AND report_date = :report_date AND sls_code = :sls_code"
+_SAVE = {
+    # The officer saw no report: a new one, or nothing if one was saved meanwhile.
+    "new": f"{_NEW} ON CONFLICT (officer_id, report_date, sls_code) DO NOTHING",
+    # The officer saw revision :replaces: its next version, or nothing if it changed since.
+    "next": f"UPDATE reports SET {_NEXT} WHERE {_KEY} AND revision = :replaces"
+            " AND NOT EXISTS (SELECT 1 FROM report_revisions WHERE submission_token = :token)",
+    # No check: a new report or the next version of the stored one.
+    "any": f"{_NEW} ON CONFLICT (officer_id, report_date, sls_code) DO UPDATE SET {_NEXT}",
+}
+
+
 async def save_report(
     conn: aiosqlite.Connection,
     *,
@@ -55,39 +83,25 @@ async def save_report(
 ) -> SavedReport | None:
     """Insert the report or replace its current version; every version goes to the revisions.
 
+    One statement, so its own transaction when run outside one: run it under
+    `Database.statement()` (or inside `Database.transaction()`).
+
     `replaces` is the revision the officer saw and agreed to replace (None: they saw none);
     when the stored report is no longer that one, nothing is saved and None is returned.
+    None too when `submission_token` was saved before (`submission_saved` tells which).
     A replaced report that had been returned by the supervisor becomes `corrected`.
     """
-    existing = await get_report(conn, officer_id, report_date, sls_code)
-    if replaces is not ... and (existing.revision if existing else None) != replaces:
+    kind = "any" if replaces is ... else "new" if replaces is None else "next"
+    rows = await conn.execute_fetchall(f"{_SAVE[kind]} RETURNING {_COLUMNS}", {
+        "officer_id": officer_id, "report_date": report_date.isoformat(), "sls_code": sls_code,
+        "values_json": json.dumps(values, sort_keys=True), "progress_value": progress_value,
+        "note": note, "late": int(late), "now": now.isoformat(),
+        "telegram_user_id": telegram_user_id, "token": submission_token, "replaces": replaces,
+    })
+    if not rows:
         return None
-    values_json = json.dumps(values, sort_keys=True)
-    stamp = now.isoformat()
-    if existing is None:
-        rows = await conn.execute_fetchall(
-            "INSERT INTO reports (officer_id, report_date, sls_code, values_json, progress_value,"
-            " note, late, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
-            f" RETURNING {_COLUMNS}",
-            (officer_id, report_date.isoformat(), sls_code, values_json, progress_value, note,
-             int(late), stamp, stamp),
-        )
-    else:
-        status = "corrected" if existing.status == "returned" else "submitted"
-        rows = await conn.execute_fetchall(
-            "UPDATE reports SET values_json = ?, progress_value = ?, note = ?, late = ?,"
-            f" revision = ?, status = ?, updated_at = ? WHERE id = ? RETURNING {_COLUMNS}",
-            (values_json, progress_value, note, int(late), existing.revision + 1, status, stamp,
-             existing.id),
-        )
     report = _report(next(iter(rows)))
-    await conn.execute(
-        "INSERT INTO report_revisions (report_id, revision, values_json, progress_value, note,"
-        " late, created_at, telegram_user_id, submission_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (report.id, report.revision, values_json, progress_value, note, int(late), stamp,
-         telegram_user_id, submission_token),
-    )
-    return SavedReport(report=report, replaced=existing is not None)
+    return SavedReport(report=report, replaced=report.revision > 1)
 
 
 async def list_reports(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.cli import main
 from db.connection import Database
 from db.migrations import available_migrations
+from db.reports import save_report
+from tests.conftest import WIB
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 
@@ -36,6 +39,24 @@ async def test_version_1_database_is_migrated_without_loss(tmp_path: Path) -> No
             assert tuple(await cur.fetchone()) == (12, 2, "submitted")
         async with db.conn.execute("SELECT COUNT(*) FROM report_revisions") as cur:
             assert (await cur.fetchone())[0] == 2
+        # The report row now carries the submission of its current version (migration 6).
+        async with db.conn.execute(
+            "SELECT telegram_user_id, submission_token FROM reports WHERE id = 1"
+        ) as cur:
+            assert tuple(await cur.fetchone()) == (501, "501:bbbb")
+        async with db.statement() as conn:  # the next version is kept as revision 3
+            saved = await save_report(
+                conn, officer_id="P1", report_date=date(2022, 10, 15), sls_code="1410012005001",
+                values={"families": 15, "households": 13, "persons": 52}, progress_value=13,
+                note=None, late=False, now=datetime(2022, 10, 16, 8, tzinfo=WIB),
+                telegram_user_id=501, submission_token="501:cccc", replaces=2)
+        assert saved is not None and saved.report.revision == 3
+        async with db.conn.execute(
+            "SELECT revision, progress_value, submission_token FROM report_revisions"
+            " ORDER BY revision"
+        ) as cur:
+            assert [tuple(r) async for r in cur] == [
+                (1, 10, "501:aaaa"), (2, 12, "501:bbbb"), (3, 13, "501:cccc")]
         async with db.conn.execute("SELECT data FROM bot_persistence") as cur:
             assert (await cur.fetchone())[0] == '"ask_value"'
         async with db.conn.execute("PRAGMA journal_mode") as cur:

@@ -1,4 +1,5 @@
-"""The report repository: a replacement is saved only over the version the officer saw."""
+"""The report repository: a replacement is saved only over the version the officer saw, a
+submission is saved once, and every version is kept."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 from db.connection import Database
-from db.reports import save_report
+from db.reports import get_report, review_report, save_report, submission_saved
 from tests.conftest import at, load_roster
+
+DAY, SLS = date(2022, 10, 17), "1410012006001"
 
 
 async def test_replacement_only_over_the_version_that_was_confirmed(tmp_path: Path) -> None:
@@ -34,5 +37,56 @@ async def test_replacement_only_over_the_version_that_was_confirmed(tmp_path: Pa
         assert await save(13, replaces=1) is None  # revision 2 is there now
         async with db.conn.execute("SELECT progress_value, revision FROM reports") as cur:
             assert [tuple(r) async for r in cur] == [(12, 2)]
+    finally:
+        await db.close()
+
+
+async def _revisions(db: Database) -> list[tuple]:
+    async with db.conn.execute(
+        "SELECT revision, progress_value, telegram_user_id, submission_token, created_at"
+        " FROM report_revisions ORDER BY revision"
+    ) as cur:
+        return [tuple(r) async for r in cur]
+
+
+async def test_a_submission_is_saved_once_and_every_version_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    await load_roster(path, at(17), tmp_path)
+    db = Database(path)
+    await db.open()
+
+    async def save(households: int, token: str, replaces: int | None | object = ...):
+        async with db.statement() as conn:
+            return await save_report(
+                conn, officer_id="P2", report_date=DAY, sls_code=SLS,
+                values={"households": households, "families": households, "persons": 40},
+                progress_value=households, note=None, late=False, now=at(17, 19, households),
+                telegram_user_id=502, submission_token=token,
+                **({} if replaces is ... else {"replaces": replaces}))
+
+    try:
+        first = await save(10, "502:a", replaces=None)
+        assert first is not None and first.report.revision == 1
+        # The same draft again (a second press of Kirim): nothing saved, whatever it claims.
+        assert await save(10, "502:a", replaces=None) is None
+        assert await save(10, "502:a", replaces=1) is None
+        assert await save(10, "502:a") is None
+        assert await submission_saved(db.conn, "502:a")
+        assert not await submission_saved(db.conn, "502:b")
+
+        # A review changes the status of the version, and makes no new version.
+        report = await get_report(db.conn, "P2", DAY, SLS)
+        assert report is not None
+        async with db.transaction() as conn:
+            await review_report(conn, report, reviewer_id="M1", action="returned",
+                                reason="cek lagi", now=at(17, 20))
+        # The correction of a returned report is `corrected`; unchecked saves replace too.
+        second = await save(12, "502:b")
+        assert second is not None and second.replaced and second.report.revision == 2
+        assert second.report.status == "corrected"
+        assert await _revisions(db) == [
+            (1, 10, 502, "502:a", at(17, 19, 10).isoformat()),
+            (2, 12, 502, "502:b", at(17, 19, 12).isoformat()),
+        ]
     finally:
         await db.close()
