@@ -8,26 +8,20 @@ button (Kirim) is written under the message that was pressed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ConversationHandler
-from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
+from bot.replies import call, say
 
 log = logging.getLogger(__name__)
-
-REPLY_ATTEMPTS = 3
-REPLY_BACKOFF = 0.5  # seconds before the second attempt; doubled before the third
-
 
 def reask(
     next_step: Callable[[Update, BotContext, str], Awaitable[Any]], key: str, **values: object
@@ -91,41 +85,6 @@ def parse_button(data: str) -> tuple[str, str, str]:
     return token, action, argument
 
 
-async def say(
-    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    assert update.effective_chat is not None
-    await _call(context, "sendMessage", chat_id=update.effective_chat.id, text=text,
-                parse_mode="HTML", reply_markup=markup)
-
-
-# `_call` is the documented `do_api_request` on purpose; PTB suggests the typed method each time.
-warnings.filterwarnings(
-    "ignore", r"Please use 'Bot\.(sendMessage|editMessageText)' instead of", PTBUserWarning
-)
-
-
-async def _call(context: BotContext, method: str, **params: Any) -> None:
-    """A Bot API call whose answer is not used. The typed Bot methods would turn the returned
-    message into PTB objects, a good part of what a reply costs; this keeps the raw answer.
-    It goes through the same request path (rate limiter, errors) as the typed methods.
-
-    A 5xx or a failed connection (not delivered) is tried again, twice, after 0.5 s and 1 s;
-    a timeout is not (the message may have arrived, and must not come twice)."""
-    data = {key: value for key, value in params.items() if value is not None}
-    for attempt in range(REPLY_ATTEMPTS):
-        try:
-            await context.bot.do_api_request(method, data)
-            return
-        except (BadRequest, TimedOut):
-            raise
-        except NetworkError as exc:
-            if attempt == REPLY_ATTEMPTS - 1:
-                raise
-            log.warning("%s failed (%s), trying again", method, exc)
-            await asyncio.sleep(REPLY_BACKOFF * 2**attempt)
-
-
 async def close_buttons(update: Update) -> None:
     """Take the buttons off the pressed message so that it cannot be pressed twice."""
     try:
@@ -148,7 +107,7 @@ async def conclude(update: Update, context: BotContext, text: str) -> None:
         combined = f"{message.text_html}\n\n{text}"
         if len(combined) <= MessageLimit.MAX_TEXT_LENGTH:
             try:
-                await _call(context, "editMessageText", chat_id=message.chat_id,
+                await call(context, "editMessageText", chat_id=message.chat_id,
                             message_id=message.message_id, text=combined, parse_mode="HTML")
                 return
             except TelegramError as exc:

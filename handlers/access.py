@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
+from bot.replies import say
 from db import officers, schedule
 from db.models import Officer
 
@@ -49,7 +50,7 @@ async def refuse(update: Update, context: BotContext, key: str) -> None:
         await update.callback_query.answer(context.t(key), show_alert=True)
     elif update.effective_message is not None:
         markup = registration_keyboard(context) if key == "not_registered" else None
-        await update.effective_message.reply_html(context.t(key), reply_markup=markup)
+        await say(update, context, context.t(key), markup)
 
 
 async def once(update: Update, context: BotContext) -> None:
@@ -66,11 +67,11 @@ async def gate(update: Update, context: BotContext) -> None:
     if chat is not None and chat.type != ChatType.PRIVATE:
         message = update.effective_message
         if message is not None and (message.text or "").startswith("/"):
-            await message.reply_html(context.t("group_hint"))
+            await message.reply_html(context.t("group_hint"))  # quotes it: groups are busy
         raise ApplicationHandlerStop
     if update.edited_message is not None:
         # An edit is not a new answer: taking it as one would put it in the wrong step.
-        await update.edited_message.reply_html(context.t("edit_ignored"))
+        await say(update, context, context.t("edit_ignored"))
         raise ApplicationHandlerStop
     officer = await officers.get_by_telegram_id(context.db.conn, user.id)
     if officer is not None and not officer.active:

@@ -10,6 +10,7 @@ from bot import audience as aud
 from bot import broadcast as rules
 from bot.commands import names
 from bot.context import BotContext
+from bot.replies import say
 from bot.splitting import split_message
 from db import broadcasts as repo
 from db import wilayah
@@ -49,14 +50,14 @@ async def list_announcements(update: Update, context: BotContext) -> None:
     assert me is not None and message is not None
     t = context.t
     if not aud.may_broadcast(me):
-        await message.reply_html(t("bc_not_allowed"))
+        await say(update, context, t("bc_not_allowed"))
         return
     conn = context.db.conn
     is_admin = me.role == Role.ADMIN
     recent = await repo.recent_broadcasts(conn, sender_id=None if is_admin else me.officer_id,
                                           limit=RECENT)
     if not recent:
-        await message.reply_html(t("bc_list_empty"))
+        await say(update, context, t("bc_list_empty"))
         return
     kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn)}
     items = []
@@ -68,7 +69,7 @@ async def list_announcements(update: Update, context: BotContext) -> None:
             show_sender=is_admin and broadcast.sender_id != me.officer_id,
         ))
     for piece in split_message(t("bc_list_header") + "\n\n" + "\n\n".join(items)):
-        await message.reply_html(piece)
+        await say(update, context, piece)
 
 
 def register(app: Application) -> None:

@@ -7,16 +7,17 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.commands import names
 from bot.context import BotContext
+from bot.replies import say
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    await update.effective_message.reply_html(context.t("no_flow"))
+    await say(update, context, context.t("no_flow"))
 
 
 async def unknown(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    await update.effective_message.reply_html(context.t("unknown_command"))
+    await say(update, context, context.t("unknown_command"))
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -15,6 +15,7 @@ from bot.commands import names
 from bot.context import BotContext
 from bot.digests import digest_for
 from bot.export import scope_workbook
+from bot.replies import say
 from bot.texts import Raw
 from db import officers
 from db.models import Officer, Role
@@ -31,13 +32,13 @@ async def digest_command(update: Update, context: BotContext) -> None:
         form=context.form, texts=context.t,
     )
     if digest is None:
-        await message.reply_html(context.t("digest_not_for_ppl"))
+        await say(update, context, context.t("digest_not_for_ppl"))
         return
     # The charts are drawn off the event loop while the texts go out.
     pngs = asyncio.gather(*(render(chart.spec) for chart in digest.charts))
     try:
         for chunk in digest.chunks:
-            await message.reply_html(chunk)
+            await say(update, context, chunk)
         for chart, png in zip(digest.charts, await pngs, strict=True):
             await context.bot.send_photo(
                 message.chat_id, png, caption=chart.caption, parse_mode=ParseMode.HTML
@@ -62,7 +63,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     me = context.officer
     assert message is not None and me is not None
     if me.role not in (Role.PML, Role.KOSEKA, Role.ADMIN):
-        await message.reply_html(context.t("export_not_for_ppl"))
+        await say(update, context, context.t("export_not_for_ppl"))
         return
     today = context.clock.today()
     officer_ids, scope, caption = await scope_of(context, me)

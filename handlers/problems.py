@@ -17,6 +17,7 @@ from bot import problem_alerts
 from bot import problems as rules
 from bot.commands import names
 from bot.context import BotContext
+from bot.replies import say
 from bot.texts import Raw
 from db import officers
 from db import problems as problems_repo
@@ -122,7 +123,7 @@ async def my_problems(update: Update, context: BotContext) -> None:
     conn = context.db.conn
     mine = await problems_repo.problems_of(conn, me.officer_id, limit=MY_LIMIT)
     if not mine:
-        await message.reply_html(t("my_problems_empty"))
+        await say(update, context, t("my_problems_empty"))
         return
     lines = [t("my_problems_header", count=len(mine))]
     for p in mine:
@@ -136,7 +137,7 @@ async def my_problems(update: Update, context: BotContext) -> None:
     total = await problems_repo.revisit_households(conn, me.officer_id)
     if total:
         lines += ["", t("my_problems_revisit_total", count=fmt.number(total, lang))]
-    await message.reply_html("\n".join(lines), reply_markup=rules.visited_markup(mine, t))
+    await say(update, context, "\n".join(lines), rules.visited_markup(mine, t))
 
 
 async def team_problems(update: Update, context: BotContext) -> None:
@@ -146,7 +147,7 @@ async def team_problems(update: Update, context: BotContext) -> None:
     assert message is not None and me is not None
     t, lang = context.t, context.t.language
     if me.role == Role.PPL:
-        await message.reply_html(t("team_problems_not_allowed"))
+        await say(update, context, t("team_problems_not_allowed"))
         return
     conn = context.db.conn
     scope = None
@@ -154,18 +155,18 @@ async def team_problems(update: Update, context: BotContext) -> None:
         scope = [o.officer_id for o in await officers.subordinates(conn, me.officer_id)]
     found = await problems_repo.open_problems(conn, scope)
     if not found:
-        await message.reply_html(t("team_problems_empty"))
+        await say(update, context, t("team_problems_empty"))
         return
     header = t("team_problems_header", count=fmt.number(len(found), lang))
     if len(found) > TEAM_LIMIT:
         header += "\n" + t("team_problems_more", shown=TEAM_LIMIT)
-    await message.reply_html(header)
+    await say(update, context, header)
     for p in found[:TEAM_LIMIT]:
         headline = t("problem_item_header", id=p.id,
                      urgent=Raw(t("problem_urgent_flag") if p.urgent else ""))
-        await message.reply_html(
-            headline + "\n" + rules.details(p, t, with_reporter=True),
-            reply_markup=rules.status_markup(p, t, forward=me.role == Role.PML),
+        await say(
+            update, context, headline + "\n" + rules.details(p, t, with_reporter=True),
+            rules.status_markup(p, t, forward=me.role == Role.PML),
         )
 
 

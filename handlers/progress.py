@@ -9,6 +9,7 @@ from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
 from bot.progress import ProgressLine, group_progress, total_progress
+from bot.replies import say
 from bot.review import review_items, review_markup
 from bot.texts import Texts
 from db import officers, wilayah
@@ -66,14 +67,16 @@ def _render(t: Texts, header: str, lines: list[ProgressLine], rows: list[AreaPro
 async def progress_command(update: Update, context: BotContext) -> None:
     me = context.officer
     assert update.effective_message is not None and me is not None
-    await update.effective_message.reply_html(await progress_view(context, me))
+    await say(update, context, await progress_view(context, me))
     if me.role == Role.PML:  # today's reports of the team, to approve or return
         team = await officers.subordinates(context.db.conn, me.officer_id)
         unit = context.form.field(context.form.progress_field).unit(context.t.language)
         items = await review_items(context.db.conn, team, context.clock.today(), context.t, unit)
         if items:
-            await update.effective_message.reply_html(
-                context.t("review_prompt"), reply_markup=review_markup(items, context.t))
+            await say(
+                update, context, context.t("review_prompt"),
+                review_markup(items, context.t),
+            )
 
 
 def register(app: Application) -> None:

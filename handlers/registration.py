@@ -7,6 +7,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import commands
 from bot.context import BotContext
+from bot.replies import say
 from db import officers, registration
 from db.models import Officer
 from db.phone import normalize_phone
@@ -20,7 +21,7 @@ async def _welcome(update: Update, context: BotContext, officer: Officer) -> Non
         + "\n\n" + t("help_header") + "\n" + commands.help_lines(officer, t)
     )
     assert update.effective_message is not None
-    await update.effective_message.reply_html(text, reply_markup=ReplyKeyboardRemove())
+    await say(update, context, text, ReplyKeyboardRemove())
     await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer, t)
 
 
@@ -47,29 +48,29 @@ async def start(update: Update, context: BotContext) -> None:
     t = context.t
     if not context.args:
         if context.officer is None:
-            await message.reply_html(t("not_registered"), reply_markup=registration_keyboard(context))
+            await say(update, context, t("not_registered"), registration_keyboard(context))
         else:
             await _welcome(update, context, context.officer)
         return
     code = await registration.get_code(context.db.conn, context.args[0])
     if code is None:
-        await message.reply_html(t("code_unknown"))
+        await say(update, context, t("code_unknown"))
         return
     me = context.officer
     if me is not None and me.officer_id == code.officer_id:
-        await message.reply_html(t("already_linked", name=me.name, role=me.role.value))
+        await say(update, context, t("already_linked", name=me.name, role=me.role.value))
         return
     if me is not None:
-        await message.reply_html(t("account_linked_other", name=me.name))
+        await say(update, context, t("account_linked_other", name=me.name))
         return
     if code.used_at is not None:
-        await message.reply_html(t("code_used"))
+        await say(update, context, t("code_used"))
         return
     officer = await officers.get_officer(context.db.conn, code.officer_id)
     assert officer is not None
     refusal = await _link(update, context, officer, code.code)
     if refusal:
-        await message.reply_html(t(refusal, name=officer.name))
+        await say(update, context, t(refusal, name=officer.name))
         return
     await _welcome(update, context, officer)
 
@@ -80,30 +81,32 @@ async def contact(update: Update, context: BotContext) -> None:
     t = context.t
     if context.officer is not None:
         me = context.officer
-        await message.reply_html(
-            t("already_linked", name=me.name, role=me.role.value), reply_markup=ReplyKeyboardRemove()
+        await say(
+            update, context, t("already_linked", name=me.name, role=me.role.value),
+            ReplyKeyboardRemove(),
         )
         return
     if message.contact.user_id != update.effective_user.id:
-        await message.reply_html(t("contact_not_own"), reply_markup=registration_keyboard(context))
+        await say(update, context, t("contact_not_own"), registration_keyboard(context))
         return
     try:
         phone = normalize_phone(message.contact.phone_number)
     except ValueError:
-        await message.reply_html(t("phone_invalid"), reply_markup=ReplyKeyboardRemove())
+        await say(update, context, t("phone_invalid"), ReplyKeyboardRemove())
         return
     matches = await officers.find_by_phone(context.db.conn, phone)
     if not matches:
-        await message.reply_html(
-            t("phone_not_found", phone=f"+{phone}"), reply_markup=ReplyKeyboardRemove()
+        await say(
+            update, context, t("phone_not_found", phone=f"+{phone}"),
+            ReplyKeyboardRemove(),
         )
         return
     if len(matches) > 1:
-        await message.reply_html(t("phone_ambiguous"), reply_markup=ReplyKeyboardRemove())
+        await say(update, context, t("phone_ambiguous"), ReplyKeyboardRemove())
         return
     refusal = await _link(update, context, matches[0], None)
     if refusal:
-        await message.reply_html(t(refusal, name=matches[0].name), reply_markup=ReplyKeyboardRemove())
+        await say(update, context, t(refusal, name=matches[0].name), ReplyKeyboardRemove())
         return
     await _welcome(update, context, matches[0])
 
@@ -111,8 +114,8 @@ async def contact(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and context.officer is not None
     t = context.t
-    await update.effective_message.reply_html(
-        t("help_header") + "\n" + commands.help_lines(context.officer, t)
+    await say(
+        update, context, t("help_header") + "\n" + commands.help_lines(context.officer, t),
     )
 
 

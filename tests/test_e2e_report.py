@@ -307,3 +307,23 @@ async def test_a_reply_refused_with_a_5xx_is_sent_again(harness: Harness) -> Non
     assert not any("gangguan" in text_of(m) for m in harness.api.messages_to(502))
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+
+
+async def test_an_answer_to_a_single_command_refused_with_a_5xx_is_sent_again(
+    harness: Harness,
+) -> None:
+    panji = await harness.register("P2", 502)
+    refused: list[int] = []
+
+    def twice_502(method: str, params: dict):
+        if method == "sendMessage" and "Progres" in str(params.get("text")) and len(refused) < 2:
+            refused.append(502)
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return None
+
+    harness.api.fault_hook = twice_502
+    await panji.send("/progres")
+    progress = await panji.wait_for(lambda m: "Progres" in text_of(m), timeout=10)
+    assert refused == [502, 502]  # refused twice, delivered on the third attempt
+    assert progress.entities  # the answer itself, as HTML
+    assert not any("gangguan" in text_of(m) for m in harness.api.messages_to(502))

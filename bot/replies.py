@@ -1,0 +1,59 @@
+"""How the bot answers the update it is handling: a new HTML message in that chat.
+
+Every handler, single-step or part of a flow, replies through `say` (and a flow writes its
+outcome under the pressed message through `call`). A reply refused with a 5xx, or whose
+connection failed before it was sent, is tried again twice, after 0.5 s and 1 s; a timeout is
+not tried again (the message may have arrived, and must not come twice), nor is a 4xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from typing import Any
+
+from telegram import TelegramObject, Update
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.warnings import PTBUserWarning
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+REPLY_ATTEMPTS = 3
+REPLY_BACKOFF = 0.5  # seconds before the second attempt; doubled before the third
+
+
+async def say(
+    update: Update, context: BotContext, text: str, markup: TelegramObject | None = None
+) -> None:
+    """`text` (HTML) to the chat of `update`, with `markup` (inline or reply keyboard)."""
+    assert update.effective_chat is not None
+    await call(context, "sendMessage", chat_id=update.effective_chat.id, text=text,
+               parse_mode="HTML", reply_markup=markup)
+
+
+# `call` is the documented `do_api_request` on purpose; PTB suggests the typed method each time.
+warnings.filterwarnings(
+    "ignore", r"Please use 'Bot\.(sendMessage|editMessageText)' instead of", PTBUserWarning
+)
+
+
+async def call(context: BotContext, method: str, **params: Any) -> None:
+    """A Bot API call whose answer is not used. The typed Bot methods would turn the returned
+    message into PTB objects, a good part of what a reply costs; this keeps the raw answer.
+    It goes through the same request path (rate limiter, errors) as the typed methods, and
+    is tried again as the module says."""
+    data = {key: value for key, value in params.items() if value is not None}
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            await context.bot.do_api_request(method, data)
+            return
+        except (BadRequest, TimedOut):
+            raise
+        except NetworkError as exc:
+            if attempt == REPLY_ATTEMPTS - 1:
+                raise
+            log.warning("%s failed (%s), trying again", method, exc)
+            await asyncio.sleep(REPLY_BACKOFF * 2**attempt)
