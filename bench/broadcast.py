@@ -28,7 +28,7 @@ only 0.83 of the limit; 28/s is what a deployment would set to reach the issue's
 keeping 2 messages/s for the rest. `--rate R` (repeatable) replaces that second run.
 
 Every send* call is timed (`time.monotonic()`, the clock of the API's limiter) inside the
-local API's request dispatch, with its answer status. Figures:
+local API as it is answered (`LocalBotApi.answer_hook`), with its answer status. Figures:
 
 * achieved rate: successful sendMessage calls of the announcement, after the first, divided by
   the time from the first to the last of them (the steady rate of the delivery window), and
@@ -72,7 +72,7 @@ from common import machine, print_table  # bench/common.py, beside this script
 
 from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
-from bot.local_api import ApiError, LocalBotApi, SentMessage
+from bot.local_api import LocalBotApi, SentMessage
 from bot.settings import Settings
 from db import broadcasts as repo
 from db import wilayah
@@ -148,36 +148,29 @@ async def prepare_database(path: Path, count: int, now: datetime) -> list[int]:
 
 @dataclass(frozen=True)
 class Send:
-    at: float  # time.monotonic() when the API dispatched the call
+    at: float  # time.monotonic() when the API answered the call
     method: str
     chat_id: int | None
     status: int
 
 
 class SendLog:
-    """Every send* call the bot makes, timed inside the local API's dispatch, with its status."""
+    """Every send* call the bot makes, timed inside the local API as it is answered, with its
+    status."""
 
     def __init__(self, api: LocalBotApi) -> None:
         self.sends: list[Send] = []
-        original = api._dispatch
 
-        async def dispatch(method: str, handler: Any, params: dict) -> tuple[int, dict]:
+        def answered(method: str, params: dict, status: int, _body: dict) -> None:
             if not method.startswith("send") or method == "sendChatAction":
-                return await original(method, handler, params)
-            at = time.monotonic()
+                return
             try:
                 chat_id: int | None = int(params.get("chat_id"))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 chat_id = None
-            try:
-                status, body = await original(method, handler, params)
-            except ApiError as exc:
-                self.sends.append(Send(at, method, chat_id, exc.status))
-                raise
-            self.sends.append(Send(at, method, chat_id, status))
-            return status, body
+            self.sends.append(Send(time.monotonic(), method, chat_id, status))
 
-        api._dispatch = dispatch  # type: ignore[method-assign]
+        api.answer_hook = answered
 
 
 # --------------------------------------------------------------------------- one run

@@ -23,7 +23,7 @@ What is measured (all with `time.perf_counter()`):
 
 * latency of an update: from the moment the simulated user injects it into the local API
   (the update becomes available to getUpdates) to the moment the local API has handled the
-  bot's sendMessage carrying the answer (hooked inside the API's request dispatch, so no
+  bot's sendMessage carrying the answer (told by the API's `answer_hook`, so no
   polling is involved). Step 1 is `/lapor` -> summary, step 2 is the Kirim press ->
   confirmation; "overall" pools both steps.
 * updates/s: updates answered / wall time of the measured phase (first injection to last
@@ -182,23 +182,21 @@ class Reply:
 
 
 class ReplyHook:
-    """Per chat, the bot's sendMessage calls, timed inside the local API's dispatch."""
+    """Per chat, the bot's sendMessage and editMessageText calls, timed inside the local API as
+    it answers them (`LocalBotApi.answer_hook`)."""
 
     def __init__(self, api: LocalBotApi) -> None:
         self._queues: dict[int, asyncio.Queue[Reply]] = {}
-        original = api._dispatch
 
-        async def dispatch(method: str, handler: Any, params: dict) -> tuple[int, dict]:
-            status, body = await original(method, handler, params)
+        def answered(method: str, _params: dict, status: int, body: dict) -> None:
             if method in ("sendMessage", "editMessageText") and status == 200:
                 at = time.perf_counter()
                 result = body["result"]
                 queue = self._queues.get(int(result["chat"]["id"]))
                 if queue is not None:
                     queue.put_nowait(Reply(at, int(result["message_id"]), result.get("text", "")))
-            return status, body
 
-        api._dispatch = dispatch  # type: ignore[method-assign]
+        api.answer_hook = answered
 
     def watch(self, chat_id: int) -> None:
         self._queues[chat_id] = asyncio.Queue()

@@ -54,6 +54,8 @@ __all__ = [
 
 JSONDict = dict[str, Any]
 FaultHook = Callable[[str, JSONDict], tuple[int, JSONDict] | None]
+# Told of every dispatched method call once it is answered: method, params, status, body.
+AnswerHook = Callable[[str, JSONDict, int, JSONDict], None]
 _T = TypeVar("_T")
 
 _LOG = logging.getLogger(__name__)
@@ -841,6 +843,9 @@ class LocalBotApi:
         self.requests: list[RecordedRequest] = []
         self.blocked_users: set[int] = set()
         self.fault_hook: FaultHook | None = None
+        # For measurements (bench/): told of each method call as it is answered, faults
+        # included, at the moment the answer is ready (a dropped connection is not told).
+        self.answer_hook: AnswerHook | None = None
         # Injected faults by kind: "429", "500", "502" (any status a fault answered with),
         # "slow", "drop", "duplicate" (a getUpdates batch delivered again), "rate_limit"
         # (a 429 of enforce_rate_limits). Kept across set_faults()/clear_faults().
@@ -1171,6 +1176,19 @@ class LocalBotApi:
         return await self._dispatch(entry[0], entry[1], record.params)
 
     async def _dispatch(
+        self, method: str, handler: Handler, params: JSONDict
+    ) -> tuple[int, JSONDict]:
+        try:
+            status, body = await self._dispatch_call(method, handler, params)
+        except ApiError as exc:
+            if self.answer_hook is not None:
+                self.answer_hook(method, params, exc.status, exc.body())
+            raise
+        if self.answer_hook is not None:
+            self.answer_hook(method, params, status, body)
+        return status, body
+
+    async def _dispatch_call(
         self, method: str, handler: Handler, params: JSONDict
     ) -> tuple[int, JSONDict]:
         if self.fault_hook is not None:

@@ -200,6 +200,19 @@ async def test_injected_faults(api: LocalBotApi, bot: Bot) -> None:
         await bot.send_message(USER_ID, "kena")
 
 
+async def test_the_answer_hook_is_told_of_every_answered_call(api: LocalBotApi, bot: Bot) -> None:
+    api.user(USER_ID)
+    told: list[tuple[str, int, object]] = []
+    api.answer_hook = lambda method, params, status, body: told.append(
+        (method, status, body["result"]["text"] if status == 200 else params.get("text")))
+    api.fail_next("sendMessage", 502)
+    with pytest.raises(NetworkError):
+        await bot.send_message(USER_ID, "pertama")
+    await bot.send_message(USER_ID, "kedua")
+    assert [t for t in told if t[0] == "sendMessage"] == [
+        ("sendMessage", 502, "pertama"), ("sendMessage", 200, "kedua")]
+
+
 @ignore_retry_after_deprecation
 async def test_rate_limits_answer_429(api: LocalBotApi, bot: Bot) -> None:
     api.user(USER_ID)
