@@ -340,6 +340,8 @@ def table(run: Run) -> list[list[str]]:
         ["achieved rate msg/s (delivery window)", f"{run.rate:.2f}", "", ""],
         [f"rate / limit ({LIMIT_PER_SECOND}/s)", f"{ratio:.3f}", f">= {TARGET_RATIO}",
          _ok(ratio >= TARGET_RATIO)],
+        [f"rate / configured pace ({run.rate_setting:g}/s)",
+         f"{run.rate / run.rate_setting:.3f}", "", ""],
         ["most sends in any 1 s (all chats)", f"{run.peak_per_second}",
          f"<= {LIMIT_PER_SECOND}", ""],
         ["announcement sends (429s included)", f"{run.announcement_calls:,}", "", ""],
