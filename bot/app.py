@@ -178,7 +178,9 @@ async def start_application(app: Application, *, poll_timeout: float = 10) -> No
         await app.post_init(app)
     await app.start()
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, drop_pending_updates=False)
+    await app.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, drop_pending_updates=False
+    )
 
 
 async def stop_application(app: Application) -> None:

@@ -20,7 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling)")
 
-    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", required=True)
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="action", required=True
+    )
     db.add_parser("migrate", help="create or upgrade the database")
     db_backup = db.add_parser("backup", help="consistent copy while the bot runs")
     db_backup.add_argument("file", type=Path)

@@ -173,14 +173,16 @@ def _show_digests(api: LocalBotApi, officers: list[dict], stats: dict, out: Path
     users: dict[str, SimUser] = stats["users"]
     print(f"\nDigests sent: {stats['digests_PML']} PML, {stats['digests_KOSEKA']} KOSEKA, "
           f"{stats['digests_ADMIN']} admin.")
-    first_pml = next(o["officer_id"] for o in officers if o["role"] == "PML" and o["officer_id"] in users)
+    first_pml = next(o["officer_id"] for o in officers if o["role"] == "PML"
+                     and o["officer_id"] in users)
     first_koseka = next(o["officer_id"] for o in officers if o["role"] == "KOSEKA"
                         and o["officer_id"] in users)
     chats = [("PML", users[first_pml].chat_id), ("KOSEKA", users[first_koseka].chat_id),
              ("admin", ADMIN_TELEGRAM_ID)]
     for label, chat_id in chats:
         received = api.messages_to(chat_id)
-        start = max(i for i, m in enumerate(received) if (m.text or "").startswith("Ringkasan harian"))
+        start = max(i for i, m in enumerate(received)
+                    if (m.text or "").startswith("Ringkasan harian"))
         texts = [m.text or "" for m in received[start:] if m.kind == "text"]
         lines = "\n".join(texts).splitlines()
         shown = lines[:40] + ([f"... ({len(lines) - 40} more lines)"] if len(lines) > 40 else [])
@@ -313,7 +315,9 @@ async def _until(text: Callable[[], str], fragment: str, timeout: float = 30) ->
     return text()
 
 
-async def _problem_story(users: dict[str, SimUser], supervisor: dict[str, str], ppl: list[str]) -> str:
+async def _problem_story(
+    users: dict[str, SimUser], supervisor: dict[str, str], ppl: list[str]
+) -> str:
     """A PPL reports a field problem; their PML takes it on and resolves it."""
     reporter_id = ppl[0]
     reporter, pml = users[reporter_id], users[supervisor[reporter_id]]
@@ -326,7 +330,8 @@ async def _problem_story(users: dict[str, SimUser], supervisor: dict[str, str], 
         await reporter.press(step, step.buttons()[0].callback_data or "")
         await reporter.wait_for(_has("uraian singkat"), timeout=30)
     await reporter.send("Empat ruta tutup, pemilik ke kebun sampai sore")
-    await reporter.press(await reporter.wait_for(_has("foto dan/atau lokasi"), timeout=30), "Lewati")
+    await reporter.press(await reporter.wait_for(_has("foto dan/atau lokasi"), timeout=30),
+                         "Lewati")
     await reporter.press(await reporter.wait_for(_has("Seberapa mendesak"), timeout=30), "Biasa")
     await reporter.wait_for(_has("dikunjungi ulang"), timeout=30)
     await reporter.send("4")

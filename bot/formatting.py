@@ -39,7 +39,10 @@ def day(value: date, language: str = "id") -> str:
 
 def short_day(value: date, language: str = "id") -> str:
     """'Sen, 17 Okt'."""
-    return f"{_DAYS[language][value.weekday()][:3]}, {value.day} {_MONTHS[language][value.month - 1]}"
+    return (
+        f"{_DAYS[language][value.weekday()][:3]}, "
+        f"{value.day} {_MONTHS[language][value.month - 1]}"
+    )
 
 
 def esc(value: object) -> str:

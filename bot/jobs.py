@@ -123,7 +123,9 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
         summary.off_day = True
         return summary
     t, conn = services.texts, services.db.conn
-    button = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_report_now"), callback_data="lapor:start")]])
+    button = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t("btn_report_now"), callback_data="lapor:start")]]
+    )
     deliveries: list[tuple[Officer, list[Outgoing]]] = []
     for officer_id in await schedule.officers_to_remind(conn, day):
         officer = await officers.get_officer(conn, officer_id)
@@ -133,7 +135,9 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
         revisit = await problems.revisit_households(conn, officer_id)
         if revisit:
             text += "\n" + t("reminder_revisit", count=fmt.number(revisit, t.language))
-        deliveries.append((officer, [Outgoing(officer.telegram_chat_id, text, reply_markup=button)]))
+        deliveries.append(
+            (officer, [Outgoing(officer.telegram_chat_id, text, reply_markup=button)])
+        )
     await _deliver_all(services, summary, REMINDER, day, slot, deliveries)
     return summary
 
@@ -157,7 +161,9 @@ async def send_digests(services: Services, *, day: date, roles: list[Role]) -> R
         items += [Outgoing(chat, chart.caption, make_photo=partial(render, chart.spec))
                   for chart in digest.charts]
         if digest.review:
-            items.append(Outgoing(chat, t("review_prompt"), reply_markup=review_markup(digest.review, t)))
+            items.append(
+                Outgoing(chat, t("review_prompt"), reply_markup=review_markup(digest.review, t))
+            )
         by_kind.setdefault(digest.kind, []).append((digest.recipient, items))
     for kind, deliveries in by_kind.items():
         await _deliver_all(services, summary, kind, day, "", deliveries)

@@ -91,7 +91,9 @@ async def alert_new_problem(services: Services, problem: ProblemModel) -> list[O
     reporter = await officers.get_officer(services.db.conn, problem.officer_id)
     assert reporter is not None
     chain = await chain_of(services, reporter.officer_id)
-    recipients = rules.alert_recipients(reporter, chain, await admins(services), urgent=problem.urgent)
+    recipients = rules.alert_recipients(
+        reporter, chain, await admins(services), urgent=problem.urgent
+    )
     headline = t("problem_alert_new", id=problem.id,
                  urgent=Raw(t("problem_urgent_flag") if problem.urgent else ""))
     return await send_alert(services, problem, recipients, headline)

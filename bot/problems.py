@@ -58,7 +58,9 @@ def may_change_status(actor: Officer, chain: Chain) -> bool:
     """The reporter's own PML, the KOSEKA above, or an admin (mirrors `may_review`)."""
     if actor.role == Role.ADMIN:
         return True
-    return any(o is not None and o.officer_id == actor.officer_id for o in (chain.pml, chain.koseka))
+    return any(
+        o is not None and o.officer_id == actor.officer_id for o in (chain.pml, chain.koseka)
+    )
 
 
 def may_press(actor: Officer, chain: Chain, action: str) -> bool:

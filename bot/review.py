@@ -42,7 +42,9 @@ def review_markup(items: Sequence[ReviewItem], t: Texts) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(f"✅ {item.label}", callback_data=f"{APPROVE}:{item.report_id}"),
+                InlineKeyboardButton(
+                    f"✅ {item.label}", callback_data=f"{APPROVE}:{item.report_id}"
+                ),
                 InlineKeyboardButton(t("btn_return"), callback_data=f"{RETURN}:{item.report_id}"),
             ]
             for item in items
@@ -50,7 +52,9 @@ def review_markup(items: Sequence[ReviewItem], t: Texts) -> InlineKeyboardMarkup
     )
 
 
-def without_report(markup: InlineKeyboardMarkup | None, report_id: int) -> InlineKeyboardMarkup | None:
+def without_report(
+    markup: InlineKeyboardMarkup | None, report_id: int
+) -> InlineKeyboardMarkup | None:
     """The same keyboard minus the row of one report (None when nothing is left)."""
     if markup is None:
         return None

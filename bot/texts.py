@@ -73,9 +73,15 @@ ID: dict[str, str] = {
     ),
     "btn_today": "Hari ini ({day})",
     "btn_yesterday": "Kemarin ({day})",
-    "bad_date": "Tanggal tidak dapat dibaca. Contoh: <code>17/10</code> atau <code>17/10/2022</code>.",
+    "bad_date": (
+        "Tanggal tidak dapat dibaca. "
+        "Contoh: <code>17/10</code> atau <code>17/10/2022</code>."
+    ),
     "date_outside_period": "Tanggal harus dalam periode pendataan ({start} s.d. {end}).",
-    "date_in_future": "Tanggal {day} belum tiba. Laporan hanya untuk hari ini atau hari sebelumnya.",
+    "date_in_future": (
+        "Tanggal {day} belum tiba. "
+        "Laporan hanya untuk hari ini atau hari sebelumnya."
+    ),
     "ask_sls": "Pilih SLS yang dilaporkan:",
     "use_buttons": "Mohon pilih dengan tombol di atas.",
     "ask_value": "{label}? (angka {min}–{max})",
@@ -93,7 +99,10 @@ ID: dict[str, str] = {
     "btn_skip": "Lewati",
     "note_too_long": "Catatan terlalu panjang (maksimal {max} karakter).",
     "text_expected": "Mohon kirim teks, atau tekan Lewati.",
-    "summary": "<b>Ringkasan laporan</b>\nTanggal: {day}{late}\nSLS: {sls}\n{values}\nCatatan: {note}",
+    "summary": (
+        "<b>Ringkasan laporan</b>\nTanggal: {day}{late}\nSLS: {sls}\n"
+        "{values}\nCatatan: {note}"
+    ),
     "late_flag": " (susulan)",
     "replace_warning": (
         "\n\n⚠️ Sudah ada laporan untuk tanggal dan SLS ini ({old}). "
@@ -109,7 +118,10 @@ ID: dict[str, str] = {
     "edit_sls": "SLS",
     "edit_note": "Catatan",
     "saved": "✅ Laporan tersimpan.\nTotal Bapak/Ibu: {done} dari {target} {unit} ({percent}).",
-    "saved_replaced": "✅ Laporan diperbarui.\nTotal Bapak/Ibu: {done} dari {target} {unit} ({percent}).",
+    "saved_replaced": (
+        "✅ Laporan diperbarui.\n"
+        "Total Bapak/Ibu: {done} dari {target} {unit} ({percent})."
+    ),
     "already_saved": "Laporan ini sudah tersimpan sebelumnya.",
     "fast_usage": (
         "Format cepat: <code>/lapor {keys}</code>, contoh <code>/lapor {example}</code>."
@@ -130,7 +142,10 @@ ID: dict[str, str] = {
         "Mohon kirim laporan harian; tekan tombol di bawah atau ketik /lapor."
     ),
     "btn_report_now": "📝 Lapor sekarang",
-    "reminder_revisit": "Jangan lupa: {count} ruta perlu dikunjungi ulang (responden tidak di rumah).",
+    "reminder_revisit": (
+        "Jangan lupa: {count} ruta perlu dikunjungi ulang "
+        "(responden tidak di rumah)."
+    ),
     "cmd_izin": "izin hari ini (sakit, cuti, pelatihan)",
     "izin_ppl_only": "Perintah /izin hanya untuk PPL.",
     "izin_ask_reason": "Izin untuk {day}. Apa alasannya?",
@@ -302,10 +317,16 @@ ID: dict[str, str] = {
         "ℹ️ Kendala #{id} ({category}): status sekarang <b>{status}</b> (oleh {name})."
     ),
     "problem_visited": "Terima kasih. Kendala #{id} selesai; ruta kunjungan ulang dihapus.",
-    "problem_visited_notice": "🏠 {name}: ruta kendala #{id} sudah dikunjungi ulang. Kendala selesai.",
+    "problem_visited_notice": (
+        "🏠 {name}: ruta kendala #{id} sudah dikunjungi ulang. "
+        "Kendala selesai."
+    ),
     "my_problems_header": "<b>Kendala Bapak/Ibu</b> ({count} terakhir)",
     "my_problems_empty": "Bapak/Ibu belum pernah melaporkan kendala. Laporkan dengan /kendala.",
-    "my_problems_line": "#{id} · {day} · {category} · <b>{status}</b>{revisit}\n    <i>{snippet}</i>",
+    "my_problems_line": (
+        "#{id} · {day} · {category} · <b>{status}</b>{revisit}\n"
+        "    <i>{snippet}</i>"
+    ),
     "my_problems_revisit": " · {count} ruta dikunjungi ulang",
     "problem_item_header": "<b>Kendala #{id}</b>{urgent}",
     "my_problems_revisit_total": "Ruta yang masih perlu dikunjungi ulang: <b>{count}</b>",
@@ -408,26 +429,37 @@ EN: dict[str, str] = {
     "inactive": "Your officer account is no longer active. Contact the BPS admin if this is wrong.",
     "group_hint": "Please use a private chat with the bot to report and see data.",
     "code_unknown": "Unknown registration code. Please check the code from the BPS admin.",
-    "code_used": "This registration code has already been used. Please ask the BPS admin for a new one.",
+    "code_used": (
+        "This registration code has already been used. "
+        "Please ask the BPS admin for a new one."
+    ),
     "account_linked_other": (
         "This Telegram account is already linked to another officer ({name}). "
         "One account per officer."
     ),
     "officer_linked_other": (
-        "Officer {name} is already linked to another Telegram account. Please contact the BPS admin."
+        "Officer {name} is already linked to another Telegram account. "
+        "Please contact the BPS admin."
     ),
-    "officer_inactive": "The officer with this code is no longer active. Please contact the BPS admin.",
+    "officer_inactive": (
+        "The officer with this code is no longer active. "
+        "Please contact the BPS admin."
+    ),
     "already_linked": "Your account is already linked as {name} ({role}).",
     "welcome": "Welcome, <b>{name}</b>.\nYour account is linked as {role}.",
     "contact_not_own": "Please share your own phone number with the button below.",
     "phone_not_found": (
-        "Number {phone} is not on the officer roster. Please ask the BPS admin for a registration code."
+        "Number {phone} is not on the officer roster. "
+        "Please ask the BPS admin for a registration code."
     ),
     "phone_ambiguous": (
         "This number is registered for more than one officer. "
         "Please ask the BPS admin for a registration code."
     ),
-    "phone_invalid": "The phone number cannot be read. Please ask the BPS admin for a registration code.",
+    "phone_invalid": (
+        "The phone number cannot be read. "
+        "Please ask the BPS admin for a registration code."
+    ),
     "role_PPL": "PPL (field enumerator)",
     "role_PML": "PML (field supervisor)",
     "role_KOSEKA": "KOSEKA (district coordinator)",
@@ -443,7 +475,10 @@ EN: dict[str, str] = {
     "not_allowed": "Sorry, you are not allowed to do this.",
     "no_flow": "Nothing is in progress.",
     "unknown_command": "Unknown command. Type /help for the list of commands.",
-    "edit_ignored": "Edited messages are not read by the bot. Please send the right answer as a new message.",
+    "edit_ignored": (
+        "Edited messages are not read by the bot. "
+        "Please send the right answer as a new message."
+    ),
     "cancelled": "Cancelled. Nothing was saved.",
     "report_ppl_only": "The /report command is for PPL only.",
     "report_before_period": "The fieldwork period has not started yet (starts {start}).",
@@ -490,7 +525,10 @@ EN: dict[str, str] = {
     "saved": "✅ Report saved.\nYour total: {done} of {target} {unit} ({percent}).",
     "saved_replaced": "✅ Report updated.\nYour total: {done} of {target} {unit} ({percent}).",
     "already_saved": "This report was already saved.",
-    "fast_usage": "Quick format: <code>/report {keys}</code>, for example <code>/report {example}</code>.",
+    "fast_usage": (
+        "Quick format: <code>/report {keys}</code>, "
+        "for example <code>/report {example}</code>."
+    ),
     "fast_problem": "{label}: {problem}",
     "progress_ppl_header": "<b>Progress of {name}</b>",
     "progress_team_header": "<b>Progress of team {name}</b>",
@@ -677,10 +715,16 @@ EN: dict[str, str] = {
         "ℹ️ Problem #{id} ({category}): the status is now <b>{status}</b> (by {name})."
     ),
     "problem_visited": "Thank you. Problem #{id} resolved; its households to revisit are cleared.",
-    "problem_visited_notice": "🏠 {name}: the households of problem #{id} were visited again. Resolved.",
+    "problem_visited_notice": (
+        "🏠 {name}: the households of problem #{id} were visited again. "
+        "Resolved."
+    ),
     "my_problems_header": "<b>Your problems</b> (latest {count})",
     "my_problems_empty": "You have not reported any problem yet. Report one with /issue.",
-    "my_problems_line": "#{id} · {day} · {category} · <b>{status}</b>{revisit}\n    <i>{snippet}</i>",
+    "my_problems_line": (
+        "#{id} · {day} · {category} · <b>{status}</b>{revisit}\n"
+        "    <i>{snippet}</i>"
+    ),
     "my_problems_revisit": " · {count} households to revisit",
     "problem_item_header": "<b>Problem #{id}</b>{urgent}",
     "my_problems_revisit_total": "Households still to visit again: <b>{count}</b>",

@@ -124,7 +124,9 @@ async def _ask_audience(update: Update, context: BotContext, draft: dict, prefix
 async def _ask_kecamatan(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     kecamatan = await wilayah.list_kecamatan(context.db.conn)
     rows = [[(k.name, f"kec:{k.code}")] for k in kecamatan]
-    await say(update, context, prefix + context.t("bc_ask_kecamatan"), keyboard(PREFIX, draft, rows))
+    await say(
+        update, context, prefix + context.t("bc_ask_kecamatan"), keyboard(PREFIX, draft, rows)
+    )
     return ASK_KECAMATAN
 
 

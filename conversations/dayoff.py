@@ -37,7 +37,10 @@ async def start(update: Update, context: BotContext) -> str | int:
         return END
     today = context.clock.today()
     context.user_data[KEY] = {"day": today.isoformat()}
-    rows = [[InlineKeyboardButton(t(f"izin_{r}"), callback_data=f"izin:{r}")] for r in DAY_OFF_REASONS]
+    rows = [
+        [InlineKeyboardButton(t(f"izin_{r}"), callback_data=f"izin:{r}")]
+        for r in DAY_OFF_REASONS
+    ]
     await say(update, context, t("izin_ask_reason", day=fmt.day(today, t.language)),
                InlineKeyboardMarkup(rows))
     return ASK_REASON
@@ -54,7 +57,9 @@ async def on_reason(update: Update, context: BotContext) -> str | int | None:
     await query.answer()
     await query.edit_message_reply_markup(None)
     pending["reason"] = reason
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton(context.t("btn_skip"), callback_data="izin:skip")]])
+    skip = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.t("btn_skip"), callback_data="izin:skip")]]
+    )
     await say(update, context, context.t("izin_ask_note"), skip)
     return ASK_NOTE
 

@@ -301,7 +301,9 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | int:
                 latitude=location[0],
                 longitude=location[1],
                 urgent=bool(draft["urgent"]),
-                revisit_households=draft["revisit"] if draft["category"] == REVISIT_CATEGORY else None,
+                revisit_households=(
+                    draft["revisit"] if draft["category"] == REVISIT_CATEGORY else None
+                ),
                 now=context.clock.now(),
                 submission_token=token,
             )

@@ -124,7 +124,10 @@ async def _ask_date(update: Update, context: BotContext, draft: dict, prefix: st
          f"date:{d.isoformat()}")
         for d in offered_dates(today, start, end)
     ]
-    await say(update, context, prefix + t("ask_date"), keyboard(PREFIX, draft, [buttons]) if buttons else None)
+    await say(
+        update, context, prefix + t("ask_date"),
+        keyboard(PREFIX, draft, [buttons]) if buttons else None,
+    )
     return ASK_DATE
 
 
@@ -189,7 +192,8 @@ async def _show_summary(update: Update, context: BotContext, draft: dict, prefix
         text += t("replace_warning", old=f"{fmt.number(existing.progress_value, lang)} {unit}")
         send_label = "btn_replace"
     markup = keyboard(
-        PREFIX, draft, [[(t(send_label), "send"), (t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")]]
+        PREFIX, draft,
+        [[(t(send_label), "send"), (t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")]],
     )
     await say(update, context, prefix + text, markup)
     return CONFIRM
@@ -315,7 +319,9 @@ async def on_date_text(update: Update, context: BotContext) -> str:
         return await _next(update, context, context.t("bad_date") + "\n\n")
     problem = check_report_date(value, today, start, end)
     if problem is not None:
-        return await _next(update, context, _problem_text(context, _localise(context, problem)) + "\n\n")
+        return await _next(
+            update, context, _problem_text(context, _localise(context, problem)) + "\n\n"
+        )
     draft["date"] = value.isoformat()
     return await _next(update, context)
 

@@ -75,7 +75,9 @@ async def on_reason(update: Update, context: BotContext) -> str | int:
     return END
 
 
-async def _tell_reporter(context: BotContext, day: date, sls_code: str, reporter, reason: str) -> None:
+async def _tell_reporter(
+    context: BotContext, day: date, sls_code: str, reporter, reason: str
+) -> None:
     if reporter.telegram_chat_id is None:
         return
     t = context.t
@@ -96,7 +98,9 @@ cancel = canceller(KEY)
 
 async def need_text(update: Update, context: BotContext) -> str:
     assert update.effective_message is not None
-    await update.effective_message.reply_html(context.t("return_reason_invalid", max=REASON_MAX_CHARS))
+    await update.effective_message.reply_html(
+        context.t("return_reason_invalid", max=REASON_MAX_CHARS)
+    )
     return ASK_REASON
 
 

@@ -49,7 +49,9 @@ def _name_of(team: list[Officer]):
     return lambda officer_id: by_id.get(officer_id, officer_id)
 
 
-def _render(t: Texts, header: str, lines: list[ProgressLine], rows: list[AreaProgress], today) -> str:
+def _render(
+    t: Texts, header: str, lines: list[ProgressLine], rows: list[AreaProgress], today
+) -> str:
     lang = t.language
     if not rows:
         return header + "\n" + t("progress_empty")

@@ -25,7 +25,9 @@ async def _welcome(update: Update, context: BotContext, officer: Officer) -> Non
     await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer, t)
 
 
-async def _link(update: Update, context: BotContext, officer: Officer, code: str | None) -> str | None:
+async def _link(
+    update: Update, context: BotContext, officer: Officer, code: str | None
+) -> str | None:
     """Link the account in one transaction; the text key of a refusal, or None when linked."""
     user = update.effective_user
     chat = update.effective_chat
@@ -36,7 +38,9 @@ async def _link(update: Update, context: BotContext, officer: Officer, code: str
             return "officer_inactive"
         if current.telegram_user_id not in (None, user.id):
             return "officer_linked_other"
-        await officers.link_telegram(conn, officer.officer_id, user.id, chat.id, context.clock.now())
+        await officers.link_telegram(
+            conn, officer.officer_id, user.id, chat.id, context.clock.now()
+        )
         if code is not None:
             await registration.mark_used(conn, code, user.id, context.clock.now())
     return None

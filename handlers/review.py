@@ -27,7 +27,11 @@ async def load_for_review(context: BotContext, data: str) -> tuple[Report, Offic
     reporter = await officers.get_officer(conn, report.officer_id) if report else None
     if report is None or reporter is None:
         return "stale_button"
-    pml = await officers.get_officer(conn, reporter.supervisor_id) if reporter.supervisor_id else None
+    pml = (
+        await officers.get_officer(conn, reporter.supervisor_id)
+        if reporter.supervisor_id
+        else None
+    )
     if not may_review(me, reporter, pml):
         return "not_allowed"
     if report.status not in reports.REVIEWABLE:

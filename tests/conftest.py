@@ -91,7 +91,9 @@ async def load_roster(db_path: Path, now: datetime, tmp_path: Path) -> dict[str,
 class Harness:
     """The real application against the local Bot API; can be restarted on the same database."""
 
-    def __init__(self, api: LocalBotApi, settings: Settings, clock: ManualClock, codes: dict[str, str]):
+    def __init__(
+        self, api: LocalBotApi, settings: Settings, clock: ManualClock, codes: dict[str, str]
+    ):
         self.api = api
         self.settings = settings
         self.clock = clock

@@ -189,7 +189,10 @@ async def test_forward_to_koseka_records_the_escalation(harness: Harness) -> Non
     forwarded = await kartini.wait_for(lambda m: "diteruskan oleh Mahmud PML" in text_of(m))
     assert "Menolak diwawancarai" in forwarded.text
     await putri.wait_for(lambda m: "status sekarang Diteruskan ke KOSEKA" in text_of(m))
-    assert await harness.scalar("SELECT level || '|' || source FROM problem_escalations") == "koseka|M1"
+    assert (
+        await harness.scalar("SELECT level || '|' || source FROM problem_escalations")
+        == "koseka|M1"
+    )
 
     # The time-based escalation does not send it to the KOSEKA a second time.
     services = services_of(harness.app)
@@ -290,7 +293,9 @@ async def test_flow_resumes_after_restart(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
     await panji.send("/kendala")
     await panji.press(await panji.wait_for(lambda m: "Pilih kategori" in text_of(m)), "SLS berubah")
-    await panji.press(await panji.wait_for(lambda m: "terkait SLS" in text_of(m)), "RT 001 Alah Air")
+    await panji.press(
+        await panji.wait_for(lambda m: "terkait SLS" in text_of(m)), "RT 001 Alah Air"
+    )
     await panji.wait_for(lambda m: "uraian singkat" in text_of(m))
     await panji.send("Batas RT bergeser ke timur")
     await panji.wait_for(lambda m: "foto dan/atau lokasi" in text_of(m))

@@ -14,7 +14,10 @@ async def test_code_links_account_once(harness: Harness) -> None:
     await putri.send(f"/start {harness.codes['P1']}")
     welcome = await putri.wait_for(lambda m: "Selamat datang" in text_of(m))
     assert "Putri PPL" in welcome.text and "/lapor" in welcome.text
-    assert await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P1'") == 501
+    assert (
+        await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P1'")
+        == 501
+    )
     # The officer's own command menu, set for their chat.
     scoped = [c for c in harness.api.calls("setMyCommands") if "scope" in c.params]
     assert any(c.params["scope"].get("chat_id") == 501 for c in scoped)
@@ -22,11 +25,17 @@ async def test_code_links_account_once(harness: Harness) -> None:
     stranger = harness.api.user(777)
     await stranger.send(f"/start {harness.codes['P1']}")
     await stranger.wait_for(lambda m: "sudah dipakai" in text_of(m))
-    assert await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P1'") == 501
+    assert (
+        await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P1'")
+        == 501
+    )
 
     await putri.send(f"/start {harness.codes['P2']}")  # already linked to another officer
     await putri.wait_for(lambda m: "sudah terhubung dengan petugas lain" in text_of(m))
-    assert await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P2'") is None
+    assert (
+        await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P2'")
+        is None
+    )
 
     await stranger.send("/start ZZZZZZZZ")
     await stranger.wait_for(lambda m: "tidak dikenal" in text_of(m))
@@ -39,7 +48,10 @@ async def test_phone_sharing_links_on_normalised_number(harness: Harness) -> Non
     assert hello.reply_keyboard_buttons()  # the "share my phone number" button
     await panji.send_contact("+62 812-0000-0006")
     await panji.wait_for(lambda m: "Selamat datang" in text_of(m) and "Panji PPL" in text_of(m))
-    assert await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P2'") == 502
+    assert (
+        await harness.scalar("SELECT telegram_user_id FROM officers WHERE officer_id='P2'")
+        == 502
+    )
 
 
 async def test_someone_elses_contact_or_unknown_number_is_refused(harness: Harness) -> None:
@@ -48,7 +60,10 @@ async def test_someone_elses_contact_or_unknown_number_is_refused(harness: Harne
     await user.wait_for(lambda m: "nomor HP Anda sendiri" in text_of(m))
     await user.send_contact("081299999999")
     await user.wait_for(lambda m: "tidak ada di daftar petugas" in text_of(m))
-    assert await harness.scalar("SELECT COUNT(*) FROM officers WHERE telegram_user_id IS NOT NULL") == 0
+    assert (
+        await harness.scalar("SELECT COUNT(*) FROM officers WHERE telegram_user_id IS NOT NULL")
+        == 0
+    )
 
 
 async def test_unregistered_user_reaches_nothing(harness: Harness) -> None:

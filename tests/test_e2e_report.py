@@ -15,7 +15,9 @@ async def test_stepwise_report_is_saved_only_after_kirim(harness: Harness) -> No
     putri = await harness.register("P1", 501)
     await putri.send("/lapor")
     ask_date = await putri.wait_for(lambda m: "tanggal berapa" in text_of(m))
-    assert [b.text for b in ask_date.buttons()] == ["Hari ini (Sen, 17 Okt)", "Kemarin (Min, 16 Okt)"]
+    assert [b.text for b in ask_date.buttons()] == [
+        "Hari ini (Sen, 17 Okt)", "Kemarin (Min, 16 Okt)"
+    ]
     await putri.press(ask_date, "Hari ini")
     ask_sls = await putri.wait_for(lambda m: "Pilih SLS" in text_of(m))
     await putri.press(ask_sls, "RT 002 Banglas")
@@ -78,7 +80,9 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     again = await panji.wait_for(lambda m: "belum tiba" in text_of(m))
     assert "tanggal berapa" in again.text
     await panji.send("10/10")  # before the period
-    await panji.wait_for(lambda m: "periode pendataan" in text_of(m) and "tanggal berapa" in text_of(m))
+    await panji.wait_for(
+        lambda m: "periode pendataan" in text_of(m) and "tanggal berapa" in text_of(m)
+    )
     await panji.send("kemarin dulu")
     await panji.wait_for(lambda m: "tidak dapat dibaca" in text_of(m))
     await panji.send("15/10")  # catch-up inside the period
@@ -118,7 +122,10 @@ async def test_late_report_is_flagged(harness: Harness) -> None:
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
     assert await harness.scalar("SELECT late FROM reports") == 1
-    assert await harness.scalar("SELECT note FROM reports") == "Hujan deras, <b>perahu</b> & jalan licin"
+    assert (
+        await harness.scalar("SELECT note FROM reports")
+        == "Hujan deras, <b>perahu</b> & jalan licin"
+    )
 
 
 async def test_edit_from_summary_then_send(harness: Harness) -> None:
@@ -224,7 +231,9 @@ async def test_english_when_configured(api, tmp_path, clock) -> None:
         await user.wait_for(lambda m: "Welcome" in text_of(m) and "/report" in text_of(m))
         await user.send("/report")
         ask_date = await user.wait_for(lambda m: "Which date" in text_of(m))
-        assert [b.text for b in ask_date.buttons()] == ["Today (Mon, 17 Oct)", "Yesterday (Sun, 16 Oct)"]
+        assert [b.text for b in ask_date.buttons()] == [
+            "Today (Mon, 17 Oct)", "Yesterday (Sun, 16 Oct)"
+        ]
         await user.press(ask_date, "Today")
         await user.wait_for(lambda m: "Households completed today" in text_of(m))
         await user.send("many")

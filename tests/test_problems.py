@@ -270,7 +270,9 @@ async def test_escalation_is_claimed_once_and_the_chain_goes_up(db: Database) ->
 
 
 def escalations_to(harness: Harness, chat_id: int) -> list:
-    return [m for m in harness.api.messages_to(chat_id) if "belum selesai setelah" in (m.text or "")]
+    return [
+        m for m in harness.api.messages_to(chat_id) if "belum selesai setelah" in (m.text or "")
+    ]
 
 
 async def test_escalation_fires_once_per_level_across_runs_and_restarts(harness: Harness) -> None:
@@ -279,7 +281,7 @@ async def test_escalation_fires_once_per_level_across_runs_and_restarts(harness:
     await harness.register("K1", 701)
     await harness.register("A1", 801)
     harness.api.user(ADMIN_TELEGRAM_ID)  # the admin by setting has a chat too
-    open_one = await add(harness.db, description="Air pasang <tinggi>")
+    await add(harness.db, description="Air pasang <tinggi>")
     taken = await add(harness.db, hours=1)
     done = await add(harness.db)
     async with harness.db.transaction() as conn:

@@ -1,4 +1,5 @@
-"""Numbered SQL migrations (`NNNN_name.sql`), applied in order and recorded in `schema_migrations`."""
+"""Numbered SQL migrations (`NNNN_name.sql`), applied in order and recorded in
+`schema_migrations`."""
 
 from __future__ import annotations
 
