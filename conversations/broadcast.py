@@ -27,6 +27,7 @@ from bot import broadcast as rules
 from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
+from bot.replies import say
 from bot.report_rules import Problem
 from bot.texts import Raw
 from conversations.drafts import (
@@ -39,7 +40,6 @@ from conversations.drafts import (
     pressed,
     reask,
     refuse_stale,
-    say,
 )
 from db import broadcasts as repo
 from db import officers, wilayah

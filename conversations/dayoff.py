@@ -17,7 +17,8 @@ from telegram.ext import (
 from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from conversations.drafts import canceller, say
+from bot.replies import say
+from conversations.drafts import canceller
 from db import schedule
 from db.models import Role
 from db.schedule import DAY_OFF_REASONS, DayOff

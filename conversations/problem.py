@@ -24,6 +24,7 @@ from bot import problem_alerts
 from bot import problems as rules
 from bot.commands import names
 from bot.context import BotContext
+from bot.replies import say
 from conversations.drafts import (
     canceller,
     close_buttons,
@@ -34,7 +35,6 @@ from conversations.drafts import (
     pressed,
     reask,
     refuse_stale,
-    say,
 )
 from db import areas as areas_repo
 from db import officers

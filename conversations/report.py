@@ -25,6 +25,7 @@ from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
 from bot.progress import total_progress
+from bot.replies import say
 from bot.report_rules import (
     NOTE_MAX_CHARS,
     Problem,
@@ -47,7 +48,6 @@ from conversations.drafts import (
     pressed,
     reask,
     refuse_stale,
-    say,
 )
 from db import areas as areas_repo
 from db import progress as progress_repo

@@ -63,17 +63,15 @@ class ProblemEvent(BaseModel):
     created_at: datetime
 
 
-_SELECT = (
-    """
+_SELECT = """
     SELECT p.id, p.officer_id, o.name AS officer_name, o.role AS officer_role, p.category,
-           p.sls_code, a.sls_name, p.desa_code, p.description, p.photo_file_id, p.latitude,"""
-    """ p.longitude, p.urgent,
-           p.revisit_households, p.status, p.created_at, p.updated_at, p.resolved_at
+           p.sls_code, a.sls_name, p.desa_code, p.description, p.photo_file_id, p.latitude,
+           p.longitude, p.urgent, p.revisit_households, p.status, p.created_at, p.updated_at,
+           p.resolved_at
     FROM problems p
     JOIN officers o ON o.officer_id = p.officer_id
     LEFT JOIN areas a ON a.sls_code = p.sls_code
 """
-)
 
 
 def _problem(row: aiosqlite.Row) -> ProblemModel:
