@@ -10,6 +10,12 @@ from datetime import date
 from bot.calendar import ONE_DAY
 from bot.report_rules import is_implausible
 
+# The flags' thresholds: households over the target by this share, today's households this many
+# times the usual day, and days in a row of the same values (or of zeros).
+OVER_TARGET_MARGIN = 0.10
+SPIKE_FACTOR = 3.0
+RUN_LENGTH = 3
+
 
 @dataclass(frozen=True)
 class DayReport:
@@ -32,9 +38,9 @@ def quality_flags(
     target: int,
     today: date,
     *,
-    over_target_margin: float = 0.10,
-    spike_factor: float = 3.0,
-    run_length: int = 3,
+    over_target_margin: float = OVER_TARGET_MARGIN,
+    spike_factor: float = SPIKE_FACTOR,
+    run_length: int = RUN_LENGTH,
 ) -> list[Flag]:
     """The flags, in the order over_target, spike, repeated, zeros, late.
 
@@ -72,9 +78,9 @@ def day_flags(
     target: int,
     today: date,
     *,
-    over_target_margin: float = 0.10,
-    spike_factor: float = 3.0,
-    run_length: int = 3,
+    over_target_margin: float = OVER_TARGET_MARGIN,
+    spike_factor: float = SPIKE_FACTOR,
+    run_length: int = RUN_LENGTH,
 ) -> list[Flag]:
     """The flags of `quality_flags` from one officer's reports already summed per day.
 
