@@ -14,7 +14,7 @@ The roster has N linked officers (default 2,000: 1,534 PPL, 406 PML and 60 KOSEK
 kecamatan list, written straight into the database), and the announcement goes the way an
 admin sends it: `/umumkan`, "Semua petugas", the text, "Kirim sekarang", then Kirim on the
 preview. That stores one outbox row per recipient (`db.broadcasts.create_broadcast`) and
-wakes the outbox (`bot/outbox.py`), which sends them through the shared `Sender`. The run
+wakes the outbox (`bot/messaging/outbox.py`), which sends them through the shared `Sender`. The run
 ends when the admin's delivery report says "Selesai dikirim" (every row has a final status),
 or at `--deadline`.
 

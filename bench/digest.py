@@ -22,12 +22,12 @@ Measured on the evening of the last day (the 31st), with the production settings
 the 31 days, no days off, `Texts("id")`, the default form):
 
 * snapshot: `db.snapshot.load_snapshot` alone (the set-based queries and the Python objects).
-* text: `bot.digests.build_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`.
+* text: `bot.present.digests.build_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`.
 * build: the same with `with_charts=True`: the texts plus a small description of every chart
-  (`bot.charts.CumulativeChart` / `ProgressBars`), what the scheduled job builds before it
+  (`bot.present.charts.CumulativeChart` / `ProgressBars`), what the scheduled job builds before it
   sends anything (`send_digests` builds one role per slot; here all three roles at once).
   Target: under 2 s and under 300 MB.
-* render: every chart of that build drawn to PNG by `bot.charts.render`, one after another,
+* render: every chart of that build drawn to PNG by `bot.present.charts.render`, one after another,
   as the job does when it delivers each digest: in the same process, in a worker thread
   (`asyncio.to_thread`), off the event loop. The build before it is not timed. No target:
   the job draws each chart while the digest's texts go out, about a second per message
@@ -74,7 +74,7 @@ except ImportError:  # a checkout without the install: use the repository root
 
 from common import machine, print_table  # bench/common.py, beside this script
 
-from bot.demo_roster import spread
+from bot.demo.roster import spread
 from bot.settings import Settings
 from db import wilayah
 from db.connection import Database
@@ -396,10 +396,10 @@ def _settings(path: Path, start: date, end: date) -> Settings:
 
 
 async def measure(phase: str, path: Path) -> Measurement:
-    from bot.charts import render
-    from bot.digests import DIGEST_ROLES, build_digests
-    from bot.forms import load_form
-    from bot.texts import Texts
+    from bot.present.charts import render
+    from bot.present.digests import DIGEST_ROLES, build_digests
+    from bot.present.texts import Texts
+    from bot.rules.forms import load_form
     from db.snapshot import load_snapshot
 
     start, day = db_period(path)
@@ -449,9 +449,9 @@ async def profile(phase: str, path: Path, top: int) -> str:
     import io
     import pstats
 
-    from bot.digests import DIGEST_ROLES, digests_from_snapshot
-    from bot.forms import load_form
-    from bot.texts import Texts
+    from bot.present.digests import DIGEST_ROLES, digests_from_snapshot
+    from bot.present.texts import Texts
+    from bot.rules.forms import load_form
     from db.snapshot import load_snapshot
 
     start, day = db_period(path)

@@ -13,15 +13,16 @@ from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
 from bot.clock import Clock, clock_for
-from bot.concurrency import PerChatUpdateProcessor
-from bot.context import SERVICES_KEY, BotContext, Services
-from bot.delivery import PacedRateLimiter, Sender
-from bot.forms import load_form
-from bot.outbox import Outbox
-from bot.persistence import SQLitePersistence
-from bot.problem_alerts import schedule_problem_jobs
+from bot.context import BotContext
+from bot.messaging.concurrency import PerChatUpdateProcessor
+from bot.messaging.delivery import PacedRateLimiter, Sender
+from bot.messaging.outbox import Outbox
+from bot.messaging.persistence import SQLitePersistence
+from bot.messaging.problem_alerts import schedule_problem_jobs
+from bot.messaging.services import SERVICES_KEY, Services
+from bot.present.texts import Texts
+from bot.rules.forms import load_form
 from bot.settings import Settings
-from bot.texts import Texts
 from bot.transport import transport
 from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow

@@ -136,6 +136,7 @@ async def _wilayah_import(settings: Settings, path: Path) -> int:
 
 
 async def _roster_import(settings: Settings, path: Path, areas: Path | None) -> int:
+    from bot.present.roster import import_summary
     from db.roster import RosterError, import_roster
 
     db = await _open_db(settings)
@@ -149,7 +150,7 @@ async def _roster_import(settings: Settings, path: Path, areas: Path | None) -> 
         return 1
     finally:
         await db.close()
-    print(result.summary())
+    print(import_summary(result))
     return 0
 
 
@@ -191,8 +192,8 @@ async def _roster_codes(settings: Settings) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.export import write_export
-    from bot.forms import load_form
+    from bot.present.export import write_export
+    from bot.rules.forms import load_form
 
     db = await _open_db(settings)
     try:
@@ -212,7 +213,7 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot import jobs
     from bot.app import make_sender, make_services
-    from bot.digests import KINDS
+    from bot.present.digests import KINDS
     from db.wilayah import ensure_default_wilayah
 
     services = make_services(settings)
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.demo.run import run_demo
 
             return asyncio.run(run_demo(args.out))
         settings = load_settings()

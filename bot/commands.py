@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.texts import Texts
+from bot.present.texts import Texts
 from db.models import Officer, Role
 
 # Indonesian command -> English alias.

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
-from bot.delivery import Sender
-from bot.forms import FormDefinition
+from bot.messaging.services import SERVICES_KEY, Services
+from bot.present.texts import Texts
+from bot.rules.forms import FormDefinition
 from bot.settings import Settings
-from bot.texts import Texts
 from db.connection import Database
 from db.models import Officer
-from db.updates import UpdateLog
-
-if TYPE_CHECKING:  # the outbox needs Services itself
-    from bot.outbox import Outbox
-
-SERVICES_KEY = "services"
-
-
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    clock: Clock
-    form: FormDefinition
-    texts: Texts
-    update_log: UpdateLog
-    sender: Sender | None = None  # needs the bot: set when the application starts
-    outbox: Outbox | None = None  # announcements; started with the application
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):

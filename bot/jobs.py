@@ -16,13 +16,13 @@ from functools import partial
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
-from bot import formatting as fmt
-from bot.calendar import is_working_day
-from bot.charts import render
-from bot.context import SERVICES_KEY, Services
-from bot.delivery import DeliveryStatus, Outgoing
-from bot.digests import KINDS, build_digests
-from bot.review import review_markup
+from bot.messaging.delivery import DeliveryStatus, Outgoing
+from bot.messaging.keyboards import review_markup
+from bot.messaging.services import SERVICES_KEY, Services
+from bot.present import formatting as fmt
+from bot.present.charts import render
+from bot.present.digests import KINDS, build_digests
+from bot.rules.calendar import is_working_day
 from db import officers, problems, schedule
 from db.models import Officer, Role
 

@@ -5,7 +5,7 @@ then picks it), the text (optionally with a photo or document), now or at a time
 preview with the exact number of recipients and Kirim / Batal. The draft lives in
 `user_data` (JSON, persisted), so the flow survives a restart; whatever the draft still lacks
 decides the next question. The recipients are computed from the roster on the server at
-Kirim, never taken from what the client sends; delivery is the outbox's job (bot/outbox.py).
+Kirim, never taken from what the client sends; delivery is the outbox's job (bot/messaging/outbox.py).
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import audience as aud
-from bot import broadcast as rules
-from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from bot.replies import say
-from bot.report_rules import Problem
-from bot.texts import Raw
+from bot.messaging.replies import say
+from bot.present import announcements as announcement_view
+from bot.present import formatting as fmt
+from bot.present.texts import Raw
+from bot.rules import announcements as rules
+from bot.rules import audience as aud
+from bot.rules.report import Problem
 from conversations.drafts import (
     canceller,
     close_buttons,
@@ -94,7 +95,7 @@ def _problem_text(context: BotContext, problem: Problem) -> str:
 
     def local(value: object) -> object:
         if isinstance(value, datetime):
-            return rules.when_text(value, context.clock.tz, lang)
+            return announcement_view.when_text(value, context.clock.tz, lang)
         return fmt.number(value, lang) if isinstance(value, int) else value
 
     return context.t(problem.key, **{k: local(v) for k, v in problem.args.items()})
@@ -115,7 +116,7 @@ async def _ask_audience(update: Update, context: BotContext, draft: dict, prefix
     assert context.officer is not None
     t = context.t
     rows = [[(t("bc_aud_kec_choice") if c == aud.KECAMATAN_CHOICE
-              else rules.audience_label(t, c, {}), f"aud:{c}")]
+              else announcement_view.audience_label(t, c, {}), f"aud:{c}")]
             for c in aud.choices_for(context.officer)]
     await say(update, context, prefix + t("bc_ask_audience"), keyboard(PREFIX, draft, rows))
     return ASK_AUDIENCE
@@ -136,7 +137,8 @@ async def _ask_text(update: Update, context: BotContext, draft: dict, prefix: st
     if _has_media(draft):
         text = t("bc_ask_text_for_media", max=fmt.number(limit, t.language))
     else:
-        label = rules.audience_label(t, draft["audience"], await _kecamatan_names(context))
+        names = await _kecamatan_names(context)
+        label = announcement_view.audience_label(t, draft["audience"], names)
         text = t("bc_ask_text", audience=label, max=fmt.number(limit, t.language))
     await say(update, context, prefix + text)
     return ASK_TEXT
@@ -156,7 +158,7 @@ async def _ask_time(update: Update, context: BotContext, draft: dict, prefix: st
 
 def _announcement(context: BotContext, draft: dict) -> str:
     assert context.officer is not None
-    return rules.announcement_text(context.t, sender_name=context.officer.name,
+    return announcement_view.announcement_text(context.t, sender_name=context.officer.name,
                                    sender_role=context.officer.role.value, text=draft["text"])
 
 
@@ -175,11 +177,13 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
     unlinked = ""
     if audience.unlinked:
         unlinked = t("bc_preview_unlinked", count=fmt.number(len(audience.unlinked), lang))
-    when = t("bc_when_now") if draft["when"] == NOW else rules.when_text(
+    when = t("bc_when_now") if draft["when"] == NOW else announcement_view.when_text(
         datetime.fromisoformat(draft["send_at"]), context.clock.tz, lang)
     summary = t(
         "bc_preview",
-        audience=rules.audience_label(t, draft["audience"], await _kecamatan_names(context)),
+        audience=announcement_view.audience_label(
+            t, draft["audience"], await _kecamatan_names(context)
+        ),
         count=fmt.number(len(audience.recipients), lang),
         unlinked=Raw(unlinked),
         when=when,
@@ -351,9 +355,9 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
         return END
     # Committed: the report message is sent, then remembered, so the outbox can edit it.
     counts = await repo.counts(context.db.conn, created.id)
-    label = rules.audience_label(t, created.audience, await _kecamatan_names(context))
+    label = announcement_view.audience_label(t, created.audience, await _kecamatan_names(context))
     report = await context.bot.send_message(
-        chat.id, rules.report_text(t, created, counts, now, label), parse_mode="HTML"
+        chat.id, announcement_view.report_text(t, created, counts, now, label), parse_mode="HTML"
     )
     async with context.db.transaction() as conn:
         await repo.set_report_message(conn, created.id, report.message_id)

@@ -14,10 +14,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from bot.replies import say
+from bot.messaging.replies import say
+from bot.present import formatting as fmt
 from conversations.drafts import canceller
 from db import schedule
 from db.models import Role

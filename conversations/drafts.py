@@ -19,7 +19,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
-from bot.replies import call, say
+from bot.messaging.replies import call, say
 
 log = logging.getLogger(__name__)
 

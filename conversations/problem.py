@@ -20,11 +20,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import problem_alerts
-from bot import problems as rules
 from bot.commands import names
 from bot.context import BotContext
-from bot.replies import say
+from bot.messaging import problem_alerts
+from bot.messaging.replies import say
+from bot.present import problems as problem_view
+from bot.rules import problems as rules
 from conversations.drafts import (
     canceller,
     close_buttons,
@@ -39,8 +40,7 @@ from conversations.drafts import (
 from db import areas as areas_repo
 from db import officers
 from db import problems as problems_repo
-from db.models import Area
-from db.problems import CATEGORIES, REVISIT_CATEGORY, ProblemModel
+from db.models import CATEGORIES, REVISIT_CATEGORY, Area, ProblemModel
 
 ASK_CATEGORY = "kendala_category"
 ASK_SLS = "kendala_sls"
@@ -160,7 +160,7 @@ async def _show_summary(
 ) -> str:
     t = context.t
     problem = _preview(context, draft, areas)
-    text = t("problem_summary", details=rules.details(problem, t, preview=True))
+    text = t("problem_summary", details=problem_view.details(problem, t, preview=True))
     markup = keyboard(PREFIX, draft, [[(t("btn_send"), "send"), (t("btn_cancel"), "cancel")]])
     await say(update, context, prefix + text, markup)
     return CONFIRM

@@ -21,12 +21,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from bot.progress import total_progress
-from bot.replies import say
-from bot.report_rules import (
+from bot.messaging.replies import say
+from bot.present import formatting as fmt
+from bot.present.texts import Raw
+from bot.rules.progress import total_progress
+from bot.rules.report import (
     NOTE_MAX_CHARS,
     Problem,
     check_report_date,
@@ -36,7 +37,6 @@ from bot.report_rules import (
     parse_count,
     parse_date,
 )
-from bot.texts import Raw
 from conversations.drafts import (
     canceller,
     close_buttons,

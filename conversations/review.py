@@ -13,11 +13,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from bot.delivery import DeliveryStatus, Outgoing
-from bot.review import RETURN
+from bot.messaging.delivery import DeliveryStatus, Outgoing
+from bot.present import formatting as fmt
+from bot.rules.review import RETURN
 from conversations.drafts import canceller
 from db import areas, officers, reports, schedule
 from handlers.review import drop_row, load_for_review

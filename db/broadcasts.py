@@ -17,12 +17,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 import aiosqlite
-from pydantic import BaseModel
 
-from db.models import Officer
-
-INTERRUPTED = "interrupted"
-STATUSES = ("pending", "sending", "sent", "failed", "unreachable")
+from db.models import INTERRUPTED, Broadcast, Counts, Officer, Recipient, Unread
 
 _BROADCAST_COLUMNS = (
     "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
@@ -32,53 +28,6 @@ _RECIPIENT_COLUMNS = (
     "id, broadcast_id, officer_id, chat_id, status, attempts, claim_token, claimed_at,"
     " message_id, sent_at, read_at, error"
 )
-
-
-class Broadcast(BaseModel):
-    id: int
-    sender_id: str
-    sender_name: str
-    sender_role: str
-    sender_chat_id: int
-    audience: str
-    text: str
-    photo_id: str | None = None
-    document_id: str | None = None
-    send_at: datetime
-    created_at: datetime
-    unlinked_count: int = 0
-    report_message_id: int | None = None
-    finished_at: datetime | None = None
-
-
-class Recipient(BaseModel):
-    id: int
-    broadcast_id: int
-    officer_id: str
-    chat_id: int
-    status: str
-    attempts: int = 0
-    claim_token: str | None = None
-    claimed_at: datetime | None = None
-    message_id: int | None = None
-    sent_at: datetime | None = None
-    read_at: datetime | None = None
-    error: str | None = None
-
-
-class Counts(BaseModel):
-    total: int = 0
-    sent: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    pending: int = 0  # pending and being sent
-    read: int = 0
-
-
-class Unread(BaseModel):
-    officer_id: str
-    name: str
-    status: str
 
 
 def utc_text(moment: datetime) -> str:

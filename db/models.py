@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -87,3 +87,126 @@ class Desa(BaseModel):
     kecamatan_code: str
     name: str
     kind: str
+
+
+# Field problems (db/problems.py)
+
+CATEGORIES = (
+    "not_home", "refusal", "access", "no_kk", "equipment", "security", "sls_changed", "other",
+)
+# The category that asks how many households must be visited again.
+REVISIT_CATEGORY = "not_home"
+
+OPEN = "open"
+IN_PROGRESS = "in_progress"
+RESOLVED = "resolved"
+ESCALATED = "escalated"
+PROBLEM_STATUSES = (OPEN, IN_PROGRESS, RESOLVED, ESCALATED)
+
+KOSEKA_LEVEL = "koseka"
+ADMIN_LEVEL = "admin"
+
+
+class ProblemModel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    officer_id: str
+    officer_name: str
+    officer_role: str
+    category: str
+    sls_code: str | None = None
+    sls_name: str | None = None
+    desa_code: str | None = None
+    description: str
+    photo_file_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    urgent: bool = False
+    revisit_households: int | None = None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != RESOLVED
+
+
+class ProblemEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    problem_id: int
+    status: str
+    actor_id: str | None
+    note: str | None
+    created_at: datetime
+
+
+# Progress per work area (db/progress.py)
+
+class AreaProgress(BaseModel):
+    sls_code: str
+    sls_name: str
+    desa_code: str
+    officer_id: str
+    officer_name: str
+    supervisor_id: str | None
+    kecamatan_code: str | None
+    target: int
+    done: int
+
+
+# Announcements (db/broadcasts.py)
+
+# The error of a recipient row that a crash left `sending` (see db/broadcasts.py).
+INTERRUPTED = "interrupted"
+RECIPIENT_STATUSES = ("pending", "sending", "sent", "failed", "unreachable")
+
+
+class Broadcast(BaseModel):
+    id: int
+    sender_id: str
+    sender_name: str
+    sender_role: str
+    sender_chat_id: int
+    audience: str
+    text: str
+    photo_id: str | None = None
+    document_id: str | None = None
+    send_at: datetime
+    created_at: datetime
+    unlinked_count: int = 0
+    report_message_id: int | None = None
+    finished_at: datetime | None = None
+
+
+class Recipient(BaseModel):
+    id: int
+    broadcast_id: int
+    officer_id: str
+    chat_id: int
+    status: str
+    attempts: int = 0
+    claim_token: str | None = None
+    claimed_at: datetime | None = None
+    message_id: int | None = None
+    sent_at: datetime | None = None
+    read_at: datetime | None = None
+    error: str | None = None
+
+
+class Counts(BaseModel):
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    pending: int = 0  # pending and being sent
+    read: int = 0
+
+
+class Unread(BaseModel):
+    officer_id: str
+    name: str
+    status: str

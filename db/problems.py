@@ -6,62 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import aiosqlite
-from pydantic import BaseModel, ConfigDict
 
-from db.models import Officer
-
-CATEGORIES = (
-    "not_home", "refusal", "access", "no_kk", "equipment", "security", "sls_changed", "other",
+from db.models import (
+    OPEN,
+    PROBLEM_STATUSES,
+    Officer,
+    ProblemEvent,
+    ProblemModel,
 )
-# The category that asks how many households must be visited again.
-REVISIT_CATEGORY = "not_home"
-
-OPEN = "open"
-IN_PROGRESS = "in_progress"
-RESOLVED = "resolved"
-ESCALATED = "escalated"
-STATUSES = (OPEN, IN_PROGRESS, RESOLVED, ESCALATED)
-
-KOSEKA_LEVEL = "koseka"
-ADMIN_LEVEL = "admin"
-
-
-class ProblemModel(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    officer_id: str
-    officer_name: str
-    officer_role: str
-    category: str
-    sls_code: str | None = None
-    sls_name: str | None = None
-    desa_code: str | None = None
-    description: str
-    photo_file_id: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    urgent: bool = False
-    revisit_households: int | None = None
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != RESOLVED
-
-
-class ProblemEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    problem_id: int
-    status: str
-    actor_id: str | None
-    note: str | None
-    created_at: datetime
-
 
 _SELECT = """
     SELECT p.id, p.officer_id, o.name AS officer_name, o.role AS officer_role, p.category,
@@ -140,7 +92,7 @@ async def set_status(
     now: datetime, note: str | None = None,
 ) -> ProblemModel:
     """Change the status and record who did it and when."""
-    if status not in STATUSES:
+    if status not in PROBLEM_STATUSES:
         raise ValueError(f"unknown problem status {status!r}")
     stamp = now.isoformat()
     await conn.execute(

@@ -5,19 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import aiosqlite
-from pydantic import BaseModel
 
-
-class AreaProgress(BaseModel):
-    sls_code: str
-    sls_name: str
-    desa_code: str
-    officer_id: str
-    officer_name: str
-    supervisor_id: str | None
-    kecamatan_code: str | None
-    target: int
-    done: int
+from db.models import AreaProgress
 
 
 async def area_progress(

@@ -24,7 +24,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.formatting import number
 from db.connection import Database
 from db.models import SETTINGS_ADMIN_PREFIX, Role
 from db.phone import normalize_phone
@@ -168,23 +167,6 @@ class ImportResult(BaseModel):
     areas_deactivated: int = 0
     areas_imported: bool = False
     warnings: list[RosterIssue] = []
-
-    def summary(self) -> str:
-        text = (
-            f"Roster diimpor. Petugas: {number(self.officers_added)} baru, "
-            f"{number(self.officers_updated)} diperbarui, "
-            f"{number(self.officers_deactivated)} dinonaktifkan."
-        )
-        if self.areas_imported:
-            text += (
-                f" SLS: {number(self.areas_added)} baru, {number(self.areas_updated)} diperbarui,"
-                f" {number(self.areas_deactivated)} dinonaktifkan."
-            )
-        else:
-            text += " SLS tidak diubah (tidak ada data areas)."
-        if self.warnings:
-            text += f" {number(len(self.warnings))} peringatan."
-        return text
 
 
 # Reading

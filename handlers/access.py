@@ -11,7 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
-from bot.replies import say
+from bot.messaging.replies import say
 from db import officers, schedule
 from db.models import Officer
 

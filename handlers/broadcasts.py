@@ -6,12 +6,13 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import audience as aud
-from bot import broadcast as rules
 from bot.commands import names
 from bot.context import BotContext
-from bot.replies import say
-from bot.splitting import split_message
+from bot.messaging.replies import say
+from bot.present import announcements as announcement_view
+from bot.present.splitting import split_message
+from bot.rules import announcements as rules
+from bot.rules import audience as aud
 from db import broadcasts as repo
 from db import wilayah
 from db.models import Role
@@ -62,10 +63,10 @@ async def list_announcements(update: Update, context: BotContext) -> None:
     kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn)}
     items = []
     for broadcast in recent:
-        items.append(rules.list_item(
+        items.append(announcement_view.list_item(
             t, broadcast, await repo.counts(conn, broadcast.id),
             await repo.unread(conn, broadcast.id), tz=context.clock.tz,
-            audience_name=rules.audience_label(t, broadcast.audience, kecamatan),
+            audience_name=announcement_view.audience_label(t, broadcast.audience, kecamatan),
             show_sender=is_admin and broadcast.sender_id != me.officer_id,
         ))
     for piece in split_message(t("bc_list_header") + "\n\n" + "\n\n".join(items)):

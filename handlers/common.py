@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.replies import say
+from bot.messaging.replies import say
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:

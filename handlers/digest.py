@@ -9,14 +9,14 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
-from bot import formatting as fmt
-from bot.charts import render
 from bot.commands import names
 from bot.context import BotContext
-from bot.digests import digest_for
-from bot.export import scope_workbook
-from bot.replies import say
-from bot.texts import Raw
+from bot.messaging.replies import say
+from bot.present import formatting as fmt
+from bot.present.charts import render
+from bot.present.digests import digest_for
+from bot.present.export import scope_workbook
+from bot.present.texts import Raw
 from db import officers
 from db.models import Officer, Role
 

@@ -12,16 +12,17 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import formatting as fmt
-from bot import problem_alerts
-from bot import problems as rules
 from bot.commands import names
 from bot.context import BotContext
-from bot.replies import say
-from bot.texts import Raw
+from bot.messaging import keyboards, problem_alerts
+from bot.messaging.replies import say
+from bot.present import formatting as fmt
+from bot.present import problems as problem_view
+from bot.present.texts import Raw
+from bot.rules import problems as rules
 from db import officers
 from db import problems as problems_repo
-from db.models import Role
+from db.models import KOSEKA_LEVEL, Role
 
 MY_LIMIT = 10
 TEAM_LIMIT = 10
@@ -76,7 +77,7 @@ async def on_status(update: Update, context: BotContext) -> None:
     target = rules.next_status(problem.status, action)
     if target is None:
         await query.answer(t("problem_status_same", id=problem.id,
-                             status=rules.status_label(problem.status, t)), show_alert=True)
+                             status=problem_view.status_label(problem.status, t)), show_alert=True)
         return
     now = context.clock.now()
     async with context.db.transaction() as conn:
@@ -89,7 +90,7 @@ async def on_status(update: Update, context: BotContext) -> None:
             updated = await problems_repo.set_status(conn, problem.id, target,
                                                      actor_id=me.officer_id, now=now)
             if action == rules.FORWARD:
-                await problems_repo.claim_escalation(conn, problem.id, problems_repo.KOSEKA_LEVEL,
+                await problems_repo.claim_escalation(conn, problem.id, KOSEKA_LEVEL,
                                                      now, me.officer_id)
     if updated is None:
         await query.answer(t("stale_button"), show_alert=True)
@@ -102,8 +103,8 @@ async def on_status(update: Update, context: BotContext) -> None:
         await problem_alerts.tell_visited(services, updated)
         return
     await query.answer(t("problem_status_set", id=updated.id,
-                         status=rules.status_label(updated.status, t)))
-    await _edit_markup(update, rules.status_markup(updated, t, forward=me.role == Role.PML))
+                         status=problem_view.status_label(updated.status, t)))
+    await _edit_markup(update, keyboards.status_markup(updated, t, forward=me.role == Role.PML))
     await problem_alerts.tell_reporter(services, updated, me)
     if action == rules.FORWARD:
         await problem_alerts.forward(services, updated, me)
@@ -131,13 +132,13 @@ async def my_problems(update: Update, context: BotContext) -> None:
         if p.is_open and p.revisit_households:
             revisit = t("my_problems_revisit", count=fmt.number(p.revisit_households, lang))
         lines.append(t("my_problems_line", id=p.id, day=fmt.short_day(p.created_at.date(), lang),
-                       category=rules.category_label(p.category, t),
-                       status=rules.status_label(p.status, t), revisit=Raw(revisit),
+                       category=problem_view.category_label(p.category, t),
+                       status=problem_view.status_label(p.status, t), revisit=Raw(revisit),
                        snippet=_snippet(p.description)))
     total = await problems_repo.revisit_households(conn, me.officer_id)
     if total:
         lines += ["", t("my_problems_revisit_total", count=fmt.number(total, lang))]
-    await say(update, context, "\n".join(lines), rules.visited_markup(mine, t))
+    await say(update, context, "\n".join(lines), keyboards.visited_markup(mine, t))
 
 
 async def team_problems(update: Update, context: BotContext) -> None:
@@ -165,8 +166,8 @@ async def team_problems(update: Update, context: BotContext) -> None:
         headline = t("problem_item_header", id=p.id,
                      urgent=Raw(t("problem_urgent_flag") if p.urgent else ""))
         await say(
-            update, context, headline + "\n" + rules.details(p, t, with_reporter=True),
-            rules.status_markup(p, t, forward=me.role == Role.PML),
+            update, context, headline + "\n" + problem_view.details(p, t, with_reporter=True),
+            keyboards.status_markup(p, t, forward=me.role == Role.PML),
         )
 
 

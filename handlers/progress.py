@@ -5,16 +5,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot import formatting as fmt
 from bot.commands import names
 from bot.context import BotContext
-from bot.progress import ProgressLine, group_progress, total_progress
-from bot.replies import say
-from bot.review import review_items, review_markup
-from bot.texts import Texts
+from bot.messaging.keyboards import review_markup
+from bot.messaging.replies import say
+from bot.present import formatting as fmt
+from bot.present.review import review_items
+from bot.present.texts import Texts
+from bot.rules.progress import ProgressLine, group_progress, total_progress
 from db import officers, wilayah
-from db.models import Officer, Role
-from db.progress import AreaProgress, area_progress
+from db.models import AreaProgress, Officer, Role
+from db.progress import area_progress
 
 
 async def progress_view(context: BotContext, me: Officer) -> str:

@@ -7,7 +7,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import commands
 from bot.context import BotContext
-from bot.replies import say
+from bot.messaging.replies import say
 from db import officers, registration
 from db.models import Officer
 from db.phone import normalize_phone

@@ -9,7 +9,8 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.review import APPROVE, may_review, without_report
+from bot.messaging.keyboards import without_report
+from bot.rules.review import APPROVE, may_review
 from db import officers, reports
 from db.models import Officer, Report
 

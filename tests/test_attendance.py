@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.attendance import DayStatus, consecutive_missing, day_status, escalation
+from bot.rules.attendance import DayStatus, consecutive_missing, day_status, escalation
 
 START = date(2022, 10, 15)
 

@@ -10,17 +10,18 @@ from typing import Any
 
 import pytest
 
-from bot import audience as aud
-from bot import broadcast as rules
 from bot.app import make_services
 from bot.clock import ManualClock
-from bot.context import Services
-from bot.delivery import DeliveryResult, DeliveryStatus, Outgoing
-from bot.outbox import MAX_IN_FLIGHT, Outbox
-from bot.report_rules import Problem
-from bot.texts import Texts
+from bot.messaging.delivery import DeliveryResult, DeliveryStatus, Outgoing
+from bot.messaging.outbox import MAX_IN_FLIGHT, Outbox
+from bot.messaging.services import Services
+from bot.present import announcements as announcement_view
+from bot.present.texts import Texts
+from bot.rules import announcements as rules
+from bot.rules import audience as aud
+from bot.rules.report import Problem
 from db import broadcasts as repo
-from db import officers
+from db import models, officers
 from db.models import Officer, Role
 from tests.conftest import at, eventually, load_roster, make_settings
 
@@ -146,7 +147,7 @@ def test_send_time_is_local_and_in_the_future() -> None:
 
 
 def test_announcement_escapes_what_the_sender_typed() -> None:
-    text = rules.announcement_text(Texts("id"), sender_name="Mahmud <PML>",
+    text = announcement_view.announcement_text(Texts("id"), sender_name="Mahmud <PML>",
                                    sender_role="PML", text="<b>Ani & Budi</b>")
     assert "&lt;b&gt;Ani &amp; Budi&lt;/b&gt;" in text
     assert "Mahmud &lt;PML&gt;" in text and "<b>Pengumuman</b>" in text
@@ -206,7 +207,7 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 
 
 async def new_broadcast(services: Services, sender_id: str, audience: str, *,
-                        send_at=None, text: str = "Rapat koordinasi besok") -> repo.Broadcast:
+                        send_at=None, text: str = "Rapat koordinasi besok") -> models.Broadcast:
     conn = services.db.conn
     sender = await officers.get_officer(conn, sender_id)
     assert sender is not None
@@ -277,7 +278,7 @@ async def test_two_outboxes_on_one_database_send_each_row_once(services: Service
         assert button.callback_data == f"baca:{rows[item.chat_id]}"
 
 
-async def recipients_of(services: Services, broadcast_id: int) -> list[repo.Recipient]:
+async def recipients_of(services: Services, broadcast_id: int) -> list[models.Recipient]:
     async with services.db.conn.execute(
         "SELECT id FROM broadcast_recipients WHERE broadcast_id = ?", (broadcast_id,)
     ) as cur:
@@ -303,7 +304,7 @@ async def test_rows_left_sending_by_a_crash_are_not_resent(services: Services) -
         "M1": "sent", "M2": "failed", "P1": "sent", "P3": "sent"}
     assert 704 not in sent_chats(services)  # M2 was never sent again
     settled = await repo.get_recipient(services.db.conn, crashed.id)
-    assert settled is not None and settled.error == repo.INTERRUPTED
+    assert settled is not None and settled.error == models.INTERRUPTED
     assert "Gagal 1" in bot.edits[-1]["text"] and "Selesai" in bot.edits[-1]["text"]
 
     # A "Sudah dibaca" from M2 proves that the interrupted message did arrive.
@@ -399,18 +400,20 @@ async def test_outbox_keeps_the_broadcast_pace(services: Services) -> None:
 
 def test_report_text_counts_and_states() -> None:
     t = Texts("id")
-    broadcast = repo.Broadcast(
+    broadcast = models.Broadcast(
         id=7, sender_id="K1", sender_name="Kartini", sender_role="KOSEKA", sender_chat_id=1,
         audience="subtree", text="x", send_at=at(17, 19, 30), created_at=at(17),
         unlinked_count=2,
     )
-    waiting = repo.Counts(total=1234, pending=1234)
-    text = rules.report_text(t, broadcast, waiting, at(17), "Seluruh kecamatan")
+    waiting = models.Counts(total=1234, pending=1234)
+    text = announcement_view.report_text(t, broadcast, waiting, at(17), "Seluruh kecamatan")
     assert "Dijadwalkan Senin, 17 Okt 2022 19:30" in text
     assert "Terkirim 0/1.234" in text and "Belum terdaftar di bot (tidak menerima): 2" in text
-    sending = rules.report_text(t, broadcast, repo.Counts(total=3, sent=1, pending=2),
-                                at(17, 19, 31), "x")
+    sending = announcement_view.report_text(
+        t, broadcast, models.Counts(total=3, sent=1, pending=2), at(17, 19, 31), "x"
+    )
     assert "Sedang dikirim" in sending
-    done = rules.report_text(t, broadcast, repo.Counts(total=3, sent=2, failed=1, read=1),
-                             at(17, 20), "x")
+    done = announcement_view.report_text(
+        t, broadcast, models.Counts(total=3, sent=2, failed=1, read=1), at(17, 20), "x"
+    )
     assert "Selesai" in done and "Dibaca 1 · Gagal 1" in done

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.charts import (
+from bot.present.charts import (
     CumulativeChart,
     ProgressBars,
     cumulative_chart,
@@ -15,7 +15,7 @@ from bot.charts import (
     render,
     short_date,
 )
-from bot.pace import ideal_done
+from bot.rules.pace import ideal_done
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START, END = date(2022, 10, 15), date(2022, 11, 14)

@@ -22,20 +22,20 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.charts import CumulativeChart, ProgressBars
-from bot.digests import (
+from bot.local_api import parse_html
+from bot.present.charts import CumulativeChart, ProgressBars
+from bot.present.digests import (
     AT_RISK_LIMIT,
     Digest,
     ReviewItem,
     build_digests,
     digest_for,
 )
-from bot.export import scope_workbook
-from bot.forms import load_form
-from bot.local_api import parse_html
+from bot.present.export import scope_workbook
+from bot.present.splitting import TELEGRAM_LIMIT
+from bot.present.texts import Texts
+from bot.rules.forms import load_form
 from bot.settings import Settings
-from bot.splitting import TELEGRAM_LIMIT
-from bot.texts import Texts
 from db.connection import Database
 from db.models import Officer, Role
 from db.reports import save_report

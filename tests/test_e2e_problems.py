@@ -198,7 +198,7 @@ async def test_forward_to_koseka_records_the_escalation(harness: Harness) -> Non
     services = services_of(harness.app)
     harness.clock.advance(timedelta(hours=25))
     assert await problems_repo.escalation_levels(harness.db.conn, [1]) == {1: {"koseka"}}
-    from bot.problem_alerts import escalate_problems
+    from bot.messaging.problem_alerts import escalate_problems
     assert await escalate_problems(services) == 0
     assert len([m for m in harness.api.messages_to(701) if "#1" in text_of(m)]) == 1
 
@@ -399,7 +399,7 @@ async def test_open_problems_and_revisits_reach_digests_and_reminders(harness) -
 
     from bot import jobs
     from bot.app import services_of
-    from bot.digests import digest_for
+    from bot.present.digests import digest_for
     from db import officers
     from db.problems import create_problem
 

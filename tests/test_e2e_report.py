@@ -247,7 +247,7 @@ async def test_english_when_configured(api, tmp_path, clock) -> None:
 def test_every_text_has_both_languages() -> None:
     from string import Formatter
 
-    from bot.texts import EN, ID
+    from bot.present.texts import EN, ID
 
     assert set(ID) == set(EN)
     for key in ID:

@@ -23,8 +23,8 @@ from telegram.request import HTTPXRequest
 from bot import jobs
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.digests import build_digests
 from bot.local_api import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
+from bot.present.digests import build_digests
 from db.models import Role
 from tests.conftest import ADMIN_TELEGRAM_ID, Harness, load_roster, make_settings
 from tests.test_e2e_broadcast import add_team, report_says, write_announcement

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.calendar import is_working_day, previous_working_days, working_days
-from bot.pace import forecast, ideal_done, ideal_line
+from bot.rules.calendar import is_working_day, previous_working_days, working_days
+from bot.rules.pace import forecast, ideal_done, ideal_line
 
 START, END = date(2022, 10, 15), date(2022, 11, 14)  # 31 days
 SUNDAYS = {date(2022, 10, 16), date(2022, 10, 23), date(2022, 10, 30), date(2022, 11, 6),

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import problem_alerts
-from bot import problems as rules
 from bot.app import services_of
-from bot.texts import Texts
+from bot.messaging import keyboards, problem_alerts
+from bot.present import problems as problem_view
+from bot.present.texts import Texts
+from bot.rules import problems as rules
+from db import models
 from db import problems as repo
 from db.connection import Database
 from db.models import Officer, Role
@@ -27,7 +29,7 @@ OTHER_PPL = Officer(officer_id="P2", name="Panji", role=Role.PPL, supervisor_id=
 T = Texts("id")
 
 
-def problem(**overrides: object) -> repo.ProblemModel:
+def problem(**overrides: object) -> models.ProblemModel:
     values: dict[str, object] = {
         "id": 7, "officer_id": "P1", "officer_name": "Putri", "officer_role": "PPL",
         "category": "not_home", "sls_code": "1410012005001", "sls_name": "RT 001 Banglas",
@@ -35,7 +37,7 @@ def problem(**overrides: object) -> repo.ProblemModel:
         "updated_at": at(17),
     }
     values.update(overrides)
-    return repo.ProblemModel(**values)
+    return models.ProblemModel(**values)
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ def test_parse_revisit(text: str, expected: int | None) -> None:
 
 def test_status_buttons_follow_the_status() -> None:
     def labels(item, **kwargs) -> list[str]:
-        markup = rules.status_markup(item, T, **kwargs)
+        markup = keyboards.status_markup(item, T, **kwargs)
         return [b.text for row in markup.inline_keyboard for b in row] if markup else []
 
     assert labels(problem()) == ["🛠 Ditangani", "✅ Selesai", "↗️ Teruskan ke KOSEKA"]
@@ -132,7 +134,7 @@ def test_status_buttons_follow_the_status() -> None:
     assert labels(problem(status="escalated")) == ["🛠 Ditangani", "✅ Selesai"]
     assert labels(problem(), forward=False) == ["🛠 Ditangani", "✅ Selesai"]
     assert labels(problem(status="resolved")) == []
-    data = rules.status_markup(problem(), T).inline_keyboard[0][1].callback_data
+    data = keyboards.status_markup(problem(), T).inline_keyboard[0][1].callback_data
     assert rules.parse_callback(data) == ("done", 7)
     assert rules.parse_callback("kd:done:x") is None and rules.parse_callback("kd:nope:1") is None
 
@@ -140,10 +142,10 @@ def test_status_buttons_follow_the_status() -> None:
 def test_visited_buttons_only_for_open_problems_with_households() -> None:
     items = [problem(id=1, revisit_households=3), problem(id=2, revisit_households=0),
              problem(id=3, revisit_households=2, status="resolved"), problem(id=4)]
-    markup = rules.visited_markup(items, T)
+    markup = keyboards.visited_markup(items, T)
     assert markup is not None
     assert [row[0].callback_data for row in markup.inline_keyboard] == ["kd:visit:1"]
-    assert rules.visited_markup(items[1:], T) is None
+    assert keyboards.visited_markup(items[1:], T) is None
 
 
 def test_problems_section_escapes_and_lists_oldest_first() -> None:
@@ -152,7 +154,7 @@ def test_problems_section_escapes_and_lists_oldest_first() -> None:
         problem(id=2, sls_code=None, sls_name=None, status="in_progress", category="access",
                 created_at=at(18), updated_at=at(18)),
     ]
-    text = rules.problems_section(items, T, "id")
+    text = problem_view.problems_section(items, T, "id")
     lines = text.split("\n")
     assert lines[0] == "<b>Kendala terbuka (2)</b>"
     assert lines[1] == ("• #1 Sen, 17 Okt · Ani &lt;b&gt;&amp; Budi&lt;/b&gt; · "
@@ -160,13 +162,13 @@ def test_problems_section_escapes_and_lists_oldest_first() -> None:
                         " ⚠️ <b>MENDESAK</b>")
     assert lines[2] == (
         "• #2 Sel, 18 Okt · Putri · Akses/geografis/cuaca · Lainnya/umum · Ditangani")
-    assert rules.problems_section([], T, "id") == "Kendala terbuka: tidak ada."
-    english = rules.problems_section(items[1:], Texts("en"), "en")
+    assert problem_view.problems_section([], T, "id") == "Kendala terbuka: tidak ada."
+    english = problem_view.problems_section(items[1:], Texts("en"), "en")
     assert "Tue, 18 Oct" in english and "Being handled" in english
 
 
 def test_details_escape_the_description() -> None:
-    text = rules.details(problem(description="<i>x</i> & y", photo_file_id="AgAD",
+    text = problem_view.details(problem(description="<i>x</i> & y", photo_file_id="AgAD",
                                  latitude=1.0, longitude=102.0, revisit_households=5),
                          T, with_reporter=True)
     assert "Uraian: &lt;i&gt;x&lt;/i&gt; &amp; y" in text

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from bot.clock import ManualClock
 from bot.local_api import LocalBotApi, SentMessage, SimUser
-from bot.texts import EN, ID
+from bot.present.texts import EN, ID
 from tests.conftest import Harness, at, running_harness
 
 # --- settings ----------------------------------------------------------------------------
@@ -74,7 +74,7 @@ TABLES = (
 # --- the Indonesian check ------------------------------------------------------------------
 #
 # A reply counts as Indonesian when, ignoring every word the user sent, it contains at least
-# one word that occurs only in the Indonesian texts of bot/texts.py and no word that occurs
+# one word that occurs only in the Indonesian texts of bot/present/texts.py and no word that occurs
 # only in the English ones, nothing that looks like a Python leak ("None", "Traceback",
 # "Error", "Exception") and no unfilled "{placeholder}".
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.quality import DayReport, Flag, quality_flags
+from bot.rules.quality import DayReport, Flag, quality_flags
 
 TODAY = date(2022, 10, 20)
 

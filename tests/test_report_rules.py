@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.forms import FormError, load_form
-from bot.report_rules import (
+from bot.rules.forms import FormError, load_form
+from bot.rules.report import (
     Problem,
     check_report_date,
     check_rules,

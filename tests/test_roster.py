@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
+from bot.present.roster import import_summary
 from db.connection import Database
 from db.roster import (
     ImportResult,
@@ -123,7 +124,7 @@ async def test_import_new_roster(db: Database, tmp_path: Path) -> None:
         db, write(tmp_path / "o.csv", OFFICERS), write(tmp_path / "a.csv", AREAS), now=NOW
     )
     assert result == ImportResult(officers_added=5, areas_added=3, areas_imported=True)
-    assert result.summary() == (
+    assert import_summary(result) == (
         "Roster diimpor. Petugas: 5 baru, 0 diperbarui, 0 dinonaktifkan."
         " SLS: 3 baru, 0 diperbarui, 0 dinonaktifkan."
     )
@@ -175,7 +176,7 @@ async def test_bom_semicolons_blank_lines_and_header_case(db: Database, tmp_path
     path.write_text("\r\n".join(officers) + "\r\n", encoding="utf-8")
     result = await import_roster(db, path, None, now=NOW)
     assert result == ImportResult(officers_added=4)
-    assert result.summary() == (
+    assert import_summary(result) == (
         "Roster diimpor. Petugas: 4 baru, 0 diperbarui, 0 dinonaktifkan."
         " SLS tidak diubah (tidak ada data areas)."
     )
@@ -203,7 +204,7 @@ async def test_cp1252_file_is_read_with_a_warning(db: Database, tmp_path: Path) 
         "officers.csv: berkas bukan UTF-8, dibaca sebagai Windows-1252 (cp1252); periksa huruf "
         'khusus pada nama, atau simpan ulang sebagai "CSV UTF-8"'
     ]
-    assert result.summary().endswith(" 1 peringatan.")
+    assert import_summary(result).endswith(" 1 peringatan.")
 
 
 def test_undecodable_file(tmp_path: Path) -> None:

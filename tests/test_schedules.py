@@ -7,9 +7,10 @@ from datetime import date, time
 
 from telegram import Bot
 
-from bot import charts, jobs
+from bot import jobs
 from bot.app import services_of
-from bot.delivery import DeliveryStatus, Outgoing, Sender
+from bot.messaging.delivery import DeliveryStatus, Outgoing, Sender
+from bot.present import charts
 from db.models import Role
 from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, make_settings
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.splitting import split_message
+from bot.present.splitting import split_message
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^<>]*>")
 _ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel
 
-from db.progress import AreaProgress
+from db.models import AreaProgress
 
 
 class ProgressLine(BaseModel):

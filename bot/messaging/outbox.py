@@ -35,11 +35,12 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import broadcast as rules
-from bot.context import Services
-from bot.delivery import DeliveryResult, DeliveryStatus, Outgoing
+from bot.messaging import keyboards
+from bot.messaging.delivery import DeliveryResult, DeliveryStatus, Outgoing
+from bot.messaging.services import Services
+from bot.present import announcements as announcement_view
 from db import broadcasts as repo
-from db import schedule, wilayah
+from db import models, schedule, wilayah
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ class Outbox:
 
     # ------------------------------------------------------------------ one row
 
-    async def _deliver(self, row: repo.Recipient) -> None:
+    async def _deliver(self, row: models.Recipient) -> None:
         services = self._services
         db, clock = services.db, services.clock
         async with db.transaction() as conn:
@@ -222,7 +223,7 @@ class Outbox:
                 await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
         self._dirty.add(claimed.broadcast_id)
 
-    async def _send(self, row: repo.Recipient, content: _Content) -> DeliveryResult:
+    async def _send(self, row: models.Recipient, content: _Content) -> DeliveryResult:
         sender = self._services.sender
         assert sender is not None, "the sender is created in post_init"
         item = Outgoing(
@@ -230,7 +231,7 @@ class Outbox:
             content.text,
             photo_id=content.photo_id,
             document_id=content.document_id,
-            reply_markup=rules.read_markup(self._services.texts, row.id),
+            reply_markup=keyboards.read_markup(self._services.texts, row.id),
         )
         return await sender.send(item)
 
@@ -239,7 +240,7 @@ class Outbox:
         if content is None:
             broadcast = await repo.get_broadcast(self._services.db.conn, broadcast_id)
             assert broadcast is not None
-            text = rules.announcement_text(
+            text = announcement_view.announcement_text(
                 self._services.texts, sender_name=broadcast.sender_name,
                 sender_role=broadcast.sender_role, text=broadcast.text,
             )
@@ -271,14 +272,14 @@ class Outbox:
                 self._content.pop(broadcast_id, None)
             await self._edit_report(broadcast, counts)
 
-    async def _edit_report(self, broadcast: repo.Broadcast, counts: repo.Counts) -> None:
+    async def _edit_report(self, broadcast: models.Broadcast, counts: models.Counts) -> None:
         if broadcast.report_message_id is None:
             return  # the flow has not stored it yet; it marks the report dirty when it does
         services = self._services
         names = {k.code: k.name for k in await wilayah.list_kecamatan(services.db.conn)}
         t = services.texts
-        text = rules.report_text(t, broadcast, counts, services.clock.now(),
-                                 rules.audience_label(t, broadcast.audience, names))
+        text = announcement_view.report_text(t, broadcast, counts, services.clock.now(),
+                                 announcement_view.audience_label(t, broadcast.audience, names))
         if self._shown.get(broadcast.id) == text:
             return
         self._last_edit[broadcast.id] = self._monotonic()

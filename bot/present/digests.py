@@ -3,7 +3,7 @@
 Everything here is built from one `Snapshot` (db/snapshot.py) and the settings; the async
 entry points only load the snapshot and then build in a worker thread (a whole regency is
 about a second of CPU). The charts are only described here and drawn when they are sent
-(`bot.charts.render`). Progress is counted per work area, as in /progres: the households
+(`bot.present.charts.render`). Progress is counted per work area, as in /progres: the households
 reported on an SLS count for the officer the SLS is assigned to, against its target. Who
 reported on a day (reported, late, izin, missing) is about the officer's own reports.
 """
@@ -21,18 +21,18 @@ from functools import cached_property
 
 import aiosqlite
 
-from bot import formatting as fmt
-from bot.attendance import DayStatus, consecutive_missing, day_status, escalation
-from bot.calendar import ONE_DAY, is_working_day
-from bot.charts import Chart, CumulativeChart, ProgressBars
-from bot.forms import FormDefinition
-from bot.pace import Forecast, forecast, ideal_done, ideal_line
-from bot.problems import problems_section
-from bot.quality import Flag, day_flags
-from bot.review import ReviewItem
+from bot.present import formatting as fmt
+from bot.present.charts import Chart, CumulativeChart, ProgressBars
+from bot.present.problems import problems_section
+from bot.present.review import ReviewItem
+from bot.present.splitting import split_message
+from bot.present.texts import Raw, Texts
+from bot.rules.attendance import DayStatus, consecutive_missing, day_status, escalation
+from bot.rules.calendar import ONE_DAY, is_working_day
+from bot.rules.forms import FormDefinition
+from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
+from bot.rules.quality import Flag, day_flags
 from bot.settings import Settings
-from bot.splitting import split_message
-from bot.texts import Raw, Texts
 from db.models import Officer, Role
 from db.snapshot import Snapshot, gc_paused, load_snapshot
 
@@ -53,7 +53,7 @@ class Digest:
     chunks: list[str]
     """HTML messages, each within Telegram's 4096 characters."""
     charts: list[Chart] = field(default_factory=list)
-    """KOSEKA and admin digests only; drawn when sent (`bot.charts.render`)."""
+    """KOSEKA and admin digests only; drawn when sent (`bot.present.charts.render`)."""
     review: list[ReviewItem] = field(default_factory=list)
     """PML digest only."""
 

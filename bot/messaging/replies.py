@@ -15,9 +15,11 @@ from typing import Any
 
 from telegram import TelegramObject, Update
 from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import CallbackContext
 from telegram.warnings import PTBUserWarning
 
-from bot.context import BotContext
+AnyContext = CallbackContext[Any, Any, Any, Any]
+
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ REPLY_BACKOFF = 0.5  # seconds before the second attempt; doubled before the thi
 
 
 async def say(
-    update: Update, context: BotContext, text: str, markup: TelegramObject | None = None
+    update: Update, context: AnyContext, text: str, markup: TelegramObject | None = None
 ) -> None:
     """`text` (HTML) to the chat of `update`, with `markup` (inline or reply keyboard)."""
     assert update.effective_chat is not None
@@ -40,7 +42,7 @@ warnings.filterwarnings(
 )
 
 
-async def call(context: BotContext, method: str, **params: Any) -> None:
+async def call(context: AnyContext, method: str, **params: Any) -> None:
     """A Bot API call whose answer is not used. The typed Bot methods would turn the returned
     message into PTB objects, a good part of what a reply costs; this keeps the raw answer.
     It goes through the same request path (rate limiter, errors) as the typed methods, and

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.calendar import ONE_DAY
-from bot.report_rules import is_implausible
+from bot.rules.calendar import ONE_DAY
+from bot.rules.report import is_implausible
 
 # The flags' thresholds: households over the target by this share, today's households this many
 # times the usual day, and days in a row of the same values (or of zeros).

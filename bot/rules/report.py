@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.forms import FormDefinition, FormField
+from bot.rules.forms import FormDefinition, FormField
 
 NOTE_MAX_CHARS = 500
 MIN_HISTORY_DAYS = 3

@@ -14,8 +14,9 @@ from pathlib import Path
 import aiosqlite
 from openpyxl import Workbook
 
-from bot.forms import FormDefinition, load_form
-from db.progress import AreaProgress, area_progress
+from bot.rules.forms import FormDefinition, load_form
+from db.models import AreaProgress
+from db.progress import area_progress
 from db.reports import ExportRow, export_rows
 from db.wilayah import list_desa, list_kecamatan
 

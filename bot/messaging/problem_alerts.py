@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 from telegram.ext import Application, ContextTypes
 
-from bot import problems as rules
-from bot.context import SERVICES_KEY, Services
-from bot.delivery import DeliveryStatus, Outgoing
-from bot.texts import Raw
+from bot.messaging import keyboards
+from bot.messaging.delivery import DeliveryStatus, Outgoing
+from bot.messaging.services import SERVICES_KEY, Services
+from bot.present import problems as problem_view
+from bot.present.texts import Raw
+from bot.rules import problems as rules
 from db import officers, problems, schedule
-from db.models import Officer, Role
-from db.problems import ProblemModel
+from db.models import Officer, ProblemModel, Role
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,8 @@ def alert_items(
     t = services.texts
     chat = recipient.telegram_chat_id
     assert chat is not None
-    text = headline + "\n" + rules.details(problem, t, with_reporter=True)
-    markup = rules.status_markup(problem, t, forward=recipient.role == Role.PML)
+    text = headline + "\n" + problem_view.details(problem, t, with_reporter=True)
+    markup = keyboards.status_markup(problem, t, forward=recipient.role == Role.PML)
     items = [Outgoing(chat, text, reply_markup=markup)]
     if problem.photo_file_id:
         items.append(Outgoing(chat, t("problem_photo_caption", id=problem.id),
@@ -108,8 +109,8 @@ async def tell_reporter(services: Services, problem: ProblemModel, actor: Office
         return False
     t = services.texts
     text = t("problem_reporter_notice", id=problem.id,
-             category=rules.category_label(problem.category, t),
-             status=rules.status_label(problem.status, t), name=actor.name)
+             category=problem_view.category_label(problem.category, t),
+             status=problem_view.status_label(problem.status, t), name=actor.name)
     return await deliver(services, reporter, [Outgoing(reporter.telegram_chat_id, text)])
 
 
@@ -161,7 +162,9 @@ async def escalate_problems(services: Services) -> int:
             recipients = rules.escalation_recipients(level, chain, admin_list)
             headline = services.texts(
                 "problem_alert_escalated", id=current.id,
-                hours=rules.hours_text(rules.level_hours(level, hours), services.texts.language),
+                hours=problem_view.hours_text(
+                    rules.level_hours(level, hours), services.texts.language
+                ),
             )
             reached = await send_alert(services, current, recipients, headline)
             log.info("problem %d escalated to %s: %d of %d reached", problem.id, level,

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from enum import StrEnum
 
-from bot.calendar import ONE_DAY
+from bot.rules.calendar import ONE_DAY
 
 ESCALATION_THRESHOLD = 2
 

@@ -18,15 +18,16 @@ from datetime import time as day_time
 from importlib import resources
 from pathlib import Path
 
-from bot import formatting as fmt
 from bot import jobs
 from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
-from bot.context import Services
-from bot.demo_roster import AREA_COLUMNS, OFFICER_COLUMNS, build_roster, write_csv
-from bot.export import write_export
+from bot.demo.roster import AREA_COLUMNS, OFFICER_COLUMNS, build_roster, write_csv
 from bot.local_api import LocalBotApi, SentMessage, SimUser
-from bot.progress import group_progress, total_progress
+from bot.messaging.services import Services
+from bot.present import formatting as fmt
+from bot.present.export import write_export
+from bot.present.roster import import_summary
+from bot.rules.progress import group_progress, total_progress
 from bot.settings import Settings
 from db import wilayah
 from db.connection import Database
@@ -136,7 +137,7 @@ async def run_demo(out: Path) -> int:
         async with db.transaction() as conn:
             codes = {c.officer_id: c.code for c in await codes_for_unlinked(conn, clock.now())}
         await db.close()
-        print(f"Roster: {result.summary()}")
+        print(f"Roster: {import_summary(result)}")
 
         app = build_application(settings, clock=clock)
         await start_application(app, poll_timeout=1)

@@ -1,68 +1,18 @@
-"""Announcements: the rules of a draft and the texts around it, as plain functions.
-
-Who may send to whom lives in `bot/audience.py`; storage and the outbox in
-`db/broadcasts.py`; sending in `bot/outbox.py`.
-"""
+"""How announcements read: the message the recipients get, the sender's delivery report, and
+the list of `/pengumuman`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import datetime, time, tzinfo
+from datetime import datetime, tzinfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from bot.present import formatting as fmt
+from bot.present.texts import Raw, Texts
+from bot.rules import audience as aud
+from db.models import Broadcast, Counts, Unread
 
-from bot import audience as aud
-from bot import formatting as fmt
-from bot.report_rules import Problem
-from bot.texts import Raw, Texts
-from db.broadcasts import Broadcast, Counts, Unread
-
-TEXT_MAX = 3500
-# Telegram captions hold 1024 characters; the header of the announcement needs some of them.
-CAPTION_TEXT_MAX = 900
-READ_PREFIX = "baca"
 UNREAD_NAMES_SHOWN = 15
 PREVIEW_CHARS = 60
-
-_WHEN = re.compile(
-    r"^(?:(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})(?:[/.-](?P<y>\d{2}|\d{4}))?\s+)?"
-    r"(?P<hh>\d{1,2})[:.](?P<mm>\d{2})$"
-)
-
-
-def text_limit(with_media: bool) -> int:
-    return CAPTION_TEXT_MAX if with_media else TEXT_MAX
-
-
-def check_text(text: str, *, with_media: bool) -> Problem | None:
-    """An announcement text must have 1..3500 characters (900 as a photo/document caption)."""
-    limit = text_limit(with_media)
-    if not text.strip():
-        return Problem("bc_text_empty")
-    if len(text) > limit:
-        return Problem("bc_text_too_long", {"length": len(text), "max": limit})
-    return None
-
-
-def parse_send_at(text: str, now: datetime) -> datetime | Problem:
-    """'HH:MM' today or 'DD/MM HH:MM' (also with '.'), local time; it must be in the future."""
-    match = _WHEN.match(text.strip())
-    if match is None:
-        return Problem("bc_bad_time")
-    try:
-        clock = time(int(match["hh"]), int(match["mm"]))
-        day = now.date()
-        if match["d"] is not None:
-            year = match["y"] or str(now.year)
-            year = f"20{year}" if len(year) == 2 else year
-            day = day.replace(year=int(year), month=int(match["m"]), day=int(match["d"]))
-    except ValueError:
-        return Problem("bc_bad_time")
-    moment = datetime.combine(day, clock, now.tzinfo)
-    if moment <= now:
-        return Problem("bc_time_past", {"when": moment})
-    return moment
 
 
 def when_text(moment: datetime, tz: tzinfo | None, language: str) -> str:
@@ -83,19 +33,6 @@ def audience_label(t: Texts, audience: str, kecamatan_names: Mapping[str, str]) 
 def announcement_text(t: Texts, *, sender_name: str, sender_role: str, text: str) -> str:
     """What the recipients read; the sender's text is escaped, never taken as HTML."""
     return t("bc_message", name=sender_name, role=t(f"bc_role_{sender_role}"), text=text)
-
-
-def read_markup(t: Texts, recipient_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t("bc_btn_read"), callback_data=f"{READ_PREFIX}:{recipient_id}")]]
-    )
-
-
-def parse_read_data(data: str) -> int | None:
-    prefix, _, rest = data.partition(":")
-    if prefix != READ_PREFIX or not re.fullmatch(r"[0-9]{1,18}", rest):  # an id SQLite can hold
-        return None
-    return int(rest)
 
 
 def _counts_line(t: Texts, key: str, counts: Counts) -> str:

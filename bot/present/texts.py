@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.formatting import esc
+from bot.present.formatting import esc
 
 
 class Raw(str):

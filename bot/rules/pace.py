@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from bot.calendar import ONE_DAY, previous_working_days, working_days
+from bot.rules.calendar import ONE_DAY, previous_working_days, working_days
 
 PACE_WINDOW = 3
 

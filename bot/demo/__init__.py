@@ -1,0 +1,1 @@
+"""The offline demo (`make demo`, `python -m bot demo`) and its synthetic roster."""

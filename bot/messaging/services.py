@@ -1,0 +1,40 @@
+"""What the bot's own work needs, in one object: settings, database, clock, form, texts, the
+update log, the sender and the outbox. Callbacks reach it as `context.services`
+(`bot.context`); jobs and background tasks get it from `application.bot_data`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.messaging.delivery import Sender
+from bot.present.texts import Texts
+from bot.rules.forms import FormDefinition
+from bot.settings import Settings
+from db.connection import Database
+from db.updates import UpdateLog
+
+SERVICES_KEY = "services"
+
+
+class Announcements(Protocol):
+    """The announcement outbox (`bot.messaging.outbox.Outbox`), as the others see it."""
+
+    def wake(self, broadcast_id: int | None = None) -> None: ...
+
+    async def start(self) -> list[int]: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    form: FormDefinition
+    texts: Texts
+    update_log: UpdateLog
+    sender: Sender | None = None  # needs the bot: set when the application starts
+    outbox: Announcements | None = None  # announcements; started with the application
