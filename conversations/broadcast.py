@@ -5,7 +5,8 @@ then picks it), the text (optionally with a photo or document), now or at a time
 preview with the exact number of recipients and Kirim / Batal. The draft lives in
 `user_data` (JSON, persisted), so the flow survives a restart; whatever the draft still lacks
 decides the next question. The recipients are computed from the roster on the server at
-Kirim, never taken from what the client sends; delivery is the outbox's job (bot/messaging/outbox.py).
+Kirim, never taken from what the client sends; delivery is the outbox's job
+(bot/messaging/outbox.py).
 """
 
 from __future__ import annotations
