@@ -13,6 +13,10 @@ from db.connection import Database
 from db.models import Officer
 
 
+class NotLetIn(Exception):
+    """A callback behind the access gate ran without an officer: it stops, it never guesses."""
+
+
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):
     """Typed context: `context.db`, `context.clock`, `context.t(...)`, `context.officer`."""
 
@@ -47,3 +51,9 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):
     @property
     def t(self) -> Texts:
         return self.services.texts
+
+    def require_officer(self) -> Officer:
+        """The officer the gate let in. Not an `assert`: `python -O` would strip it."""
+        if self.officer is None:
+            raise NotLetIn("no officer on the context")
+        return self.officer

@@ -103,7 +103,7 @@ def _problem_text(context: BotContext, problem: Problem) -> str:
 
 
 async def _resolve(context: BotContext, audience: str) -> aud.Audience | None:
-    assert context.officer is not None
+    context.require_officer()
     conn = context.db.conn
     roster = await officers.list_officers(conn, active_only=False)
     codes = await _kecamatan_names(context)
@@ -114,7 +114,7 @@ async def _resolve(context: BotContext, audience: str) -> aud.Audience | None:
 
 
 async def _ask_audience(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
-    assert context.officer is not None
+    context.require_officer()
     t = context.t
     rows = [[(t("bc_aud_kec_choice") if c == aud.KECAMATAN_CHOICE
               else announcement_view.audience_label(t, c, {}), f"aud:{c}")]
@@ -158,7 +158,7 @@ async def _ask_time(update: Update, context: BotContext, draft: dict, prefix: st
 
 
 def _announcement(context: BotContext, draft: dict) -> str:
-    assert context.officer is not None
+    context.require_officer()
     return announcement_view.announcement_text(context.t, sender_name=context.officer.name,
                                    sender_role=context.officer.role.value, text=draft["text"])
 
@@ -206,7 +206,7 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
 
 async def _next(update: Update, context: BotContext, prefix: str = "") -> int | str:
     """Ask for whatever the draft still lacks; the preview once it is complete."""
-    assert context.officer is not None
+    context.require_officer()
     draft = get_draft(context, DRAFT)
     assert draft is not None
     if draft["audience"] is None:
@@ -235,8 +235,7 @@ async def _next(update: Update, context: BotContext, prefix: str = "") -> int | 
 
 
 async def start(update: Update, context: BotContext) -> int | str:
-    officer = context.officer
-    assert officer is not None
+    officer = context.require_officer()
     if not aud.may_broadcast(officer):
         drop_draft(context, DRAFT)
         await say(update, context, context.t("bc_not_allowed"))
@@ -287,7 +286,8 @@ async def on_time_text(update: Update, context: BotContext) -> int | str:
 
 async def on_button(update: Update, context: BotContext) -> int | str | None:
     query = update.callback_query
-    assert query is not None and query.data is not None and context.officer is not None
+    context.require_officer()
+    assert query is not None and query.data is not None
     button = pressed(context, DRAFT, query.data, _ACTIONS)
     if button is None:
         await refuse_stale(update, context)

@@ -31,7 +31,8 @@ NOTE_MAX_CHARS = 300
 
 
 async def start(update: Update, context: BotContext) -> str | int:
-    assert context.officer is not None and context.user_data is not None
+    context.require_officer()
+    assert context.user_data is not None
     t = context.t
     if context.officer.role != Role.PPL:
         await say(update, context, t("izin_ppl_only"))
@@ -66,7 +67,8 @@ async def on_reason(update: Update, context: BotContext) -> str | int | None:
 
 
 async def _save(update: Update, context: BotContext, note: str | None) -> int:
-    assert context.user_data is not None and context.officer is not None
+    context.require_officer()
+    assert context.user_data is not None
     pending = context.user_data.pop(KEY)
     item = DayOff(officer_id=context.officer.officer_id, day=pending["day"],
                   reason=pending["reason"], note=note)

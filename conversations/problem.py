@@ -82,13 +82,13 @@ def _new_draft(context: BotContext) -> dict[str, Any]:
 
 
 async def _areas(context: BotContext) -> list[Area]:
-    assert context.officer is not None
+    context.require_officer()
     return await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
 
 
 def _preview(context: BotContext, draft: dict[str, Any], areas: list[Area]) -> ProblemModel:
     """The draft as a problem, to show it the way the supervisor will read it."""
-    assert context.officer is not None
+    context.require_officer()
     now = context.clock.now()
     area = next((a for a in areas if a.sls_code == draft["sls"]), None)
     location = draft["location"] or [None, None]

@@ -105,7 +105,7 @@ def _dates(context: BotContext) -> tuple[date, date, date]:
 
 async def _areas(context: BotContext) -> list[Area]:
     """The officer's SLS, read once per update (several steps of one answer need them)."""
-    assert context.officer is not None
+    context.require_officer()
     cached = getattr(context, "_report_areas", None)
     if cached is None:
         cached = await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
@@ -171,7 +171,7 @@ def _values_text(context: BotContext, values: dict[str, int]) -> str:
 
 async def _show_summary(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     t, lang = context.t, context.t.language
-    assert context.officer is not None
+    context.require_officer()
     report_date = date.fromisoformat(draft["date"])
     existing = await reports.get_report(
         context.db.conn, context.officer.officer_id, report_date, draft["sls"]
@@ -234,7 +234,7 @@ async def _accept_value(
     if problem is not None:
         return problem
     if key == context.form.progress_field:
-        assert context.officer is not None
+        context.require_officer()
         history = await reports.daily_totals(
             context.db.conn, context.officer.officer_id, before=date.fromisoformat(draft["date"])
         )
@@ -247,8 +247,7 @@ async def _accept_value(
 
 
 async def start_report(update: Update, context: BotContext) -> str:
-    officer = context.officer
-    assert officer is not None
+    officer = context.require_officer()
     t = context.t
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -417,8 +416,8 @@ def _forget(context: BotContext, draft: dict, part: str) -> None:
 
 async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
     query = update.callback_query
-    officer = context.officer
-    assert query is not None and officer is not None and update.effective_user is not None
+    officer = context.require_officer()
+    assert query is not None and update.effective_user is not None
     t, lang = context.t, context.t.language
     report_date = date.fromisoformat(draft["date"])
     token = f"{update.effective_user.id}:{draft['token']}"

@@ -51,7 +51,8 @@ async def start_return(update: Update, context: BotContext) -> str | int:
 
 async def on_reason(update: Update, context: BotContext) -> str | int:
     message = update.effective_message
-    assert message is not None and context.user_data is not None and context.officer is not None
+    context.require_officer()
+    assert message is not None and context.user_data is not None
     t = context.t
     reason = (message.text or "").strip()
     if not reason or len(reason) > REASON_MAX_CHARS:

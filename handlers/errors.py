@@ -12,8 +12,18 @@ from bot.context import BotContext
 log = logging.getLogger(__name__)
 
 
+def describe(update: object) -> str:
+    """What the log may say of an update: its id, chat and kind, never its text or a phone."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    chat = update.effective_chat
+    kinds = [name for name in Update.ALL_TYPES if getattr(update, name, None) is not None]
+    return (f"update {update.update_id} (chat {chat.id if chat else '-'}, "
+            f"{kinds[0] if kinds else 'unknown'})")
+
+
 async def on_error(update: object, context: BotContext) -> None:
-    log.error("error while handling an update: %r", update, exc_info=context.error)
+    log.error("error while handling %s", describe(update), exc_info=context.error)
     if not isinstance(update, Update):
         return
     text = context.t("error_generic")

@@ -71,7 +71,9 @@ async def start(update: Update, context: BotContext) -> None:
         await say(update, context, t("code_used"))
         return
     officer = await officers.get_officer(context.db.conn, code.officer_id)
-    assert officer is not None
+    if officer is None:  # the code's officer row is gone (a foreign key forbids it)
+        await say(update, context, t("code_unknown"))
+        return
     refusal = await _link(update, context, officer, code.code)
     if refusal:
         await say(update, context, t(refusal, name=officer.name))
@@ -116,7 +118,8 @@ async def contact(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    assert update.effective_message is not None and context.officer is not None
+    context.require_officer()
+    assert update.effective_message is not None
     t = context.t
     await say(
         update, context, t("help_header") + "\n" + commands.help_lines(context.officer, t),
@@ -124,6 +127,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(MessageHandler(filters.CONTACT, contact))
+    # Registration only in a private chat (the gate already stops the others: twice is safer).
+    app.add_handler(CommandHandler("start", start, filters.ChatType.PRIVATE))
+    app.add_handler(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, contact))
     app.add_handler(CommandHandler(commands.names("bantuan"), help_command))

@@ -53,7 +53,8 @@ async def drop_row(update: Update, report_id: int) -> None:
 
 async def approve(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and context.officer is not None
+    context.require_officer()
+    assert query is not None
     loaded = await load_for_review(context, query.data or "")
     if isinstance(loaded, str):
         await query.answer(context.t(loaded), show_alert=True)
