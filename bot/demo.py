@@ -25,7 +25,7 @@ from bot.clock import ManualClock
 from bot.context import Services
 from bot.demo_roster import AREA_COLUMNS, OFFICER_COLUMNS, build_roster, write_csv
 from bot.export import write_export
-from bot.local_api import LocalBotApi, SentMessage, SimUser
+from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.progress import group_progress, total_progress
 from bot.settings import Settings
 from db import wilayah

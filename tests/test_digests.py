@@ -32,7 +32,7 @@ from bot.digests import (
 )
 from bot.export import scope_workbook
 from bot.forms import load_form
-from bot.local_api import parse_html
+from bot.localapi import parse_html
 from bot.settings import Settings
 from bot.splitting import TELEGRAM_LIMIT
 from bot.texts import Texts

@@ -24,7 +24,7 @@ from bot import jobs
 from bot.app import services_of
 from bot.clock import ManualClock
 from bot.digests import build_digests
-from bot.local_api import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
+from bot.localapi import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
 from db.models import Role
 from tests.conftest import ADMIN_TELEGRAM_ID, Harness, load_roster, make_settings
 from tests.test_e2e_broadcast import add_team, report_says, write_announcement
