@@ -9,8 +9,6 @@ import signal
 
 from bot.localapi.server import LocalBotApi
 
-# --------------------------------------------------------------------------- standalone run
-
 
 async def _serve(port: int, token: str, bot_username: str) -> None:
     api = LocalBotApi(token, port=port, bot_username=bot_username)

@@ -11,9 +11,6 @@ from bot.localapi.protocol import JSONDict
 _LEADING_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 
 
-# --------------------------------------------------------------------------- HTML parse mode
-
-
 class EntityParseError(ValueError):
     """Text is not valid Telegram HTML; the message is the part after "can't parse entities: "."""
 

@@ -129,7 +129,7 @@ class LocalBotApi(ProfileMixin, MessagesMixin, UpdatesMixin):
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
-    # ----------------------------------------------------------------- simulation and inspection
+    # ----------------------------------------------------------------- simulated chats
 
     def user(
         self,
