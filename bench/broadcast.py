@@ -5,7 +5,7 @@
     .venv/bin/python bench/broadcast.py --recipients 500  # another size
 
 Run from the repository root. The real bot (`build_application`, `start_application`) runs
-against the project's local Bot API (`bot.local_api.LocalBotApi`) on 127.0.0.1 over real
+against the project's local Bot API (`bot.localapi.LocalBotApi`) on 127.0.0.1 over real
 HTTP, with the API enforcing Telegram's limits: `enforce_rate_limits(per_second=30,
 per_chat_per_second=1)`, i.e. a send* call beyond 30 in any sliding second overall, or beyond
 1 per second in one chat, is answered 429 with `retry_after=1`.
@@ -72,7 +72,7 @@ from common import machine, print_table  # bench/common.py, beside this script
 
 from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
-from bot.local_api import LocalBotApi, SentMessage
+from bot.localapi import LocalBotApi, SentMessage
 from bot.settings import Settings
 from db import broadcasts as repo
 from db import wilayah

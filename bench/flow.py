@@ -15,7 +15,7 @@ RSS belong to that measurement alone):
   same text (no persistence, no database), driven the same way by N users who send two
   messages each. It is the framework's own ceiling on this machine.
 
-Both run against the project's local Bot API (`bot.local_api.LocalBotApi`) on 127.0.0.1 over
+Both run against the project's local Bot API (`bot.localapi.LocalBotApi`) on 127.0.0.1 over
 real HTTP, in the same process and event loop as the bot and the simulated users, so every
 figure includes the fake server's and the driver's share of the work (the same for both).
 
@@ -72,7 +72,7 @@ from telegram.ext import Application, ApplicationBuilder, MessageHandler, filter
 
 from bot.app import build_application, start_application, stop_application
 from bot.clock import ManualClock
-from bot.local_api import LocalBotApi, SimUser
+from bot.localapi import LocalBotApi, SimUser
 from bot.settings import Settings
 from db import wilayah
 from db.connection import Database

@@ -16,7 +16,7 @@ import pytest
 
 from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
-from bot.local_api import LocalBotApi, SimUser
+from bot.localapi import LocalBotApi, SimUser
 from bot.settings import Settings
 from db.connection import Database
 from db.registration import codes_for_unlinked

@@ -28,7 +28,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.commands import ALIASES
-from bot.local_api import LocalBotApi, SentMessage, SimUser
+from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.settings import Settings
 from db import problems as problems_repo
 from db import reports as reports_repo

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.local_api import LocalBotApi
+from bot.localapi import LocalBotApi
 from db.connection import Database
 from db.migrations import available_migrations
 from db.reports import save_report
@@ -469,7 +469,7 @@ def test_export_before_any_report(cli: Cli) -> None:
 async def test_run_with_a_rejected_token_says_so_without_showing_it(tmp_path: Path) -> None:
     import sys
 
-    from bot.local_api import LocalBotApi
+    from bot.localapi import LocalBotApi
     from tests.test_process import bot_env
 
     wrong = "654321:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz"

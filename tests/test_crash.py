@@ -11,7 +11,7 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
-from bot.local_api import LocalBotApi
+from bot.localapi import LocalBotApi
 from db.connection import Database
 from db.roster import import_roster
 from db.wilayah import ensure_default_wilayah

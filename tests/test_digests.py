@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.local_api import parse_html
+from bot.localapi import parse_html
 from bot.present.charts import CumulativeChart, ProgressBars
 from bot.present.digests import (
     AT_RISK_LIMIT,

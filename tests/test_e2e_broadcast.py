@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.local_api import ApiError, LocalBotApi, SentMessage, SimUser
+from bot.localapi import ApiError, LocalBotApi, SentMessage, SimUser
 from db.connection import Database
 from tests.conftest import (
     ADMIN_TELEGRAM_ID,

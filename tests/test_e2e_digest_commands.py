@@ -6,7 +6,7 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
-from bot.local_api import SentMessage
+from bot.localapi import SentMessage
 from tests.conftest import ADMIN_TELEGRAM_ID, Harness
 
 PNG = b"\x89PNG\r\n\x1a\n"

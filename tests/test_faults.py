@@ -23,7 +23,7 @@ from telegram.request import HTTPXRequest
 from bot import jobs
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.local_api import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
+from bot.localapi import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
 from bot.present.digests import build_digests
 from db.models import Role
 from tests.conftest import ADMIN_TELEGRAM_ID, Harness, load_roster, make_settings

@@ -28,7 +28,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.local_api import NOT_MODIFIED, LocalBotApi, parse_html
+from bot.localapi import NOT_MODIFIED, LocalBotApi, parse_html
 
 USER_ID = 5001
 # PTB itself warns whenever it builds a RetryAfter (int -> timedelta migration of retry_after).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_api import LocalBotApi, SentMessage, SimUser
+from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.settings import Settings
 from tests.conftest import WIB, load_roster
 

@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
-from bot.local_api import LocalBotApi, SentMessage, SimUser
+from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.present.texts import EN, ID
 from tests.conftest import Harness, at, running_harness
 

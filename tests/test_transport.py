@@ -16,7 +16,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application, start_application, stop_application
-from bot.local_api import LocalBotApi
+from bot.localapi import LocalBotApi
 from bot.transport import SocketBackend, transport
 from tests.conftest import eventually, make_settings
 

@@ -22,7 +22,7 @@ from bot import jobs
 from bot.app import build_application, services_of, start_application, stop_application
 from bot.clock import ManualClock
 from bot.demo.roster import AREA_COLUMNS, OFFICER_COLUMNS, build_roster, write_csv
-from bot.local_api import LocalBotApi, SentMessage, SimUser
+from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.messaging.services import Services
 from bot.present import formatting as fmt
 from bot.present.export import write_export
