@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.transport import transport
 from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
+from conversations.flows import FLOWS_KEY, FlowTracker, schedule_flow_expiry
 from db import updates
 from db.connection import Database
 from db.updates import UpdateLog
@@ -66,6 +67,7 @@ async def _post_init(app: Application) -> None:
     if services.settings.schedule_jobs:
         jobs.schedule_jobs(app)
         schedule_problem_jobs(app)
+        schedule_flow_expiry(app)
 
 
 def settle_memory() -> None:
@@ -156,11 +158,14 @@ def build_application(
     app.bot_data[SERVICES_KEY] = services
     access.register(app)
     # Group 0, in this order: the flows, then single commands, then the catch-alls.
-    app.add_handler(report.build())
-    app.add_handler(dayoff.build())
-    app.add_handler(review_flow.build())
-    app.add_handler(problem.build())
-    app.add_handler(broadcast.build())
+    # One flow at a time in a chat: they share one tracker (conversations/flows.py).
+    tracker = FlowTracker(app)
+    app.bot_data[FLOWS_KEY] = tracker
+    app.add_handler(report.build(tracker))
+    app.add_handler(dayoff.build(tracker))
+    app.add_handler(review_flow.build(tracker))
+    app.add_handler(problem.build(tracker))
+    app.add_handler(broadcast.build(tracker))
     registration.register(app)
     review.register(app)
     progress.register(app)

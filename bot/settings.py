@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.present.texts import languages
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
@@ -37,10 +39,11 @@ class Settings(BaseSettings):
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     period_start: date = date(2022, 10, 15)
     period_end: date = date(2022, 11, 14)
-    language: Literal["id", "en"] = "id"
+    language: str = "id"  # a language with a text catalog (see _known_language)
     form_file: Path | None = None
     implausible_factor: float = Field(default=3.0, gt=1)
     persistence_flush_seconds: float = Field(default=1.0, gt=0)
+    conversation_timeout_minutes: float = Field(default=30.0, gt=0)
     messages_per_second: float = Field(default=30, gt=0)
     chat_message_interval: float = Field(default=1.0, ge=0)
     concurrent_updates: int = Field(default=32, ge=1)
@@ -81,6 +84,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        known = languages()
+        if value not in known:  # the value itself is not repeated: it may be a pasted secret
+            raise ValueError(f"not a language with a text catalog: choose {', '.join(known)}")
         return value
 
     @field_validator("telegram_bot_token", mode="before")

@@ -43,6 +43,7 @@ from conversations.drafts import (
     reask,
     refuse_stale,
 )
+from conversations.flows import Flow, FlowTracker
 from db import broadcasts as repo
 from db import officers, wilayah
 
@@ -370,12 +371,14 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
 cancel = canceller(DRAFT, "bc_cancelled")
 
 
-def build() -> ConversationHandler:
+def build(tracker: FlowTracker) -> Flow:
     button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
     text = filters.TEXT & ~filters.COMMAND
     media = filters.PHOTO | filters.Document.ALL
     other = ~filters.COMMAND
-    return ConversationHandler(
+    return Flow(
+        tracker,
+        draft=DRAFT,
         entry_points=[CommandHandler(names("umumkan"), start)],
         states={
             ASK_AUDIENCE: [button, MessageHandler(other, reask(_next, "use_buttons"))],

@@ -19,6 +19,7 @@ from bot.context import BotContext
 from bot.messaging.replies import say
 from bot.present import formatting as fmt
 from conversations.drafts import canceller
+from conversations.flows import Flow, FlowTracker
 from db import schedule
 from db.models import Role
 from db.schedule import DAY_OFF_REASONS, DayOff
@@ -111,8 +112,10 @@ def _wrong_input(key: str):
 cancel = canceller(KEY)
 
 
-def build() -> ConversationHandler:
-    return ConversationHandler(
+def build(tracker: FlowTracker) -> Flow:
+    return Flow(
+        tracker,
+        draft=KEY,
         entry_points=[CommandHandler(names("izin"), start)],
         states={
             ASK_REASON: [CallbackQueryHandler(on_reason, pattern=r"^izin:(?!skip)"),

@@ -37,6 +37,7 @@ from conversations.drafts import (
     reask,
     refuse_stale,
 )
+from conversations.flows import Flow, FlowTracker
 from db import areas as areas_repo
 from db import officers
 from db import problems as problems_repo
@@ -328,11 +329,13 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | int:
 cancel = canceller(DRAFT)
 
 
-def build() -> ConversationHandler:
+def build(tracker: FlowTracker) -> Flow:
     button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND
-    return ConversationHandler(
+    return Flow(
+        tracker,
+        draft=DRAFT,
         entry_points=[CommandHandler(names("kendala"), start)],
         states={
             ASK_CATEGORY: [button, MessageHandler(other, reask(_next, "use_buttons"))],

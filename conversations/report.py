@@ -49,6 +49,7 @@ from conversations.drafts import (
     reask,
     refuse_stale,
 )
+from conversations.flows import Flow, FlowTracker
 from db import areas as areas_repo
 from db import progress as progress_repo
 from db import reports
@@ -261,9 +262,11 @@ async def start_report(update: Update, context: BotContext) -> str:
     if not await _areas(context):
         await say(update, context, t("report_no_area"))
         return END
-    draft = _new_draft(context)
     if context.args:
-        return await _fast_path(update, context, draft, context.args)
+        return await _fast_path(update, context, _new_draft(context), context.args)
+    if get_draft(context, DRAFT) is not None:  # set aside by another flow, or idle too long
+        return await _next(update, context, t("report_resumed") + "\n\n")
+    _new_draft(context)
     return await _next(update, context)
 
 
@@ -462,11 +465,13 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
 cancel = canceller(DRAFT)
 
 
-def build() -> ConversationHandler:
+def build(tracker: FlowTracker) -> Flow:
     button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND
-    return ConversationHandler(
+    return Flow(
+        tracker,
+        draft=DRAFT,
         entry_points=[
             CommandHandler(names("lapor"), start_report),
             CallbackQueryHandler(start_report, pattern=rf"^{PREFIX}:start$"),

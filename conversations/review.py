@@ -19,6 +19,7 @@ from bot.messaging.delivery import DeliveryStatus, Outgoing
 from bot.present import formatting as fmt
 from bot.rules.review import RETURN
 from conversations.drafts import canceller
+from conversations.flows import Flow, FlowTracker
 from db import areas, officers, reports, schedule
 from handlers.review import drop_row, load_for_review
 
@@ -105,8 +106,10 @@ async def need_text(update: Update, context: BotContext) -> str:
     return ASK_REASON
 
 
-def build() -> ConversationHandler:
-    return ConversationHandler(
+def build(tracker: FlowTracker) -> Flow:
+    return Flow(
+        tracker,
+        draft=KEY,
         entry_points=[CallbackQueryHandler(start_return, pattern=rf"^{RETURN}:")],
         states={
             ASK_REASON: [

@@ -150,8 +150,8 @@ async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock)
     await harness.start()
     try:
         names = sorted(job.name for job in harness.app.job_queue.jobs() if job.name != "catch-up")
-        assert names == ["digest-admin", "digest-koseka", "digest-pml", "problem-escalation",
-                         "reminder-16:00", "reminder-19:00"]
+        assert names == ["digest-admin", "digest-koseka", "digest-pml", "flow-expiry",
+                         "problem-escalation", "reminder-16:00", "reminder-19:00"]
         [pml] = harness.app.job_queue.get_jobs_by_name("digest-pml")
         local = pml.next_t.astimezone(settings.tz)
         assert (local.hour, local.minute) == (20, 30)

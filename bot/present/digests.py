@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -32,9 +33,11 @@ from bot.rules.calendar import ONE_DAY, is_working_day
 from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
 from bot.rules.quality import Flag, day_flags
-from bot.settings import Settings
 from db.models import Officer, Role
 from db.snapshot import Snapshot, gc_paused, load_snapshot
+
+if TYPE_CHECKING:  # the settings only pass through; bot.settings reads the text catalogs
+    from bot.settings import Settings
 
 KINDS: Mapping[Role, str] = {
     Role.PML: "digest_pml",

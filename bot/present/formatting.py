@@ -30,19 +30,15 @@ def percent(done: int, target: int, language: str = "id") -> str:
 
 
 def day(value: date, language: str = "id") -> str:
-    """'Senin, 17 Okt 2022'."""
-    return (
-        f"{_DAYS[language][value.weekday()]}, {value.day} "
-        f"{_MONTHS[language][value.month - 1]} {value.year}"
-    )
+    """'Senin, 17 Okt 2022'; in Indonesian for a language without its own names here."""
+    days, months = _DAYS.get(language, _DAYS["id"]), _MONTHS.get(language, _MONTHS["id"])
+    return f"{days[value.weekday()]}, {value.day} {months[value.month - 1]} {value.year}"
 
 
 def short_day(value: date, language: str = "id") -> str:
     """'Sen, 17 Okt'."""
-    return (
-        f"{_DAYS[language][value.weekday()][:3]}, "
-        f"{value.day} {_MONTHS[language][value.month - 1]}"
-    )
+    days, months = _DAYS.get(language, _DAYS["id"]), _MONTHS.get(language, _MONTHS["id"])
+    return f"{days[value.weekday()][:3]}, {value.day} {months[value.month - 1]}"
 
 
 def esc(value: object) -> str:
