@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.clock import clock_for
 from bot.settings import Settings, SettingsError, load_settings
+from db.connection import StorageError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -247,6 +248,13 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check_database(settings: Settings) -> None:
+    """Open (and migrate) the database once before going online: one SQLite cannot keep
+    safely is refused before the bot answers anybody."""
+    db = await _open_db(settings)
+    await db.close()
+
+
 def _run(settings: Settings) -> int:
     from telegram.error import InvalidToken, TelegramError
 
@@ -254,6 +262,7 @@ def _run(settings: Settings) -> int:
     from bot.logs import setup_logging
 
     token = settings.token()
+    asyncio.run(_check_database(settings))
     setup_logging(settings.log_level, token)
     app = build_application(settings, settle=True)
     try:
@@ -295,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_roster_codes(settings))
         return asyncio.run(_export(settings, args))
     except SettingsError as exc:
+        print(f"regsosek-bot: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:  # e.g. a database on a file system without WAL: one line
         print(f"regsosek-bot: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
