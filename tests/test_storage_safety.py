@@ -12,6 +12,7 @@ import aiosqlite
 import pytest
 
 from db.connection import Database, StorageError, TransactionOpen
+from tests.conftest import Harness
 
 INSERT = "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, '2022-10-17')"
 
@@ -175,3 +176,41 @@ async def test_a_file_system_without_wal_is_refused_in_one_line(tmp_path: Path) 
     assert "WAL" in message and str(tmp_path / "regsosek.db") in message
     assert "\n" not in message
     assert not db.is_open
+
+
+def text_of(message) -> str:
+    return message.text or ""
+
+
+async def test_a_report_whose_commit_fails_is_not_confirmed_and_kirim_stores_it_again(
+    harness: Harness,
+) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    faults = FailingCommits(harness.db, "reports")
+    await faults.arm()
+
+    await panji.press(summary, "Kirim")
+    failed = await panji.wait_for(lambda m: "belum tersimpan" in text_of(m))
+    assert "Mohon maaf" in failed.text and "tekan Kirim sekali lagi" in failed.text
+    assert not any("Laporan tersimpan" in text_of(m) for m in panji.inbox)
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
+    assert not harness.db.conn.in_transaction
+    live = harness.api.message(summary.chat_id, summary.message_id)
+    assert "Kirim" in [b.text for b in live.buttons()]  # the draft is kept: press again
+
+    await faults.disarm()  # the disk has room again
+    await panji.press(summary, "Kirim")
+    saved = await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert "12 dari 120 ruta" in saved.text
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 1
+    assert await harness.scalar("SELECT COUNT(*) FROM report_revisions") == 1
+
+    prabu = await harness.register("P3", 503)  # the next report is stored as usual
+    await prabu.send("/lapor 5 6 20")
+    summary = await prabu.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await prabu.press(summary, "Kirim")
+    await prabu.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert await harness.scalar("SELECT COUNT(*) FROM reports") == 2
+    assert not harness.db.conn.in_transaction

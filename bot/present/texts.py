@@ -123,6 +123,10 @@ ID: dict[str, str] = {
         "Total Bapak/Ibu: {done} dari {target} {unit} ({percent})."
     ),
     "already_saved": "Laporan ini sudah tersimpan sebelumnya.",
+    "report_not_saved": (
+        "⚠️ Mohon maaf, laporan Bapak/Ibu <b>belum tersimpan</b> karena gangguan pada "
+        "penyimpanan data. Ringkasan di atas masih berlaku: silakan tekan <b>Kirim</b> sekali lagi."
+    ),
     "fast_usage": (
         "Format cepat: <code>/lapor {keys}</code>, contoh <code>/lapor {example}</code>."
     ),
@@ -525,6 +529,10 @@ EN: dict[str, str] = {
     "saved": "✅ Report saved.\nYour total: {done} of {target} {unit} ({percent}).",
     "saved_replaced": "✅ Report updated.\nYour total: {done} of {target} {unit} ({percent}).",
     "already_saved": "This report was already saved.",
+    "report_not_saved": (
+        "⚠️ Sorry, your report was <b>not saved</b> because of a problem with the data storage. "
+        "The summary above is still valid: please press <b>Send</b> again."
+    ),
     "fast_usage": (
         "Quick format: <code>/report {keys}</code>, "
         "for example <code>/report {example}</code>."
