@@ -84,17 +84,27 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _backup_progress(_status: int, remaining: int, total: int) -> None:
+    """A line each tenth of a large copy (on stderr; the summary line goes to stdout)."""
+    done = total - remaining
+    if remaining and done * 10 // total > (done - BACKUP_STEP) * 10 // total:
+        print(f"backup: {done * 100 // total}% ({done} of {total} pages)", file=sys.stderr)
+
+
+BACKUP_STEP = 256  # pages copied at a time
+
+
 async def _db_backup(settings: Settings, target: Path) -> int:
     from db.connection import connect
-    from db.maintenance import backup
+    from db.maintenance import BackupError, backup
 
     if not Path(settings.database_path).exists():
         print(f"database {settings.database_path} does not exist", file=sys.stderr)
         return 1
     conn = await connect(settings.database_path)
     try:
-        await backup(conn, target)
-    except FileExistsError as exc:
+        await backup(conn, target, progress=_backup_progress, pages=BACKUP_STEP)
+    except (FileExistsError, BackupError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
