@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.clock import clock_for
 from bot.settings import Settings, SettingsError, load_settings
+from db.connection import StorageError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,17 +84,27 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _backup_progress(_status: int, remaining: int, total: int) -> None:
+    """A line each tenth of a large copy (on stderr; the summary line goes to stdout)."""
+    done = total - remaining
+    if remaining and done * 10 // total > (done - BACKUP_STEP) * 10 // total:
+        print(f"backup: {done * 100 // total}% ({done} of {total} pages)", file=sys.stderr)
+
+
+BACKUP_STEP = 256  # pages copied at a time
+
+
 async def _db_backup(settings: Settings, target: Path) -> int:
     from db.connection import connect
-    from db.maintenance import backup
+    from db.maintenance import BackupError, backup
 
     if not Path(settings.database_path).exists():
         print(f"database {settings.database_path} does not exist", file=sys.stderr)
         return 1
     conn = await connect(settings.database_path)
     try:
-        await backup(conn, target)
-    except FileExistsError as exc:
+        await backup(conn, target, progress=_backup_progress, pages=BACKUP_STEP)
+    except (FileExistsError, BackupError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
@@ -247,6 +258,13 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check_database(settings: Settings) -> None:
+    """Open (and migrate) the database once before going online: one SQLite cannot keep
+    safely is refused before the bot answers anybody."""
+    db = await _open_db(settings)
+    await db.close()
+
+
 def _run(settings: Settings) -> int:
     from telegram.error import InvalidToken, TelegramError
 
@@ -254,6 +272,7 @@ def _run(settings: Settings) -> int:
     from bot.logs import setup_logging
 
     token = settings.token()
+    asyncio.run(_check_database(settings))
     setup_logging(settings.log_level, token)
     app = build_application(settings, settle=True)
     try:
@@ -295,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_roster_codes(settings))
         return asyncio.run(_export(settings, args))
     except SettingsError as exc:
+        print(f"regsosek-bot: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:  # e.g. a database on a file system without WAL: one line
         print(f"regsosek-bot: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

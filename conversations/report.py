@@ -9,6 +9,7 @@ restart. Whatever is missing from the draft decides the next question, which als
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -53,7 +54,10 @@ from conversations.flows import Flow, FlowTracker
 from db import areas as areas_repo
 from db import progress as progress_repo
 from db import reports
+from db.connection import WRITE_ERRORS
 from db.models import Area, Role
+
+log = logging.getLogger(__name__)
 
 ASK_DATE = "ask_date"
 ASK_SLS = "ask_sls"
@@ -424,21 +428,29 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
     t, lang = context.t, context.t.language
     report_date = date.fromisoformat(draft["date"])
     token = f"{update.effective_user.id}:{draft['token']}"
-    async with context.db.statement() as conn:
-        saved = await reports.save_report(
-            conn,
-            officer_id=officer.officer_id,
-            report_date=report_date,
-            sls_code=draft["sls"],
-            values=draft["values"],
-            progress_value=draft["values"][context.form.progress_field],
-            note=draft["note"],
-            late=report_date < context.clock.today(),
-            now=context.clock.now(),
-            telegram_user_id=update.effective_user.id,
-            submission_token=token,
-            replaces=draft.get("replaces"),
-        )
+    try:
+        async with context.db.statement() as conn:
+            saved = await reports.save_report(
+                conn,
+                officer_id=officer.officer_id,
+                report_date=report_date,
+                sls_code=draft["sls"],
+                values=draft["values"],
+                progress_value=draft["values"][context.form.progress_field],
+                note=draft["note"],
+                late=report_date < context.clock.today(),
+                now=context.clock.now(),
+                telegram_user_id=update.effective_user.id,
+                submission_token=token,
+                replaces=draft.get("replaces"),
+            )
+    except WRITE_ERRORS:
+        # Nothing was stored (disk full, I/O error, busy: rolled back). The officer reads so;
+        # the draft and the summary with its Kirim button stay, to be pressed again.
+        log.exception("report of %s not saved", officer.officer_id)
+        await query.answer()
+        await say(update, context, t("report_not_saved"))
+        return None
     # Not saved: this draft was saved before (a second press), or the report changed since.
     already = saved is None and await reports.submission_saved(context.db.conn, token)
     await query.answer()

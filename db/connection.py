@@ -1,11 +1,19 @@
-"""One long-lived connection per process: WAL, foreign keys, explicit transactions."""
+"""One long-lived connection per process: WAL, full syncs, foreign keys, explicit transactions.
+
+A write either commits or leaves nothing behind: a failed `COMMIT` (disk full, I/O error,
+database busy) is rolled back, `BEGIN`, `COMMIT` and `ROLLBACK` run to their end even when the
+task is cancelled meanwhile, and a write that finds a transaction already open refuses to
+join it. The connection is never left inside a transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -13,25 +21,111 @@ from db.migrations import apply_migrations
 
 BUSY_TIMEOUT_MS = 10_000
 
+T = TypeVar("T")
+# Opens the SQLite connection for a path, in autocommit mode (isolation_level=None).
+Opener = Callable[[str], Awaitable[aiosqlite.Connection]]
 
-async def connect(path: Path | str) -> aiosqlite.Connection:
-    """Open a connection in autocommit mode; writes go through `Database.transaction()`."""
-    if str(path) != ":memory:":
+
+class StorageError(Exception):
+    """The database cannot be used as the bot needs it; the message is one line for the
+    operator (the command line prints it without a traceback)."""
+
+
+class TransactionOpen(RuntimeError):
+    """A write found a transaction already open on the connection: it refuses to become part
+    of a transaction that someone else commits or rolls back."""
+
+
+# What a write that stored nothing raises: SQLite's errors (disk full, I/O error, busy, a
+# failed COMMIT; each rolled back) and the refusal to join an open transaction.
+WRITE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, TransactionOpen)
+
+
+async def open_sqlite(path: str) -> aiosqlite.Connection:
+    """The default opener: a plain aiosqlite connection in autocommit mode."""
+    return await aiosqlite.connect(path, isolation_level=None)
+
+
+async def _pragma(conn: aiosqlite.Connection, pragma: str) -> object:
+    async with conn.execute(f"PRAGMA {pragma}") as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def connect(path: Path | str, *, opener: Opener | None = None) -> aiosqlite.Connection:
+    """Open a connection in autocommit mode; writes go through `Database.transaction()` or
+    `Database.statement()`.
+
+    WAL journal, checked: SQLite answers the mode it actually set, and a file system where it
+    cannot keep a WAL (no shared memory: some network and shared folders) is refused with a
+    StorageError. `synchronous=FULL`: a commit is on disk before it returns, so a report
+    confirmed to an officer survives a power cut. `opener` (default `open_sqlite`) opens the
+    SQLite connection itself; tests give their own.
+    """
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path), isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    await conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        conn = await (opener or open_sqlite)(str(path))
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open the database {path}: {exc}") from exc
+    try:
+        if conn.isolation_level is not None:
+            raise ValueError("the opener must return a connection in autocommit mode")
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = await _pragma(conn, "journal_mode = WAL")
+        if mode != "wal" and not in_memory:
+            raise StorageError(
+                f"the database {path} cannot use SQLite's WAL journal there (journal_mode stays"
+                f" {mode}): put DATABASE_PATH on a local disk, not a network or shared folder"
+            )
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.Error as exc:
+        await conn.close()
+        raise StorageError(f"cannot use the database {path}: {exc}") from exc
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 
-class Database:
-    """The process's connection plus a lock so that transactions never interleave."""
+async def _execute(conn: aiosqlite.Connection, sql: str) -> None:
+    await conn.execute(sql)
 
-    def __init__(self, path: Path | str) -> None:
+
+async def _uninterrupted(aw: Awaitable[T]) -> T:
+    """Await `aw` to its end even when the calling task is cancelled meanwhile, then raise the
+    cancellation. For BEGIN, COMMIT and ROLLBACK: aiosqlite runs them in its thread whatever
+    happens to the task, and a caller that left early would go on (and release the lock)
+    while the connection is still inside, or entering, a transaction."""
+    task = asyncio.ensure_future(aw)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as exc:
+            cancelled = exc  # the caller's: the shielded task itself is never cancelled
+        except BaseException:
+            pass  # the task's own error: `task.result()` raises it below
+    if cancelled is not None:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller gets the cancellation
+        raise cancelled
+    return task.result()
+
+
+class Database:
+    """The process's connection plus a lock so that transactions never interleave.
+
+    `opener`: how the SQLite connection is opened (see `connect`); tests pass one that opens
+    it their way, the product never does.
+    """
+
+    def __init__(self, path: Path | str, *, opener: Opener | None = None) -> None:
         self.path = path
+        self.opener = opener
         self._conn: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
         self._tx_lock = asyncio.Lock()
@@ -50,7 +144,7 @@ class Database:
         """Open and migrate once; later calls return the same connection."""
         async with self._open_lock:
             if self._conn is None:
-                conn = await connect(self.path)
+                conn = await connect(self.path, opener=self.opener)
                 try:
                     await apply_migrations(conn)
                 except BaseException:
@@ -73,20 +167,52 @@ class Database:
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[aiosqlite.Connection]:
         """The connection for writes that are each one statement, so each its own transaction
-        (autocommit): no transaction of another task is open meanwhile to take them in."""
-        async with self._tx_lock:
-            yield self.conn
+        (autocommit): no transaction of another task is open meanwhile to take them in.
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error."""
-        conn = self.conn
+        A statement whose commit fails is rolled back by SQLite itself. One that would run
+        inside an open transaction is refused (TransactionOpen), and a block that leaves one
+        open has it rolled back and is refused too."""
         async with self._tx_lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            conn = self.conn
+            _refuse_open(conn)
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _roll_back(conn)
                 raise
-            else:
-                await conn.execute("COMMIT")
+            if conn.in_transaction:
+                await _roll_back(conn)
+                raise TransactionOpen("a statement() block left a transaction open: rolled back")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, a failed COMMIT included.
+
+        BEGIN, COMMIT and ROLLBACK are not interrupted by a cancellation of the task: they run
+        to their end, then the cancellation is raised (after the rollback, when it came before
+        the commit). A transaction already open on the connection is refused (TransactionOpen).
+        """
+        async with self._tx_lock:
+            conn = self.conn
+            _refuse_open(conn)
+            try:
+                await _uninterrupted(_execute(conn, "BEGIN IMMEDIATE"))
+                yield conn
+                await _uninterrupted(_execute(conn, "COMMIT"))
+            except BaseException:
+                await _roll_back(conn)
+                raise
+
+
+def _refuse_open(conn: aiosqlite.Connection) -> None:
+    if conn.in_transaction:
+        raise TransactionOpen(
+            "a transaction is already open on the database connection (begun outside"
+            " Database.transaction(), or left open): this write refuses to join it"
+        )
+
+
+async def _roll_back(conn: aiosqlite.Connection) -> None:
+    """Roll back whatever is open: after a failed COMMIT SQLite may or may not have."""
+    if conn.in_transaction:
+        await _uninterrupted(_execute(conn, "ROLLBACK"))

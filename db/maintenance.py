@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
@@ -21,16 +25,73 @@ class CheckResult(BaseModel):
         return self.integrity == ["ok"] and not self.pending
 
 
-async def backup(conn: aiosqlite.Connection, target: Path) -> None:
-    """A consistent copy through SQLite's online backup API (readers and the writer go on)."""
+class BackupError(Exception):
+    """The copy was not written: the reason is one line for the operator."""
+
+
+# Called after each step of the copy with (status, pages remaining, pages in all).
+Progress = Callable[[int, int, int], object]
+
+
+async def backup(conn: aiosqlite.Connection, target: Path, *, progress: Progress | None = None,
+                 pages: int = 256) -> None:
+    """A consistent copy through SQLite's online backup API (readers and the writer go on).
+
+    The copy is written to a temporary file in the target's folder, checked (`PRAGMA
+    integrity_check`), synced, then renamed into place: `target` is a whole checked copy or
+    does not exist. A failed backup leaves no partial file. `progress` follows the copy, each
+    `pages` pages (called in the database's thread); whatever it raises stops the backup."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         raise FileExistsError(f"{target} already exists")
-    copy = sqlite3.connect(target, check_same_thread=False)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                    dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
     try:
-        await conn.backup(copy, pages=256, sleep=0.01)
+        copy = sqlite3.connect(partial, check_same_thread=False)
+        try:
+            await conn.backup(copy, pages=pages, sleep=0.01, progress=progress)
+        finally:
+            copy.close()
+        integrity = await asyncio.to_thread(_integrity, partial)
+        if integrity != ["ok"]:
+            raise BackupError(f"the copy failed its integrity check ({'; '.join(integrity)}):"
+                              f" {target} not written")
+        if target.exists():  # written by someone else meanwhile: never overwritten
+            raise FileExistsError(f"{target} already exists")
+        os.replace(partial, target)
+        await asyncio.to_thread(_sync_folder, target.parent)
+    except BaseException:
+        for leftover in ("", "-journal", "-wal", "-shm"):
+            Path(f"{partial}{leftover}").unlink(missing_ok=True)
+        raise
+
+
+def _integrity(path: Path) -> list[str]:
+    """`PRAGMA integrity_check` of a closed database file, and the file synced to disk."""
+    copy = sqlite3.connect(path)
+    try:
+        found = [row[0] for row in copy.execute("PRAGMA integrity_check")]
     finally:
         copy.close()
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+    return found
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself on disk (where the system allows a folder to be synced)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 async def check(conn: aiosqlite.Connection) -> CheckResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -12,6 +13,10 @@ from db.connection import Database
 KEEP = timedelta(days=3)
 # Rows of one statement: two parameters each, well under SQLite's 32,766 variables.
 MAX_BATCH = 500
+# While the bot runs, the log forgets what is older than KEEP after each PRUNE_EVERY updates.
+PRUNE_EVERY = 1000
+
+log = logging.getLogger(__name__)
 
 
 class UpdateLog:
@@ -26,6 +31,7 @@ class UpdateLog:
         self._db = db
         self._batch: dict[int, tuple[str, asyncio.Future[bool]]] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._since_pruned = 0
 
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Record the update; False when it was recorded before (by this or an earlier run)."""
@@ -56,6 +62,10 @@ class UpdateLog:
                 for update_id, (_, future) in batch.items():
                     if not future.done():
                         future.set_result(update_id in inserted)
+                self._since_pruned += len(inserted)
+                if self._since_pruned >= PRUNE_EVERY:
+                    self._since_pruned = 0
+                    await _prune(self._db, max(stamp for stamp, _ in batch.values()))
         finally:
             self._writer = None
             # Cancelled (the bot is stopping): nobody may wait for a batch that never comes.
@@ -82,6 +92,16 @@ async def _record(db: Database, stamps: dict[int, str]) -> set[int]:
         params,
     )
     return {row[0] for row in rows}
+
+
+async def _prune(db: Database, newest: str) -> None:
+    """Forget the updates older than KEEP before the newest one recorded (the injected clock's
+    time, not the wall clock's). A failure waits for the next turn."""
+    try:
+        async with db.statement() as conn:
+            await forget_old(conn, datetime.fromisoformat(newest))
+    except Exception:
+        log.warning("could not prune the log of handled updates", exc_info=True)
 
 
 async def forget_old(conn: aiosqlite.Connection, now: datetime) -> None:

@@ -108,6 +108,20 @@ def test_db_migrate_creates_the_default_database_and_is_idempotent(cli: Cli) -> 
     assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 9
 
 
+def test_a_database_where_sqlite_cannot_keep_a_wal_is_refused_in_one_line(cli: Cli) -> None:
+    from tests.test_storage_safety import no_wal
+
+    cli.monkeypatch.setattr("db.connection.open_sqlite", no_wal)  # the project's default opener
+    cli.monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
+    cli.monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")  # never reached
+    for args in (("db", "migrate"), ("run",)):
+        code, out, err = cli(*args)
+        assert code == 2, args
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "WAL" in lines[0] and str(cli.db_path) in lines[0], err
+        assert "Traceback" not in err and out == ""
+
+
 # wilayah import
 
 

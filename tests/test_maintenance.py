@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 from db.connection import Database
+from db.maintenance import backup
 from db.migrations import available_migrations
 from db.reports import save_report
 from tests.conftest import WIB
@@ -88,3 +92,45 @@ def test_backup_and_check_from_the_command_line(tmp_path: Path, monkeypatch, cap
     assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     copy.close()
     assert main(["db", "backup", str(tmp_path / "copy.db")]) == 1  # never overwrites
+
+
+async def test_a_backup_appears_only_whole_and_checked_and_a_failed_one_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "live.db")
+    await db.open()
+    try:
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                [(n, "2022-10-17T18:00:00+07:00") for n in range(3000)],
+            )
+        folder = tmp_path / "cadangan"
+        target = folder / "regsosek.db"
+        during: list[tuple[bool, list[str]]] = []
+
+        def watch(_status: int, _remaining: int, _total: int) -> None:
+            during.append((target.exists(), sorted(p.name for p in folder.iterdir())))
+
+        await backup(db.conn, target, progress=watch, pages=4)
+        assert len(during) > 2  # copied in steps, the bot's writes going on between them
+        for target_there, names in during:  # only a temporary file, in the target's folder
+            assert not target_there
+            assert names and all(n.startswith(".regsosek.db.") and ".partial" in n
+                                 for n in names), names
+        assert sorted(p.name for p in folder.iterdir()) == ["regsosek.db"]
+        copy = sqlite3.connect(target)
+        assert copy.execute("SELECT COUNT(*) FROM processed_updates").fetchone() == (3000,)
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        copy.close()
+
+        def disk_fills_up(_status: int, remaining: int, total: int) -> None:
+            if remaining < total // 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        failed = folder / "gagal.db"
+        with pytest.raises(OSError, match="No space left"):
+            await backup(db.conn, failed, progress=disk_fills_up, pages=4)
+        assert sorted(p.name for p in folder.iterdir()) == ["regsosek.db"]  # no partial file
+    finally:
+        await db.close()

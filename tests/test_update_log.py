@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
 from db.connection import Database
-from db.updates import MAX_BATCH, UpdateLog
-from tests.conftest import at
+from db.updates import KEEP, MAX_BATCH, PRUNE_EVERY, UpdateLog
+from tests.conftest import at, eventually
 
 
 class CountingDatabase(Database):
@@ -98,3 +100,22 @@ async def test_a_stopped_writer_leaves_nobody_waiting(db: CountingDatabase) -> N
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert await log.first_time(2, at(17)) is True  # a new writer takes the next update
+
+
+async def test_the_log_forgets_old_updates_while_the_bot_runs(db: CountingDatabase) -> None:
+    clock = ManualClock(at(17))
+    log = UpdateLog(db)
+    assert await log.first_time(1, clock.now()) is True
+    clock.advance(KEEP - timedelta(hours=1))
+    assert await log.first_time(2, clock.now()) is True
+    clock.advance(timedelta(hours=2))  # update 1 is now older than KEEP, update 2 is not
+    firsts = await asyncio.gather(*(log.first_time(100 + n, clock.now())
+                                    for n in range(PRUNE_EVERY)))
+    assert firsts == [True] * PRUNE_EVERY
+
+    async def forgotten() -> bool:
+        return 1 not in await recorded(db)
+
+    await eventually(forgotten)  # no restart: the running log itself prunes
+    kept = await recorded(db)
+    assert kept[0] == 2 and len(kept) == PRUNE_EVERY + 1
