@@ -459,6 +459,54 @@ def test_export_xlsx(reports: Cli) -> None:
     assert [r[1] for r in rows[1:]] == ["P1", "P2", "P4"]
 
 
+FORMULA_NOTE = '=HYPERLINK("http://x","klik")'
+
+
+def _formula_texts(cli: Cli) -> None:
+    """A note and names that a spreadsheet would run as formulas if written as they are."""
+    cli.execute("UPDATE reports SET note = ? WHERE officer_id = 'P1'", FORMULA_NOTE)
+    cli.execute("UPDATE officers SET name = '@SUM(1+1)' WHERE officer_id = 'P2'")
+    cli.execute("UPDATE reports SET note = '-2+3' WHERE officer_id = 'P2'")
+    cli.execute("UPDATE reports SET note = ? WHERE officer_id = 'P4'", "\t=1+1")
+
+
+def test_export_csv_writes_formula_like_texts_as_text(reports: Cli) -> None:
+    _formula_texts(reports)
+    out_file = reports.root / "laporan.csv"
+    code, _, err = reports("export", "--out", out_file)
+    assert (code, err) == (0, "")
+    _, rows = read_csv(out_file)
+    assert rows[0]["note"] == "'" + FORMULA_NOTE
+    assert (rows[1]["officer_name"], rows[1]["note"]) == ("'@SUM(1+1)", "'-2+3")
+    assert rows[2]["note"] == "'\t=1+1"
+    assert rows[0]["officer_name"] == "Putri PPL"  # other texts as they are
+    assert (rows[0]["households"], rows[0]["late"]) == ("7", "0")  # numbers stay numbers
+
+
+def test_export_xlsx_writes_formula_like_texts_as_text(reports: Cli) -> None:
+    _formula_texts(reports)
+    out_file = reports.root / "laporan.xlsx"
+    code, _, err = reports("export", "--format", "xlsx", "--out", out_file)
+    assert (code, err) == (0, "")
+    book = load_workbook(out_file)  # not read-only: the cell types and styles are read too
+    try:
+        sheet = book.worksheets[0]
+        names = [cell.value for cell in sheet[1]]
+        rows = [dict(zip(names, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    finally:
+        book.close()
+    note = rows[0]["note"]
+    assert (note.value, note.data_type, note.quotePrefix) == (FORMULA_NOTE, "s", True)
+    name = rows[1]["officer_name"]
+    assert (name.value, name.data_type, name.quotePrefix) == ("@SUM(1+1)", "s", True)
+    assert (rows[1]["note"].value, rows[1]["note"].data_type) == ("-2+3", "s")
+    assert (rows[2]["note"].value, rows[2]["note"].data_type) == ("\t=1+1", "s")
+    assert all(cell.data_type != "f" for row in rows for cell in row.values())
+    households = rows[0]["households"]
+    assert (households.value, households.data_type) == (7, "n")  # numbers stay numbers
+    assert rows[0]["officer_name"].quotePrefix is False
+
+
 def test_export_before_any_report(cli: Cli) -> None:
     out_file = cli.root / "kosong.csv"
     code, out, _ = cli("export", "--out", out_file)
