@@ -320,6 +320,66 @@ def test_roster_codes_without_username_or_token(cli: Cli) -> None:
     assert "TELEGRAM_BOT_TOKEN" in err
 
 
+# roster unlink
+
+
+def test_roster_unlink_removes_the_link_and_replaces_the_codes(cli: Cli) -> None:
+    cli.import_examples()
+    cli.monkeypatch.setenv("BOT_USERNAME", "meranti_lapor_bot")
+    code, out, _ = cli("roster", "codes")
+    old_code = next(r["code"] for r in parse_codes(out) if r["officer_id"] == "PPL02")
+    cli.execute(
+        "UPDATE officers SET telegram_user_id = 5002, telegram_chat_id = 5002,"
+        " linked_at = '2022-10-16T08:00:00+07:00', unreachable_at = '2022-10-17T08:00:00+07:00'"
+        " WHERE officer_id = 'PPL02'"
+    )
+
+    code, out, err = cli("roster", "unlink", "PPL02")
+    assert code == 0
+    [row] = parse_codes(out)
+    assert (row["officer_id"], row["role"]) == ("PPL02", "PPL")
+    assert row["code"] != old_code
+    assert row["link"] == f"https://t.me/meranti_lapor_bot?start={row['code']}"
+    assert err.strip() == (
+        f"Akun Telegram 5002 dilepas dari PPL02 ({row['name']}). Kode pendaftaran baru dibuat;"
+        " kode lama tidak berlaku lagi."
+    )
+    assert cli.rows(
+        "SELECT telegram_user_id, telegram_chat_id, linked_at, unreachable_at FROM officers"
+        " WHERE officer_id = 'PPL02'"
+    ) == [(None, None, None, None)]
+    assert cli.rows(
+        "SELECT code FROM registration_codes WHERE officer_id = 'PPL02' AND used_at IS NULL"
+    ) == [(row["code"],)]  # the code printed before no longer works
+    code, out, _ = cli("roster", "codes")
+    assert {r["officer_id"]: r["code"] for r in parse_codes(out)}["PPL02"] == row["code"]
+
+    # Unlinking an officer without an account gives a new code too (a lost printed code).
+    code, out, err = cli("roster", "unlink", "PPL02")
+    assert code == 0 and parse_codes(out)[0]["code"] != row["code"]
+    assert "belum terhubung ke akun Telegram" in err
+
+
+def test_roster_unlink_of_an_unknown_or_inactive_officer(cli: Cli) -> None:
+    cli.import_examples()
+    cli.monkeypatch.setenv("BOT_USERNAME", "meranti_lapor_bot")
+    snapshot = cli.rows("SELECT * FROM officers ORDER BY officer_id")
+    code, out, err = cli("roster", "unlink", "PPL99")
+    assert (code, out) == (1, "")
+    assert "PPL99 tidak ada di roster" in err
+    assert cli.rows("SELECT * FROM officers ORDER BY officer_id") == snapshot
+    assert cli.scalar("SELECT COUNT(*) FROM registration_codes") == 0
+
+    cli.execute(
+        "UPDATE officers SET active = 0, telegram_user_id = 5005 WHERE officer_id = 'PPL05'"
+    )
+    code, out, err = cli("roster", "unlink", "PPL05")
+    assert (code, out) == (0, "")
+    assert "Akun Telegram 5005 dilepas" in err and "tidak ada kode baru" in err
+    assert cli.scalar("SELECT telegram_user_id FROM officers WHERE officer_id = 'PPL05'") is None
+    assert cli.scalar("SELECT COUNT(*) FROM registration_codes") == 0
+
+
 # export
 
 EXTRA_OFFICERS = """K2,Kurnia Koseka,KOSEKA,,081200000012,14.10.05,
