@@ -1,5 +1,5 @@
 """Command line: `python -m bot run | db migrate | wilayah import | roster import | roster codes |
-export | demo` (also installed as `regsosek-bot`)."""
+roster unlink | export | demo` (also installed as `regsosek-bot`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.clock import clock_for
 from bot.settings import Settings, SettingsError, load_settings
 from db.connection import StorageError
+
+if TYPE_CHECKING:
+    from db.models import Officer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     roster_import.add_argument("file", type=Path)
     roster_import.add_argument("--areas", type=Path, help="work areas CSV (SLS with targets)")
     roster.add_parser("codes", help="print registration codes and deep links as CSV")
+    roster_unlink = roster.add_parser(
+        "unlink", help="remove an officer's Telegram link and print a new registration code")
+    roster_unlink.add_argument("officer_id")
 
     export = sub.add_parser("export", help="export reports")
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
@@ -181,6 +188,14 @@ async def _bot_username(settings: Settings) -> str:
         ) from None
 
 
+CODE_COLUMNS = ["officer_id", "name", "role", "code", "link"]
+
+
+def _code_row(officer: Officer, code: str, username: str) -> list[str]:
+    return [officer.officer_id, officer.name, officer.role.value, code,
+            f"https://t.me/{username}?start={code}"]
+
+
 async def _roster_codes(settings: Settings) -> int:
     from db.officers import get_officer
     from db.registration import codes_for_unlinked
@@ -191,14 +206,49 @@ async def _roster_codes(settings: Settings) -> int:
         async with db.transaction() as conn:
             codes = await codes_for_unlinked(conn, _now(settings))
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["officer_id", "name", "role", "code", "link"])
+        writer.writerow(CODE_COLUMNS)
         for code in codes:
             officer = await get_officer(db.conn, code.officer_id)
             assert officer is not None
-            writer.writerow([officer.officer_id, officer.name, officer.role.value, code.code,
-                             f"https://t.me/{username}?start={code.code}"])
+            writer.writerow(_code_row(officer, code.code, username))
     finally:
         await db.close()
+    return 0
+
+
+async def _roster_unlink(settings: Settings, officer_id: str) -> int:
+    """The account linked to the officer loses access at once (the bot looks the account up
+    on every update); the officer gets a new code, printed as `roster codes` prints them."""
+    from db.officers import unlink_telegram
+    from db.registration import replace_codes
+
+    username = await _bot_username(settings)
+    db = await _open_db(settings)
+    try:
+        async with db.transaction() as conn:
+            before = await unlink_telegram(conn, officer_id, _now(settings))
+            code = None
+            if before is not None and before.active:
+                code = await replace_codes(conn, officer_id, _now(settings))
+    finally:
+        await db.close()
+    if before is None:
+        print(f"Petugas {officer_id} tidak ada di roster; tidak ada yang berubah.",
+              file=sys.stderr)
+        return 1
+    if before.telegram_user_id is None:
+        done = f"{before.officer_id} ({before.name}) belum terhubung ke akun Telegram"
+    else:
+        done = (f"Akun Telegram {before.telegram_user_id} dilepas dari {before.officer_id}"
+                f" ({before.name})")
+    if code is None:
+        print(f"{done}. Petugas tidak aktif: tidak ada kode baru.", file=sys.stderr)
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CODE_COLUMNS)
+    writer.writerow(_code_row(before, code.code, username))
+    print(f"{done}. Kode pendaftaran baru dibuat; kode lama tidak berlaku lagi.",
+          file=sys.stderr)
     return 0
 
 
@@ -310,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_wilayah_import(settings, args.file))
         if args.command == "roster" and args.action == "import":
             return asyncio.run(_roster_import(settings, args.file, args.areas))
+        if args.command == "roster" and args.action == "unlink":
+            return asyncio.run(_roster_unlink(settings, args.officer_id))
         if args.command == "roster":
             return asyncio.run(_roster_codes(settings))
         return asyncio.run(_export(settings, args))

@@ -64,12 +64,15 @@ async def on_reason(update: Update, context: BotContext) -> str | int:
         return END
     async with context.db.transaction() as conn:
         report = await reports.get_report_by_id(conn, pending["report_id"])
-        if report is None or report.revision != pending["revision"] or \
-                report.status not in reports.REVIEWABLE:
-            await message.reply_html(t("review_done_already"))
-            return END
-        await reports.review_report(conn, report, reviewer_id=context.officer.officer_id,
-                                    action="returned", reason=reason, now=context.clock.now())
+        returned = False
+        if report is not None and report.revision == pending["revision"]:
+            # The version the reviewer chose to return, if it still waits for review.
+            returned = await reports.review_report(
+                conn, report, reviewer_id=context.officer.officer_id, action="returned",
+                reason=reason, now=context.clock.now())
+    if report is None or not returned:
+        await message.reply_html(t("review_done_already"))
+        return END
     reporter = await officers.get_officer(context.db.conn, report.officer_id)
     assert reporter is not None
     await message.reply_html(t("return_saved", name=reporter.name))

@@ -50,6 +50,22 @@ async def link_telegram(
     )
 
 
+async def unlink_telegram(
+    conn: aiosqlite.Connection, officer_id: str, now: datetime
+) -> Officer | None:
+    """Remove the officer's Telegram link (a lost phone, a replaced officer): from its next
+    update on, the account is not recognised. The officer as it was before (with the account
+    it was linked to), or None when there is no such officer."""
+    before = await get_officer(conn, officer_id)
+    if before is not None:
+        await conn.execute(
+            "UPDATE officers SET telegram_user_id = NULL, telegram_chat_id = NULL,"
+            " linked_at = NULL, unreachable_at = NULL, updated_at = ? WHERE officer_id = ?",
+            (now.isoformat(), officer_id),
+        )
+    return before
+
+
 async def list_officers(
     conn: aiosqlite.Connection, *, role: Role | None = None, active_only: bool = True
 ) -> list[Officer]:

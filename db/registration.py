@@ -61,3 +61,18 @@ async def codes_for_unlinked(conn: aiosqlite.Connection, now: datetime) -> list[
             )
         result.append(RegistrationCode(code=code, officer_id=officer_id))
     return result
+
+
+async def replace_codes(
+    conn: aiosqlite.Connection, officer_id: str, now: datetime
+) -> RegistrationCode:
+    """A new code for the officer; the unused codes issued before stop working."""
+    await conn.execute(
+        "DELETE FROM registration_codes WHERE officer_id = ? AND used_at IS NULL", (officer_id,)
+    )
+    code = new_code()
+    await conn.execute(
+        "INSERT INTO registration_codes (code, officer_id, created_at) VALUES (?, ?, ?)",
+        (code, officer_id, now.isoformat()),
+    )
+    return RegistrationCode(code=code, officer_id=officer_id)

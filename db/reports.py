@@ -221,15 +221,25 @@ REVIEWABLE = ("submitted", "corrected")
 async def review_report(
     conn: aiosqlite.Connection, report: Report, *, reviewer_id: str, action: str,
     reason: str | None, now: datetime,
-) -> None:
-    """Approve or return the current version of a report; the review itself is kept."""
+) -> bool:
+    """Approve or return the version of a report the reviewer saw (`report.revision`); the
+    review itself is kept.
+
+    The status is checked by the UPDATE itself, so inside the caller's transaction: when the
+    report was reviewed (approved or returned) or corrected since it was read, nothing is
+    written and False is returned.
+    """
     status = {"approved": "approved", "returned": "returned"}[action]
-    await conn.execute(
-        "UPDATE reports SET status = ?, updated_at = ? WHERE id = ?",
-        (status, now.isoformat(), report.id),
+    cur = await conn.execute(
+        "UPDATE reports SET status = ?, updated_at = ? WHERE id = ? AND revision = ?"
+        f" AND status IN ({','.join('?' * len(REVIEWABLE))})",
+        (status, now.isoformat(), report.id, report.revision, *REVIEWABLE),
     )
+    if cur.rowcount != 1:
+        return False
     await conn.execute(
         "INSERT INTO report_reviews (report_id, revision, reviewer_id, action, reason, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (report.id, report.revision, reviewer_id, action, reason, now.isoformat()),
     )
+    return True

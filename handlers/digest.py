@@ -67,6 +67,7 @@ async def export_command(update: Update, context: BotContext) -> None:
         return
     today = context.clock.today()
     officer_ids, scope, caption = await scope_of(context, me)
+    # Read here, built in a worker thread: other officers are not kept waiting meanwhile.
     data = await scope_workbook(context.db.conn, officer_ids, today, context.form)
     filename = f"regsosek_{_UNSAFE.sub('-', scope)}_{today.isoformat()}.xlsx"
     day = fmt.day(today, context.t.language)

@@ -3,7 +3,8 @@ ke KOSEKA / Sudah dikunjungi), `/kendala_saya` and `/kendala_tim`.
 
 Every press is checked here, whatever message it came from: only the reporter's PML, the
 KOSEKA above or an admin may change a status; only the reporter may mark their households
-visited. A button of a resolved problem is stale.
+visited, and only those of a not-at-home problem that still has some. A button of a resolved
+problem is stale.
 """
 
 from __future__ import annotations
@@ -64,15 +65,14 @@ async def on_status(update: Update, context: BotContext) -> None:
         return
     action = parsed[0]
     if action == rules.VISITED:
-        allowed = problem.officer_id == me.officer_id
+        refusal = rules.visited_refusal(me, problem)
     else:
         chain = await problem_alerts.chain_of(context.services, problem.officer_id)
-        allowed = rules.may_press(me, chain, action)
-    if not allowed:
-        await query.answer(t("not_allowed"), show_alert=True)
-        return
-    if not problem.is_open:
-        await query.answer(t("stale_button"), show_alert=True)
+        refusal = None if rules.may_press(me, chain, action) else "not_allowed"
+        if refusal is None and not problem.is_open:
+            refusal = "stale_button"
+    if refusal is not None:
+        await query.answer(t(refusal), show_alert=True)
         return
     target = rules.next_status(problem.status, action)
     if target is None:
@@ -82,7 +82,8 @@ async def on_status(update: Update, context: BotContext) -> None:
     now = context.clock.now()
     async with context.db.transaction() as conn:
         current = await problems_repo.get_problem(conn, problem.id)
-        if current is None or current.status != problem.status:
+        if current is None or current.status != problem.status or (
+                action == rules.VISITED and rules.visited_refusal(me, current) is not None):
             updated = None  # changed by someone else since it was read
         else:
             if action == rules.VISITED:

@@ -61,12 +61,14 @@ async def approve(update: Update, context: BotContext) -> None:
         return
     report, reporter = loaded
     async with context.db.transaction() as conn:
-        current = await reports.get_report_by_id(conn, report.id)
-        if current is None or current.revision != report.revision:
-            await query.answer(context.t("stale_button"), show_alert=True)
-            return
-        await reports.review_report(conn, current, reviewer_id=context.officer.officer_id,
-                                    action="approved", reason=None, now=context.clock.now())
+        # The version read above, if it still waits for review: a return or a correction
+        # saved meanwhile is not overwritten.
+        approved = await reports.review_report(
+            conn, report, reviewer_id=context.officer.officer_id, action="approved",
+            reason=None, now=context.clock.now())
+    if not approved:
+        await query.answer(context.t("review_done_already"), show_alert=True)
+        return
     await query.answer(context.t("review_approved", name=reporter.name))
     await drop_row(update, report.id)
 

@@ -334,6 +334,66 @@ def test_roster_codes_without_username_or_token(cli: Cli) -> None:
     assert "TELEGRAM_BOT_TOKEN" in err
 
 
+# roster unlink
+
+
+def test_roster_unlink_removes_the_link_and_replaces_the_codes(cli: Cli) -> None:
+    cli.import_examples()
+    cli.monkeypatch.setenv("BOT_USERNAME", "meranti_lapor_bot")
+    code, out, _ = cli("roster", "codes")
+    old_code = next(r["code"] for r in parse_codes(out) if r["officer_id"] == "PPL02")
+    cli.execute(
+        "UPDATE officers SET telegram_user_id = 5002, telegram_chat_id = 5002,"
+        " linked_at = '2022-10-16T08:00:00+07:00', unreachable_at = '2022-10-17T08:00:00+07:00'"
+        " WHERE officer_id = 'PPL02'"
+    )
+
+    code, out, err = cli("roster", "unlink", "PPL02")
+    assert code == 0
+    [row] = parse_codes(out)
+    assert (row["officer_id"], row["role"]) == ("PPL02", "PPL")
+    assert row["code"] != old_code
+    assert row["link"] == f"https://t.me/meranti_lapor_bot?start={row['code']}"
+    assert err.strip() == (
+        f"Akun Telegram 5002 dilepas dari PPL02 ({row['name']}). Kode pendaftaran baru dibuat;"
+        " kode lama tidak berlaku lagi."
+    )
+    assert cli.rows(
+        "SELECT telegram_user_id, telegram_chat_id, linked_at, unreachable_at FROM officers"
+        " WHERE officer_id = 'PPL02'"
+    ) == [(None, None, None, None)]
+    assert cli.rows(
+        "SELECT code FROM registration_codes WHERE officer_id = 'PPL02' AND used_at IS NULL"
+    ) == [(row["code"],)]  # the code printed before no longer works
+    code, out, _ = cli("roster", "codes")
+    assert {r["officer_id"]: r["code"] for r in parse_codes(out)}["PPL02"] == row["code"]
+
+    # Unlinking an officer without an account gives a new code too (a lost printed code).
+    code, out, err = cli("roster", "unlink", "PPL02")
+    assert code == 0 and parse_codes(out)[0]["code"] != row["code"]
+    assert "belum terhubung ke akun Telegram" in err
+
+
+def test_roster_unlink_of_an_unknown_or_inactive_officer(cli: Cli) -> None:
+    cli.import_examples()
+    cli.monkeypatch.setenv("BOT_USERNAME", "meranti_lapor_bot")
+    snapshot = cli.rows("SELECT * FROM officers ORDER BY officer_id")
+    code, out, err = cli("roster", "unlink", "PPL99")
+    assert (code, out) == (1, "")
+    assert "PPL99 tidak ada di roster" in err
+    assert cli.rows("SELECT * FROM officers ORDER BY officer_id") == snapshot
+    assert cli.scalar("SELECT COUNT(*) FROM registration_codes") == 0
+
+    cli.execute(
+        "UPDATE officers SET active = 0, telegram_user_id = 5005 WHERE officer_id = 'PPL05'"
+    )
+    code, out, err = cli("roster", "unlink", "PPL05")
+    assert (code, out) == (0, "")
+    assert "Akun Telegram 5005 dilepas" in err and "tidak ada kode baru" in err
+    assert cli.scalar("SELECT telegram_user_id FROM officers WHERE officer_id = 'PPL05'") is None
+    assert cli.scalar("SELECT COUNT(*) FROM registration_codes") == 0
+
+
 # export
 
 EXTRA_OFFICERS = """K2,Kurnia Koseka,KOSEKA,,081200000012,14.10.05,
@@ -471,6 +531,54 @@ def test_export_xlsx(reports: Cli) -> None:
     )
     assert (putri["households"], putri["families"], putri["persons"]) == (7, 8, 25)
     assert [r[1] for r in rows[1:]] == ["P1", "P2", "P4"]
+
+
+FORMULA_NOTE = '=HYPERLINK("http://x","klik")'
+
+
+def _formula_texts(cli: Cli) -> None:
+    """A note and names that a spreadsheet would run as formulas if written as they are."""
+    cli.execute("UPDATE reports SET note = ? WHERE officer_id = 'P1'", FORMULA_NOTE)
+    cli.execute("UPDATE officers SET name = '@SUM(1+1)' WHERE officer_id = 'P2'")
+    cli.execute("UPDATE reports SET note = '-2+3' WHERE officer_id = 'P2'")
+    cli.execute("UPDATE reports SET note = ? WHERE officer_id = 'P4'", "\t=1+1")
+
+
+def test_export_csv_writes_formula_like_texts_as_text(reports: Cli) -> None:
+    _formula_texts(reports)
+    out_file = reports.root / "laporan.csv"
+    code, _, err = reports("export", "--out", out_file)
+    assert (code, err) == (0, "")
+    _, rows = read_csv(out_file)
+    assert rows[0]["note"] == "'" + FORMULA_NOTE
+    assert (rows[1]["officer_name"], rows[1]["note"]) == ("'@SUM(1+1)", "'-2+3")
+    assert rows[2]["note"] == "'\t=1+1"
+    assert rows[0]["officer_name"] == "Putri PPL"  # other texts as they are
+    assert (rows[0]["households"], rows[0]["late"]) == ("7", "0")  # numbers stay numbers
+
+
+def test_export_xlsx_writes_formula_like_texts_as_text(reports: Cli) -> None:
+    _formula_texts(reports)
+    out_file = reports.root / "laporan.xlsx"
+    code, _, err = reports("export", "--format", "xlsx", "--out", out_file)
+    assert (code, err) == (0, "")
+    book = load_workbook(out_file)  # not read-only: the cell types and styles are read too
+    try:
+        sheet = book.worksheets[0]
+        names = [cell.value for cell in sheet[1]]
+        rows = [dict(zip(names, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    finally:
+        book.close()
+    note = rows[0]["note"]
+    assert (note.value, note.data_type, note.quotePrefix) == (FORMULA_NOTE, "s", True)
+    name = rows[1]["officer_name"]
+    assert (name.value, name.data_type, name.quotePrefix) == ("@SUM(1+1)", "s", True)
+    assert (rows[1]["note"].value, rows[1]["note"].data_type) == ("-2+3", "s")
+    assert (rows[2]["note"].value, rows[2]["note"].data_type) == ("\t=1+1", "s")
+    assert all(cell.data_type != "f" for row in rows for cell in row.values())
+    households = rows[0]["households"]
+    assert (households.value, households.data_type) == (7, "n")  # numbers stay numbers
+    assert rows[0]["officer_name"].quotePrefix is False
 
 
 def test_export_before_any_report(cli: Cli) -> None:

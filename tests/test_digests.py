@@ -14,6 +14,7 @@ Bima reports the same numbers every day; Panji has blocked the bot.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from io import BytesIO
@@ -23,6 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.localapi import parse_html
+from bot.present import export
 from bot.present.charts import CumulativeChart, ProgressBars
 from bot.present.digests import (
     AT_RISK_LIMIT,
@@ -453,3 +455,41 @@ async def test_scope_workbook_of_a_team(db: Database) -> None:
     per_desa = {row[0]: row[3:] for row in list(book["per desa"].values)[1:]}
     assert per_desa == {"14.10.01.2005": (30, 280, 10.7), "14.10.01.2006": (50, 220, 22.7)}
     assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 80, 500, 16.0)]
+
+
+async def test_scope_workbook_writes_formula_like_texts_as_text(db: Database) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE reports SET note = '=HYPERLINK(\"http://x\",\"klik\")'"
+                           " WHERE officer_id = 'P1'")
+        await conn.execute("UPDATE officers SET name = '+Bima PPL' WHERE officer_id = 'P4'")
+        await conn.execute("UPDATE wilayah_desa SET name = '@Alah Air'"
+                           " WHERE code = '14.10.01.2006'")
+    data = await scope_workbook(db.conn, ["P1", "P4"], DAY, FORM)
+    book = load_workbook(BytesIO(data))  # not read-only: the cell types and styles too
+    sheets = {name: list(book[name].iter_rows()) for name in book.sheetnames}
+    cells = [cell for rows in sheets.values() for row in rows for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    texts = {cell.value: cell for cell in cells if isinstance(cell.value, str)}
+    for text in ('=HYPERLINK("http://x","klik")', "+Bima PPL", "@Alah Air"):
+        assert (texts[text].data_type, texts[text].quotePrefix) == ("s", True), text
+    assert texts["Putri PPL"].quotePrefix is False
+    per_officer = {row[0].value: row for row in sheets["progress per officer"][1:]}
+    assert [(c.value, c.data_type) for c in per_officer["P4"][4:]] == [
+        (30, "n"), (100, "n"), (30.0, "n")]  # numbers stay numbers
+
+
+async def test_scope_workbook_is_built_off_the_event_loop(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built_in: list[int] = []
+
+    def recording(data: export.ScopeData) -> bytes:
+        built_in.append(threading.get_ident())
+        return build(data)
+
+    build = export.build_scope_workbook
+    monkeypatch.setattr(export, "build_scope_workbook", recording)
+    data = await scope_workbook(db.conn, None, DAY, FORM)
+    assert built_in and built_in[0] != threading.get_ident()  # not the event loop's thread
+    book = load_workbook(BytesIO(data), read_only=True)
+    assert len(list(book["reports"].values)) == 1 + 8  # everyone's, up to the day

@@ -352,6 +352,32 @@ async def test_my_problems_and_visited_households(harness: Harness) -> None:
     assert "masih perlu dikunjungi" not in again.text and again.buttons() == []
 
 
+
+async def test_forged_visited_presses_change_nothing(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    await harness.register("M1", 601)
+    await send_problem(putri, "Akses/geografis/cuaca", "Jalan banjir", sls="RT 002 Banglas")
+    await send_problem(putri, "Responden tidak di rumah", "Semua ruta sudah ditemui",
+                       sls="RT 001 Banglas", revisit="0")
+    await send_problem(putri, "Responden tidak di rumah", "Dua ruta ke kebun",
+                       sls="RT 001 Banglas", revisit="2")
+    await putri.send("/kendala_saya")
+    mine = await putri.wait_for(lambda m: "Kendala Bapak/Ibu" in text_of(m))
+    assert [b.text for b in mine.buttons()] == ["🏠 Sudah dikunjungi #3"]
+
+    # By the reporter herself, for a problem of another kind or without households to revisit.
+    for data, refusal in [("kd:visit:1", "tidak berwenang"), ("kd:visit:2", "tidak berlaku")]:
+        answer = await putri.wait_answer(await putri.press_data(mine, data))
+        assert refusal in answer["text"] and answer["show_alert"] is True
+    assert await harness.scalar("SELECT group_concat(status) FROM problems") == "open,open,open"
+    assert await harness.scalar("SELECT COUNT(*) FROM problem_events") == 3
+    assert not any("sudah dikunjungi ulang" in text_of(m) for m in harness.api.messages_to(601))
+
+    answer = await putri.wait_answer(await putri.press(mine, "Sudah dikunjungi #3"))
+    assert "Kendala #3 selesai" in answer["text"]
+    assert await harness.scalar(
+        "SELECT group_concat(status) FROM problems ORDER BY id") == "open,open,resolved"
+
 async def test_team_problems_in_each_scope(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     prabu = await harness.register("P3", 503)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
 from tests.conftest import ADMIN_TELEGRAM_ID, Harness, eventually
+from tests.test_settings import clear_settings_env
 
 
 def text_of(message) -> str:
@@ -152,3 +161,37 @@ async def test_an_update_delivered_twice_is_handled_once(harness: Harness) -> No
     assert len(deliveries) > len({u["update_id"] for u in deliveries})  # it did come twice
     assert await harness.scalar("SELECT COUNT(*) FROM processed_updates") == len(
         {u["update_id"] for u in deliveries})
+
+
+async def test_roster_unlink_takes_access_away_at_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    lost = await harness.register("P1", 501)  # the phone that was lost
+    await lost.send("/progres")
+    await lost.wait_for(lambda m: "Progres Putri PPL" in text_of(m))
+
+    # The admin runs the command line next to the running bot, on the same database.
+    clear_settings_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(harness.settings.database_path))
+    monkeypatch.setenv("BOT_USERNAME", "meranti_lapor_bot")
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["roster", "unlink", "P1"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["officer_id"] == "P1" and row["code"] != harness.codes["P1"]
+
+    await lost.send("/progres")
+    refused = await lost.wait_for(lambda m: "belum terdaftar" in text_of(m))
+    assert "Progres" not in text_of(refused)
+    await lost.send(f"/start {harness.codes['P1']}")  # the old code was used, by this account
+    await lost.wait_for(lambda m: "sudah dipakai" in text_of(m))
+    progress = [m for m in harness.api.messages_to(501) if "Progres Putri" in text_of(m)]
+    assert len(progress) == 1  # the one before the unlink
+
+    new_phone = harness.api.user(511, first_name="Putri")
+    await new_phone.send(f"/start {row['code']}")
+    await new_phone.wait_for(lambda m: "Selamat datang" in text_of(m) and "Putri PPL" in text_of(m))
+    assert await harness.scalar(
+        "SELECT telegram_user_id FROM officers WHERE officer_id = 'P1'") == 511
+    await new_phone.send("/progres")
+    await new_phone.wait_for(lambda m: "Progres Putri PPL" in text_of(m))

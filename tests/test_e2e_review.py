@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.conftest import Harness
+import asyncio
+import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from handlers import review as review_handlers
+from tests.conftest import Harness, eventually
 
 
 def text_of(message) -> str:
@@ -85,3 +93,49 @@ async def test_only_the_own_pml_koseka_or_admin_may_review(harness: Harness) -> 
     assert await harness.scalar("SELECT status FROM reports") == "approved"
     again = await mahmud.press_data(prompt, f"rv:ok:{report_id}")
     assert "sudah ditinjau" in (await mahmud.wait_answer(again))["text"]
+
+
+async def test_an_approval_does_not_overwrite_a_return_saved_meanwhile(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    putri = await harness.register("P1", 501)
+    mahmud = await harness.register("M1", 601)
+    kartini = await harness.register("K1", 701)
+    await report(putri, "12 14 51")
+    report_id = await harness.scalar("SELECT id FROM reports")
+    prompt = await review_message(mahmud)
+
+    # Mahmud's approval is held after it has read the report, before its transaction.
+    held, go_on = asyncio.Event(), asyncio.Event()
+    real_transaction = harness.db.transaction
+
+    @asynccontextmanager
+    async def after_a_pause() -> AsyncIterator[object]:
+        held.set()
+        await go_on.wait()
+        async with real_transaction() as conn:
+            yield conn
+
+    def transaction():
+        caller = inspect.currentframe().f_back  # type: ignore[union-attr]
+        if caller is not None and caller.f_code is review_handlers.approve.__code__:
+            return after_a_pause()
+        return real_transaction()
+
+    monkeypatch.setattr(harness.db, "transaction", transaction)
+    approval = await mahmud.press(prompt, "Putri PPL")
+    await eventually(held.is_set)
+
+    # Meanwhile Kartini returns the same report.
+    await kartini.press_data(kartini.inbox[-1], f"rv:back:{report_id}")
+    await kartini.wait_for(lambda m: "alasan pengembalian" in text_of(m))
+    await kartini.send("Jumlah jiwa perlu dicek")
+    await kartini.wait_for(lambda m: "dikembalikan. PPL sudah diberi tahu" in text_of(m))
+    await putri.wait_for(lambda m: "dikembalikan oleh Kartini Koseka" in text_of(m))
+
+    go_on.set()
+    answer = await mahmud.wait_answer(approval)
+    assert "sudah ditinjau" in answer["text"] and answer["show_alert"] is True
+    assert await harness.scalar("SELECT status FROM reports") == "returned"
+    assert await harness.scalar(
+        "SELECT group_concat(reviewer_id || ':' || action) FROM report_reviews") == "K1:returned"

@@ -141,12 +141,32 @@ def test_status_buttons_follow_the_status() -> None:
 
 def test_visited_buttons_only_for_open_problems_with_households() -> None:
     items = [problem(id=1, revisit_households=3), problem(id=2, revisit_households=0),
-             problem(id=3, revisit_households=2, status="resolved"), problem(id=4)]
+             problem(id=3, revisit_households=2, status="resolved"), problem(id=4),
+             problem(id=5, revisit_households=2, category="access")]
     markup = keyboards.visited_markup(items, T)
     assert markup is not None
     assert [row[0].callback_data for row in markup.inline_keyboard] == ["kd:visit:1"]
     assert keyboards.visited_markup(items[1:], T) is None
 
+
+
+@pytest.mark.parametrize(
+    ("actor", "item", "expected"),
+    [(PPL, problem(revisit_households=3), None),
+     (OTHER_PPL, problem(revisit_households=3), "not_allowed"),  # not the reporter
+     (PML, problem(revisit_households=3), "not_allowed"),
+     (PPL, problem(revisit_households=3, category="access"), "not_allowed"),
+     (PPL, problem(revisit_households=3, category="refusal"), "not_allowed"),
+     (PPL, problem(revisit_households=0), "stale_button"),
+     (PPL, problem(), "stale_button"),  # no count at all
+     (PPL, problem(revisit_households=3, status="resolved"), "stale_button")],
+)
+def test_only_the_reporter_marks_households_of_a_not_at_home_problem_visited(
+    actor: Officer, item: models.ProblemModel, expected: str | None
+) -> None:
+    assert rules.visited_refusal(actor, item) == expected
+    if actor is PPL:  # the reporter: refused exactly when there is nothing of hers to revisit
+        assert rules.has_revisit(item) is (expected is None)
 
 def test_problems_section_escapes_and_lists_oldest_first() -> None:
     items = [

@@ -90,3 +90,52 @@ async def test_a_submission_is_saved_once_and_every_version_is_kept(tmp_path: Pa
         ]
     finally:
         await db.close()
+
+
+async def test_a_review_only_changes_the_version_seen_while_it_waits(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    await load_roster(path, at(17), tmp_path)
+    db = Database(path)
+    await db.open()
+
+    async def save(households: int) -> None:
+        async with db.transaction() as conn:
+            await save_report(
+                conn, officer_id="P2", report_date=DAY, sls_code=SLS,
+                values={"households": households, "families": households, "persons": 40},
+                progress_value=households, note=None, late=False, now=at(17))
+
+    async def review(report, action: str, reviewer: str) -> bool:
+        async with db.transaction() as conn:
+            return await review_report(conn, report, reviewer_id=reviewer, action=action,
+                                       reason="cek" if action == "returned" else None,
+                                       now=at(17, 20))
+
+    async def state() -> tuple:
+        async with db.conn.execute(
+            "SELECT r.status, (SELECT group_concat(v.reviewer_id || ':' || v.action)"
+            " FROM report_reviews v WHERE v.report_id = r.id) FROM reports r"
+        ) as cur:
+            return tuple(await cur.fetchone())
+
+    try:
+        await save(10)
+        seen = await get_report(db.conn, "P2", DAY, SLS)  # by Mahmud and by Kartini
+        assert seen is not None and seen.status == "submitted"
+        assert await review(seen, "returned", "M1") is True
+        # Kartini approves what she read before the return: the return stays.
+        assert await review(seen, "approved", "K1") is False
+        assert await state() == ("returned", "M1:returned")
+        assert await review(seen, "returned", "K1") is False  # nor is it returned twice
+
+        await save(12)  # the correction: revision 2
+        corrected = await get_report(db.conn, "P2", DAY, SLS)
+        assert corrected is not None and corrected.status == "corrected"
+        assert await review(seen, "approved", "K1") is False  # revision 1 is not there now
+        assert await state() == ("corrected", "M1:returned")
+        assert await review(corrected, "approved", "K1") is True
+        assert await state() == ("approved", "M1:returned,K1:approved")
+        assert await review(corrected, "returned", "M1") is False  # approved already
+        assert await state() == ("approved", "M1:returned,K1:approved")
+    finally:
+        await db.close()

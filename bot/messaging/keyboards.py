@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.present.review import ReviewItem
 from bot.present.texts import Texts
 from bot.rules.announcements import READ_PREFIX
-from bot.rules.problems import FORWARD, PREFIX, RESOLVE, TAKE, VISITED
+from bot.rules.problems import FORWARD, PREFIX, RESOLVE, TAKE, VISITED, has_revisit
 from bot.rules.review import APPROVE, RETURN
 from db.models import ESCALATED, IN_PROGRESS, RESOLVED, ProblemModel
 
@@ -33,12 +33,12 @@ def status_markup(
 
 
 def visited_markup(problems: Sequence[ProblemModel], t: Texts) -> InlineKeyboardMarkup | None:
-    """Sudah dikunjungi, for each unresolved problem that still has households to revisit."""
+    """Sudah dikunjungi, for each problem that still has households to revisit (`has_revisit`)."""
     rows = [
         [InlineKeyboardButton(t("btn_problem_visited", id=p.id),
                               callback_data=f"{PREFIX}:{VISITED}:{p.id}")]
         for p in problems
-        if p.is_open and (p.revisit_households or 0) > 0
+        if has_revisit(p)
     ]
     return InlineKeyboardMarkup(rows) if rows else None
 

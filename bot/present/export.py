@@ -2,20 +2,29 @@
 
 `write_export` writes a file for the command line; `scope_workbook` builds the workbook of
 one officer's scope that /ekspor sends.
+
+Exports are data, never code: a text that a spreadsheet would take for a formula (it starts
+with `=`, `+`, `-`, `@`, a tab or a carriage return) is written as text: with a `'` in front
+in CSV, as a string cell with the quote-prefix style in XLSX. Numbers stay numbers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from openpyxl import Workbook
+from openpyxl.cell.cell import ERROR_CODES, WriteOnlyCell
 
 from bot.rules.forms import FormDefinition, load_form
-from db.models import AreaProgress
+from db.models import AreaProgress, Desa
 from db.progress import area_progress
 from db.reports import ExportRow, export_rows
 from db.wilayah import list_desa, list_kecamatan
@@ -23,6 +32,9 @@ from db.wilayah import list_desa, list_kecamatan
 LEADING = ["date", "officer_id", "officer_name", "pml_id", "koseka_id", "kecamatan_code",
            "desa_code", "sls_code"]
 TRAILING = ["note", "status", "late", "created_at", "updated_at"]
+
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def header(form: FormDefinition) -> list[str]:
@@ -37,6 +49,39 @@ def as_row(item: ExportRow, form: FormDefinition) -> list[object]:
         *(r.values.get(key) for key in form.keys),
         r.note or "", r.status, int(r.late), r.created_at, r.updated_at,
     ]
+
+
+def looks_like_formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_cell(value: object) -> object:
+    """A CSV value a spreadsheet shows as written: a formula-like text gets a `'` in front."""
+    return f"'{value}" if looks_like_formula(value) else value
+
+
+def csv_rows(rows: Iterable[Sequence[object]]) -> Iterable[list[object]]:
+    return ([csv_cell(value) for value in row] for row in rows)
+
+
+def xlsx_row(sheet: Any, row: Sequence[object]) -> list[object]:
+    """The cells of one XLSX row: a text is always a string cell, never a formula or an error
+    value; a formula-like one also gets the quote-prefix style, so editing it keeps it text."""
+    cells: list[object] = []
+    for value in row:
+        if isinstance(value, str) and (looks_like_formula(value) or value in ERROR_CODES):
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"  # openpyxl took a leading `=` for a formula
+            cell.quotePrefix = looks_like_formula(value)
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+def append_rows(sheet: Any, rows: Iterable[Sequence[object]]) -> None:
+    for row in rows:
+        sheet.append(xlsx_row(sheet, row))
 
 
 async def write_export(
@@ -57,19 +102,27 @@ async def write_export(
     if fmt == "xlsx":
         book = Workbook(write_only=True)
         sheet = book.create_sheet("reports")
-        sheet.append(header(form))
-        for row in rows:
-            sheet.append(row)
+        append_rows(sheet, [header(form), *rows])
         book.save(out)
     else:
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(header(form))
-            writer.writerows(rows)
+            writer.writerows(csv_rows([header(form), *rows]))
     return len(rows)
 
 
 PROGRESS_SHEETS = ("progress per officer", "per desa", "per kecamatan")
+
+
+@dataclass(frozen=True)
+class ScopeData:
+    """What the workbook of one scope is made of, read from the database."""
+
+    form: FormDefinition
+    items: list[ExportRow]
+    areas: list[AreaProgress]
+    desa: dict[str, Desa]
+    kecamatan: dict[str, str]
 
 
 async def scope_workbook(
@@ -78,24 +131,32 @@ async def scope_workbook(
     """An XLSX of one scope up to `day`: the reports and done/target per officer, desa, kecamatan.
 
     `officer_ids` None means everyone (the admin's regency); otherwise only the reports of
-    these officers and the work areas assigned to them are included.
+    these officers and the work areas assigned to them are included. The data is read here;
+    the workbook is built in a worker thread (`build_scope_workbook`), so that a large export
+    does not hold up the other updates.
     """
-    items = await export_rows(conn, date_to=day, officer_ids=officer_ids)
-    areas = await area_progress(conn, officer_ids=officer_ids, until=day)
-    desa = {d.code: d for d in await list_desa(conn)}
-    kecamatan = {k.code: k.name for k in await list_kecamatan(conn)}
+    data = ScopeData(
+        form=form,
+        items=await export_rows(conn, date_to=day, officer_ids=officer_ids),
+        areas=await area_progress(conn, officer_ids=officer_ids, until=day),
+        desa={d.code: d for d in await list_desa(conn)},
+        kecamatan={k.code: k.name for k in await list_kecamatan(conn)},
+    )
+    return await asyncio.to_thread(build_scope_workbook, data)
 
+
+def build_scope_workbook(data: ScopeData) -> bytes:
+    """The XLSX bytes of one scope (CPU-bound: run it off the event loop)."""
+    form, desa = data.form, data.desa
     book = Workbook(write_only=True)
     sheet = book.create_sheet("reports")
-    sheet.append(header(form))
-    for item in items:
-        sheet.append(as_row(item, form))
+    append_rows(sheet, [header(form), *(as_row(item, form) for item in data.items)])
 
     officers: dict[str, AreaProgress] = {}  # an area of each officer, for name and PML
     per_officer: dict[str, list[int]] = {}
     per_desa: dict[str, list[int]] = {}
     per_kecamatan: dict[str, list[int]] = {}
-    for row in areas:
+    for row in data.areas:
         officers.setdefault(row.officer_id, row)
         _add(per_officer, row.officer_id, row.done, row.target)
         _add(per_desa, row.desa_code, row.done, row.target)
@@ -103,24 +164,27 @@ async def scope_workbook(
         _add(per_kecamatan, known.kecamatan_code if known else "-", row.done, row.target)
 
     sheet = book.create_sheet(PROGRESS_SHEETS[0])
-    sheet.append(["officer_id", "officer_name", "pml_id", "kecamatan_code", "done", "target",
-                  "percent"])
+    rows: list[list[object]] = [["officer_id", "officer_name", "pml_id", "kecamatan_code", "done",
+                                 "target", "percent"]]
     for officer_id, (done, target) in sorted(per_officer.items()):
         first = officers[officer_id]
-        sheet.append([officer_id, first.officer_name, first.supervisor_id, first.kecamatan_code,
-                      done, target, _percent(done, target)])
+        rows.append([officer_id, first.officer_name, first.supervisor_id, first.kecamatan_code,
+                     done, target, _percent(done, target)])
+    append_rows(sheet, rows)
 
     sheet = book.create_sheet(PROGRESS_SHEETS[1])
-    sheet.append(["desa_code", "desa_name", "kecamatan_code", "done", "target", "percent"])
+    rows = [["desa_code", "desa_name", "kecamatan_code", "done", "target", "percent"]]
     for code, (done, target) in sorted(per_desa.items()):
         known = desa.get(code)
-        sheet.append([code, known.name if known else "", known.kecamatan_code if known else "",
-                      done, target, _percent(done, target)])
+        rows.append([code, known.name if known else "", known.kecamatan_code if known else "",
+                     done, target, _percent(done, target)])
+    append_rows(sheet, rows)
 
     sheet = book.create_sheet(PROGRESS_SHEETS[2])
-    sheet.append(["kecamatan_code", "kecamatan_name", "done", "target", "percent"])
+    rows = [["kecamatan_code", "kecamatan_name", "done", "target", "percent"]]
     for code, (done, target) in sorted(per_kecamatan.items()):
-        sheet.append([code, kecamatan.get(code, ""), done, target, _percent(done, target)])
+        rows.append([code, data.kecamatan.get(code, ""), done, target, _percent(done, target)])
+    append_rows(sheet, rows)
 
     buffer = io.BytesIO()
     book.save(buffer)

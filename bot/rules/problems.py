@@ -15,6 +15,7 @@ from db.models import (
     IN_PROGRESS,
     KOSEKA_LEVEL,
     RESOLVED,
+    REVISIT_CATEGORY,
     Officer,
     ProblemModel,
     Role,
@@ -67,6 +68,24 @@ def may_press(actor: Officer, chain: Chain, action: str) -> bool:
     if action == FORWARD and actor.role != Role.PML:
         return False
     return may_change_status(actor, chain)
+
+
+def has_revisit(problem: ProblemModel) -> bool:
+    """A not-at-home problem, not resolved, with households still to visit again: the only
+    kind that has a Sudah dikunjungi button."""
+    return (problem.category == REVISIT_CATEGORY and problem.is_open
+            and (problem.revisit_households or 0) > 0)
+
+
+def visited_refusal(actor: Officer, problem: ProblemModel) -> str | None:
+    """Sudah dikunjungi, checked whatever message it came from: the text key of a refusal, or
+    None when `actor` may mark the households of `problem` visited (its reporter, and only
+    while `has_revisit`)."""
+    if problem.officer_id != actor.officer_id or problem.category != REVISIT_CATEGORY:
+        return "not_allowed"
+    if not has_revisit(problem):
+        return "stale_button"
+    return None
 
 
 def _unique(officers: Iterable[Officer], exclude: Officer | None = None) -> list[Officer]:
