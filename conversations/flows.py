@@ -171,13 +171,17 @@ class Flow(ConversationHandler):
 
     def __init__(self, tracker: FlowTracker, *, draft: str, **kwargs: Any) -> None:
         name = kwargs["name"]
-        for handler in kwargs["entry_points"]:
-            handler.callback = tracker.tracked(name, handler.callback, entry=True)
+        steps = [*kwargs["fallbacks"]]
         for handlers in kwargs["states"].values():
-            for handler in handlers:
-                handler.callback = tracker.tracked(name, handler.callback, entry=False)
-        for handler in kwargs["fallbacks"]:
-            handler.callback = tracker.tracked(name, handler.callback, entry=False)
+            steps += handlers
+        entries = {id(handler) for handler in kwargs["entry_points"]}
+        wrapped: set[int] = set()  # one handler may serve several states: wrap it once
+        for handler in [*kwargs["entry_points"], *steps]:
+            if id(handler) not in wrapped:
+                wrapped.add(id(handler))
+                handler.callback = tracker.tracked(
+                    name, handler.callback, entry=id(handler) in entries
+                )
         kwargs.setdefault("allow_reentry", True)
         super().__init__(**kwargs)
         self.tracker = tracker
