@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from datetime import date
 from pathlib import Path
 from string import Formatter
@@ -171,3 +172,10 @@ def test_a_third_language_is_one_more_catalog(
     assert Texts("en", directory=jv_dir)("no_flow") == Texts("en")("no_flow")
     with pytest.raises(LookupError, match="jv.toml"):
         Texts("jv")
+
+
+def test_indonesian_texts_address_the_user_as_bapak_ibu() -> None:
+    """One address form: "Bapak/Ibu", never "Anda" beside it (docs/TEXTS.md)."""
+    offending = [key for key, text in read_catalog("id").items()
+                 if re.search(r"\bAnda\b", text)]
+    assert offending == []

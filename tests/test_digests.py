@@ -175,7 +175,7 @@ async def test_pml_digest_lists_missing_first_with_each_status(
         "",
     ]
     assert "• Bima PPL: angka sama 3 hari berturut-turut" in got
-    assert "⛔ Panji PPL: tidak dapat dihubungi (memblokir bot)" in got
+    assert "⛔ Panji PPL: tidak terjangkau (bot diblokir)" in got
     assert "Prabu" not in text(digest)  # another team
 
 

@@ -66,7 +66,7 @@ async def test_phone_sharing_links_on_normalised_number(harness: Harness) -> Non
 async def test_someone_elses_contact_or_unknown_number_is_refused(harness: Harness) -> None:
     user = harness.api.user(503)
     await user.send_contact("081200000007", user_id=999)
-    await user.wait_for(lambda m: "nomor HP Anda sendiri" in text_of(m))
+    await user.wait_for(lambda m: "nomor HP Bapak/Ibu sendiri" in text_of(m))
     await user.send_contact("081299999999")
     await user.wait_for(lambda m: "tidak ada di daftar petugas" in text_of(m))
     assert (
