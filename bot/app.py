@@ -8,7 +8,6 @@ import warnings
 
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
@@ -22,7 +21,7 @@ from bot.persistence import SQLitePersistence
 from bot.problem_alerts import schedule_problem_jobs
 from bot.settings import Settings
 from bot.texts import Texts
-from bot.transport import transport
+from bot.transport import AiohttpRequest
 from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
 from db import updates
@@ -114,17 +113,15 @@ def make_sender(bot: Bot, settings: Settings) -> Sender:
                   per_chat_interval=settings.chat_message_interval)
 
 
-def bot_api_request(settings: Settings) -> HTTPXRequest:
-    """The HTTP client of the bot's requests (getUpdates has its own): `bot.transport`.
+def bot_api_request(settings: Settings) -> AiohttpRequest:
+    """The HTTP client of the bot's requests (getUpdates has its own): `bot.transport`, with
+    `TELEGRAM_CONNECTIONS` connections.
 
     A request waits up to twice the read timeout for a free connection, then fails unsent."""
-    connections = settings.telegram_connections
-    own = transport(connections)
-    return HTTPXRequest(
-        connection_pool_size=connections,
+    return AiohttpRequest(
+        settings.telegram_connections,
         read_timeout=settings.telegram_read_timeout,
         pool_timeout=2 * settings.telegram_read_timeout,
-        httpx_kwargs={} if own is None else {"transport": own},
     )
 
 
