@@ -32,25 +32,25 @@ def _given(value: object, default: float | None) -> float | None:
 
 class AiohttpRequest(BaseRequest):
     """`connections` keep-alive connections, shared by all requests; timeouts in seconds, as in
-    `HTTPXRequest` (None: no limit). aiohttp has no write timeout: the connect, write and read
-    timeouts of a request add up to a limit on the whole request."""
+    `HTTPXRequest` (None: no limit): waiting for a free connection, opening one, and waiting
+    for each part of the answer once the request is sent.
+
+    aiohttp has no write timeout, so the write timeouts python-telegram-bot passes are not
+    used: a request without a file fits in the socket's buffer at once, and an upload is
+    not cut short however slow the network."""
 
     def __init__(
         self,
         connections: int,
         *,
         read_timeout: float | None = 5.0,
-        write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
-        media_write_timeout: float | None = 20.0,
     ) -> None:
         self._connections = connections
         self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
-        self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._free: asyncio.Semaphore | None = None  # one unit per connection not in use
 
@@ -77,7 +77,7 @@ class AiohttpRequest(BaseRequest):
         method: str,
         request_data: RequestData | None = None,
         read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,  # not used: see the class
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
@@ -91,14 +91,10 @@ class AiohttpRequest(BaseRequest):
             data = aiohttp.FormData(data or {})
             for name, (filename, content, mimetype) in files.items():
                 data.add_field(name, content, filename=filename, content_type=mimetype)
-        connect = _given(connect_timeout, self._connect_timeout)
-        write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
-        read = _given(read_timeout, self._read_timeout)
         timeout = aiohttp.ClientTimeout(
-            total=None if connect is None or write is None or read is None
-            else connect + write + read,
-            sock_connect=connect,
-            sock_read=read,
+            total=None,
+            sock_connect=_given(connect_timeout, self._connect_timeout),
+            sock_read=_given(read_timeout, self._read_timeout),
         )
         try:
             async with asyncio.timeout(_given(pool_timeout, self._pool_timeout)):
