@@ -17,7 +17,7 @@ from telegram.error import NetworkError, TimedOut
 
 from bot.app import build_application, start_application, stop_application
 from bot.local_api import LocalBotApi
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, env_proxy
 from tests.conftest import eventually, make_settings
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
@@ -194,16 +194,70 @@ async def test_a_proxy_named_in_the_environment_carries_the_requests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     targets: list[str] = []
+    credentials: list[str | None] = []
 
     async def proxy(request: web.Request) -> web.Response:  # answers instead of forwarding
         targets.append(str(request.url))
+        credentials.append(request.headers.get("Proxy-Authorization"))
         return web.json_response({"ok": True, "result": True})
 
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     async with _server(proxy) as url:
-        monkeypatch.setenv("HTTP_PROXY", url.removesuffix("/getMe"))
+        monkeypatch.setenv("HTTP_PROXY", url.removesuffix("/getMe").replace("//", "//u:p%40@"))
+        monkeypatch.setenv("NO_PROXY", "direct.invalid")
         async with _request(1) as request:
             status, _ = await request.do_request("http://api.telegram.invalid/getMe", "POST")
+            with pytest.raises(NetworkError):  # exempt: tried directly, and no such host
+                await request.do_request("http://direct.invalid/getMe", "POST",
+                                         connect_timeout=1)
     assert status == 200
     assert targets == ["http://api.telegram.invalid/getMe"]  # the proxy got it, for that host
+    assert credentials == ["Basic dTpwQA=="]  # u:p@, from the proxy's URL
+
+
+async def test_https_goes_through_a_tunnel_the_proxy_opens_with_its_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heads: list[bytes] = []
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()  # no tunnel after all: the request fails
+
+    server = await asyncio.start_server(on_client, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://u:p%40@127.0.0.1:{port}")
+    async with server, _request(1) as request:
+        with pytest.raises(NetworkError):
+            await request.do_request("https://api.telegram.invalid/getMe", "POST")
+    [head] = heads
+    assert head.startswith(b"CONNECT api.telegram.invalid:443 HTTP/1.1\r\n")
+    assert b"Proxy-Authorization: Basic dTpwQA==\r\n" in head
+
+
+def test_the_proxy_of_a_url_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "localhost,.internal")
+    proxies = {"https": "proxy.example:3128", "http": "http://proxy.example:8080/"}
+    # host:port alone is an HTTP proxy, as in httpx
+    assert env_proxy("https://api.telegram.org/bot1:x/getMe", proxies) == {
+        "proxy": "http://proxy.example:3128"}
+    assert env_proxy("http://api.telegram.org/getMe", proxies) == {
+        "proxy": "http://proxy.example:8080/"}
+    assert env_proxy("https://localhost/getMe", proxies) == {}
+    assert env_proxy("https://bot.internal/getMe", proxies) == {}
+    assert env_proxy("https://api.telegram.org/getMe", {}) == {}
+    # The credentials are for the proxy alone: on the request that opens the HTTPS tunnel.
+    assert env_proxy("https://api.telegram.org/getMe",
+                     {"https": "http://u:p%40@proxy.example:3128"}) == {
+        "proxy": "http://proxy.example:3128",
+        "proxy_headers": {"Proxy-Authorization": "Basic dTpwQA=="}}
+    # aiohttp speaks to plain HTTP proxies only
+    assert env_proxy("https://api.telegram.org/getMe",
+                     {"https": "https://proxy.example:443"}) == {}
+    assert env_proxy("https://api.telegram.org/getMe",
+                     {"https": "socks5://proxy.example:1080"}) == {}
