@@ -8,7 +8,6 @@ import warnings
 
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
@@ -20,10 +19,10 @@ from bot.messaging.outbox import Outbox
 from bot.messaging.persistence import SQLitePersistence
 from bot.messaging.problem_alerts import schedule_problem_jobs
 from bot.messaging.services import SERVICES_KEY, Services
+from bot.messaging.transport import AiohttpRequest
 from bot.present.texts import Texts
 from bot.rules.forms import load_form
 from bot.settings import Settings
-from bot.transport import transport
 from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
 from conversations.flows import FLOWS_KEY, FlowTracker, schedule_flow_expiry
@@ -117,17 +116,15 @@ def make_sender(bot: Bot, settings: Settings) -> Sender:
                   per_chat_interval=settings.chat_message_interval)
 
 
-def bot_api_request(settings: Settings) -> HTTPXRequest:
-    """The HTTP client of the bot's requests (getUpdates has its own): `bot.transport`.
+def bot_api_request(settings: Settings) -> AiohttpRequest:
+    """The HTTP client of the bot's requests (getUpdates has its own):
+    `bot.messaging.transport`, with `TELEGRAM_CONNECTIONS` connections.
 
     A request waits up to twice the read timeout for a free connection, then fails unsent."""
-    connections = settings.telegram_connections
-    own = transport(connections)
-    return HTTPXRequest(
-        connection_pool_size=connections,
+    return AiohttpRequest(
+        settings.telegram_connections,
         read_timeout=settings.telegram_read_timeout,
         pool_timeout=2 * settings.telegram_read_timeout,
-        httpx_kwargs={} if own is None else {"transport": own},
     )
 
 

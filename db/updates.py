@@ -71,6 +71,14 @@ class UpdateLog:
             # Cancelled (the bot is stopping): nobody may wait for a batch that never comes.
             self._release(batch)
 
+    def cancel_writer(self) -> bool:
+        """Cancel the task that writes the batches, as the event loop does with every task when
+        the bot stops (the updates waiting for it are cancelled too); False when none runs."""
+        if self._writer is None:
+            return False
+        self._writer.cancel()
+        return True
+
     def _stopped(self, task: asyncio.Task[None]) -> None:
         if self._writer is task:  # cancelled before it ran, so its `finally` did not either
             self._writer = None

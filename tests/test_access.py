@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
@@ -53,28 +53,15 @@ EVERYONE = (*TEAM_M1, *TEAM_M2, "Mahmud PML", "Maryam PML", "Kartini Koseka", "A
 
 # --- speed ---------------------------------------------------------------------------------
 
-try:  # where httpx builds the TLS context of a client (0.28)
-    from httpx._transports import default as _httpx_transport
-except ImportError:  # another httpx: the cells only take longer
-    _httpx_transport = None
-_MAKE_TLS = getattr(_httpx_transport, "create_ssl_context", None)
-_TLS: dict[tuple, object] = {}
-
-
-def _shared_tls(verify: object = True, cert: object = None, trust_env: bool = True) -> object:
-    key = (verify, cert, trust_env)
-    if key not in _TLS:
-        _TLS[key] = _MAKE_TLS(verify=verify, cert=cert, trust_env=trust_env)
-    return _TLS[key]
-
-
-@pytest.fixture(autouse=True)
-def one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each cell starts a fresh bot, whose two HTTP clients each load the system CA store
-    (about 25 ms, more than most cells take; unused, as the local Bot API is plain HTTP).
-    The store is loaded once for the module instead."""
-    if _MAKE_TLS is not None:
-        monkeypatch.setattr(_httpx_transport, "create_ssl_context", _shared_tls)
+@pytest.fixture(scope="module", autouse=True)
+def no_ca_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each cell starts a fresh bot, whose polling HTTP client (httpx) loads the CA store
+    named by `SSL_CERT_FILE`, or certifi's (about 25 ms, more than most cells take; unused, as
+    the local Bot API is plain HTTP). httpx takes an empty `SSL_CERT_DIR` instead, for free."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SSL_CERT_FILE", raising=False)
+        patch.setenv("SSL_CERT_DIR", str(tmp_path_factory.mktemp("no-ca-store")))
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The bot's HTTP transport: one connection per lane, cheaper checks of idle sockets."""
+"""The bot's HTTP client (`bot.messaging.transport.AiohttpRequest`): shared connections,
+timeouts, uploads, proxies from the environment."""
 
 from __future__ import annotations
 
@@ -8,70 +9,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
+from telegram import Bot
 from telegram.error import NetworkError, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.app import build_application, start_application, stop_application
 from bot.localapi import LocalBotApi
-from bot.transport import SocketBackend, transport
+from bot.messaging.transport import AiohttpRequest, env_proxy
 from tests.conftest import eventually, make_settings
 
-
-async def _tcp_server(on_client) -> tuple[asyncio.Server, int]:
-    server = await asyncio.start_server(on_client, "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1]
-
-
-async def test_an_idle_socket_reads_readable_once_the_server_closes_it() -> None:
-    close = asyncio.Event()
-
-    async def on_client(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await close.wait()
-        writer.close()
-
-    server, port = await _tcp_server(on_client)
-    async with server:
-        stream = await SocketBackend().connect_tcp("127.0.0.1", port)
-        try:
-            assert stream.get_extra_info("is_readable") is False
-            assert stream.get_extra_info("server_addr") == ("127.0.0.1", port)  # passed on
-            close.set()
-            await eventually(lambda: stream.get_extra_info("is_readable"))
-        finally:
-            await stream.aclose()
-        assert stream.get_extra_info("is_readable") is True  # closed: as httpcore says
-
-
-async def test_the_stream_reads_and_writes_through() -> None:
-    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write((await reader.readexactly(4)).upper())
-        await writer.drain()
-        writer.close()
-
-    server, port = await _tcp_server(on_client)
-    async with server:
-        stream = await SocketBackend().connect_tcp("127.0.0.1", port, timeout=5)
-        try:
-            await stream.write(b"ping", timeout=5)
-            assert await stream.read(4, timeout=5) == b"PING"
-            await eventually(lambda: stream.get_extra_info("is_readable"))
-        finally:
-            await stream.aclose()
-
-
-def test_a_proxy_in_the_environment_leaves_the_transport_to_httpx(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                 "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    assert transport(4) is not None
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert transport(4) is None
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                   "all_proxy", "NO_PROXY", "no_proxy")
 
 
 class _SlowApi:
@@ -110,12 +60,10 @@ async def _server(handle: Callable[[web.Request], Awaitable[web.Response]]) -> A
 
 
 @asynccontextmanager
-async def _request(connections: int, *, pool_timeout: float = 10) -> AsyncIterator[HTTPXRequest]:
-    """A PTB request on `transport(connections)`, initialized."""
-    own = transport(connections)
-    assert own is not None
-    request = HTTPXRequest(read_timeout=5, pool_timeout=pool_timeout,
-                           httpx_kwargs={"transport": own})
+async def _request(connections: int, *,
+                   pool_timeout: float = 10) -> AsyncIterator[AiohttpRequest]:
+    """An initialized request with `connections` connections."""
+    request = AiohttpRequest(connections, read_timeout=5, pool_timeout=pool_timeout)
     await request.initialize()
     try:
         yield request
@@ -124,9 +72,9 @@ async def _request(connections: int, *, pool_timeout: float = 10) -> AsyncIterat
 
 
 @asynccontextmanager
-async def _slow_api(connections: int, *,
-                    pool_timeout: float = 10) -> AsyncIterator[tuple[_SlowApi, HTTPXRequest]]:
-    """The slow server, and a request on `transport(connections)` to send to it."""
+async def _slow_api(connections: int, *, pool_timeout: float = 10
+                    ) -> AsyncIterator[tuple[_SlowApi, AiohttpRequest]]:
+    """The slow server, and a request with `connections` connections to send to it."""
     server = _SlowApi()
     async with _server(server.handle) as url, _request(connections,
                                                        pool_timeout=pool_timeout) as request:
@@ -160,6 +108,13 @@ async def test_a_request_that_finds_no_free_connection_in_time_is_not_sent() -> 
         assert (await request.do_request(server.url, "POST"))[0] == 200
 
 
+async def test_a_slow_answer_times_out() -> None:
+    async with _slow_api(1) as (server, request):
+        with pytest.raises(TimedOut):
+            await request.do_request(server.url, "POST", read_timeout=0.05)
+        assert server.answered == 0
+
+
 async def test_a_failed_or_abandoned_request_frees_its_connection() -> None:
     async with _slow_api(1, pool_timeout=1) as (server, request):
         with pytest.raises(NetworkError):  # nobody listens there: the connection fails
@@ -175,19 +130,29 @@ async def test_a_failed_or_abandoned_request_frees_its_connection() -> None:
             assert (await request.do_request(server.url, "POST"))[0] == 200
 
 
-async def test_the_bot_talks_to_the_bot_api_through_the_socket_backend(
+async def test_a_request_is_refused_before_initialize_and_after_shutdown() -> None:
+    request = AiohttpRequest(1)
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/getMe", "POST")
+    await request.initialize()
+    await request.shutdown()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/getMe", "POST")
+
+
+async def test_the_bot_talks_to_the_bot_api_through_the_aiohttp_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: LocalBotApi
 ) -> None:
-    opened: list[int] = []
-    connect = SocketBackend.connect_tcp
+    methods: list[str] = []
+    do_request = AiohttpRequest.do_request
 
-    async def counting(self: SocketBackend, host: str, port: int, *args: Any,
-                       **kwargs: Any) -> Any:
-        opened.append(port)
-        return await connect(self, host, port, *args, **kwargs)
+    async def counting(self: AiohttpRequest, url: str, *args: Any, **kwargs: Any) -> Any:
+        methods.append(url.rsplit("/", 1)[-1])
+        return await do_request(self, url, *args, **kwargs)
 
-    monkeypatch.setattr(SocketBackend, "connect_tcp", counting)
+    monkeypatch.setattr(AiohttpRequest, "do_request", counting)
     app = build_application(make_settings(tmp_path, api))
+    assert isinstance(app.bot.request, AiohttpRequest)
     await start_application(app, poll_timeout=0)
     try:
         user = api.user(4242)
@@ -195,7 +160,20 @@ async def test_the_bot_talks_to_the_bot_api_through_the_socket_backend(
         await user.wait_for(lambda _message: True, timeout=10)  # answered: it went out
     finally:
         await stop_application(app)
-    assert opened and set(opened) == {urlsplit(api.base_url).port}
+    assert "sendMessage" in methods
+    assert "getUpdates" not in methods  # polling has a request of its own
+
+
+async def test_a_file_and_the_other_parameters_go_out_in_one_upload(api: LocalBotApi) -> None:
+    user = api.user(4242)
+    async with Bot(api.token, base_url=api.base_url, request=AiohttpRequest(2)) as bot:
+        await bot.send_document(user.chat_id, b"isi berkas", filename="rekap.xlsx",
+                                caption="Rekap hari ini")
+    [call] = api.calls("sendDocument")
+    assert call.params["caption"] == "Rekap hari ini"
+    assert call.params["chat_id"] == 4242
+    document = call.params["document"]
+    assert (document.filename, document.data) == ("rekap.xlsx", b"isi berkas")
 
 
 async def test_a_quiet_bot_keeps_reusing_one_connection() -> None:
@@ -207,6 +185,79 @@ async def test_a_quiet_bot_keeps_reusing_one_connection() -> None:
         return web.json_response({"ok": True, "result": True})
 
     async with _server(handle) as url, _request(4) as request:
-        for _ in range(6):  # one after another: each finds the last one's lane free
+        for _ in range(6):  # one after another: each finds the last one's connection free
             assert (await request.do_request(url, "POST"))[0] == 200
-    assert len(set(ports)) == 1  # one connection (one client port), not one per lane
+    assert len(set(ports)) == 1  # one connection (one client port), not one per request
+
+
+async def test_a_proxy_named_in_the_environment_carries_the_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    targets: list[str] = []
+    credentials: list[str | None] = []
+
+    async def proxy(request: web.Request) -> web.Response:  # answers instead of forwarding
+        targets.append(str(request.url))
+        credentials.append(request.headers.get("Proxy-Authorization"))
+        return web.json_response({"ok": True, "result": True})
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    async with _server(proxy) as url:
+        monkeypatch.setenv("HTTP_PROXY", url.removesuffix("/getMe").replace("//", "//u:p%40@"))
+        monkeypatch.setenv("NO_PROXY", "direct.invalid")
+        async with _request(1) as request:
+            status, _ = await request.do_request("http://api.telegram.invalid/getMe", "POST")
+            with pytest.raises(NetworkError):  # exempt: tried directly, and no such host
+                await request.do_request("http://direct.invalid/getMe", "POST",
+                                         connect_timeout=1)
+    assert status == 200
+    assert targets == ["http://api.telegram.invalid/getMe"]  # the proxy got it, for that host
+    assert credentials == ["Basic dTpwQA=="]  # u:p@, from the proxy's URL
+
+
+async def test_https_goes_through_a_tunnel_the_proxy_opens_with_its_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heads: list[bytes] = []
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()  # no tunnel after all: the request fails
+
+    server = await asyncio.start_server(on_client, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://u:p%40@127.0.0.1:{port}")
+    async with server, _request(1) as request:
+        with pytest.raises(NetworkError):
+            await request.do_request("https://api.telegram.invalid/getMe", "POST")
+    [head] = heads
+    assert head.startswith(b"CONNECT api.telegram.invalid:443 HTTP/1.1\r\n")
+    assert b"Proxy-Authorization: Basic dTpwQA==\r\n" in head
+
+
+def test_the_proxy_of_a_url_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "localhost,.internal")
+    proxies = {"https": "proxy.example:3128", "http": "http://proxy.example:8080/"}
+    # host:port alone is an HTTP proxy, as in httpx
+    assert env_proxy("https://api.telegram.org/bot1:x/getMe", proxies) == {
+        "proxy": "http://proxy.example:3128"}
+    assert env_proxy("http://api.telegram.org/getMe", proxies) == {
+        "proxy": "http://proxy.example:8080/"}
+    assert env_proxy("https://localhost/getMe", proxies) == {}
+    assert env_proxy("https://bot.internal/getMe", proxies) == {}
+    assert env_proxy("https://api.telegram.org/getMe", {}) == {}
+    # The credentials are for the proxy alone: on the request that opens the HTTPS tunnel.
+    assert env_proxy("https://api.telegram.org/getMe",
+                     {"https": "http://u:p%40@proxy.example:3128"}) == {
+        "proxy": "http://proxy.example:3128",
+        "proxy_headers": {"Proxy-Authorization": "Basic dTpwQA=="}}
+    # aiohttp speaks to plain HTTP proxies only
+    assert env_proxy("https://api.telegram.org/getMe",
+                     {"https": "https://proxy.example:443"}) == {}
+    assert env_proxy("https://api.telegram.org/getMe",
+                     {"https": "socks5://proxy.example:1080"}) == {}

@@ -95,8 +95,7 @@ async def test_a_stopped_writer_leaves_nobody_waiting(db: CountingDatabase) -> N
     log = UpdateLog(db)
     waiting = asyncio.ensure_future(log.first_time(1, at(17)))
     await asyncio.sleep(0)  # first_time has queued the update and started the writer
-    assert log._writer is not None
-    log._writer.cancel()
+    assert log.cancel_writer()  # there was a writer, and it is cancelled
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert await log.first_time(2, at(17)) is True  # a new writer takes the next update

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -23,16 +24,20 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
-    """Seconds to wait; PTB 22 keeps a timedelta and warns when `retry_after` is read as int."""
-    value = getattr(exc, "_retry_after", None)
+    """Seconds to wait. PTB 22 gives `retry_after` as seconds with a deprecation warning, or as
+    a timedelta (PTB_TIMEDELTA=true; always from PTB 23)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     if isinstance(value, timedelta):
         return value.total_seconds()
-    return float(exc.retry_after)
+    return float(value)
 
 
 class _Pace:

@@ -14,11 +14,14 @@ import logging
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from db.connection import Database
 
 log = logging.getLogger(__name__)
+
+# The types python-telegram-bot gives conversation keys and states (not exported by it).
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
 
 
 class SQLitePersistence(BasePersistence[dict, dict, dict]):
