@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
@@ -27,6 +29,8 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.officer = None
+        # What several steps of one update read once (a context lives for one update).
+        self.per_update: dict[str, Any] = {}
 
     @property
     def services(self) -> Services:

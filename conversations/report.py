@@ -110,11 +110,11 @@ def _dates(context: BotContext) -> tuple[date, date, date]:
 
 async def _areas(context: BotContext) -> list[Area]:
     """The officer's SLS, read once per update (several steps of one answer need them)."""
-    context.require_officer()
-    cached = getattr(context, "_report_areas", None)
+    officer = context.require_officer()
+    cached = context.per_update.get("areas")
     if cached is None:
-        cached = await areas_repo.areas_of(context.db.conn, context.officer.officer_id)
-        context._report_areas = cached  # type: ignore[attr-defined]
+        cached = await areas_repo.areas_of(context.db.conn, officer.officer_id)
+        context.per_update["areas"] = cached
     return cached
 
 
