@@ -24,6 +24,9 @@ REPLY_TIMEOUT = 15.0
 EXIT_TIMEOUT = 30.0
 USER_ID = 7702
 START = datetime(2022, 10, 17, 10, 0, tzinfo=WIB)  # Monday of the fieldwork, 10:00 WIB
+# What the interpreter runs: the same as the Docker image's entry point and the systemd unit
+# (tests/test_deploy.py checks both).
+RUN_ARGS = ("-m", "bot", "run")
 
 
 def text_of(message: SentMessage) -> str:
@@ -43,7 +46,7 @@ class BotProcess:
     async def start(self) -> None:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run",
+                sys.executable, *RUN_ARGS,
                 cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=out, stderr=err,
             )
