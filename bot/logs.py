@@ -11,19 +11,29 @@ from telegram import TelegramObject, Update
 
 
 def _safe(value: object) -> object:
-    """A Telegram object as its kind and id only: an update carries names, phones and texts
-    (python-telegram-bot logs whole updates at DEBUG)."""
+    """A Telegram object as its kind and id only, a mapping as its size: an update carries
+    names, phones and texts, and python-telegram-bot logs whole updates and the parameters of
+    each Bot API call (a message's text) at DEBUG."""
     if isinstance(value, Update):
         kinds = [name for name in Update.ALL_TYPES if getattr(value, name, None) is not None]
         return f"<update {value.update_id} ({kinds[0] if kinds else 'unknown'})>"
     if isinstance(value, TelegramObject):
         return f"<{type(value).__name__}>"
+    if isinstance(value, dict):
+        return f"<{len(value)} fields>"
+    if isinstance(value, (list, tuple)) and any(
+            isinstance(item, (dict, TelegramObject)) for item in value):
+        return f"<{len(value)} items>"
     return value
+
+
+def _hides_data(value: object) -> bool:
+    return _safe(value) is not value
 
 
 class RedactFilter(logging.Filter):
     """Replaces every occurrence of a secret in a record's final message and traceback, and
-    Telegram objects among its arguments by their kind."""
+    Telegram objects and mappings among its arguments by their kind or size."""
 
     def __init__(self, *secrets: str, placeholder: str = "<token>") -> None:
         super().__init__()
@@ -31,8 +41,7 @@ class RedactFilter(logging.Filter):
         self._placeholder = placeholder
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-                isinstance(arg, TelegramObject) for arg in record.args):
+        if isinstance(record.args, tuple) and any(_hides_data(arg) for arg in record.args):
             record.args = tuple(_safe(arg) for arg in record.args)
         elif isinstance(record.args, TelegramObject):
             record.args = (_safe(record.args),)

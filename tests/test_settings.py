@@ -299,18 +299,23 @@ def test_json_logs_are_one_object_a_line_without_secrets_or_user_data(
         "contact": {"phone_number": "081200000006", "first_name": "Panji"},
     }}, None)
     log.debug("Processing update %s", update)  # python-telegram-bot does this at DEBUG
+    logging.getLogger("telegram.Bot").debug(  # and this, for every call
+        "Calling Bot API endpoint `%s` with parameters `%s`", "sendMessage",
+        {"chat_id": 502, "text": "Panji: /lapor 12 14 51"})
     try:
         raise ConnectionError(f"cannot reach https://api.telegram.org/bot{TOKEN}/getMe")
     except ConnectionError:
         log.exception("polling stopped")
     lines = capsys.readouterr().err.splitlines()
     entries = [json.loads(line) for line in lines]
-    assert [e["level"] for e in entries] == ["INFO", "WARNING", "DEBUG", "ERROR"]
+    assert [e["level"] for e in entries] == ["INFO", "WARNING", "DEBUG", "DEBUG", "ERROR"]
     assert entries[0]["message"] == "request to https://api.telegram.org/bot<token>/getMe"
     assert entries[1]["message"] == "webhook secret <secret> refused"
     assert entries[2]["message"] == "Processing update <update 77 (message)>"
-    assert entries[3]["logger"] == "telegram.ext.Application"
-    assert "ConnectionError: cannot reach" in entries[3]["exception"]
+    assert entries[3]["message"] == (
+        "Calling Bot API endpoint `sendMessage` with parameters `<2 fields>`")
+    assert entries[4]["logger"] == "telegram.ext.Application"
+    assert "ConnectionError: cannot reach" in entries[4]["exception"]
     text = "\n".join(lines)
     for secret in (TOKEN, "webhook-secret-123", "Panji", "081200000006", "12 14 51"):
         assert secret not in text
