@@ -134,6 +134,13 @@ def describe(report: dict[str, Any]) -> list[str]:
     backlog = (report.get("outbox") or {}).get("backlog")
     lines.append(f"outbox: {'unknown' if backlog is None else backlog} announcement messages "
                  "waiting")
+    webhook = report.get("webhook")
+    if webhook:
+        line = f"Telegram: {webhook.get('pending_update_count', 0)} updates waiting for the webhook"
+        if webhook.get("last_error_message"):
+            line += (f"; its last delivery error ({webhook.get('last_error_date')}): "
+                     f"{webhook['last_error_message']}")
+        lines.append(line)
     job = report.get("next_job")
     if job:
         at = datetime.fromisoformat(job["at"])

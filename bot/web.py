@@ -118,7 +118,7 @@ class Listener:
 
     async def _report(self) -> tuple[bool, dict[str, Any]]:
         healthy, report = await health_report(self._app, mode=self._mode)
-        if self.webhook_info is not None:
+        if self.webhook_info:  # Telegram's view, once the first getWebhookInfo answered
             report["webhook"] = self.webhook_info
         return healthy, report
 

@@ -386,3 +386,18 @@ async def test_status_prints_the_running_bots_health(
     out = capsys.readouterr().out
     assert "does not answer" in out
     assert f"database: reachable, schema version {len(available_migrations())}" in out
+
+
+async def test_webhook_mode_asks_the_bot_api_now_and_then_and_tells_telegrams_view(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock
+) -> None:
+    from bot.health import describe
+
+    # A quiet bot in webhook mode makes no call by itself: the probe keeps /healthz honest.
+    async with running_harness(api, tmp_path, clock, mode="webhook",
+                               health_stale_seconds=0.3) as harness:
+        await eventually(lambda: len(api.calls("getWebhookInfo")) >= 2)
+        _, body = await health(harness)  # 200 or 503: on a busy machine 0.3 s pass quickly
+        assert body["webhook"] == {"pending_update_count": 0, "last_error_message": None,
+                                   "last_error_date": None}
+        assert "Telegram: 0 updates waiting for the webhook" in describe(body)

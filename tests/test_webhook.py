@@ -18,6 +18,7 @@ from tests.conftest import (
     WEBHOOK_SECRET,
     Harness,
     eventually,
+    load_roster,
     make_settings,
     running_harness,
     webhook_overrides,
@@ -149,3 +150,32 @@ async def test_an_update_the_bot_could_not_take_is_delivered_again(harness: Harn
     assert failed[0].status == 0 and "Connection" in (failed[0].error or "")
     await eventually(lambda: any(d.ok and d.update_id == failed[0].update_id
                                  for d in harness.api.webhook_deliveries))
+
+
+async def test_a_webhook_the_bot_api_refuses_stops_the_start_and_leaves_nothing_running(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock
+) -> None:
+    from telegram.error import BadRequest
+
+    from bot.app import build_application
+    from bot.web import BotRunner
+
+    overrides = webhook_overrides()
+    settings = make_settings(tmp_path, api, **overrides)
+    await load_roster(settings.database_path, clock.now(), tmp_path)
+    api.fault_hook = lambda method, _params: (400, {
+        "ok": False, "error_code": 400,
+        "description": "Bad Request: bad webhook: Failed to resolve host"},
+    ) if method == "setWebhook" else None
+    app = build_application(settings, clock=clock)
+    runner = BotRunner(app, settings)
+    with pytest.raises(BadRequest, match="resolve host"):
+        await runner.start()
+    await runner.stop()
+    assert not app.running and runner.listener is None
+    assert not services_of(app).db.is_open
+    # The port is free again: a second start, with the webhook accepted, takes it.
+    api.fault_hook = None
+    second = Harness(api, settings, clock, {})
+    await second.start()
+    await second.stop()
