@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 import warnings
+from collections.abc import Callable
 
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import commands, jobs
@@ -20,6 +23,7 @@ from bot.messaging.persistence import SQLitePersistence
 from bot.messaging.problem_alerts import schedule_problem_jobs
 from bot.messaging.services import SERVICES_KEY, Services
 from bot.messaging.transport import AiohttpRequest
+from bot.metrics import InstrumentedRequest, Metrics, sending
 from bot.present.texts import Texts
 from bot.rules.forms import load_form
 from bot.settings import Settings
@@ -48,6 +52,9 @@ log = logging.getLogger(__name__)
 # handlers are deliberately not tracked per message (stale buttons are checked by token).
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
+# The update types the handlers use; the Bot API delivers no other (polling and webhook alike).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
 
 def services_of(app: Application) -> Services:
     return app.bot_data[SERVICES_KEY]
@@ -61,7 +68,8 @@ async def _post_init(app: Application) -> None:
         await updates.forget_old(conn, services.clock.now())
     services.sender = make_sender(app.bot, services.settings)
     services.outbox = Outbox(services, app.bot)
-    await services.outbox.start()
+    with sending("announcement"):  # the outbox's task, started here, sends announcements
+        await services.outbox.start()
     await commands.set_default_menu(app.bot, services.texts)
     if services.settings.schedule_jobs:
         jobs.schedule_jobs(app)
@@ -99,8 +107,13 @@ async def _post_shutdown(app: Application) -> None:
     await services_of(app).db.close()
 
 
-def make_services(settings: Settings, clock: Clock | None = None) -> Services:
+def make_services(
+    settings: Settings, clock: Clock | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Services:
     db = Database(settings.database_path)
+    metrics = Metrics(monotonic)
+    db.on_error = metrics.db_error
     return Services(
         settings=settings,
         db=db,
@@ -108,6 +121,7 @@ def make_services(settings: Settings, clock: Clock | None = None) -> Services:
         form=load_form(settings.form_file),
         texts=Texts(settings.language),
         update_log=UpdateLog(db),
+        metrics=metrics,
     )
 
 
@@ -129,24 +143,30 @@ def bot_api_request(settings: Settings) -> AiohttpRequest:
 
 
 def build_application(
-    settings: Settings, *, clock: Clock | None = None, settle: bool = False
+    settings: Settings, *, clock: Clock | None = None, settle: bool = False,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Application:
     """The whole bot, not yet started. Importing this module needs no token or environment.
 
     `settle`: the process runs this bot alone (`python -m bot run`): `settle_memory()` once
-    it has started."""
-    services = make_services(settings, clock)
+    it has started. `monotonic`: the clock of the ages in /healthz (tests move it by hand)."""
+    services = make_services(settings, clock, monotonic)
     db = services.db
+    metrics, token = services.metrics, settings.token()
     app = (
         ApplicationBuilder()
-        .token(settings.token())
+        .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
-        .request(bot_api_request(settings))
+        # Every Bot API call is counted (bot.metrics), getUpdates' too.
+        .request(InstrumentedRequest(bot_api_request(settings), metrics, token=token))
+        .get_updates_request(InstrumentedRequest(
+            HTTPXRequest(connection_pool_size=1), metrics, token=token))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(PacedRateLimiter(settings.messages_per_second, max_retries=5))
-        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
+        .concurrent_updates(
+            PerChatUpdateProcessor(settings.concurrent_updates, metrics.handling))
         .post_init(_post_init_settled if settle else _post_init)
         .post_stop(_stop_outbox)
         .post_shutdown(_post_shutdown)
@@ -182,7 +202,8 @@ async def start_application(app: Application, *, poll_timeout: float = 10) -> No
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(
-        poll_interval=0, timeout=poll_timeout, drop_pending_updates=False
+        poll_interval=0, timeout=poll_timeout, drop_pending_updates=False,
+        allowed_updates=ALLOWED_UPDATES,
     )
 
 

@@ -1,13 +1,16 @@
-"""Command line: `python -m bot run | db migrate | wilayah import | roster import | roster codes |
-roster unlink | export | demo` (also installed as `regsosek-bot`)."""
+"""Command line: `python -m bot run | status | db migrate | wilayah import | roster import |
+roster codes | roster unlink | export | demo` (also installed as `regsosek-bot`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import csv
+import json
 import os
 import sys
+import urllib.error
+import urllib.request
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +26,8 @@ if TYPE_CHECKING:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="regsosek-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling)")
+    sub.add_parser("run", help="run the bot (webhook when WEBHOOK_URL is set, else long polling)")
+    sub.add_parser("status", help="the running bot's health (its /healthz), for an operator")
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
         dest="action", required=True
@@ -318,15 +322,17 @@ async def _check_database(settings: Settings) -> None:
 def _run(settings: Settings) -> int:
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import build_application
     from bot.logs import setup_logging
+    from bot.web import serve
 
     token = settings.token()
     asyncio.run(_check_database(settings))
-    setup_logging(settings.log_level, token)
-    app = build_application(settings, settle=True)
+    webhook_secret = settings.webhook_secret
+    setup_logging(settings.log_level, token,
+                  *([webhook_secret.get_secret_value()] if webhook_secret else []),
+                  fmt=settings.log_format)
     try:
-        app.run_polling(close_loop=False)  # stops cleanly on SIGINT / SIGTERM
+        asyncio.run(serve(settings))  # stops cleanly on SIGINT / SIGTERM
     except InvalidToken:
         print("regsosek-bot: the Bot API rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return 2
@@ -335,7 +341,73 @@ def _run(settings: Settings) -> int:
         print(f"regsosek-bot: cannot start: {reason} ({settings.telegram_api_base_url})",
               file=sys.stderr)
         return 2
+    except OSError as exc:  # the listener's address is taken or not allowed
+        listen = settings.webhook_listen if settings.webhook_mode else settings.health_listen
+        print(f"regsosek-bot: cannot listen on {listen}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+STATUS_TIMEOUT = 10.0  # seconds `status` waits for the bot's answer
+
+
+def _health_url(settings: Settings) -> str | None:
+    address = settings.listen_address()
+    if address is None:
+        return None
+    host, port = address
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/healthz"
+
+
+def _fetch_health(url: str) -> dict:
+    """The bot's /healthz answer, 200 or 503 alike; OSError when nobody answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=STATUS_TIMEOUT) as answer:
+            return json.load(answer)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 503:
+            return json.load(exc)
+        raise
+
+
+async def _local_status(settings: Settings) -> list[str]:
+    """What the database alone tells, when the running bot cannot be asked."""
+    from db.connection import connect
+    from db.status import read_status
+
+    if not Path(settings.database_path).exists():
+        return [f"database: {settings.database_path} does not exist"]
+    conn = await connect(settings.database_path)
+    try:
+        status = await read_status(conn)
+    finally:
+        await conn.close()
+    return [f"database: reachable, schema version {status.schema_version}",
+            f"outbox: {status.outbox_backlog} announcement messages waiting"]
+
+
+def _status(settings: Settings) -> int:
+    """The running bot's health summary; exit 0 when healthy, 1 otherwise."""
+    from bot.health import describe
+
+    url = _health_url(settings)
+    if url is not None:
+        try:
+            report = _fetch_health(url)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            print(f"regsosek-bot: the bot does not answer at {url}: {reason}")
+        else:
+            print("\n".join(describe(report)))
+            return 0 if report.get("status") == "ok" else 1
+    else:
+        print("regsosek-bot: no health listener in polling mode: set HEALTH_LISTEN "
+              "(e.g. 127.0.0.1:8080) to ask the running bot")
+    print("\n".join(asyncio.run(_local_status(settings))))
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "run":
             return _run(settings)
+        if args.command == "status":
+            return _status(settings)
         if args.command == "send":
             return asyncio.run(_send(settings, args))
         if args.command == "db" and args.action == "backup":

@@ -19,6 +19,7 @@ from telegram.ext import Application, ContextTypes
 from bot.messaging.delivery import DeliveryStatus, Outgoing
 from bot.messaging.keyboards import review_markup
 from bot.messaging.services import SERVICES_KEY, Services
+from bot.metrics import sending
 from bot.present import formatting as fmt
 from bot.present.charts import render
 from bot.present.digests import KINDS, build_digests
@@ -88,7 +89,8 @@ async def _deliver_all(
         async with turns:
             await _deliver(services, summary, kind, officer, day, slot, items)
 
-    await asyncio.gather(*(one(officer, items) for officer, items in deliveries))
+    with sending(REMINDER if kind == REMINDER else "digest"):  # counted as such (bot.metrics)
+        await asyncio.gather(*(one(officer, items) for officer, items in deliveries))
 
 
 async def _deliver(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -15,6 +17,19 @@ from bot.present.texts import languages
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
+
+
+# What Telegram accepts as a webhook's secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:8080` for IPv6) as (host, port); ValueError when malformed."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError("not host:port (e.g. 127.0.0.1:8080)")
+    return host, int(port)
 
 
 def _split_csv(value: object) -> object:
@@ -50,6 +65,8 @@ class Settings(BaseSettings):
     # Open connections to the Bot API (the replies and answers of all those updates share them).
     telegram_connections: int = Field(default=8, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # text: readable lines; json: one JSON object per line, for log collectors.
+    log_format: Literal["text", "json"] = "text"
     rehearsal_start: datetime | None = None
 
     # Scheduling
@@ -67,6 +84,13 @@ class Settings(BaseSettings):
     # Field problems
     problem_escalate_hours: float = Field(default=24, gt=0)
 
+    # Deployment: webhook mode when WEBHOOK_URL is set, long polling otherwise.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    health_listen: str | None = None  # polling mode: /healthz and /metrics, off when empty
+    health_stale_seconds: float = Field(default=300, gt=0)
+
     # Announcements (broadcasts)
     broadcast_rate_per_second: float = Field(default=25, gt=0)
     broadcast_poll_seconds: float = Field(default=5, gt=0)
@@ -76,6 +100,38 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("webhook_url", "webhook_secret", "health_listen", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("not an absolute https:// URL")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.match(value.get_secret_value()):
+            # the value itself is not repeated: it is a secret
+            raise ValueError("use 1 to 256 characters: letters, digits, _ and -")
+        return value
+
+    @field_validator("webhook_listen", "health_listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -106,6 +162,29 @@ class Settings(BaseSettings):
         if self.period_end < self.period_start:
             raise ValueError("PERIOD_END is before PERIOD_START")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_URL is set without WEBHOOK_SECRET: set both")
+        return self
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook is served on: the path of WEBHOOK_URL (a reverse proxy in front
+        passes it on unchanged)."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    def listen_address(self) -> tuple[str, int] | None:
+        """Where /healthz and /metrics are served (the webhook too, in webhook mode); None in
+        polling mode without HEALTH_LISTEN."""
+        if self.webhook_mode:
+            return parse_listen(self.webhook_listen)
+        return parse_listen(self.health_listen) if self.health_listen else None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -462,6 +462,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
         await close_buttons(update)
         await say(update, context, t("already_saved"))
         return END
+    context.services.metrics.report_stored()
     # Committed: only now is the officer told, under the summary they confirmed.
     rows = await progress_repo.area_progress(context.db.conn, officer_ids=[officer.officer_id])
     total = total_progress(rows)

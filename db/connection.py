@@ -120,12 +120,14 @@ class Database:
     """The process's connection plus a lock so that transactions never interleave.
 
     `opener`: how the SQLite connection is opened (see `connect`); tests pass one that opens
-    it their way, the product never does.
+    it their way, the product never does. `on_error` is told of each write that failed with
+    one of `WRITE_ERRORS` (the bot counts them).
     """
 
     def __init__(self, path: Path | str, *, opener: Opener | None = None) -> None:
         self.path = path
         self.opener = opener
+        self.on_error: Callable[[BaseException], None] | None = None
         self._conn: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
         self._tx_lock = asyncio.Lock()
@@ -177,7 +179,8 @@ class Database:
             _refuse_open(conn)
             try:
                 yield conn
-            except BaseException:
+            except BaseException as exc:
+                self._failed(exc)
                 await _roll_back(conn)
                 raise
             if conn.in_transaction:
@@ -199,9 +202,14 @@ class Database:
                 await _uninterrupted(_execute(conn, "BEGIN IMMEDIATE"))
                 yield conn
                 await _uninterrupted(_execute(conn, "COMMIT"))
-            except BaseException:
+            except BaseException as exc:
+                self._failed(exc)
                 await _roll_back(conn)
                 raise
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.on_error is not None and isinstance(exc, WRITE_ERRORS):
+            self.on_error(exc)
 
 
 def _refuse_open(conn: aiosqlite.Connection) -> None:

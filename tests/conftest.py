@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import build_application, services_of, start_application, stop_application
+from bot.app import build_application, services_of
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi, SimUser
 from bot.settings import Settings
+from bot.web import BotRunner
 from db.connection import Database
 from db.registration import codes_for_unlinked
 from db.roster import import_roster
@@ -25,6 +27,7 @@ from db.wilayah import ensure_default_wilayah
 
 WIB = ZoneInfo("Asia/Jakarta")
 ADMIN_TELEGRAM_ID = 9001
+WEBHOOK_SECRET = "test-webhook-secret_1"
 
 OFFICERS_CSV = """officer_id,name,role,supervisor_id,phone,kecamatan_code,desa_code
 A1,Admin Kabupaten,ADMIN,,081200000001,,
@@ -51,6 +54,30 @@ def at(day: int, hour: int = 18, minute: int = 0, month: int = 10) -> datetime:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(at(17))  # Monday 17 Oct 2022, 18:00 WIB
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the bot's webhook listener takes it next)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_overrides(port: int | None = None) -> dict[str, object]:
+    """Settings of webhook mode: the local Bot API delivers to the bot on 127.0.0.1."""
+    port = port or free_port()
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram/webhook",
+        "webhook_secret": WEBHOOK_SECRET,
+        "webhook_listen": f"127.0.0.1:{port}",
+    }
+
+
+@pytest.fixture
+def mode() -> str:
+    """How the harness's bot gets its updates; a module overrides this fixture with
+    `params=["polling", "webhook"]` to run its tests both ways."""
+    return "polling"
 
 
 def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: object) -> Settings:
@@ -89,24 +116,32 @@ async def load_roster(db_path: Path, now: datetime, tmp_path: Path) -> dict[str,
 
 
 class Harness:
-    """The real application against the local Bot API; can be restarted on the same database."""
+    """The real application against the local Bot API; can be restarted on the same database.
+
+    Started as `python -m bot run` starts it (`bot.web.BotRunner`): polling, or a webhook
+    the local Bot API delivers to when the settings have `webhook_url`."""
 
     def __init__(
-        self, api: LocalBotApi, settings: Settings, clock: ManualClock, codes: dict[str, str]
+        self, api: LocalBotApi, settings: Settings, clock: ManualClock, codes: dict[str, str],
+        **build: Any,
     ):
         self.api = api
         self.settings = settings
         self.clock = clock
         self.codes = codes
+        self.build = build
         self.app = None
+        self.runner: BotRunner | None = None
 
     async def start(self) -> None:
-        self.app = build_application(self.settings, clock=self.clock)
-        await start_application(self.app, poll_timeout=1)
+        self.app = build_application(self.settings, clock=self.clock, **self.build)
+        self.runner = BotRunner(self.app, self.settings, poll_timeout=1)
+        await self.runner.start()
 
     async def stop(self) -> None:
-        if self.app is not None:
-            await stop_application(self.app)
+        if self.runner is not None:
+            await self.runner.stop()
+            self.runner = None
             self.app = None
 
     async def restart(self) -> None:
@@ -138,9 +173,13 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 @asynccontextmanager
 async def running_harness(
-    api: LocalBotApi, tmp_path: Path, clock: ManualClock, **overrides: object
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, *, mode: str = "polling",
+    **overrides: object,
 ) -> AsyncIterator[Harness]:
-    """The test roster loaded and the real bot started, with settings `overrides`."""
+    """The test roster loaded and the real bot started, with settings `overrides`, getting its
+    updates in `mode` (polling or webhook)."""
+    if mode == "webhook":
+        overrides = {**webhook_overrides(), **overrides}
     settings = make_settings(tmp_path, api, **overrides)
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)
     h = Harness(api, settings, clock, codes)
@@ -152,9 +191,13 @@ async def running_harness(
 
 
 @pytest.fixture
-async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    async with running_harness(api, tmp_path, clock) as h:
+async def harness(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, mode: str
+) -> AsyncIterator[Harness]:
+    async with running_harness(api, tmp_path, clock, mode=mode) as h:
         yield h
+    if mode == "webhook":  # the updates really came by the webhook
+        assert api.webhook_deliveries and not api.calls("getUpdates")
 
 
 async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:

@@ -1,10 +1,18 @@
-"""The daily report over real HTTP: the real bot against the project's local Bot API."""
+"""The daily report over real HTTP: the real bot against the project's local Bot API, getting
+its updates by long polling and by webhook (the `mode` fixture): both behave the same."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import Harness, at
+
+
+@pytest.fixture(params=["polling", "webhook"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 def text_of(message) -> str:

@@ -20,6 +20,7 @@ from telegram import (
 from telegram.constants import MessageEntityType
 from telegram.error import (
     BadRequest,
+    Conflict,
     EndPointNotFound,
     Forbidden,
     InvalidToken,
@@ -417,3 +418,62 @@ async def test_a_text_edit_comes_again_to_the_user_a_markup_edit_does_not(
     again = await user.next_message()
     assert (again.message_id, again.text) == (first.message_id, "Ringkasan\n\nTersimpan")
     assert [m.text for m in api.messages_to(USER_ID)] == ["Ringkasan\n\nTersimpan", "lain"]
+
+
+async def test_webhook_delivery_sends_the_secret_and_retries_until_the_bot_takes_it(
+    api: LocalBotApi, bot: Bot
+) -> None:
+    from aiohttp import web
+
+    from tests.conftest import eventually
+
+    received: list[tuple[str | None, dict]] = []
+    answers = [500, 200, 200]
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
+                         await request.json()))
+        return web.Response(status=answers.pop(0) if answers else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    user = api.user(USER_ID, "Sari")
+    try:
+        await user.send("sent before the webhook: kept")
+        assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret_-X",
+                                     allowed_updates=["message"])
+        await eventually(lambda: len(api.webhook_deliveries) == 2)
+        assert [secret for secret, _ in received] == ["s3cret_-X", "s3cret_-X"]
+        assert received[0][1] == received[1][1]  # the same update, again after the 500
+        assert received[1][1]["message"]["text"] == "sent before the webhook: kept"
+        assert [(d.status, d.ok) for d in api.webhook_deliveries] == [(500, False), (200, True)]
+        info = await bot.get_webhook_info()
+        assert info.pending_update_count == 0
+        with pytest.raises(Conflict):
+            await bot.get_updates()
+
+        await runner.cleanup()  # the bot is gone: the next update waits, retried
+        await user.send("sent while the webhook is down")
+        await eventually(lambda: any(d.status == 0 for d in api.webhook_deliveries))
+        info = await bot.get_webhook_info()
+        assert info.pending_update_count == 1
+        assert "Connection failed" in (info.last_error_message or "")
+
+        assert await bot.delete_webhook(drop_pending_updates=False)
+        [update] = await bot.get_updates(timeout=0)
+        assert update.message is not None
+        assert update.message.text == "sent while the webhook is down"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_webhook_needs_a_url_and_a_secret_telegram_accepts(bot: Bot) -> None:
+    with pytest.raises(BadRequest, match="(?i)https url"):
+        await bot.set_webhook("ftp://example.org/hook")
+    with pytest.raises(BadRequest, match="unallowed characters"):
+        await bot.set_webhook("https://example.org/hook", secret_token="no spaces")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.localapi import LocalBotApi, SentMessage, SimUser
+from bot.localapi import FaultPlan, LocalBotApi, SentMessage, SimUser
 from bot.settings import Settings
-from tests.conftest import WIB, load_roster
+from tests.conftest import WEBHOOK_SECRET, WIB, load_roster, webhook_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 60.0  # interpreter start and imports, on a slow machine
@@ -24,6 +24,9 @@ REPLY_TIMEOUT = 15.0
 EXIT_TIMEOUT = 30.0
 USER_ID = 7702
 START = datetime(2022, 10, 17, 10, 0, tzinfo=WIB)  # Monday of the fieldwork, 10:00 WIB
+# What the interpreter runs: the same as the Docker image's entry point and the systemd unit
+# (tests/test_deploy.py checks both).
+RUN_ARGS = ("-m", "bot", "run")
 
 
 def text_of(message: SentMessage) -> str:
@@ -43,7 +46,7 @@ class BotProcess:
     async def start(self) -> None:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run",
+                sys.executable, *RUN_ARGS,
                 cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=out, stderr=err,
             )
@@ -215,3 +218,41 @@ async def test_flow_resumes_at_the_same_step_after_a_restart(
     ]
     output = first.output() + second.output()
     assert api.token not in output
+
+
+async def test_webhook_mode_finishes_the_update_in_hand_on_sigterm_and_logs_json(
+    api: LocalBotApi, tmp_path: Path, roster: tuple[Path, dict[str, str]],
+    processes: list[BotProcess],
+) -> None:
+    db_path, codes = roster
+    webhook = {name.upper(): str(value) for name, value in webhook_overrides().items()}
+    bot = BotProcess(bot_env(api, db_path, LOG_FORMAT="json", **webhook), tmp_path, "bot")
+    processes.append(bot)
+    await bot.start()
+
+    panji = api.user(USER_ID, first_name="Panji")
+    await panji.send(f"/start {codes['P2']}")
+    await bot.expect(panji, lambda m: "Selamat datang" in text_of(m), STARTUP_TIMEOUT)
+    assert api.calls("getUpdates") == [] and api.webhook_deliveries
+    await panji.send("/lapor 12 14 51")
+    summary = await bot.expect(panji, lambda m: "Ringkasan laporan" in text_of(m))
+
+    # The answer to Kirim is held back by the Bot API, so SIGTERM finds the update in hand.
+    api.set_faults(FaultPlan(slow_rate=1.0, slow_seconds=1.0,
+                             methods=frozenset({"answerCallbackQuery"})))
+    since = len(api.requests)
+    await panji.press(summary, "Kirim")
+    await api.wait_request("answerCallbackQuery", since=since, timeout=REPLY_TIMEOUT)
+    assert await bot.terminate() == 0
+    # The handler ran to its end after SIGTERM: the confirmation was written, then the exit.
+    assert "Laporan tersimpan" in text_of(api.message(USER_ID, summary.message_id))
+    assert query(db_path, "SELECT COUNT(*) FROM reports") == [(1,)]
+    assert api.webhook_url  # kept: Telegram holds the updates that come while the bot is down
+
+    lines = bot.stderr_path.read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any("webhook mode" in entry["message"] for entry in entries)
+    output = bot.output()
+    for secret in (api.token, WEBHOOK_SECRET, "Panji", "081200000006", "12 14 51"):
+        assert secret not in output

@@ -249,3 +249,73 @@ def test_env_example_documents_every_setting() -> None:
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text("utf-8")
     documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_webhook_settings(env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings()
+    assert not settings.webhook_mode and settings.listen_address() is None
+    env.setenv("HEALTH_LISTEN", "0.0.0.0:9090")
+    assert load_settings().listen_address() == ("0.0.0.0", 9090)
+
+    env.setenv("WEBHOOK_URL", "https://bot.example.go.id/telegram/webhook")
+    env.setenv("WEBHOOK_SECRET", "s3cret_value-1")
+    settings = load_settings()
+    assert settings.webhook_mode and settings.webhook_path == "/telegram/webhook"
+    assert settings.listen_address() == ("127.0.0.1", 8080)  # WEBHOOK_LISTEN's default
+    env.setenv("WEBHOOK_LISTEN", "[::1]:8443")
+    assert load_settings().listen_address() == ("::1", 8443)
+    assert "s3cret_value-1" not in repr(load_settings())
+
+    for name, value, expected in [
+        ("WEBHOOK_URL", "bot.example.go.id/hook", "WEBHOOK_URL is invalid"),
+        ("WEBHOOK_LISTEN", "8080", "WEBHOOK_LISTEN is invalid"),
+        ("WEBHOOK_LISTEN", "127.0.0.1:99999", "WEBHOOK_LISTEN is invalid"),
+        ("WEBHOOK_SECRET", "has spaces " + TOKEN, "WEBHOOK_SECRET is invalid"),
+        ("WEBHOOK_SECRET", "", "WEBHOOK_URL is set without WEBHOOK_SECRET"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT is invalid"),
+    ]:
+        with env.context() as scoped:
+            scoped.setenv(name, value)
+            with pytest.raises(SettingsError, match=expected) as raised:
+                load_settings()
+            assert TOKEN not in str(raised.value)
+
+
+def test_json_logs_are_one_object_a_line_without_secrets_or_user_data(
+    restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from telegram import Update
+
+    setup_logging("DEBUG", TOKEN, "webhook-secret-123", fmt="json")
+    log = logging.getLogger("telegram.ext.Application")
+    log.info("request to https://api.telegram.org/bot%s/getMe", TOKEN)
+    log.warning("webhook secret %s refused", "webhook-secret-123")
+    update = Update.de_json({"update_id": 77, "message": {
+        "message_id": 1, "date": 1666000000, "text": "/lapor 12 14 51",
+        "from": {"id": 502, "is_bot": False, "first_name": "Panji"},
+        "chat": {"id": 502, "type": "private", "first_name": "Panji"},
+        "contact": {"phone_number": "081200000006", "first_name": "Panji"},
+    }}, None)
+    log.debug("Processing update %s", update)  # python-telegram-bot does this at DEBUG
+    logging.getLogger("telegram.Bot").debug(  # and this, for every call
+        "Calling Bot API endpoint `%s` with parameters `%s`", "sendMessage",
+        {"chat_id": 502, "text": "Panji: /lapor 12 14 51"})
+    try:
+        raise ConnectionError(f"cannot reach https://api.telegram.org/bot{TOKEN}/getMe")
+    except ConnectionError:
+        log.exception("polling stopped")
+    lines = capsys.readouterr().err.splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["level"] for e in entries] == ["INFO", "WARNING", "DEBUG", "DEBUG", "ERROR"]
+    assert entries[0]["message"] == "request to https://api.telegram.org/bot<token>/getMe"
+    assert entries[1]["message"] == "webhook secret <secret> refused"
+    assert entries[2]["message"] == "Processing update <update 77 (message)>"
+    assert entries[3]["message"] == (
+        "Calling Bot API endpoint `sendMessage` with parameters `<2 fields>`")
+    assert entries[4]["logger"] == "telegram.ext.Application"
+    assert "ConnectionError: cannot reach" in entries[4]["exception"]
+    text = "\n".join(lines)
+    for secret in (TOKEN, "webhook-secret-123", "Panji", "081200000006", "12 14 51"):
+        assert secret not in text

@@ -18,6 +18,7 @@ from telegram.error import NetworkError, TimedOut
 from bot.app import build_application, start_application, stop_application
 from bot.localapi import LocalBotApi
 from bot.messaging.transport import AiohttpRequest, env_proxy
+from bot.metrics import InstrumentedRequest
 from tests.conftest import eventually, make_settings
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
@@ -152,7 +153,8 @@ async def test_the_bot_talks_to_the_bot_api_through_the_aiohttp_request(
 
     monkeypatch.setattr(AiohttpRequest, "do_request", counting)
     app = build_application(make_settings(tmp_path, api))
-    assert isinstance(app.bot.request, AiohttpRequest)
+    assert isinstance(app.bot.request, InstrumentedRequest)  # counted for /metrics
+    assert isinstance(app.bot.request.inner, AiohttpRequest)
     await start_application(app, poll_timeout=0)
     try:
         user = api.user(4242)

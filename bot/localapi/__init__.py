@@ -20,7 +20,8 @@ It depends on the standard library, aiohttp and :mod:`bot.clock` only. Modules:
 - ``chats``: a chat's stored messages (:class:`SentMessage`), keyboards and files.
 - ``messages``: sending, editing and deleting messages; getChat and getFile.
 - ``entities``: Telegram's HTML parse mode (:func:`parse_html`) and text trimming.
-- ``updates``: the update queue, getUpdates long polling, webhooks, callback queries.
+- ``updates``: the update queue, getUpdates long polling, webhook delivery (retried until
+  the bot answers 2xx), callback queries.
 - ``faults``: :class:`FaultPlan`, one-off faults and Telegram's rate limits.
 - ``profile``: getMe and the bot's commands.
 - ``sim``: simulated users and groups (:class:`SimUser`, :class:`SimGroup`).
@@ -35,6 +36,7 @@ from bot.localapi.messages import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, NOT_MODIF
 from bot.localapi.protocol import ApiError, RecordedRequest, UploadedFile
 from bot.localapi.server import LocalBotApi
 from bot.localapi.sim import SimGroup, SimUser
+from bot.localapi.updates import WebhookDelivery
 
 __all__ = [
     "DEFAULT_FAULT_METHODS",
@@ -52,5 +54,6 @@ __all__ = [
     "SimGroup",
     "SimUser",
     "UploadedFile",
+    "WebhookDelivery",
     "parse_html",
 ]

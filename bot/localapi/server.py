@@ -104,6 +104,7 @@ class LocalBotApi(ProfileMixin, MessagesMixin, UpdatesMixin):
         """Stop serving; pending long polls are answered (empty) right away."""
         self._closing = True
         self._notify()
+        await self._stop_webhook_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -1,10 +1,27 @@
-"""The update queue: getUpdates long polling, webhook settings, injected updates and
-callback queries."""
+"""The update queue: getUpdates long polling, webhook delivery, injected updates and
+callback queries.
+
+With a webhook set (``setWebhook``), updates are POSTed to its URL one at a time, in order,
+as JSON, with the ``X-Telegram-Bot-Api-Secret-Token`` header when a secret was given. An
+update counts as delivered on a 2xx answer; any other answer, a refused connection or a
+timeout is retried after a pause (``webhook_retry_seconds``, doubled each time up to
+``webhook_retry_max_seconds``), as Telegram does. Every attempt is recorded in
+:attr:`UpdatesMixin.webhook_deliveries`; getWebhookInfo tells the pending count and the
+last error. getUpdates is refused (409) while a webhook is set, and never hands out an
+update whose delivery is in flight.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiohttp
 
 from bot.localapi.chats import SentMessage
 from bot.localapi.faults import FaultsMixin
@@ -15,6 +32,24 @@ if TYPE_CHECKING:
 
 # Update types a bot receives when it never asked for a specific list.
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One attempt to deliver an update to the webhook: the bot's HTTP status, or 0 with
+    ``error`` when there was no answer (connection refused, timeout)."""
+
+    update_id: int
+    status: int
+    error: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status <= 299
 
 
 class UpdatesMixin(FaultsMixin):
@@ -30,8 +65,26 @@ class UpdatesMixin(FaultsMixin):
         self._duplicate_next = False
         self._redelivery: list[JSONDict] = []
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_error: tuple[int, str] | None = None
+        self._in_flight: set[int] = set()
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self.webhook_retry_seconds = 0.05
+        self.webhook_retry_max_seconds = 1.0
+        self.webhook_timeout_seconds = 10.0
         self._callback_messages: dict[str, SentMessage] = {}
         self._last_callback_id = 0
+
+    @property
+    def webhook_url(self) -> str:
+        """The URL set with setWebhook; empty when updates are fetched with getUpdates."""
+        return self._webhook_url
+
+    @property
+    def pending_updates(self) -> int:
+        """Updates not yet delivered (or confirmed with a getUpdates offset)."""
+        return len(self._updates)
 
     def add_update(self, update: JSONDict) -> int:
         """Queue a raw update (update_id assigned if missing) and wake a pending getUpdates."""
@@ -106,7 +159,8 @@ class UpdatesMixin(FaultsMixin):
                     "Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running",
                 )
-            batch = [u for u in self._updates if self._is_allowed(u)][:limit]
+            batch = [u for u in self._updates
+                     if self._is_allowed(u) and u["update_id"] not in self._in_flight][:limit]
             remaining = deadline - time.monotonic()
             if batch or remaining <= 0:
                 break
@@ -124,23 +178,99 @@ class UpdatesMixin(FaultsMixin):
         return kind in self._allowed_updates
 
     async def _set_webhook(self, params: JSONDict) -> bool:
-        self._webhook_url = str(params.get("url") or "")
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._delete_webhook(params)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        secret = str(params.get("secret_token") or "")
+        if len(secret) > 256 or not set(secret) <= _SECRET_CHARS:
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if "allowed_updates" in params:
+            self._allowed_updates = frozenset(params["allowed_updates"] or ()) or None
+        self._webhook_url, self._webhook_secret = url, secret
+        self._webhook_error = None
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
+        self._notify()
         return True
 
     async def _delete_webhook(self, params: JSONDict) -> bool:
-        self._webhook_url = ""
+        self._webhook_url = self._webhook_secret = ""
+        self._webhook_error = None
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self._notify()
         return True
 
     async def _get_webhook_info(self, _params: JSONDict) -> JSONDict:
-        return {
+        info: JSONDict = {
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self._webhook_url:
+            info["max_connections"] = 1
+            if self._allowed_updates is not None:
+                info["allowed_updates"] = sorted(self._allowed_updates)
+            if self._webhook_error is not None:
+                info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    async def _deliver_to_webhook(self) -> None:
+        """Deliver pending updates to the webhook until it is deleted or the server stops."""
+        delay = self.webhook_retry_seconds
+        async with aiohttp.ClientSession() as session:
+            while self._webhook_url and not self._closing:
+                update = next((u for u in self._updates if self._is_allowed(u)), None)
+                if update is None:
+                    await self._wait_changed(1.0)
+                    continue
+                delivery = await self._post_update(session, update)
+                self.webhook_deliveries.append(delivery)
+                if delivery.ok:
+                    self._updates = [
+                        u for u in self._updates if u["update_id"] != delivery.update_id]
+                    delay = self.webhook_retry_seconds
+                    self._notify()
+                    continue
+                self._webhook_error = (int(self._now().timestamp()), delivery.error or "")
+                self._notify()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.webhook_retry_max_seconds)
+
+    async def _post_update(
+        self, session: aiohttp.ClientSession, update: JSONDict
+    ) -> WebhookDelivery:
+        update_id = int(update["update_id"])
+        headers = {"Content-Type": "application/json"}
+        if self._webhook_secret:
+            headers[SECRET_HEADER] = self._webhook_secret
+        self._in_flight.add(update_id)
+        try:
+            async with session.post(
+                self._webhook_url, data=json.dumps(update), headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout_seconds),
+            ) as answer:
+                await answer.read()
+                status = answer.status
+                error = None if 200 <= status <= 299 else (
+                    f"Wrong response from the webhook: {status} {answer.reason or ''}".rstrip())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, error = 0, f"Connection failed: {type(exc).__name__}"
+        finally:
+            self._in_flight.discard(update_id)
+        return WebhookDelivery(update_id, status, error)
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _answer_callback_query(self, params: JSONDict) -> bool:
         query_id = str(params.get("callback_query_id") or "")

@@ -8,7 +8,8 @@ officer race through a conversation. This processor does neither: one lock per c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
@@ -25,8 +26,15 @@ def _key(update: object) -> int:
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int) -> None:
+    """`handling(update)`: a context manager around the handlers of each update (metrics)."""
+
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        handling: Callable[[object], AbstractContextManager[Any]] = nullcontext,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._handling = handling
         self._locks: dict[int, asyncio.Lock] = {}
         self._pending: dict[int, int] = {}
 
@@ -44,7 +52,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._pending[key], self._locks[key]
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        with self._handling(update):
+            await coroutine
 
     async def initialize(self) -> None:
         return None

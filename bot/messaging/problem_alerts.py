@@ -15,6 +15,7 @@ from telegram.ext import Application, ContextTypes
 from bot.messaging import keyboards
 from bot.messaging.delivery import DeliveryStatus, Outgoing
 from bot.messaging.services import SERVICES_KEY, Services
+from bot.metrics import sending
 from bot.present import problems as problem_view
 from bot.present.texts import Raw
 from bot.rules import problems as rules
@@ -65,7 +66,8 @@ async def deliver(services: Services, recipient: Officer, items: list[Outgoing])
     if recipient.telegram_chat_id is None or not items:
         return False
     assert services.sender is not None
-    results = await services.sender.send_all(items)
+    with sending("alert"):
+        results = await services.sender.send_all(items)
     status = results[-1].status
     if status is DeliveryStatus.UNREACHABLE and recipient.on_roster:
         async with services.db.transaction() as conn:

@@ -1,14 +1,15 @@
 """What the bot's own work needs, in one object: settings, database, clock, form, texts, the
-update log, the sender and the outbox. Callbacks reach it as `context.services`
+update log, the sender, the outbox and the metrics. Callbacks reach it as `context.services`
 (`bot.context`); jobs and background tasks get it from `application.bot_data`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.messaging.delivery import Sender
+from bot.metrics import Metrics
 from bot.present.texts import Texts
 from bot.rules.forms import FormDefinition
 from bot.settings import Settings
@@ -38,3 +39,4 @@ class Services:
     update_log: UpdateLog
     sender: Sender | None = None  # needs the bot: set when the application starts
     outbox: Announcements | None = None  # announcements; started with the application
+    metrics: Metrics = field(default_factory=Metrics)  # counts for /metrics and /healthz
