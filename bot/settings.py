@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_base_file_url: str = "https://api.telegram.org/file/bot"
     bot_username: str | None = None
-    # Seconds to wait for the Bot API's answer before the request counts as failed (retried).
+    # Seconds to wait for the Bot API's answer; a request without one in time may have been
+    # carried out, and is not sent again (bot/messaging/retryable.py).
     telegram_read_timeout: float = Field(default=5.0, gt=0)
     database_path: Path = Path("data/regsosek.db")
     timezone: str = "Asia/Jakarta"

@@ -4,8 +4,9 @@ A recipient row goes `pending` -> `sending` (claimed with a token, committed bef
 request) -> `sent` / `failed` / `unreachable` (recorded after the answer). Only a `pending`
 row can be claimed, so no row is ever sent twice. A row still `sending` when the bot starts
 was interrupted mid-request: nobody knows whether it arrived, so `recover_interrupted` makes
-it `failed` (error `interrupted`) instead of sending it again; a "Sudah dibaca" press on it
-later proves it arrived and makes it `sent`.
+it `failed` (error `interrupted`) instead of sending it again. A request that went out and
+got no answer in time is recorded the same way (`failed`, error `unanswered`). A "Sudah
+dibaca" press on either later proves it arrived and makes it `sent`.
 
 Times are stored in UTC with microseconds so that they compare correctly as text.
 """
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from db.models import INTERRUPTED, Broadcast, Counts, Officer, Recipient, Unread
+from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
 
 _BROADCAST_COLUMNS = (
     "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
@@ -192,12 +193,13 @@ async def recover_interrupted(conn: aiosqlite.Connection) -> list[int]:
 
 
 async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime) -> bool:
-    """Record the first "Sudah dibaca"; an interrupted row is thereby known to have arrived."""
+    """Record the first "Sudah dibaca"; an interrupted or unanswered row is thereby known to
+    have arrived."""
     cur = await conn.execute(
         "UPDATE broadcast_recipients SET read_at = ?,"
-        " status = CASE WHEN status = 'failed' AND error = ? THEN 'sent' ELSE status END"
+        " status = CASE WHEN status = 'failed' AND error IN (?, ?) THEN 'sent' ELSE status END"
         " WHERE id = ? AND read_at IS NULL",
-        (utc_text(now), INTERRUPTED, recipient_id),
+        (utc_text(now), INTERRUPTED, UNANSWERED, recipient_id),
     )
     return cur.rowcount == 1
 

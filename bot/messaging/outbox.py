@@ -11,8 +11,10 @@ Per row: claim it (`pending` -> `sending`, committed), send it through the share
 (which waits out 429, retries 5xx and network errors, and reports 403 as unreachable),
 record the answer (committed). A crash between the claim and the record leaves the row
 `sending`; at the next start it becomes `failed` (`interrupted`) instead of being sent again,
-because nobody knows whether Telegram delivered it (see `db/broadcasts.py`). Rows never
-claimed stay `pending`, so a restart continues where the last run stopped.
+because nobody knows whether Telegram delivered it (see `db/broadcasts.py`). For the same
+reason a row whose request went out but got no answer in time is `failed` (`unanswered`),
+never sent again. Rows never claimed stay `pending`, so a restart continues where the last
+run stopped.
 
 Pace: at most BROADCAST_RATE_PER_SECOND new announcements per second, on top of the
 Sender's own limits (MESSAGES_PER_SECOND overall, CHAT_MESSAGE_INTERVAL per chat), so
@@ -216,9 +218,10 @@ class Outbox:
         except Exception as exc:
             log.exception("announcement row %s could not be sent", claimed.id)
             result = DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
+        error = models.UNANSWERED if result.maybe_delivered else result.error
         async with db.transaction() as conn:
             await repo.finish(conn, claimed, result.status.value, clock.now(),
-                              message_id=result.message_id, error=result.error)
+                              message_id=result.message_id, error=error)
             if result.status is DeliveryStatus.UNREACHABLE:
                 await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
         self._dirty.add(claimed.broadcast_id)
