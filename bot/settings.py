@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     digest_time_koseka: time = time(21, 0)
     digest_time_admin: time = time(21, 30)
     days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    # Digests and escalations missed, failed or left by a crash go out at start-up this long.
     missed_grace_hours: float = Field(default=2.0, ge=0)
     schedule_jobs: bool = True
     consecutive_missing_days: int = Field(default=2, ge=1)
