@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.localapi import ApiError, LocalBotApi, SentMessage, SimUser
+from bot.localapi import ApiError, FaultPlan, LocalBotApi, SentMessage, SimUser
 from db.connection import Database
 from db.roster import import_roster
 from tests.conftest import (
@@ -252,6 +252,31 @@ async def test_a_scheduled_announcement_goes_to_its_audience_as_it_is_when_sent(
     assert announcements(harness, panji.chat_id) == []
     assert await harness.scalar(
         "SELECT COUNT(*) FROM broadcast_recipients WHERE officer_id = 'P2'") == 0
+
+
+async def test_a_stored_announcement_whose_report_fails_never_asks_to_try_again(
+    harness: Harness,
+) -> None:
+    mahmud = await harness.register("M1", 601)
+    putri = await harness.register("P1", 501)
+    await mahmud.send("/umumkan")
+    await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    preview = await write_announcement(mahmud, "Apel pagi jam 7")
+    # The delivery report (the next message to the PML) is refused with a 500.
+    limit = harness.api.fault_counts["500"] + 1
+    harness.api.set_faults(FaultPlan(rate_500=1.0, methods=frozenset({"sendMessage"}),
+                                     chats=frozenset({601}), limit=limit))
+    await mahmud.press(preview, "Kirim")
+    told = await mahmud.wait_for(lambda m: "sudah tersimpan" in text_of(m))
+    harness.api.clear_faults()
+    assert told.text.startswith("Pengumuman #1 sudah tersimpan dan akan dikirim")
+    assert "coba lagi" not in told.text
+    await putri.wait_for(lambda m: "Apel pagi jam 7" in text_of(m))
+    await mahmud.send("/pengumuman")
+    listing = await mahmud.wait_for(lambda m: "Pengumuman terakhir" in text_of(m))
+    assert "Terkirim 1/1" in listing.text
+    assert not any("coba lagi" in text_of(m) for m in harness.api.messages_to(601))
+    assert await harness.scalar("SELECT COUNT(*) FROM broadcasts") == 1
 
 
 async def test_cancel_at_any_step_and_stale_kirim(harness: Harness) -> None:
