@@ -20,6 +20,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from db.connection import StorageError
 
 if TYPE_CHECKING:
+    from bot.messaging.delivery import DeliveryStatus
     from db.models import Officer
 
 
@@ -63,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("what", choices=("reminders", "digests"))
     send.add_argument("--date", type=date.fromisoformat, help="the day (default: today)")
     send.add_argument("--slot", help="reminder time HH:MM (default: the latest one passed)")
+    send.add_argument(
+        "--resend-failed", action="store_true",
+        help="digests only: also send once more those that failed or that a crash left"
+             " unfinished (reminders are sent at most once)")
 
     demo = sub.add_parser("demo", help="offline demonstration with a local Bot API")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
@@ -281,6 +286,10 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     from bot.present.digests import KINDS
     from db.wilayah import ensure_default_wilayah
 
+    if args.resend_failed and args.what != "digests":
+        print("regsosek-bot: --resend-failed is for digests only: a reminder is sent at most"
+              " once", file=sys.stderr)
+        return 2
     services = make_services(settings)
     now = services.clock.now()
     day = args.date or now.date()
@@ -298,7 +307,9 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
                 slot = args.slot or at.strftime("%H:%M")
                 summaries = [await jobs.send_reminders(services, day=day, slot=slot)]
             else:
-                summaries = [await jobs.send_digests(services, day=day, roles=[role])
+                resend = jobs.BY_HAND if args.resend_failed else None
+                summaries = [await jobs.send_digests(services, day=day, roles=[role],
+                                                     resend=resend, progress=_digest_progress)
                              for role in KINDS]
     finally:
         await services.db.close()
@@ -308,8 +319,16 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     sent = sum(s.sent for s in summaries)
     already = sum(s.already for s in summaries)
     failed = sum(s.failed + s.unreachable for s in summaries)
-    print(f"{args.what} {day}: {sent} sent, {already} already sent before, {failed} not delivered")
+    again = f" ({sum(s.resent for s in summaries)} of them again)" if args.resend_failed else ""
+    print(f"{args.what} {day}: {sent} sent{again}, {already} already sent before,"
+          f" {failed} not delivered")
     return 0
+
+
+def _digest_progress(kind: str, officer: Officer, status: DeliveryStatus, again: bool) -> None:
+    """One line on stderr per digest sent or tried (the summary line goes to stdout)."""
+    print(f"{kind} {officer.officer_id} ({officer.name}): {status.value}"
+          f"{' (sent once more)' if again else ''}", file=sys.stderr)
 
 
 async def _check_database(settings: Settings) -> None:

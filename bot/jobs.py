@@ -2,13 +2,20 @@
 
 Every run goes through `run_slot()`, whoever starts it (the JobQueue at its time, the catch-up
 at start-up, or an operator with `python -m bot send`). Each message is claimed in the
-sent-log before it is sent, so no run, restart or second process sends it twice.
+sent-log before it is sent, so no run, restart or second process sends it twice by itself.
+
+What may not have gone out (a digest that failed, or whose claim a crash left behind) is sent
+once more by the catch-up at the next start within MISSED_GRACE_HOURS of its time, or by an
+operator (`python -m bot send digests --resend-failed`): digests are sent at least once. A
+reminder is never sent again: at most once (a late reminder is worse than none, and one that
+may have arrived must not come twice).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -16,6 +23,7 @@ from functools import partial
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
+from bot.messaging import problem_alerts
 from bot.messaging.delivery import DeliveryStatus, Outgoing
 from bot.messaging.keyboards import review_markup
 from bot.messaging.services import SERVICES_KEY, Services
@@ -48,12 +56,32 @@ class Slot:
 
 @dataclass
 class RunSummary:
-    sent: int = 0
+    sent: int = 0  # of them, `resent` were claimed before and sent once more
+    resent: int = 0
     already: int = 0
     unreachable: int = 0
     failed: int = 0
     off_day: bool = False
     recipients: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Resend:
+    """Which digests claimed before are sent once more: those that failed, and those whose
+    claim was left by a run that ended mid-send (a crash). `limit`: the most times one
+    digest is claimed in all (None: no limit, for an operator who asks)."""
+
+    limit: int | None
+
+    def allows(self, old: schedule.Claim, at_work: Callable[[str | None], bool]) -> bool:
+        within = self.limit is None or old.attempts < self.limit
+        return within and old.left_unsent(at_work)
+
+
+AT_START = Resend(limit=2)  # the first claim, and once more at the next start
+BY_HAND = Resend(limit=None)  # python -m bot send digests --resend-failed
+# Told of each digest sent or tried: the kind, the recipient, and how it went.
+Progress = Callable[[str, Officer, DeliveryStatus, bool], None]
 
 
 def slots(services: Services) -> list[Slot]:
@@ -79,28 +107,57 @@ def _working(services: Services, day: date) -> bool:
 SIDE_BY_SIDE = 16
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One run of a slot: where its messages are counted, and what it sends once more."""
+
+    summary: RunSummary
+    resend: Resend | None = None
+    progress: Progress | None = None
+
+
 async def _deliver_all(
-    services: Services, summary: RunSummary, kind: str, day: date, slot: str,
+    services: Services, run: _Run, kind: str, day: date, slot: str,
     deliveries: list[tuple[Officer, list[Outgoing]]],
 ) -> None:
     turns = asyncio.Semaphore(SIDE_BY_SIDE)
 
     async def one(officer: Officer, items: list[Outgoing]) -> None:
         async with turns:
-            await _deliver(services, summary, kind, officer, day, slot, items)
+            await _deliver(services, run, kind, officer, day, slot, items)
 
     with sending(REMINDER if kind == REMINDER else "digest"):  # counted as such (bot.metrics)
         await asyncio.gather(*(one(officer, items) for officer, items in deliveries))
 
 
+async def _claim(
+    services: Services, run: _Run, kind: str, officer: Officer, day: date, slot: str
+) -> bool | None:
+    """Claim the message: True when claimed for the first time, False when taken over to
+    be sent once more (`run.resend`), None when it is not this run's to send."""
+    db, now = services.db, services.clock.now()
+    async with db.transaction() as conn:
+        if await schedule.claim(conn, kind, officer.officer_id, day, slot, now, db.run_id):
+            return True
+        if run.resend is None:
+            return None
+        old = await schedule.get_claim(conn, kind, officer.officer_id, day, slot)
+        if old is None or not run.resend.allows(old, db.is_at_work):
+            return None
+        if not await schedule.reclaim(conn, old, now, db.run_id):
+            return None
+    log.info("%s of %s for %s (%s before) sent once more", kind, day, officer.officer_id,
+             old.status if old.status == schedule.FAILED else "left unfinished")
+    return False
+
+
 async def _deliver(
-    services: Services, summary: RunSummary, kind: str, officer: Officer, day: date, slot: str,
+    services: Services, run: _Run, kind: str, officer: Officer, day: date, slot: str,
     items: list[Outgoing],
 ) -> None:
-    db, now = services.db, services.clock.now
-    async with db.transaction() as conn:
-        claimed = await schedule.claim(conn, kind, officer.officer_id, day, slot, now())
-    if not claimed:
+    db, now, summary = services.db, services.clock.now, run.summary
+    first = await _claim(services, run, kind, officer, day, slot)
+    if first is None:
         summary.already += 1
         return
     assert services.sender is not None
@@ -112,11 +169,15 @@ async def _deliver(
             await schedule.mark_unreachable(conn, officer.officer_id, now())
     if status is DeliveryStatus.SENT:
         summary.sent += 1
+        if not first:
+            summary.resent += 1
         summary.recipients.append(officer.officer_id)
     elif status is DeliveryStatus.UNREACHABLE:
         summary.unreachable += 1
     else:
         summary.failed += 1
+    if run.progress is not None:
+        run.progress(kind, officer, status, not first)
 
 
 async def send_reminders(services: Services, *, day: date, slot: str) -> RunSummary:
@@ -140,11 +201,16 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
         deliveries.append(
             (officer, [Outgoing(officer.telegram_chat_id, text, reply_markup=button)])
         )
-    await _deliver_all(services, summary, REMINDER, day, slot, deliveries)
+    await _deliver_all(services, _Run(summary), REMINDER, day, slot, deliveries)
     return summary
 
 
-async def send_digests(services: Services, *, day: date, roles: list[Role]) -> RunSummary:
+async def send_digests(
+    services: Services, *, day: date, roles: list[Role], resend: Resend | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """The digests of `roles` for `day` that were not sent yet; with `resend`, also those
+    that may not have gone out (see `Resend`). `progress` is told of each one sent or tried."""
     summary = RunSummary()
     if not _working(services, day):
         summary.off_day = True
@@ -167,19 +233,24 @@ async def send_digests(services: Services, *, day: date, roles: list[Role]) -> R
                 Outgoing(chat, t("review_prompt"), reply_markup=review_markup(digest.review, t))
             )
         by_kind.setdefault(digest.kind, []).append((digest.recipient, items))
+    run = _Run(summary, resend, progress)
     for kind, deliveries in by_kind.items():
-        await _deliver_all(services, summary, kind, day, "", deliveries)
+        await _deliver_all(services, run, kind, day, "", deliveries)
     return summary
 
 
-async def run_slot(services: Services, slot: Slot, day: date) -> RunSummary:
+async def run_slot(
+    services: Services, slot: Slot, day: date, *, resend: Resend | None = None
+) -> RunSummary:
+    """Run one slot; `resend` applies to digests only (a reminder is sent at most once)."""
     if slot.kind == REMINDER:
         summary = await send_reminders(services, day=day, slot=slot.label)
     else:
         assert slot.role is not None
-        summary = await send_digests(services, day=day, roles=[slot.role])
-    log.info("%s for %s: %d sent, %d already sent, %d unreachable, %d failed%s", slot.name,
-             day, summary.sent, summary.already, summary.unreachable, summary.failed,
+        summary = await send_digests(services, day=day, roles=[slot.role], resend=resend)
+    log.info("%s for %s: %d sent (%d of them once more), %d already sent, %d unreachable,"
+             " %d failed%s", slot.name, day, summary.sent, summary.resent, summary.already,
+             summary.unreachable, summary.failed,
              " (not a working day)" if summary.off_day else "")
     return summary
 
@@ -196,9 +267,12 @@ def due_slots(services: Services, now: datetime) -> list[Slot]:
 
 
 async def catch_up(services: Services) -> list[RunSummary]:
-    """At start-up: run what was missed while the bot was down (the sent-log stops repeats)."""
+    """At start-up, for the slots of the grace window: send what was missed while the bot was
+    down, and the digests that failed or that a crash left unfinished, once more (the
+    sent-log stops repeats)."""
     now = services.clock.now()
-    return [await run_slot(services, slot, now.date()) for slot in due_slots(services, now)]
+    return [await run_slot(services, slot, now.date(), resend=AT_START)
+            for slot in due_slots(services, now)]
 
 
 async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,7 +282,9 @@ async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await catch_up(context.application.bot_data[SERVICES_KEY])
+    services: Services = context.application.bot_data[SERVICES_KEY]
+    await catch_up(services)
+    await problem_alerts.resend_escalations(services)
 
 
 def schedule_jobs(app: Application) -> None:

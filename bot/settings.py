@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_base_file_url: str = "https://api.telegram.org/file/bot"
     bot_username: str | None = None
-    # Seconds to wait for the Bot API's answer before the request counts as failed (retried).
+    # Seconds to wait for the Bot API's answer; a request without one in time may have been
+    # carried out, and is not sent again (bot/messaging/retryable.py).
     telegram_read_timeout: float = Field(default=5.0, gt=0)
     database_path: Path = Path("data/regsosek.db")
     timezone: str = "Asia/Jakarta"
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     digest_time_koseka: time = time(21, 0)
     digest_time_admin: time = time(21, 30)
     days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    # Digests and escalations missed, failed or left by a crash go out at start-up this long.
     missed_grace_hours: float = Field(default=2.0, ge=0)
     schedule_jobs: bool = True
     consecutive_missing_days: int = Field(default=2, ge=1)

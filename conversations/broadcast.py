@@ -11,6 +11,7 @@ Kirim, never taken from what the client sends; delivery is the outbox's job
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,9 @@ from conversations.drafts import (
 from conversations.flows import Flow, FlowTracker
 from db import broadcasts as repo
 from db import officers, wilayah
+from db.models import Broadcast
+
+log = logging.getLogger(__name__)
 
 ASK_AUDIENCE = "ask_audience"
 ASK_KECAMATAN = "ask_kecamatan"
@@ -345,6 +349,21 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
                 send_at=send_at, recipients=audience.recipients,
                 unlinked_count=len(audience.unlinked), now=now, draft_token=token,
             )
+    if created is not None:  # committed: from here on, nothing may ask for it again
+        drop_draft(context, DRAFT)
+        if context.services.outbox is not None:
+            context.services.outbox.wake(created.id)
+        try:
+            await query.answer()
+            await close_buttons(update)
+            await _show_report(context, chat.id, created, now)
+        except Exception:
+            # Telling the sender to try again would make a second announcement: they are told
+            # it is stored, and /pengumuman shows how its delivery goes.
+            log.exception("announcement %s is stored; its delivery report was not shown",
+                          created.id)
+            await _tell_stored(update, context, created.id)
+        return END
     await query.answer()
     await close_buttons(update)
     drop_draft(context, DRAFT)
@@ -352,20 +371,32 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
         unlinked = len(audience.unlinked) if audience is not None else 0
         await say(update, context, t("bc_no_recipients", unlinked=unlinked))
         return END
-    if created is None:
-        await say(update, context, t("bc_already_created"))
-        return END
-    # Committed: the report message is sent, then remembered, so the outbox can edit it.
+    await say(update, context, t("bc_already_created"))
+    return END
+
+
+async def _show_report(
+    context: BotContext, chat_id: int, created: Broadcast, now: datetime
+) -> None:
+    """The delivery report message, remembered so that the outbox can edit it."""
+    t = context.t
     counts = await repo.counts(context.db.conn, created.id)
     label = announcement_view.audience_label(t, created.audience, await _kecamatan_names(context))
     report = await context.bot.send_message(
-        chat.id, announcement_view.report_text(t, created, counts, now, label), parse_mode="HTML"
+        chat_id, announcement_view.report_text(t, created, counts, now, label), parse_mode="HTML"
     )
     async with context.db.transaction() as conn:
         await repo.set_report_message(conn, created.id, report.message_id)
     if context.services.outbox is not None:
-        context.services.outbox.wake(created.id)
-    return END
+        context.services.outbox.wake(created.id)  # to edit it from now on
+
+
+async def _tell_stored(update: Update, context: BotContext, broadcast_id: int) -> None:
+    try:
+        await say(update, context, context.t("bc_stored_report_failed", id=broadcast_id))
+    except Exception:  # the network is down: the log has it, the announcement goes out
+        log.warning("could not tell the sender that announcement %s is stored", broadcast_id,
+                    exc_info=True)
 
 
 cancel = canceller(DRAFT, "bc_cancelled")

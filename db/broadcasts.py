@@ -2,10 +2,15 @@
 
 A recipient row goes `pending` -> `sending` (claimed with a token, committed before the
 request) -> `sent` / `failed` / `unreachable` (recorded after the answer). Only a `pending`
-row can be claimed, so no row is ever sent twice. A row still `sending` when the bot starts
+row can be claimed, so no row is ever sent twice. The rows stored with the announcement are
+the audience when it was written; when it goes out, `set_audience` puts the audience of that
+moment in their place (pending rows only), and a row is claimed only while its officer is
+still active and linked to Telegram (to the chat it then has): an officer deactivated or
+unlinked meanwhile never gets it, their row is dropped. A row still `sending` when the bot starts
 was interrupted mid-request: nobody knows whether it arrived, so `recover_interrupted` makes
-it `failed` (error `interrupted`) instead of sending it again; a "Sudah dibaca" press on it
-later proves it arrived and makes it `sent`.
+it `failed` (error `interrupted`) instead of sending it again. A request that went out and
+got no answer in time is recorded the same way (`failed`, error `unanswered`). A "Sudah
+dibaca" press on either later proves it arrived and makes it `sent`.
 
 Times are stored in UTC with microseconds so that they compare correctly as text.
 """
@@ -18,7 +23,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from db.models import INTERRUPTED, Broadcast, Counts, Officer, Recipient, Unread
+from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
 
 _BROADCAST_COLUMNS = (
     "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
@@ -138,14 +143,56 @@ async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipi
     return Recipient(**dict(row)) if row else None
 
 
+async def set_audience(
+    conn: aiosqlite.Connection, broadcast_id: int, recipients: Collection[Officer],
+    unlinked_count: int,
+) -> tuple[int, int]:
+    """The audience computed again as the announcement goes out: pending rows of officers no
+    longer in it are dropped, pending rows follow a changed chat, officers new to it get a
+    pending row; rows sent or being sent stay as they are. Returns (added, dropped)."""
+    wanted = {o.officer_id: o.telegram_chat_id for o in recipients
+              if o.telegram_chat_id is not None}
+    async with conn.execute(
+        "SELECT officer_id, chat_id, status FROM broadcast_recipients WHERE broadcast_id = ?",
+        (broadcast_id,),
+    ) as cur:
+        rows = {row[0]: (row[1], row[2]) async for row in cur}
+    gone = [oid for oid, (_, status) in rows.items() if status == "pending" and oid not in wanted]
+    moved = [(chat, broadcast_id, oid) for oid, chat in wanted.items()
+             if oid in rows and rows[oid][1] == "pending" and rows[oid][0] != chat]
+    new = [(broadcast_id, oid, chat) for oid, chat in wanted.items() if oid not in rows]
+    await conn.executemany(
+        "DELETE FROM broadcast_recipients WHERE broadcast_id = ? AND officer_id = ?"
+        " AND status = 'pending'", [(broadcast_id, oid) for oid in gone])
+    await conn.executemany(
+        "UPDATE broadcast_recipients SET chat_id = ? WHERE broadcast_id = ? AND officer_id = ?"
+        " AND status = 'pending'", moved)
+    await conn.executemany(
+        "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)",
+        new)
+    await conn.execute("UPDATE broadcasts SET unlinked_count = ? WHERE id = ?",
+                       (unlinked_count, broadcast_id))
+    return len(new), len(gone)
+
+
 async def claim(
     conn: aiosqlite.Connection, recipient_id: int, now: datetime
 ) -> Recipient | None:
-    """Take a pending row for sending; None when it is not pending (taken, or done)."""
+    """Take a pending row for sending, to its officer's chat of now; None when it is not
+    pending (taken, or done), or dropped now because its officer is no longer active or
+    linked to Telegram."""
+    await conn.execute(
+        "DELETE FROM broadcast_recipients WHERE id = ? AND status = 'pending' AND NOT EXISTS"
+        " (SELECT 1 FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id"
+        "  AND o.active = 1 AND o.telegram_chat_id IS NOT NULL)",
+        (recipient_id,),
+    )
     token = secrets.token_hex(8)
     cur = await conn.execute(
         "UPDATE broadcast_recipients SET status = 'sending', claim_token = ?, claimed_at = ?,"
-        " attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+        " attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id FROM officers o"
+        "  WHERE o.officer_id = broadcast_recipients.officer_id)"
+        " WHERE id = ? AND status = 'pending'",
         (token, utc_text(now), recipient_id),
     )
     if cur.rowcount != 1:
@@ -192,12 +239,13 @@ async def recover_interrupted(conn: aiosqlite.Connection) -> list[int]:
 
 
 async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime) -> bool:
-    """Record the first "Sudah dibaca"; an interrupted row is thereby known to have arrived."""
+    """Record the first "Sudah dibaca"; an interrupted or unanswered row is thereby known to
+    have arrived."""
     cur = await conn.execute(
         "UPDATE broadcast_recipients SET read_at = ?,"
-        " status = CASE WHEN status = 'failed' AND error = ? THEN 'sent' ELSE status END"
+        " status = CASE WHEN status = 'failed' AND error IN (?, ?) THEN 'sent' ELSE status END"
         " WHERE id = ? AND read_at IS NULL",
-        (utc_text(now), INTERRUPTED, recipient_id),
+        (utc_text(now), INTERRUPTED, UNANSWERED, recipient_id),
     )
     return cur.rowcount == 1
 

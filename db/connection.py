@@ -18,6 +18,7 @@ from typing import TypeVar
 import aiosqlite
 
 from db.migrations import apply_migrations
+from db.runs import RunMark
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -119,6 +120,10 @@ async def _uninterrupted(aw: Awaitable[T]) -> T:
 class Database:
     """The process's connection plus a lock so that transactions never interleave.
 
+    While open, it holds the mark of its run (db/runs.py): `run_id` names this run in the
+    claims it makes, and `is_at_work(run_id)` tells whether the run of another claim is still
+    at work or was ended (by a crash) before it finished.
+
     `opener`: how the SQLite connection is opened (see `connect`); tests pass one that opens
     it their way, the product never does. `on_error` is told of each write that failed with
     one of `WRITE_ERRORS` (the bot counts them).
@@ -131,6 +136,15 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
         self._tx_lock = asyncio.Lock()
+        self._run = RunMark(path)
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    def is_at_work(self, run_id: str | None) -> bool:
+        """Whether the run that made a claim still runs (this one always does)."""
+        return self._run.is_at_work(run_id)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -149,6 +163,7 @@ class Database:
                 conn = await connect(self.path, opener=self.opener)
                 try:
                     await apply_migrations(conn)
+                    self._run.acquire()
                 except BaseException:
                     await conn.close()
                     raise
@@ -158,8 +173,11 @@ class Database:
     async def close(self) -> None:
         async with self._open_lock:
             if self._conn is not None:
-                await self._conn.close()
-                self._conn = None
+                try:
+                    await self._conn.close()
+                finally:
+                    self._conn = None
+                    self._run.release()
 
     async def write_fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
         """One statement with RETURNING as its own transaction (one call); the rows."""

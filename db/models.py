@@ -162,6 +162,9 @@ class AreaProgress(BaseModel):
 
 # The error of a recipient row that a crash left `sending` (see db/broadcasts.py).
 INTERRUPTED = "interrupted"
+# The error of a recipient row whose request went out but was never answered in time (a read
+# timeout): it may have arrived, and is not sent again.
+UNANSWERED = "unanswered"
 RECIPIENT_STATUSES = ("pending", "sending", "sent", "failed", "unreachable")
 
 

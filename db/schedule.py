@@ -1,13 +1,44 @@
-"""The sent-log of scheduled messages, days off (izin) and reachability of officers."""
+"""The sent-log of scheduled messages, days off (izin) and reachability of officers.
+
+A scheduled message is claimed (a row `claimed`, with the run that claimed it, see
+db/runs.py) before it is sent, and finished `sent`, `failed` or `unreachable` after. Only
+one run can claim a message, so none sends it twice by itself. A claim is taken over
+(`reclaim`) only when the message may not have gone out: it `failed`, or it is still
+`claimed` by a run that is gone (a crash between the claim and the answer). Whether that is
+wanted is the caller's choice: digests and escalations are sent once more, reminders never.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 
 import aiosqlite
 from pydantic import BaseModel
 
 DAY_OFF_REASONS = ("sakit", "cuti", "pelatihan", "lainnya")
+CLAIMED = "claimed"
+FAILED = "failed"
+
+
+class Claim(BaseModel):
+    """One row of the sent-log."""
+
+    kind: str
+    recipient: str
+    day: date
+    slot: str
+    status: str
+    claimed_at: datetime
+    claimed_by: str | None = None
+    attempts: int = 1
+
+    def left_unsent(self, at_work: Callable[[str | None], bool]) -> bool:
+        """The message may not have gone out: it failed, or its run ended mid-send."""
+        return self.status == FAILED or (self.status == CLAIMED and not at_work(self.claimed_by))
+
+
+_CLAIM_COLUMNS = "kind, recipient, day, slot, status, claimed_at, claimed_by, attempts"
 
 
 class DayOff(BaseModel):
@@ -18,13 +49,57 @@ class DayOff(BaseModel):
 
 
 async def claim(
-    conn: aiosqlite.Connection, kind: str, recipient: str, day: date, slot: str, now: datetime
+    conn: aiosqlite.Connection, kind: str, recipient: str, day: date, slot: str, now: datetime,
+    run_id: str | None = None,
 ) -> bool:
-    """Claim one scheduled message; False when it was claimed before (sent or being sent)."""
+    """Claim one scheduled message for the run `run_id`; False when it was claimed before
+    (sent, being sent, or left: see `reclaim`)."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO sent_log (kind, recipient, day, slot, claimed_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (kind, recipient, day.isoformat(), slot, now.isoformat()),
+        "INSERT OR IGNORE INTO sent_log (kind, recipient, day, slot, claimed_at, claimed_by)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (kind, recipient, day.isoformat(), slot, now.isoformat(), run_id),
+    )
+    return cur.rowcount == 1
+
+
+async def get_claim(
+    conn: aiosqlite.Connection, kind: str, recipient: str, day: date, slot: str
+) -> Claim | None:
+    async with conn.execute(
+        f"SELECT {_CLAIM_COLUMNS} FROM sent_log WHERE kind = ? AND recipient = ? AND day = ?"
+        " AND slot = ?",
+        (kind, recipient, day.isoformat(), slot),
+    ) as cur:
+        row = await cur.fetchone()
+    return Claim(**dict(row)) if row else None
+
+
+async def claims_of(
+    conn: aiosqlite.Connection, kinds: Collection[str], statuses: Collection[str]
+) -> list[Claim]:
+    """The claims of these kinds in these statuses, oldest first."""
+    kinds, statuses = list(kinds), list(statuses)
+    if not kinds or not statuses:
+        return []
+    async with conn.execute(
+        f"SELECT {_CLAIM_COLUMNS} FROM sent_log"
+        f" WHERE kind IN ({', '.join('?' * len(kinds))})"
+        f" AND status IN ({', '.join('?' * len(statuses))}) ORDER BY claimed_at, kind, recipient",
+        [*kinds, *statuses],
+    ) as cur:
+        return [Claim(**dict(row)) async for row in cur]
+
+
+async def reclaim(conn: aiosqlite.Connection, old: Claim, now: datetime, run_id: str) -> bool:
+    """Take over a claim as it was read (`old`), to send its message once more; False when it
+    changed meanwhile (another run took it over first, or its own run finished it)."""
+    cur = await conn.execute(
+        "UPDATE sent_log SET status = 'claimed', claimed_at = ?, claimed_by = ?,"
+        " finished_at = NULL, attempts = attempts + 1"
+        " WHERE kind = ? AND recipient = ? AND day = ? AND slot = ? AND status = ?"
+        " AND attempts = ? AND claimed_by IS ?",
+        (now.isoformat(), run_id, old.kind, old.recipient, old.day.isoformat(), old.slot,
+         old.status, old.attempts, old.claimed_by),
     )
     return cur.rowcount == 1
 

@@ -258,6 +258,45 @@ async def test_a_claimed_row_cannot_be_claimed_again(services: Services) -> None
     assert (await repo.counts(services.db.conn, created.id)).sent == 1
 
 
+async def test_a_row_is_claimed_only_while_its_officer_is_active_and_to_their_chat_of_now(
+    services: Services,
+) -> None:
+    created = await new_broadcast(services, "K1", "subtree")  # M1, M2, P1, P3
+    rows = {r.officer_id: r for r in await repo.due_recipients(
+        services.db.conn, services.clock.now(), limit=10)}
+    async with services.db.transaction() as conn:  # after the announcement was stored:
+        await conn.execute("UPDATE officers SET active = 0 WHERE officer_id = 'P1'")
+        await officers.unlink_telegram(conn, "M2", services.clock.now())
+        await conn.execute("UPDATE officers SET telegram_chat_id = 799 WHERE officer_id = 'P3'")
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        assert await repo.claim(conn, rows["P1"].id, now) is None  # deactivated
+        assert await repo.claim(conn, rows["M2"].id, now) is None  # no Telegram link any more
+        moved = await repo.claim(conn, rows["P3"].id, now)
+    assert moved is not None and moved.chat_id == 799
+    assert await statuses(services, created.id) == {"M1": "pending", "P3": "sending"}
+    assert (await repo.counts(services.db.conn, created.id)).total == 2
+
+
+async def test_the_audience_is_computed_again_when_the_announcement_comes_due(
+    services: Services,
+) -> None:
+    created = await new_broadcast(services, "M1", "team", send_at=at(17, 19))  # P1 (+ P2)
+    async with services.db.transaction() as conn:  # P2 links, P1 leaves the roster
+        await conn.execute("UPDATE officers SET telegram_user_id = 722, telegram_chat_id = 722"
+                           " WHERE officer_id = 'P2'")
+        await conn.execute("UPDATE officers SET active = 0 WHERE officer_id = 'P1'")
+    outbox = Outbox(services, FakeBot())  # type: ignore[arg-type]
+    await outbox.run_until_idle()
+    assert sent_chats(services) == []  # not due yet: nothing computed, nothing sent
+    assert await statuses(services, created.id) == {"P1": "pending"}
+    services.clock.set(at(17, 19))  # type: ignore[attr-defined]
+    await outbox.run_until_idle()
+    assert sent_chats(services) == [722]
+    assert await statuses(services, created.id) == {"P2": "sent"}
+    assert (await repo.get_broadcast(services.db.conn, created.id)).unlinked_count == 0
+
+
 async def test_two_outboxes_on_one_database_send_each_row_once(services: Services) -> None:
     created = await new_broadcast(services, "A1", "all")
     first = Outbox(services, FakeBot())  # type: ignore[arg-type]

@@ -10,10 +10,12 @@ import pytest
 
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.localapi import ApiError, LocalBotApi, SentMessage, SimUser
+from bot.localapi import ApiError, FaultPlan, LocalBotApi, SentMessage, SimUser
 from db.connection import Database
+from db.roster import import_roster
 from tests.conftest import (
     ADMIN_TELEGRAM_ID,
+    OFFICERS_CSV,
     Harness,
     at,
     eventually,
@@ -206,6 +208,75 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     message = await kartini.wait_for(lambda m: "Pengumuman dari" in text_of(m))
     assert message.text.endswith("Pendataan <i>dimulai</i> & lancar")
     await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
+
+
+async def reimport_without(harness: Harness, *officer_ids: str) -> None:
+    """The roster imported again without these officers: they are deactivated."""
+    lines = [line for line in OFFICERS_CSV.splitlines()
+             if line.split(",")[0] not in officer_ids]
+    path = harness.settings.database_path.parent / "officers-new.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = await import_roster(harness.db, path, None, now=harness.clock.now())
+    assert result.officers_deactivated == len(officer_ids)
+
+
+async def test_a_scheduled_announcement_goes_to_its_audience_as_it_is_when_sent(
+    harness: Harness,
+) -> None:
+    putri = await harness.register("P1", 501)
+    panji = await harness.register("P2", 502)
+    admin = harness.api.user(ADMIN_TELEGRAM_ID, "Admin")
+    await admin.send("/umumkan")
+    await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)), "Semua PPL")
+    await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    await admin.send("Besok rapat di kantor camat")
+    await admin.press(await admin.wait_for(lambda m: "jadwalkan" in text_of(m)), "Jadwalkan")
+    await admin.wait_for(lambda m: "Kapan dikirim" in text_of(m))
+    await admin.send("19:30")
+    preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
+    assert "Penerima: 2 petugas" in preview.text and "1 lainnya belum terdaftar" in preview.text
+    await admin.press(preview, "Kirim")
+    report = await admin.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+
+    # Before 19:30, Panji leaves the roster (re-imported without him) and Prabu registers.
+    await reimport_without(harness, "P2")
+    prabu = await harness.register("P3", 503)
+    harness.clock.set(at(17, 19, 30))
+    outbox = services_of(harness.app).outbox
+    assert outbox is not None
+    outbox.wake()
+    report = await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
+    assert "Belum terdaftar" not in report.text
+    assert len(announcements(harness, putri.chat_id)) == 1
+    assert len(announcements(harness, prabu.chat_id)) == 1
+    assert announcements(harness, panji.chat_id) == []
+    assert await harness.scalar(
+        "SELECT COUNT(*) FROM broadcast_recipients WHERE officer_id = 'P2'") == 0
+
+
+async def test_a_stored_announcement_whose_report_fails_never_asks_to_try_again(
+    harness: Harness,
+) -> None:
+    mahmud = await harness.register("M1", 601)
+    putri = await harness.register("P1", 501)
+    await mahmud.send("/umumkan")
+    await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    preview = await write_announcement(mahmud, "Apel pagi jam 7")
+    # The delivery report (the next message to the PML) is refused with a 500.
+    limit = harness.api.fault_counts["500"] + 1
+    harness.api.set_faults(FaultPlan(rate_500=1.0, methods=frozenset({"sendMessage"}),
+                                     chats=frozenset({601}), limit=limit))
+    await mahmud.press(preview, "Kirim")
+    told = await mahmud.wait_for(lambda m: "sudah tersimpan" in text_of(m))
+    harness.api.clear_faults()
+    assert told.text.startswith("Pengumuman #1 sudah tersimpan dan akan dikirim")
+    assert "coba lagi" not in told.text
+    await putri.wait_for(lambda m: "Apel pagi jam 7" in text_of(m))
+    await mahmud.send("/pengumuman")
+    listing = await mahmud.wait_for(lambda m: "Pengumuman terakhir" in text_of(m))
+    assert "Terkirim 1/1" in listing.text
+    assert not any("coba lagi" in text_of(m) for m in harness.api.messages_to(601))
+    assert await harness.scalar("SELECT COUNT(*) FROM broadcasts") == 1
 
 
 async def test_cancel_at_any_step_and_stale_kirim(harness: Harness) -> None:

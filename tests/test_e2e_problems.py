@@ -52,6 +52,24 @@ def alerts(harness: Harness, chat_id: int) -> list:
     return [m for m in harness.api.messages_to(chat_id) if "Kendala baru" in text_of(m)]
 
 
+async def test_a_reporter_deactivated_by_a_roster_import_is_told_nothing_more(
+    harness: Harness,
+) -> None:
+    from tests.test_e2e_broadcast import reimport_without
+
+    putri = await harness.register("P1", 501)
+    mahmud = await harness.register("M1", 601)
+    await send_problem(putri, "Dokumen KK tidak ada", "KK dibawa ke Selatpanjang",
+                       sls="RT 002 Banglas")
+    alert = await mahmud.wait_for(lambda m: "Kendala baru #1" in text_of(m))
+    await reimport_without(harness, "P1")
+    await mahmud.wait_answer(await mahmud.press(alert, "Selesai"))
+    await mahmud.send("/bantuan")  # handled after the press: the press is done by then
+    await mahmud.wait_for(lambda m: "Perintah yang tersedia" in text_of(m))
+    assert await harness.scalar("SELECT status FROM problems WHERE id = 1") == "resolved"
+    assert not [m for m in harness.api.messages_to(putri.chat_id) if "status" in text_of(m)]
+
+
 async def test_ppl_problem_with_photo_and_location_alerts_only_their_pml(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     mahmud = await harness.register("M1", 601)

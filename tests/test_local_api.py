@@ -26,10 +26,12 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.request import HTTPXRequest
 
-from bot.localapi import NOT_MODIFIED, LocalBotApi, parse_html
+from bot.localapi import NOT_MODIFIED, FaultPlan, LocalBotApi, parse_html
 
 USER_ID = 5001
 # PTB itself warns whenever it builds a RetryAfter (int -> timedelta migration of retry_after).
@@ -199,6 +201,23 @@ async def test_injected_faults(api: LocalBotApi, bot: Bot) -> None:
     )
     with pytest.raises(BadRequest, match="(?i)hooked"):
         await bot.send_message(USER_ID, "kena")
+
+
+async def test_slow_and_late_answers(api: LocalBotApi) -> None:
+    """Both come after the client's read timeout; a late one was carried out, a slow one not."""
+    api.user(USER_ID)
+    request = HTTPXRequest(read_timeout=0.2)
+    async with Bot(api.token, base_url=api.base_url, request=request) as client:
+        for kind, text in (("slow", "lambat"), ("late", "terlambat")):
+            api.set_faults(FaultPlan(**{f"{kind}_rate": 1.0}, slow_seconds=0.6, limit=1))
+            with pytest.raises(TimedOut):
+                await client.send_message(USER_ID, text)
+        api.clear_faults()
+        assert (await client.send_message(USER_ID, "lagi")).text == "lagi"
+    assert [m.text for m in api.messages_to(USER_ID)] == ["terlambat", "lagi"]
+    held = [r for r in api.calls("sendMessage") if r.fault is not None]
+    assert [(r.fault, r.status) for r in held] == [("slow", 0), ("late", 0)]  # never answered
+    assert api.fault_counts["late"] == 1
 
 
 async def test_the_answer_hook_is_told_of_every_answered_call(api: LocalBotApi, bot: Bot) -> None:

@@ -47,7 +47,10 @@ class FaultPlan:
     Each request of one of ``methods`` (to one of ``chats``, when given) gets at most one
     fault, with these probabilities: an error answer (429 with ``retry_after``, 500 or 502);
     a slow answer (held ``slow_seconds``; carried out only if the client is still waiting
-    then, so a client that timed out and retries never causes a second message); or a
+    then, so a client that timed out and retries never causes a second message); a late
+    answer (carried out at once, the message delivered, and answered only after
+    ``slow_seconds``, as Telegram can: a client that stopped waiting before then does not
+    know that its message arrived, and one that sends it again delivers it twice); or a
     dropped connection (closed without an answer, not carried out). Independently, a
     non-empty getUpdates batch is delivered once more with ``duplicate_updates_rate``.
     ``limit`` caps the faults of each kind (e.g. to keep the cost of 429s down).
@@ -60,6 +63,7 @@ class FaultPlan:
     slow_rate: float = 0.0
     slow_seconds: float = 6.0
     drop_rate: float = 0.0
+    late_rate: float = 0.0
     duplicate_updates_rate: float = 0.0
     methods: frozenset[str] = DEFAULT_FAULT_METHODS
     chats: frozenset[int] | None = None
@@ -75,7 +79,7 @@ class FaultPlan:
         """Per-request fault kinds (the keys of ``fault_counts``) and their probabilities."""
         return [
             ("429", self.rate_429), ("500", self.rate_500), ("502", self.rate_502),
-            ("slow", self.slow_rate), ("drop", self.drop_rate),
+            ("slow", self.slow_rate), ("drop", self.drop_rate), ("late", self.late_rate),
         ]
 
     def applies_to(self, method: str, params: JSONDict) -> bool:
@@ -86,6 +90,20 @@ class FaultPlan:
 
 class Dropped(Exception):
     """Close the connection without an answer."""
+
+
+async def _hold(request: web.Request, seconds: float) -> None:
+    """Wait `seconds`, then raise Dropped if the client stopped waiting meanwhile."""
+    await asyncio.sleep(seconds)
+    if request.transport is None or request.transport.is_closing():
+        raise Dropped
+
+
+async def answer_late(request: web.Request, seconds: float) -> None:
+    """Hold the answer of a request already carried out (a late answer of a FaultPlan);
+    Dropped if the client stopped waiting meanwhile: it never learns that it was done."""
+    if seconds > 0:
+        await _hold(request, seconds)
 
 
 class _SlidingWindow:
@@ -115,7 +133,7 @@ class FaultsMixin(ApiState):
         self.blocked_users: set[int] = set()
         self.fault_hook: FaultHook | None = None
         # Injected faults by kind: "429", "500", "502" (any status a fault answered with),
-        # "slow", "drop", "duplicate" (a getUpdates batch delivered again), "rate_limit"
+        # "slow", "drop", "late", "duplicate" (a getUpdates batch delivered again), "rate_limit"
         # (a 429 of enforce_rate_limits). Kept across set_faults()/clear_faults().
         self.fault_counts: Counter[str] = Counter()
         self._faults: list[_Fault] = []
@@ -177,22 +195,24 @@ class FaultsMixin(ApiState):
             return False
         return self._updates_rng.random() < plan.duplicate_updates_rate
 
-    async def _planned_fault(self, request: web.Request, record: RecordedRequest) -> None:
-        """Apply the fault plan to this request: raise its error, drop it, or hold it."""
+    async def _planned_fault(self, request: web.Request, record: RecordedRequest) -> float:
+        """Apply the fault plan to this request before it is carried out: raise its error,
+        drop it, or hold it. Returns how long to hold the answer once it is carried out
+        (a late answer), else 0."""
         kind = self._draw_fault(record.method, record.params)
         if kind is None:
-            return
+            return 0.0
         assert self._plan is not None
         plan = self._plan
         record.fault = kind
         self.fault_counts[kind] += 1
         if kind == "drop":
             raise Dropped
+        if kind == "late":
+            return plan.slow_seconds
         if kind == "slow":
-            await asyncio.sleep(plan.slow_seconds)
-            if request.transport is None or request.transport.is_closing():
-                raise Dropped  # the client gave up: the request is never carried out
-            return
+            await _hold(request, plan.slow_seconds)  # the client gave up: never carried out
+            return 0.0
         status = int(kind)
         parameters = {"retry_after": plan.retry_after} if status == 429 else None
         raise ApiError(status, error_description(status, plan.retry_after), parameters)

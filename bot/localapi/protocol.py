@@ -44,7 +44,8 @@ class RecordedRequest:
     ``at`` is when it arrived (``time.monotonic()``); ``fault`` the kind of fault the
     :class:`FaultPlan` gave it (see :attr:`LocalBotApi.fault_counts`), if any. ``status``
     stays 0 while the request is being answered, and for good when it got no answer (a
-    dropped connection, or a slow answer the client gave up on).
+    dropped connection, or a slow or late answer the client gave up on; a late one was
+    carried out all the same).
     """
 
     method: str

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.localapi.chats import Chat
-from bot.localapi.faults import Dropped
+from bot.localapi.faults import Dropped, answer_late
 from bot.localapi.messages import MessagesMixin
 from bot.localapi.profile import ProfileMixin
 from bot.localapi.protocol import (
@@ -196,8 +196,10 @@ class LocalBotApi(ProfileMixin, MessagesMixin, UpdatesMixin):
             raise ApiError(401, "Unauthorized")
         if entry is None:
             raise ApiError(404, "Not Found")
-        await self._planned_fault(request, record)
-        return await self._dispatch(entry[0], entry[1], record.params)
+        late = await self._planned_fault(request, record)
+        answer = await self._dispatch(entry[0], entry[1], record.params)
+        await answer_late(request, late)  # carried out (delivered), answered late if at all
+        return answer
 
     async def _dispatch(
         self, method: str, handler: Handler, params: JSONDict

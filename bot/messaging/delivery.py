@@ -1,8 +1,11 @@
 """One sender for every message the bot starts itself (reminders, digests, alerts, broadcasts).
 
 It keeps to Telegram's limits (about 30 messages/s overall, 1 message/s per chat), waits out
-`retry_after` on 429, retries network errors and 5xx with back-off, and reports a 403
-(the user blocked the bot) as unreachable instead of retrying it forever.
+`retry_after` on 429, retries with back-off what surely delivered nothing (5xx, no
+connection: see `bot.messaging.retryable`), and reports a 403 (the user blocked the bot) as
+unreachable instead of retrying it forever. A request that may have been delivered (its
+answer timed out, or its connection broke after it was written) is not sent again: it is
+FAILED with `maybe_delivered`, and the caller decides what that means for its message.
 
 `PacedRateLimiter` is the application's rate limiter (every request, replies included): PTB's
 AIORateLimiter, which waits out a 429 by holding all requests, plus an even pace for the
@@ -25,6 +28,8 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.messaging.retryable import retryable
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +139,8 @@ class DeliveryResult:
     status: DeliveryStatus
     message_id: int | None = None
     error: str | None = None
+    maybe_delivered: bool = False
+    """FAILED, yet it may have arrived: the request went out and its answer never came."""
 
 
 class Sender:
@@ -222,7 +229,12 @@ class Sender:
             except BadRequest as exc:
                 log.warning("message to chat %s refused: %s", item.chat_id, exc.message)
                 return DeliveryResult(DeliveryStatus.FAILED, error=exc.message)
-            except NetworkError as exc:  # also 5xx and timeouts
+            except NetworkError as exc:  # 5xx, and failures of the connection or timeouts
+                if not retryable(exc):
+                    log.warning("message to chat %s may or may not have arrived (%s): not sent"
+                                " again", item.chat_id, exc.message)
+                    return DeliveryResult(DeliveryStatus.FAILED, error=exc.message,
+                                          maybe_delivered=True)
                 attempt += 1
                 self.retries += 1
                 if attempt >= self._max_attempts:

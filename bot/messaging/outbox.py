@@ -7,12 +7,20 @@ be cut off by the JobQueue's own shutdown. The task is started in the applicatio
 `post_init` and stopped in `post_stop` (run_polling calls it while the bot can still send)
 or, at the latest, in `post_shutdown` before the database closes.
 
+When an announcement comes due, its audience is computed again from the roster of that
+moment (`bot.rules.audience`, as at Kirim): who left it (deactivated by a roster import,
+unlinked, moved to another team) does not get it, who joined it does. And each row is claimed
+only while its officer is still active and linked, so nobody deactivated later in a long
+delivery gets it either.
+
 Per row: claim it (`pending` -> `sending`, committed), send it through the shared `Sender`
 (which waits out 429, retries 5xx and network errors, and reports 403 as unreachable),
 record the answer (committed). A crash between the claim and the record leaves the row
 `sending`; at the next start it becomes `failed` (`interrupted`) instead of being sent again,
-because nobody knows whether Telegram delivered it (see `db/broadcasts.py`). Rows never
-claimed stay `pending`, so a restart continues where the last run stopped.
+because nobody knows whether Telegram delivered it (see `db/broadcasts.py`). For the same
+reason a row whose request went out but got no answer in time is `failed` (`unanswered`),
+never sent again. Rows never claimed stay `pending`, so a restart continues where the last
+run stopped.
 
 Pace: at most BROADCAST_RATE_PER_SECOND new announcements per second, on top of the
 Sender's own limits (MESSAGES_PER_SECOND overall, CHAT_MESSAGE_INTERVAL per chat), so
@@ -39,8 +47,9 @@ from bot.messaging import keyboards
 from bot.messaging.delivery import DeliveryResult, DeliveryStatus, Outgoing
 from bot.messaging.services import Services
 from bot.present import announcements as announcement_view
+from bot.rules import audience as aud
 from db import broadcasts as repo
-from db import models, schedule, wilayah
+from db import models, officers, schedule, wilayah
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +87,7 @@ class Outbox:
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._queued: set[int] = set()  # recipient rows handed to a task, not yet finished
+        self._audience_done: set[int] = set()  # announcements whose audience was computed again
         self._next_slot = 0.0
         self._content: dict[int, _Content] = {}
         self._dirty: set[int] = set()
@@ -163,6 +173,12 @@ class Outbox:
         rows = await repo.due_recipients(
             services.db.conn, services.clock.now(), limit=MAX_IN_FLIGHT, exclude=self._queued
         )
+        due = sorted({row.broadcast_id for row in rows} - self._audience_done)
+        if due:
+            for broadcast_id in due:
+                await self._compute_audience(broadcast_id)
+            rows = await repo.due_recipients(services.db.conn, services.clock.now(),
+                                             limit=MAX_IN_FLIGHT, exclude=self._queued)
         started = 0
         for row in rows:
             await self._slots.acquire()
@@ -199,6 +215,30 @@ class Outbox:
         if at > now:
             await self._sleep(at - now)
 
+    async def _compute_audience(self, broadcast_id: int) -> None:
+        """The announcement came due: its recipients as the roster has them now."""
+        services = self._services
+        db = services.db
+        async with db.transaction() as conn:
+            broadcast = await repo.get_broadcast(conn, broadcast_id)
+            assert broadcast is not None
+            sender = models.Officer(officer_id=broadcast.sender_id, name=broadcast.sender_name,
+                                    role=models.Role(broadcast.sender_role))
+            roster = await officers.list_officers(conn, active_only=False)
+            codes = {k.code for k in await wilayah.list_kecamatan(conn)}
+            audience = aud.resolve(sender, broadcast.audience, roster, codes)
+            if audience is None:  # not an audience of that sender (any more): rows as stored
+                log.warning("announcement %s: audience %r not computed again", broadcast_id,
+                            broadcast.audience)
+            else:
+                added, dropped = await repo.set_audience(
+                    conn, broadcast_id, audience.recipients, len(audience.unlinked))
+                if added or dropped:
+                    log.info("announcement %s: %d recipients added, %d dropped since it was"
+                             " written", broadcast_id, added, dropped)
+        self._audience_done.add(broadcast_id)
+        self._dirty.add(broadcast_id)
+
     # ------------------------------------------------------------------ one row
 
     async def _deliver(self, row: models.Recipient) -> None:
@@ -206,8 +246,9 @@ class Outbox:
         db, clock = services.db, services.clock
         async with db.transaction() as conn:
             claimed = await repo.claim(conn, row.id, clock.now())
-        if claimed is None:
-            return  # taken by another run, or already done
+        if claimed is None:  # taken by another run, done, or its officer left the audience
+            self._dirty.add(row.broadcast_id)
+            return
         try:
             content = await self._content_of(claimed.broadcast_id)
             result = await self._send(claimed, content)
@@ -216,9 +257,10 @@ class Outbox:
         except Exception as exc:
             log.exception("announcement row %s could not be sent", claimed.id)
             result = DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
+        error = models.UNANSWERED if result.maybe_delivered else result.error
         async with db.transaction() as conn:
             await repo.finish(conn, claimed, result.status.value, clock.now(),
-                              message_id=result.message_id, error=result.error)
+                              message_id=result.message_id, error=error)
             if result.status is DeliveryStatus.UNREACHABLE:
                 await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
         self._dirty.add(claimed.broadcast_id)

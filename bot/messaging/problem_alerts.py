@@ -2,13 +2,22 @@
 notice to the reporter on every status change, the forward to the KOSEKA, and the escalation
 job (KOSEKA after PROBLEM_ESCALATE_HOURS, the admins after twice that; each level once).
 
-Everything goes through the one `Sender`; a 403 marks the officer unreachable.
+Everything goes through the one `Sender`; a 403 marks the officer unreachable. Nothing goes to
+an officer who is no longer active on the roster (checked just before each message), and the
+supervisors of a reporter are the active ones.
+
+An escalation is a scheduled message: each recipient's alert is claimed in the sent-log (kind
+`escalation_<level>`, slot the problem id) in the transaction that records the level, and
+finished after it is sent. One that failed, or whose claim a crash left unfinished, is sent
+once more at the next start within MISSED_GRACE_HOURS (`resend_escalations`): at least once.
+The other messages here answer what someone just did, and go at most once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from telegram.ext import Application, ContextTypes
 
@@ -20,12 +29,21 @@ from bot.present import problems as problem_view
 from bot.present.texts import Raw
 from bot.rules import problems as rules
 from db import officers, problems, schedule
-from db.models import Officer, ProblemModel, Role
+from db.models import (
+    ADMIN_LEVEL,
+    KOSEKA_LEVEL,
+    SETTINGS_ADMIN_PREFIX,
+    Officer,
+    ProblemModel,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "problem-escalation"
 JOB_INTERVAL_SECONDS = 600
+ESCALATION_PREFIX = "escalation_"
+ESCALATION_ATTEMPTS = 2  # the first, and once more at the next start
 
 
 async def admins(services: Services) -> list[Officer]:
@@ -40,7 +58,9 @@ async def admins(services: Services) -> list[Officer]:
 
 
 async def chain_of(services: Services, officer_id: str) -> rules.Chain:
-    return rules.chain_from(await problems.supervisor_chain(services.db.conn, officer_id))
+    """The active supervisors above the officer (one deactivated is skipped)."""
+    supervisors = await problems.supervisor_chain(services.db.conn, officer_id)
+    return rules.chain_from([o for o in supervisors if o.active])
 
 
 def alert_items(
@@ -63,8 +83,28 @@ def alert_items(
 
 async def deliver(services: Services, recipient: Officer, items: list[Outgoing]) -> bool:
     """Send to one officer; True when everything went. A blocked bot marks them unreachable."""
+    return await _deliver(services, recipient, items) is DeliveryStatus.SENT
+
+
+async def _still_active(services: Services, recipient: Officer) -> bool:
+    """The roster as it is now: the officer may have been deactivated (a roster import) or
+    unlinked since `recipient` was read. An admin of ADMIN_TELEGRAM_IDS always is."""
+    if not recipient.on_roster:
+        return True
+    now = await officers.get_officer(services.db.conn, recipient.officer_id)
+    return (now is not None and now.active
+            and now.telegram_chat_id == recipient.telegram_chat_id)
+
+
+async def _deliver(
+    services: Services, recipient: Officer, items: list[Outgoing]
+) -> DeliveryStatus | None:
+    """`deliver`, with how it went; None when the recipient may not receive it."""
     if recipient.telegram_chat_id is None or not items:
-        return False
+        return None
+    if not await _still_active(services, recipient):
+        log.info("no message to %s: no longer active or linked", recipient.officer_id)
+        return None
     assert services.sender is not None
     with sending("alert"):
         results = await services.sender.send_all(items)
@@ -72,7 +112,7 @@ async def deliver(services: Services, recipient: Officer, items: list[Outgoing])
     if status is DeliveryStatus.UNREACHABLE and recipient.on_roster:
         async with services.db.transaction() as conn:
             await schedule.mark_unreachable(conn, recipient.officer_id, services.clock.now())
-    return status is DeliveryStatus.SENT
+    return status
 
 
 async def send_alert(
@@ -136,42 +176,108 @@ async def tell_visited(services: Services, problem: ProblemModel) -> None:
             await deliver(services, recipient, [Outgoing(recipient.telegram_chat_id, text)])
 
 
+def escalation_kind(level: str) -> str:
+    """The sent-log kind of an escalation's alerts."""
+    return f"{ESCALATION_PREFIX}{level}"
+
+
 async def escalate_problems(services: Services) -> int:
     """Escalate every unresolved problem whose time ran out; the number of escalations made.
 
-    Each level is claimed in `problem_escalations` before its alert goes, so a second run, a
-    restart or a second process never escalates the same problem to the same level twice.
+    Each level is claimed in `problem_escalations`, and each of its alerts in the sent-log,
+    in one transaction before they go, so a second run, a restart or a second process never
+    escalates the same problem to the same level twice; a crash after that transaction
+    leaves the claims for `resend_escalations`.
     """
     hours = services.settings.problem_escalate_hours
-    now = services.clock.now()
-    conn = services.db.conn
-    pending = await problems.open_problems(conn, None)
-    done = await problems.escalation_levels(conn, [p.id for p in pending])
+    db, now = services.db, services.clock.now()
+    pending = await problems.open_problems(db.conn, None)
+    done = await problems.escalation_levels(db.conn, [p.id for p in pending])
     made = 0
     admin_list: list[Officer] | None = None
     for problem in pending:
         for level in rules.due_levels(problem, now, hours, done[problem.id]):
-            async with services.db.transaction() as tx:
+            if admin_list is None:
+                admin_list = await admins(services)
+            chain = await chain_of(services, problem.officer_id)
+            recipients = [o for o in rules.escalation_recipients(level, chain, admin_list)
+                          if o.telegram_chat_id is not None]
+            async with db.transaction() as tx:
                 current = await problems.get_problem(tx, problem.id)
                 if current is None or not current.is_open:
                     break
                 if not await problems.claim_escalation(tx, problem.id, level, now, "auto"):
                     continue
+                for recipient in recipients:
+                    await schedule.claim(tx, escalation_kind(level), recipient.officer_id,
+                                         now.date(), str(problem.id), now, db.run_id)
             made += 1
-            if admin_list is None:
-                admin_list = await admins(services)
-            chain = await chain_of(services, problem.officer_id)
-            recipients = rules.escalation_recipients(level, chain, admin_list)
-            headline = services.texts(
-                "problem_alert_escalated", id=current.id,
-                hours=problem_view.hours_text(
-                    rules.level_hours(level, hours), services.texts.language
-                ),
-            )
-            reached = await send_alert(services, current, recipients, headline)
+            reached = 0
+            for recipient in recipients:
+                reached += await _send_escalation(services, current, level, recipient,
+                                                  now.date())
             log.info("problem %d escalated to %s: %d of %d reached", problem.id, level,
-                     len(reached), len(recipients))
+                     reached, len(recipients))
     return made
+
+
+async def _send_escalation(
+    services: Services, problem: ProblemModel, level: str, recipient: Officer, day: date
+) -> bool:
+    """One claimed escalation alert: sent, and its claim finished with how it went."""
+    hours = services.settings.problem_escalate_hours
+    headline = services.texts(
+        "problem_alert_escalated", id=problem.id,
+        hours=problem_view.hours_text(rules.level_hours(level, hours), services.texts.language),
+    )
+    status = await _deliver(services, recipient,
+                            alert_items(problem, recipient, headline, services))
+    async with services.db.transaction() as conn:
+        await schedule.finish(conn, escalation_kind(level), recipient.officer_id, day,
+                              str(problem.id), (status or DeliveryStatus.FAILED).value,
+                              services.clock.now())
+    return status is DeliveryStatus.SENT
+
+
+async def resend_escalations(services: Services) -> int:
+    """At start-up: the escalation alerts of the last MISSED_GRACE_HOURS that failed, or whose
+    claim a crash left unfinished, sent once more (each at most once more); how many went.
+
+    Not for a problem resolved meanwhile, nor to an officer no longer active."""
+    db, now = services.db, services.clock.now()
+    since = now - timedelta(hours=services.settings.missed_grace_hours)
+    kinds = [escalation_kind(level) for level in (KOSEKA_LEVEL, ADMIN_LEVEL)]
+    left = [c for c in await schedule.claims_of(db.conn, kinds, [schedule.CLAIMED,
+                                                                 schedule.FAILED])
+            if c.attempts < ESCALATION_ATTEMPTS and c.claimed_at >= since
+            and c.left_unsent(db.is_at_work)]
+    sent = 0
+    for old in left:
+        async with db.transaction() as tx:
+            if not await schedule.reclaim(tx, old, now, db.run_id):
+                continue
+        problem = await problems.get_problem(db.conn, int(old.slot))
+        recipient = await _recipient(services, old.recipient)
+        if problem is None or not problem.is_open or recipient is None:
+            async with db.transaction() as tx:  # no longer needed: not sent, not tried again
+                await schedule.finish(tx, old.kind, old.recipient, old.day, old.slot,
+                                      schedule.FAILED, now)
+            continue
+        level = old.kind.removeprefix(ESCALATION_PREFIX)
+        log.info("escalation of problem %d to %s sent once more to %s", problem.id, level,
+                 old.recipient)
+        sent += await _send_escalation(services, problem, level, recipient, old.day)
+    return sent
+
+
+async def _recipient(services: Services, recipient_id: str) -> Officer | None:
+    """The officer of a claim; an admin of ADMIN_TELEGRAM_IDS while the setting still has it."""
+    if recipient_id.startswith(SETTINGS_ADMIN_PREFIX):
+        user_id = int(recipient_id.removeprefix(SETTINGS_ADMIN_PREFIX))
+        known = user_id in services.settings.admin_telegram_ids
+        return Officer.settings_admin(user_id, "Admin") if known else None
+    officer = await officers.get_officer(services.db.conn, recipient_id)
+    return officer if officer is not None and officer.active else None
 
 
 async def _escalation_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,9 +1,11 @@
 """How the bot answers the update it is handling: a new HTML message in that chat.
 
 Every handler, single-step or part of a flow, replies through `say` (and a flow writes its
-outcome under the pressed message through `call`). A reply refused with a 5xx, or whose
-connection failed before it was sent, is tried again twice, after 0.5 s and 1 s; a timeout is
-not tried again (the message may have arrived, and must not come twice), nor is a 4xx.
+outcome under the pressed message through `call`). A reply that surely did not arrive (a 5xx
+answer, or no connection: refused, a connect timeout, no free connection in the pool; see
+`bot.messaging.retryable`) is tried again twice, after 0.5 s and 1 s. One that may have
+arrived (its answer timed out, or the connection broke after it was sent) is not tried again,
+so that it never comes twice; nor is a 4xx.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import warnings
 from typing import Any
 
 from telegram import TelegramObject, Update
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import NetworkError
 from telegram.ext import CallbackContext
 from telegram.warnings import PTBUserWarning
+
+from bot.messaging.retryable import retryable
 
 AnyContext = CallbackContext[Any, Any, Any, Any]
 
@@ -52,10 +56,8 @@ async def call(context: AnyContext, method: str, **params: Any) -> None:
         try:
             await context.bot.do_api_request(method, data)
             return
-        except (BadRequest, TimedOut):
-            raise
         except NetworkError as exc:
-            if attempt == REPLY_ATTEMPTS - 1:
+            if attempt == REPLY_ATTEMPTS - 1 or not retryable(exc):
                 raise
             log.warning("%s failed (%s), trying again", method, exc)
             await asyncio.sleep(REPLY_BACKOFF * 2**attempt)
