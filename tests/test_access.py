@@ -113,7 +113,7 @@ DEACTIVATED = Actor("deactivated", "P3", USER_IDS["P3"], EVERYONE)
 OTHER_PML = Actor("PML-other-team", "M2", USER_IDS["M2"], (*TEAM_M1, "Mahmud PML", "M1"))
 ACTORS = (UNREG, PPL, PML, KOSEKA, ADMIN, DEACTIVATED, OTHER_PML)
 # What the access gate answers them, whatever they send or press.
-GATE_ANSWER = {UNREG.label: "belum terdaftar", DEACTIVATED.label: "sudah tidak aktif"}
+GATE_ANSWER = {UNREG.label: "belum terhubung", DEACTIVATED.label: "sudah tidak aktif"}
 
 
 # --- what a caller saw ---------------------------------------------------------------------

@@ -270,7 +270,7 @@ async def test_announcement_to_all_arrives_at_most_once_each_under_faults(
                         late_rate=0.03))
     api.fail_next("editMessageText", 500)  # the first edit of the delivery report fails
     await admin.press(preview, "Kirim")
-    report = await admin.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
     report = await report_says(harness, report, "Selesai dikirim")
     api.clear_faults()
     happened = faults_since(api, before)
