@@ -119,7 +119,7 @@ def build(tracker: FlowTracker) -> Flow:
         entry_points=[CommandHandler(names("izin"), start)],
         states={
             ASK_REASON: [CallbackQueryHandler(on_reason, pattern=r"^izin:(?!skip)"),
-                         MessageHandler(~filters.COMMAND, _wrong_input("use_buttons"))],
+                         MessageHandler(~filters.COMMAND, _wrong_input("use_buttons_above"))],
             ASK_NOTE: [CallbackQueryHandler(on_skip, pattern=r"^izin:skip$"),
                        MessageHandler(filters.TEXT & ~filters.COMMAND, on_note),
                        MessageHandler(~filters.COMMAND, _wrong_input("text_expected"))],

@@ -153,3 +153,23 @@ async def test_revisits_are_counted_in_the_unit_of_the_progress_field(
         answer = await putri.wait_answer(await putri.press(mine, "Sudah dikunjungi #1"))
         assert "keluarga yang perlu dikunjungi ulang" in answer["text"]
         await mahmud.wait_for(saying("keluarga kendala #1 sudah dikunjungi ulang"))
+
+
+async def test_choose_with_the_buttons_points_where_the_buttons_are(harness: Harness) -> None:
+    putri = await harness.register("P1", 501)
+    await putri.send("/lapor")
+    await putri.press(await putri.wait_for(saying("tanggal berapa")), "Hari ini")
+    await putri.wait_for(saying("Pilih SLS"))
+    await putri.send_sticker()  # the question comes again, its buttons under it
+    again = await putri.wait_for(saying("Pilih SLS"))
+    assert "tombol di bawah" in again.text and "di atas" not in again.text
+    assert "RT 001 Banglas (1410012005001)" in [b.text for b in again.buttons()]
+    await putri.send("/batal")
+    await putri.wait_for(saying("Dibatalkan"))
+
+    await putri.send("/izin")
+    question = await putri.wait_for(saying("Apa alasannya"))
+    assert question.buttons()
+    await putri.send("sakit")  # only a word: the buttons are on the question above
+    answer = await putri.wait_for(saying("Mohon pilih"))
+    assert "tombol di atas" in answer.text and not answer.buttons()

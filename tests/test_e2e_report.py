@@ -106,7 +106,8 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     await panji.send("20")
     await panji.wait_for(lambda m: "jiwa" in text_of(m))
     await panji.send("19")  # fewer persons than families
-    await panji.wait_for(lambda m: "lebih kecil dari jumlah keluarga" in text_of(m) and "jiwa" in text_of(m))
+    await panji.wait_for(
+        lambda m: "lebih kecil dari jumlah keluarga" in text_of(m) and "jiwa" in text_of(m))
     query = await panji.press(ask_date, "Hari ini")  # a button from an earlier step
     assert "tidak berlaku" in (await panji.wait_answer(query))["text"]
     await panji.send("/batal")
