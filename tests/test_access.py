@@ -32,7 +32,7 @@ from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.settings import Settings
 from db import problems as problems_repo
 from db import reports as reports_repo
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
+from tests.support import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
 
 TODAY = date(2022, 10, 17)  # the harness clock: Monday 17 Oct 2022, 18:00 WIB
 USER_IDS = {"P1": 501, "P2": 502, "P3": 503, "M1": 601, "M2": 602, "K1": 701}
@@ -79,7 +79,7 @@ def one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def roster_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """conftest's roster, imported once; each cell starts from a copy of this database."""
+    """The test roster (tests/support.py), imported once; each cell starts from a copy."""
     folder = tmp_path_factory.mktemp("roster")
     path = folder / "regsosek.db"
     codes = asyncio.run(load_roster(path, at(17), folder))
@@ -167,7 +167,7 @@ class Seen:
 
 
 class World:
-    """One fresh bot with the roster of conftest, the objects of M1's team, and the caller."""
+    """One fresh bot with the test roster, the objects of M1's team, and the caller."""
 
     def __init__(self, harness: Harness) -> None:
         self.h = harness

@@ -20,8 +20,7 @@ from bot.localapi import LocalBotApi
 from db.connection import Database
 from db.migrations import available_migrations
 from db.reports import save_report
-from tests.conftest import AREAS_CSV, OFFICERS_CSV, WIB
-from tests.test_settings import clear_settings_env
+from tests.support import AREAS_CSV, OFFICERS_CSV, WIB, clear_settings_env
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "roster"
 EXPORT_HEADER = (
@@ -109,7 +108,7 @@ def test_db_migrate_creates_the_default_database_and_is_idempotent(cli: Cli) -> 
 
 
 def test_a_database_where_sqlite_cannot_keep_a_wal_is_refused_in_one_line(cli: Cli) -> None:
-    from tests.test_storage_safety import no_wal
+    from tests.support import no_wal
 
     cli.monkeypatch.setattr("db.connection.open_sqlite", no_wal)  # the project's default opener
     cli.monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
@@ -592,7 +591,7 @@ async def test_run_with_a_rejected_token_says_so_without_showing_it(tmp_path: Pa
     import sys
 
     from bot.localapi import LocalBotApi
-    from tests.test_process import bot_env
+    from tests.support import bot_env
 
     wrong = "654321:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz"
     async with LocalBotApi(token="123456:RIGHT-TOKEN") as api:
@@ -618,7 +617,7 @@ async def test_only_a_bot_alone_in_its_process_settles_its_memory(
     api: LocalBotApi, tmp_path: Path
 ) -> None:
     from bot.app import build_application, start_application, stop_application
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     gc.unfreeze()
     for settle, frozen in ((False, False), (True, True)):  # `bot run` builds it settled

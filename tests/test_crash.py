@@ -15,7 +15,7 @@ from bot.localapi import LocalBotApi
 from db.connection import Database
 from db.roster import import_roster
 from db.wilayah import ensure_default_wilayah
-from tests.test_process import START, BotProcess, bot_env, query
+from tests.support import PROCESS_START, BotProcess, bot_env, query
 
 OFFICERS = 50
 KILLS = 5
@@ -42,7 +42,7 @@ async def make_roster(db_path: Path, tmp_path: Path) -> list[str]:
     await db.open()
     try:
         await ensure_default_wilayah(db)
-        await import_roster(db, tmp_path / "o.csv", tmp_path / "a.csv", now=START)
+        await import_roster(db, tmp_path / "o.csv", tmp_path / "a.csv", now=PROCESS_START)
         async with db.transaction() as conn:
             for n, oid in enumerate(ids):
                 await conn.execute(
@@ -63,7 +63,7 @@ async def test_sigkill_never_loses_or_doubles_a_confirmed_report(
 ) -> None:
     db_path = tmp_path / "data" / "regsosek.db"
     ids = await make_roster(db_path, tmp_path)
-    slot = START - timedelta(minutes=1)  # passed at start-up: every start catches it up
+    slot = PROCESS_START - timedelta(minutes=1)  # passed at start-up: every start catches it up
     env = bot_env(api, db_path, PERSISTENCE_FLUSH_SECONDS="0.2", CHAT_MESSAGE_INTERVAL="0",
                   REMINDER_TIMES=slot.strftime("%H:%M"), MISSED_GRACE_HOURS="2")
     # Fixed by default so that CI is repeatable; CRASH_SEED=n explores other kill moments.

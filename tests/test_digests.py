@@ -1,6 +1,6 @@
 """Digests of one evening against hand-computed numbers, from a real database.
 
-The test roster (tests/conftest.py) plus two PPL in Mahmud's team, on Monday 17 Oct 2022:
+The test roster (tests/support.py) plus two PPL in Mahmud's team, on Monday 17 Oct 2022:
 
 | PPL   | team   | desa     | target | 15 Okt | 16 Okt | 17 Okt              |
 | Putri | Mahmud | Banglas  | 180    | 10     | 12     | 8                   |
@@ -43,7 +43,7 @@ from db.models import Officer, Role
 from db.reports import save_report
 from db.schedule import DayOff, mark_unreachable, set_day_off
 from db.snapshot import load_snapshot
-from tests.conftest import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
+from tests.support import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 DAY = date(2022, 10, 17)

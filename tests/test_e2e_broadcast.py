@@ -10,14 +10,18 @@ import pytest
 
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.localapi import ApiError, LocalBotApi, SentMessage, SimUser
+from bot.localapi import ApiError, LocalBotApi, SentMessage
 from db.connection import Database
-from tests.conftest import (
+from tests.support import (
     ADMIN_TELEGRAM_ID,
     Harness,
+    add_team,
     at,
     eventually,
+    live,
+    report_says,
     running_harness,
+    write_announcement,
 )
 
 FAST = {  # small pacing intervals: the whole module stays within a few seconds
@@ -41,26 +45,8 @@ def text_of(message: SentMessage) -> str:
 
 
 
-def live(harness: Harness, message: SentMessage) -> SentMessage:
-    return harness.api.message(message.chat_id, message.message_id)
-
-
-async def report_says(harness: Harness, report: SentMessage, *parts: str) -> SentMessage:
-    """Wait until the delivery report (edited in place) contains every part."""
-    await eventually(lambda: all(p in text_of(live(harness, report)) for p in parts))
-    return live(harness, report)
-
-
 def announcements(harness: Harness, chat_id: int) -> list[SentMessage]:
     return [m for m in harness.api.messages_to(chat_id) if "Pengumuman dari" in text_of(m)]
-
-
-async def write_announcement(user: SimUser, text: str) -> SentMessage:
-    """From the text question to the preview, sending now."""
-    await user.send(text)
-    when = await user.wait_for(lambda m: "Kirim sekarang atau jadwalkan" in text_of(m))
-    await user.press(when, "Kirim sekarang")
-    return await user.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
 
 
 async def test_pml_announces_to_the_team_with_read_receipts(harness: Harness) -> None:
@@ -265,22 +251,6 @@ async def test_photo_announcement_keeps_the_file_id(harness: Harness) -> None:
 # --- 300 recipients, faults and a restart ----------------------------------------------------
 
 EXTRA = 300
-FIRST_CHAT = 880_000
-
-
-async def add_team(harness: Harness, count: int) -> list[int]:
-    """`count` more linked PPL under M1, each with a chat the local API knows."""
-    chats = [FIRST_CHAT + n for n in range(count)]
-    async with harness.db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
-            " desa_code, telegram_user_id, telegram_chat_id, linked_at, created_at, updated_at)"
-            " VALUES (?, ?, 'PPL', 'M1', '14.10.01', '14.10.01.2005', ?, ?, '', '', '')",
-            [(f"X{n:03d}", f"Petugas {n:03d}", chat, chat) for n, chat in enumerate(chats)],
-        )
-    for chat in chats:
-        harness.api.user(chat, f"Petugas {chat}")
-    return chats
 
 
 class Faults:

@@ -7,7 +7,7 @@ from io import BytesIO
 from openpyxl import load_workbook
 
 from bot.localapi import SentMessage
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness
+from tests.support import ADMIN_TELEGRAM_ID, Harness
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SHEETS = ["reports", "progress per officer", "per desa", "per kecamatan"]

@@ -6,40 +6,11 @@ from datetime import timedelta
 
 from bot.app import services_of
 from db import problems as problems_repo
-from tests.conftest import Harness, eventually
+from tests.support import Harness, eventually, report_problem
 
 
 def text_of(message) -> str:
     return message.text or ""
-
-
-async def report_problem(
-    user, category: str, description: str, *, sls: str | None = None, urgent: bool = False,
-    revisit: str | None = None, photo: bool = False, location: tuple[float, float] | None = None,
-):
-    """Walk through /kendala; returns the summary message (not sent yet)."""
-    await user.send("/kendala")
-    await user.press(await user.wait_for(lambda m: "Pilih kategori" in text_of(m)), category)
-    if sls is not None:
-        await user.press(await user.wait_for(lambda m: "terkait SLS" in text_of(m)), sls)
-    await user.wait_for(lambda m: "uraian singkat" in text_of(m))
-    await user.send(description)
-    ask = await user.wait_for(lambda m: "foto dan/atau lokasi" in text_of(m))
-    if photo:
-        await user.send_photo()
-        ask = await user.wait_for(lambda m: "Diterima: foto" in text_of(m))
-    if location is not None:
-        await user.send_location(*location)
-    if not (photo and location is not None):
-        if location is not None:
-            ask = await user.wait_for(lambda m: "Diterima: lokasi" in text_of(m))
-        await user.press(ask, "Lanjut" if (photo or location) else "Lewati")
-    await user.press(await user.wait_for(lambda m: "Seberapa mendesak" in text_of(m)),
-                     "Mendesak" if urgent else "Biasa")
-    if revisit is not None:
-        await user.wait_for(lambda m: "dikunjungi ulang" in text_of(m))
-        await user.send(revisit)
-    return await user.wait_for(lambda m: "Ringkasan kendala" in text_of(m))
 
 
 async def send_problem(user, *args, **kwargs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Harness, at
+from tests.support import Harness, at
 
 
 def text_of(message) -> str:
@@ -218,8 +218,8 @@ async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness
 
 
 async def test_english_when_configured(api, tmp_path, clock) -> None:
-    from tests.conftest import Harness as H
-    from tests.conftest import load_roster, make_settings
+    from tests.support import Harness as H
+    from tests.support import load_roster, make_settings
 
     settings = make_settings(tmp_path, api, language="en")
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from handlers import review as review_handlers
-from tests.conftest import Harness, eventually
+from tests.support import Harness, eventually
 
 
 def text_of(message) -> str:

@@ -17,7 +17,7 @@ from db import models
 from db import problems as repo
 from db.connection import Database
 from db.models import Officer, Role
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
+from tests.support import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
 
 ADMIN = Officer(officer_id="A1", name="Admin", role=Role.ADMIN)
 KOSEKA = Officer(officer_id="K1", name="Kartini", role=Role.KOSEKA)

@@ -12,23 +12,13 @@ from bot.app import services_of
 from bot.messaging.delivery import DeliveryStatus, Outgoing, Sender
 from bot.present import charts
 from db.models import Role
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, make_settings
+from tests.support import ADMIN_TELEGRAM_ID, Harness, at, make_settings, report_today
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def text_of(message) -> str:
     return message.text or ""
-
-
-async def report_today(user, numbers: str = "10 10 40") -> None:
-    await user.send(f"/lapor {numbers}")
-    message = await user.wait_for(lambda m: "Pilih SLS" in text_of(m) or "Ringkasan" in text_of(m))
-    if "Pilih SLS" in text_of(message):
-        await user.press(message, message.buttons()[0].callback_data)
-        message = await user.wait_for(lambda m: "Ringkasan" in text_of(m))
-    await user.press(message, "Kirim")
-    await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
 
 
 def reminders_to(harness: Harness, chat_id: int) -> list:
@@ -141,8 +131,8 @@ async def test_sender_keeps_one_message_per_second_per_chat(harness: Harness) ->
 
 
 async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock) -> None:
-    from tests.conftest import Harness as H
-    from tests.conftest import load_roster
+    from tests.support import Harness as H
+    from tests.support import load_roster
 
     settings = make_settings(tmp_path, api, schedule_jobs=True)
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)

@@ -8,11 +8,10 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from db.connection import Database, StorageError, TransactionOpen
-from tests.conftest import Harness
+from tests.support import Harness, no_wal
 
 INSERT = "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, '2022-10-17')"
 
@@ -49,13 +48,6 @@ class FailingCommits:
     async def disarm(self) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM commit_fault")
-
-
-async def no_wal(path: str) -> aiosqlite.Connection:
-    """SQLite's unix-dotfile VFS has no shared memory, like some network and shared folders:
-    SQLite cannot keep a WAL there."""
-    return await aiosqlite.connect(f"file:{path}?vfs=unix-dotfile", uri=True,
-                                   isolation_level=None)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from telegram.request import HTTPXRequest
 from bot.app import build_application, start_application, stop_application
 from bot.localapi import LocalBotApi
 from bot.transport import SocketBackend, transport
-from tests.conftest import eventually, make_settings
+from tests.support import eventually, make_settings
 
 
 async def _tcp_server(on_client) -> tuple[asyncio.Server, int]:
