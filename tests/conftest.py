@@ -19,8 +19,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as server:
+async def api(clock: ManualClock) -> AsyncIterator[LocalBotApi]:
+    """The local Bot API, dating messages by the test's clock (the bot's clock too)."""
+    async with LocalBotApi(clock=clock) as server:
         yield server
 
 

@@ -8,8 +8,11 @@ import asyncio
 import json
 import os
 import random
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.localapi import LocalBotApi
 from db.connection import Database
@@ -24,6 +27,14 @@ FIRST_USER = 30_000
 
 def text_of(message) -> str:
     return message.text or ""
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[LocalBotApi]:
+    """The local Bot API on the real clock: the bot process runs on a rehearsal clock, which
+    follows the real one, and dates the officers' messages by it."""
+    async with LocalBotApi() as server:
+        yield server
 
 
 async def make_roster(db_path: Path, tmp_path: Path) -> list[str]:

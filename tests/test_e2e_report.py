@@ -72,6 +72,22 @@ async def test_fast_path_and_correction_keeps_every_revision(harness: Harness) -
     assert await harness.scalar("SELECT MIN(progress_value) FROM report_revisions") == 12
 
 
+async def test_fast_path_is_the_report_of_the_day_it_was_sent(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    harness.clock.set(at(18, 0, 5))  # handled five minutes after midnight ...
+    await panji.send("/lapor 12 14 51", date=at(17, 23, 59))  # ... sent a minute before it
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Senin, 17 Okt 2022" in summary.text
+    assert "(susulan)" not in summary.text
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert await harness.scalar("SELECT report_date || '|' || late FROM reports") == "2022-10-17|0"
+
+    await panji.send("/lapor 9 10 30")  # sent now: today's report
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Selasa, 18 Okt 2022" in summary.text and "Sudah ada laporan" not in summary.text
+
+
 async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
     await panji.send("/lapor")

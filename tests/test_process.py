@@ -23,6 +23,14 @@ USER_ID = 7702
 
 
 @pytest.fixture
+async def api() -> AsyncIterator[LocalBotApi]:
+    """The local Bot API on the real clock: the bot process runs on a rehearsal clock, which
+    follows the real one, and dates the officers' messages by it."""
+    async with LocalBotApi() as server:
+        yield server
+
+
+@pytest.fixture
 async def roster(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     db_path = tmp_path / "data" / "regsosek.db"
     codes = await load_roster(db_path, PROCESS_START, tmp_path)

@@ -4,6 +4,7 @@ callback queries."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.localapi.chats import SentMessage
@@ -46,7 +47,9 @@ class UpdatesMixin(FaultsMixin):
         """The next batch getUpdates delivers is delivered once more, despite the offset."""
         self._duplicate_next = True
 
-    def _inject_message(self, chat_id: int, sender: SimUser, content: JSONDict) -> int:
+    def _inject_message(
+        self, chat_id: int, sender: SimUser, content: JSONDict, date: datetime | None = None
+    ) -> int:
         chat = self._chats[chat_id]
         message_id = chat.take_message_id()
         chat.user_message_ids.add(message_id)
@@ -54,7 +57,7 @@ class UpdatesMixin(FaultsMixin):
             "message_id": message_id,
             "from": sender.to_api(),
             "chat": chat.payload,
-            "date": int(self._now().timestamp()),
+            "date": int((date or self._now()).timestamp()),
             **content,
         }
         self.add_update({"message": message})
