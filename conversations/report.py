@@ -173,7 +173,7 @@ async def _ask_confirm_value(update: Update, context: BotContext, draft: dict, p
     pending = draft["pending"]
     spec = context.form.field(pending["key"])
     text = t("implausible", value=fmt.number(pending["value"], lang), unit=spec.unit(lang),
-             usual=fmt.number(round(pending["usual"]), lang))
+             usual=fmt.whole(pending["usual"], lang))
     await say(update, context, prefix + text,
                keyboard(PREFIX, draft, [[(t("btn_yes_correct"), "ok"), (t("btn_fix"), "fix")]]))
     return CONFIRM_VALUE

@@ -179,6 +179,26 @@ async def test_pml_digest_lists_missing_first_with_each_status(
     assert "Prabu" not in text(digest)  # another team
 
 
+async def test_counts_per_day_are_whole_numbers(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await add_ppl(conn, "P7", "Gita PPL", "M2", "14.10.01.2008", "1410012008009", 45_760)
+    # 45,760 households over the 24 working days left (Sundays off): 1,906.7 a day, rounded up.
+    settings = settings_for(tmp_path, days_off=SUNDAYS)
+    [admin] = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                  roles=[Role.ADMIN], with_charts=False)
+    assert ("• Gita PPL (Tebing Tinggi): 0/45.760 (0,0%), perkiraan selesai tidak terproyeksi,"
+            " perlu 1.907 ruta/hari") in lines(admin)
+
+    async with db.transaction() as conn:  # Zaki: 10, 10, 15 and 15, then 40 on the 22nd
+        for day, households in [(18, 10), (19, 10), (20, 15), (21, 15), (22, 40)]:
+            await report(conn, "P5", "1410012005009", day, households)
+    [pml] = [d for d in await build_digests(
+        db.conn, day=okt(22), settings=settings_for(tmp_path), form=FORM, texts=ID,
+        roles=[Role.PML], with_charts=False) if d.recipient.officer_id == "M1"]
+    # The usual day is the median of 10, 10, 15, 15: 12.5, written 13.
+    assert "lonjakan (40 ruta hari ini, biasanya 13)" in text(pml)
+
+
 async def test_pml_review_items_are_todays_unreviewed_reports(db: Database, tmp_path: Path) -> None:
     async with db.transaction() as conn:
         await conn.execute(
@@ -260,11 +280,11 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
     # Per day: 43 on the 15th, 22 on the 16th (a Sunday), 18 on the 17th: 83 of 590.
     # Ideal: 590 * 2 / 26 = 45.4 -> 45 (7,7%), 38 ahead.
     # Pace over the working days 15 and 17 Okt: 61 / 2; 507 left -> ceil(507 * 2 / 61) = 17
-    # working days after the 17th -> Sat 5 Nov. Needed: 507 / 24 working days left = 21,1.
+    # working days after the 17th -> Sat 5 Nov. Needed: 507 / 24 working days left = 21.1 -> 22.
     kecamatan = got.index("<b>Per kecamatan</b>")
     assert got[kecamatan + 1 : kecamatan + 3] == [
         "<b>Tebing Tinggi</b>: 83/590 (14,1%), garis ideal 45 (7,7%), lebih 38 ruta",
-        "   ↳ perkiraan selesai Sabtu, 5 Nov 2022, perlu 21,1 ruta/hari",
+        "   ↳ perkiraan selesai Sabtu, 5 Nov 2022, perlu 22 ruta/hari",
     ]
     total = next(i for i, line in enumerate(got) if line.startswith("<b>Total kabupaten"))
     assert got[total] == (
@@ -274,12 +294,13 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
 
     # Zaki has no pace at all; Prabu (3 in the window, 87 left) needs 58 working days:
     # the 24 left in the period, then 34 calendar days after 14 Nov -> Sun 18 Des.
+    # Per day, rounded up: Zaki 100 / 24 = 4.2 -> 5, Prabu 87 / 24 = 3.6 -> 4.
     at_risk = got.index("<b>PPL berisiko tidak selesai tepat waktu: 2</b>")
     assert got[at_risk + 1 :] == [
         "• Zaki PPL (Tebing Tinggi): 0/100 (0,0%), perkiraan selesai tidak terproyeksi, "
-        "perlu 4,2 ruta/hari",
+        "perlu 5 ruta/hari",
         "• Prabu PPL (Tebing Tinggi): 3/90 (3,3%), perkiraan selesai Minggu, 18 Des 2022, "
-        "perlu 3,6 ruta/hari",
+        "perlu 4 ruta/hari",
         "Kendala terbuka: tidak ada.",
     ]
     cumulative, per_kecamatan = digest.charts
@@ -300,10 +321,10 @@ async def test_admin_kecamatan_at_risk_when_pace_is_too_slow(db: Database, tmp_p
                                 form=FORM, texts=ID, roles=[Role.ADMIN], with_charts=False)
     got = lines(built[0])
     kecamatan = got.index("<b>Per kecamatan</b>")
-    # 590 * 10 / 31 = 190.3 -> 190 (32,3%); 123 done, 67 behind; 467 over 21 days = 22,2.
+    # 590 * 10 / 31 = 190.3 -> 190 (32,3%); 123 done, 67 behind; 467 over 21 days = 22.2 -> 23.
     assert got[kecamatan + 1 : kecamatan + 3] == [
         "<b>Tebing Tinggi</b>: 123/590 (20,8%), garis ideal 190 (32,3%), kurang 67 ruta",
-        "   ↳ perkiraan selesai tidak terproyeksi, perlu 22,2 ruta/hari – ⚠️ berisiko",
+        "   ↳ perkiraan selesai tidak terproyeksi, perlu 23 ruta/hari – ⚠️ berisiko",
     ]
     assert built[0].charts == []
 
