@@ -32,6 +32,8 @@ from db.wilayah import ensure_default_wilayah
 WIB = ZoneInfo("Asia/Jakarta")
 ADMIN_TELEGRAM_ID = 9001
 
+# Two kecamatan: Tebing Tinggi (KOSEKA K1; PML M1 with PPL P1 and P2, PML M2 with P3) and
+# Merbau (KOSEKA K2; PML M3 with PPL P4).
 OFFICERS_CSV = """officer_id,name,role,supervisor_id,phone,kecamatan_code,desa_code
 A1,Admin Kabupaten,ADMIN,,081200000001,,
 K1,Kartini Koseka,KOSEKA,,081200000002,14.10.01,
@@ -40,6 +42,9 @@ M2,Maryam PML,PML,K1,081200000004,14.10.01,
 P1,Putri PPL,PPL,M1,081200000005,14.10.01,14.10.01.2005
 P2,Panji PPL,PPL,M1,081200000006,14.10.01,14.10.01.2006
 P3,Prabu PPL,PPL,M2,081200000007,14.10.01,14.10.01.2008
+K2,Kurnia Koseka,KOSEKA,,081200000012,14.10.05,
+M3,Melati PML,PML,K2,081200000013,14.10.05,
+P4,Pandu PPL,PPL,M3,081200000014,14.10.05,14.10.05.1001
 """
 
 AREAS_CSV = """officer_id,sls_code,sls_name,desa_code,target_households
@@ -47,6 +52,7 @@ P1,1410012005001,RT 001 Banglas,14.10.01.2005,100
 P1,1410012005002,RT 002 Banglas,14.10.01.2005,80
 P2,1410012006001,RT 001 Alah Air,14.10.01.2006,120
 P3,1410012008001,RT 001 Sesap,14.10.01.2008,90
+P4,1410051001001,RT 001 Teluk Belitung,14.10.05.1001,70
 """
 
 

@@ -395,13 +395,6 @@ def test_roster_unlink_of_an_unknown_or_inactive_officer(cli: Cli) -> None:
 
 # export
 
-EXTRA_OFFICERS = """K2,Kurnia Koseka,KOSEKA,,081200000012,14.10.05,
-M3,Melati PML,PML,K2,081200000013,14.10.05,
-P4,Pandu PPL,PPL,M3,081200000014,14.10.05,14.10.05.1001
-"""
-EXTRA_AREAS = "P4,1410051001001,RT 001 Teluk Belitung,14.10.05.1001,70\n"
-
-
 async def _insert_reports(db_path: Path) -> None:
     db = Database(db_path)
     await db.open()
@@ -433,8 +426,8 @@ async def _insert_reports(db_path: Path) -> None:
 
 @pytest.fixture
 def reports(cli: Cli) -> Cli:
-    officers = cli.write("officers.csv", OFFICERS_CSV + EXTRA_OFFICERS)
-    areas = cli.write("areas.csv", AREAS_CSV + EXTRA_AREAS)
+    officers = cli.write("officers.csv", OFFICERS_CSV)  # P4 is in the second kecamatan
+    areas = cli.write("areas.csv", AREAS_CSV)
     code, _, err = cli("roster", "import", officers, "--areas", areas)
     assert code == 0, err
     asyncio.run(_insert_reports(cli.db_path))
