@@ -101,6 +101,26 @@ async def test_pml_announces_to_the_team_with_read_receipts(harness: Harness) ->
     assert "Putri PPL" not in listing.text
 
 
+async def test_unread_names_are_shown_as_typed(harness: Harness) -> None:
+    mahmud = await harness.register("M1", 601)
+    await harness.register("P1", 501)
+    await harness.register("P2", 502)
+    async with harness.db.transaction() as conn:
+        await conn.execute("UPDATE officers SET name = 'Siti <Ani>' WHERE officer_id = 'P2'")
+        await conn.execute("UPDATE officers SET name = 'Putri &amp; Co' WHERE officer_id = 'P1'")
+    await mahmud.send("/umumkan")
+    await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    await mahmud.press(await write_announcement(mahmud, "Rapat besok"), "Kirim")
+    report = await mahmud.wait_for(lambda m: "Laporan pengumuman #1" in text_of(m))
+    await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
+
+    await mahmud.send("/pengumuman")
+    listing = await mahmud.wait_for(lambda m: "Pengumuman terakhir" in text_of(m))
+    assert "Belum membaca (2):" in listing.text
+    # As typed: neither markup nor an entity.
+    assert "Siti <Ani>" in listing.text and "Putri &amp; Co" in listing.text
+
+
 async def test_koseka_only_pml_counts_unlinked_and_admin_sees_all(harness: Harness) -> None:
     kartini = await harness.register("K1", 701)
     mahmud = await harness.register("M1", 601)  # M2 is not registered yet

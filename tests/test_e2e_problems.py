@@ -117,6 +117,24 @@ async def test_pml_takes_then_resolves_and_the_reporter_is_told_each_time(harnes
     assert await harness.scalar("SELECT COUNT(*) FROM problem_events") == 3
 
 
+async def test_a_pml_who_blocked_the_bot_is_marked_unreachable_by_a_problem_alert(
+    harness: Harness,
+) -> None:
+    putri = await harness.register("P1", 501)
+    await harness.register("M1", 601)
+    harness.api.blocked_users.add(601)
+    await send_problem(putri, "Akses/geografis/cuaca", "Air pasang, pompong tidak jalan",
+                       sls="RT 001 Banglas")
+    refused = [c for c in harness.api.calls("sendMessage") if c.status == 403]
+    assert [int(c.params["chat_id"]) for c in refused] == [601]
+
+    async def marked() -> object:
+        return await harness.scalar(
+            "SELECT unreachable_at FROM officers WHERE officer_id = 'M1'")
+
+    await eventually(marked)
+
+
 async def test_status_buttons_are_refused_to_the_ppl_and_another_team(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     await harness.register("M1", 601)

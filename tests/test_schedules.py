@@ -17,8 +17,11 @@ from bot.localapi import LocalBotApi
 from bot.messaging.delivery import DeliveryStatus, Outgoing, Sender
 from bot.present import charts
 from db.models import Role
+from db.roster import import_roster
 from tests.support import (
     ADMIN_TELEGRAM_ID,
+    AREAS_CSV,
+    OFFICERS_CSV,
     Harness,
     at,
     eventually,
@@ -75,6 +78,26 @@ async def test_reminders_go_only_to_those_who_have_not_reported(harness: Harness
     tomorrow = await jobs.send_reminders(services, day=date(2022, 10, 18), slot="16:00")
     assert sorted(tomorrow.recipients) == ["P1", "P2", "P3"]
     assert await harness.scalar("SELECT COUNT(*) FROM days_off WHERE officer_id='P3'") == 1
+
+
+async def test_a_ppl_deactivated_by_a_roster_import_is_not_reminded(
+    harness: Harness, tmp_path: Path
+) -> None:
+    await harness.register("P2", 502)
+    await harness.register("P3", 503)
+    # Prabu left the operation: the updated roster no longer has him.
+    officers, areas = tmp_path / "officers-new.csv", tmp_path / "areas-new.csv"
+    officers.write_text("".join(line for line in OFFICERS_CSV.splitlines(keepends=True)
+                                if not line.startswith("P3,")), encoding="utf-8")
+    areas.write_text("".join(line for line in AREAS_CSV.splitlines(keepends=True)
+                             if not line.startswith("P3,")), encoding="utf-8")
+    await import_roster(harness.db, officers, areas, now=harness.clock.now())
+    assert await harness.scalar("SELECT active FROM officers WHERE officer_id = 'P3'") == 0
+
+    summary = await jobs.send_reminders(services_of(harness.app), day=date(2022, 10, 17),
+                                        slot="16:00")
+    assert summary.recipients == ["P2"]
+    assert reminders_to(harness, 503) == [] and len(reminders_to(harness, 502)) == 1
 
 
 async def test_no_jobs_outside_the_period_or_on_days_off(harness: Harness) -> None:
