@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
+from db import reports
 from tests.support import Harness, at
 
 
@@ -159,6 +161,43 @@ async def test_edit_from_summary_then_send(harness: Harness) -> None:
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
     values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))
     assert values == {"households": 12, "families": 13, "persons": 51}
+
+
+async def test_kirim_never_overwrites_a_report_saved_after_the_summary(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+
+    async def saved_meanwhile(households: int) -> None:  # e.g. from another device
+        async with harness.db.statement() as conn:
+            await reports.save_report(
+                conn, officer_id="P2", report_date=date(2022, 10, 17), sls_code="1410012006001",
+                values={"households": households, "families": households,
+                        "persons": 4 * households},
+                progress_value=households, note=None, late=False, now=harness.clock.now())
+
+    async def stored() -> tuple[object, object]:
+        return (await harness.scalar("SELECT progress_value FROM reports"),
+                await harness.scalar("SELECT revision FROM reports"))
+
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Sudah ada laporan" not in summary.text  # Kirim means: a new report
+    await saved_meanwhile(20)
+    await panji.press(summary, "Kirim")
+    # Not saved over: the summary again, now with the report it would replace.
+    again = await panji.wait_for(lambda m: "Sudah ada laporan" in text_of(m))
+    assert "(20 ruta)" in again.text
+    assert await stored() == (20, 1)
+
+    await saved_meanwhile(25)  # and once more, after this summary was shown
+    await panji.press(again, "Kirim (ganti)")
+    third = await panji.wait_for(lambda m: "(25 ruta)" in text_of(m))
+    assert "Sudah ada laporan" in third.text
+    assert await stored() == (25, 2)
+
+    await panji.press(third, "Kirim (ganti)")  # replacing what the officer saw: saved
+    await panji.wait_for(lambda m: "Laporan diperbarui" in text_of(m))
+    assert await stored() == (12, 3)
+    assert not any("Laporan tersimpan" in text_of(m) for m in panji.inbox)
 
 
 async def test_double_press_on_kirim_saves_once(harness: Harness) -> None:
