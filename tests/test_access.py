@@ -34,7 +34,15 @@ from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.settings import Settings
 from db import problems as problems_repo
 from db import reports as reports_repo
-from tests.support import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
+from tests.support import (
+    ADMIN_TELEGRAM_ID,
+    Harness,
+    at,
+    eventually,
+    live,
+    load_roster,
+    make_settings,
+)
 
 TODAY = date(2022, 10, 17)  # the harness clock: Monday 17 Oct 2022, 18:00 WIB
 USER_IDS = {"P1": 501, "P2": 502, "P3": 503, "P4": 504, "M1": 601, "M2": 602, "M3": 603,
@@ -238,7 +246,8 @@ class World:
                 self.ids[f"problem_{officer_id}"] = problem.id
 
     async def announce(self) -> None:
-        """M1 announces to the team through /umumkan; P1 receives it with its read button."""
+        """M1 announces to the team through /umumkan; P1 receives it with its read button.
+        Done once M1's delivery report is final (a later edit would show in a cell of M1)."""
         putri, mahmud = await self.officer("P1"), await self.officer("M1")
         await mahmud.send("/umumkan")
         await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in (m.text or ""))
@@ -247,7 +256,9 @@ class World:
         await mahmud.press(when, "Kirim sekarang")
         preview = await mahmud.wait_for(lambda m: "Pratinjau pengumuman" in (m.text or ""))
         await mahmud.press(preview, "Kirim")
+        report = await mahmud.wait_for(lambda m: "Laporan pengumuman" in (m.text or ""))
         self.real["read"] = await putri.wait_for(lambda m: ANNOUNCEMENT in (m.text or ""))
+        await eventually(lambda: "Selesai dikirim" in (live(self.h, report).text or ""))
         self.ids["recipient_P1"] = int(await self.h.scalar(
             "SELECT id FROM broadcast_recipients WHERE officer_id = 'P1'"))  # type: ignore[arg-type]
 
