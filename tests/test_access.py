@@ -243,7 +243,7 @@ class World:
         await mahmud.press(when, "Kirim sekarang")
         preview = await mahmud.wait_for(lambda m: "Pratinjau pengumuman" in (m.text or ""))
         await mahmud.press(preview, "Kirim")
-        report = await mahmud.wait_for(lambda m: "Laporan pengumuman" in (m.text or ""))
+        report = await mahmud.wait_for(lambda m: "Status pengiriman pengumuman" in (m.text or ""))
         self.real["read"] = await putri.wait_for(lambda m: ANNOUNCEMENT in (m.text or ""))
         await eventually(lambda: "Selesai dikirim" in (live(self.h, report).text or ""))
         self.ids["recipient_P1"] = int(await self.h.scalar(

@@ -112,7 +112,7 @@ async def test_unread_names_are_shown_as_typed(harness: Harness) -> None:
     await mahmud.send("/umumkan")
     await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
     await mahmud.press(await write_announcement(mahmud, "Rapat besok"), "Kirim")
-    report = await mahmud.wait_for(lambda m: "Laporan pengumuman #1" in text_of(m))
+    report = await mahmud.wait_for(lambda m: "Status pengiriman pengumuman #1" in text_of(m))
     await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
 
     await mahmud.send("/pengumuman")
