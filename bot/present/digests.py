@@ -599,7 +599,9 @@ class DigestBuilder:
                     "digest_at_risk_line", name=stat.officer.name,
                     kecamatan=kecamatan_name(snap.kecamatan_of(stat.officer)),
                     percent=fmt.percent(fc.done, fc.target, self.lang),
-                    finish=Raw(self._finish(fc, short=True)),
+                    outlook=Raw(t("digest_at_risk_stalled") if fc.finish_date is None else
+                                t("digest_at_risk_finish",
+                                  finish=fmt.short_day(fc.finish_date, self.lang))),
                 ))
             per_kecamatan = Counter(kecamatan_name(snap.kecamatan_of(s.officer)) for s in at_risk)
             counts = sorted(per_kecamatan.items(), key=lambda item: (-item[1], item[0]))
@@ -649,11 +651,10 @@ class DigestBuilder:
                        risk=Raw(t("digest_risk") if fc.at_risk else ""))
         return [first, second]
 
-    def _finish(self, fc: Forecast, *, short: bool = False) -> str:
+    def _finish(self, fc: Forecast) -> str:
         if fc.finish_date is None:
             return self.t("digest_finish_none")
-        show = fmt.short_day if short else fmt.day
-        return fmt.esc(show(fc.finish_date, self.lang))
+        return fmt.esc(fmt.day(fc.finish_date, self.lang))
 
     def _needed(self, fc: Forecast) -> str:
         if fc.needed_per_day is None:
