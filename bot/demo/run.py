@@ -129,6 +129,7 @@ async def run_demo(out: Path) -> int:
             schedule_jobs=False,  # the demo runs each job itself, on its own clock
         )
         clock = ManualClock(datetime.combine(settings.period_start, day_time(7, 0), settings.tz))
+        api.clock = clock  # the officers' messages are dated by the demo's clock
         db = Database(db_path)
         await db.open()
         await wilayah.ensure_default_wilayah(db)
