@@ -222,7 +222,7 @@ async def send_digests(
     t = services.texts
     digests = await build_digests(
         services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
-        roles=roles,
+        roles=roles, as_of=services.clock.now(),
     )
     by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
     for digest in digests:

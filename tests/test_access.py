@@ -518,10 +518,10 @@ KENDALA_TIM = dict(
     ),
 )
 RINGKASAN = dict(refusal="Ringkasan harian hanya untuk PML, KOSEKA dan admin", shows=per_role(
-    pml=("Ringkasan harian tim Mahmud PML", "Putri PPL: hari ini 12 ruta",
-         "Panji PPL: hari ini 7 ruta", "Total tim: hari ini 19 ruta, 19/300"),
-    other=("Ringkasan harian tim Maryam PML", "Prabu PPL: hari ini 9 ruta",
-           "Total tim: hari ini 9 ruta, 9/90"),
+    pml=("Ringkasan harian tim Mahmud PML", "Putri PPL: 12/180 (6,7%), +12 hari ini",
+         "Panji PPL: 7/120 (5,8%), +7 hari ini", "Tim: 19/300 ruta"),
+    other=("Ringkasan harian tim Maryam PML", "Prabu PPL: 9/90 (10,0%), +9 hari ini",
+           "Tim: 9/90 ruta"),
     koseka=("Ringkasan harian Kecamatan Tebing Tinggi", "Tim Mahmud PML", "Tim Maryam PML"),
     other_koseka=("Ringkasan harian Kecamatan Merbau", "Tim Melati PML"),
     admin=("Ringkasan harian Kabupaten", "Total kabupaten: 33/460", "Tebing Tinggi", "Merbau"),
