@@ -125,6 +125,7 @@ async def run_demo(out: Path) -> int:
             messages_per_second=1000,
             chat_message_interval=0,
             broadcast_rate_per_second=500,
+            broadcast_paid=True,  # above 30/s: paid broadcasts (the local API has no limit)
             broadcast_report_interval=0.5,
             schedule_jobs=False,  # the demo runs each job itself, on its own clock
         )
