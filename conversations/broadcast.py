@@ -194,6 +194,8 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
         unlinked=Raw(unlinked),
         when=when,
     )
+    if context.settings.broadcast_paid:
+        summary += "\n" + announcement_view.paid_cost(t, len(audience.recipients))
     markup = keyboard(PREFIX, draft, [[(t("bc_btn_send"), "send"), (t("bc_btn_cancel"), "cancel")]])
     body = _announcement(context, draft)
     chat = update.effective_chat
