@@ -85,7 +85,7 @@ FIRST_STRANGER_ID = 9_000_000
 REPORT = "/lapor 12 14 51"
 SUMMARY_MARK = "Ringkasan laporan"
 CANCEL_MARK = "Dibatalkan"
-HINT_MARK = "belum terdaftar"
+HINT_MARK = "belum terhubung"
 NOTICE_MARK = "datang terlalu cepat"
 OFFICER_INTERVAL = 2.0  # seconds between two messages of one officer
 WARM_UP = 2.0
@@ -130,7 +130,9 @@ async def measure(strangers: int, officers: int, seconds: float, rate: float) ->
         clock = RehearsalClock(datetime.combine(
             settings.period_start + timedelta(days=2), day_time(19, 0), settings.tz))
         await prepare_database(settings.database_path, work, officers, clock.now())
-        async with LocalBotApi(settings.token(), clock=clock) as api:
+        # The local API dates messages by the real clock, as Telegram does; the bot maps them
+        # onto its rehearsal clock.
+        async with LocalBotApi(settings.token()) as api:
             api.enforce_rate_limits(per_second=30, per_chat_per_second=1)
             api.updates_round_trip = ROUND_TRIP
             hook = ReplyHook(api)
