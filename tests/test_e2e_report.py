@@ -117,7 +117,9 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     persons = "Berapa jiwa yang selesai didata pada Sab, 15 Okt?"
     await panji.wait_for(lambda m: persons in text_of(m))
     await panji.send("13")  # fewer persons than families
-    await panji.wait_for(lambda m: "tidak boleh lebih kecil" in text_of(m) and persons in text_of(m))
+    await panji.wait_for(
+        lambda m: "tidak boleh lebih kecil" in text_of(m) and persons in text_of(m)
+    )
     query = await panji.press(ask_date, "Hari ini")  # a button from an earlier step
     assert "tidak berlaku" in (await panji.wait_answer(query))["text"]
     await panji.send("/batal")
