@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import time
+import time as monotonic_time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+NO_OFFSET = timedelta(0)
 
 
 class Clock(Protocol):
@@ -15,6 +17,33 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     def today(self) -> date: ...
+
+    def offset(self) -> timedelta:
+        """How far this clock is ahead of the real time of the world around the bot: of
+        Telegram's message dates and of the JobQueue, which runs on the real clock."""
+        ...
+
+
+def from_real(clock: Clock, moment: datetime) -> datetime:
+    """A real moment (a Telegram message date) on `clock`, in its time zone."""
+    return (moment + clock.offset()).astimezone(clock.tz)
+
+
+def to_real(clock: Clock, moment: datetime) -> datetime:
+    """The real moment at which `clock` shows `moment` (to schedule a job on the real clock)."""
+    return (moment - clock.offset()).astimezone(clock.tz)
+
+
+def real_time_of_day(clock: Clock, at: time, tz: ZoneInfo) -> time:
+    """The real time of day (in `tz`) at which `clock` shows `at` in `tz`: when a daily job
+    on the real clock must run. Rounded up to the second (the JobQueue's resolution), so the
+    job never runs before `at` on `clock`."""
+    if not clock.offset():
+        return at.replace(tzinfo=tz)
+    moment = to_real(clock, datetime.combine(clock.now().astimezone(tz).date(), at, tz))
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment.astimezone(tz).timetz()
 
 
 class SystemClock:
@@ -27,6 +56,9 @@ class SystemClock:
     def today(self) -> date:
         return self.now().date()
 
+    def offset(self) -> timedelta:
+        return NO_OFFSET
+
 
 class RehearsalClock:
     """Wall-clock time shifted to start at a chosen moment, then running at the real pace.
@@ -35,19 +67,28 @@ class RehearsalClock:
     calendar of the period, and for tests of the real bot process.
     """
 
-    def __init__(self, start: datetime, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        monotonic: Callable[[], float] = monotonic_time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         if start.tzinfo is None:
             raise ValueError("RehearsalClock needs an aware datetime")
         self.tz = start.tzinfo  # type: ignore[assignment]
         self._start = start
         self._monotonic = monotonic
         self._t0 = monotonic()
+        self._offset = start - wall()  # both run at the real pace from here on
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=self._monotonic() - self._t0)
 
     def today(self) -> date:
         return self.now().date()
+
+    def offset(self) -> timedelta:
+        return self._offset
 
 
 def clock_for(tz: ZoneInfo, rehearsal_start: datetime | None) -> Clock:
@@ -59,7 +100,10 @@ def clock_for(tz: ZoneInfo, rehearsal_start: datetime | None) -> Clock:
 
 
 class ManualClock:
-    """A clock that only moves when told to (tests and the demo)."""
+    """A clock that only moves when told to (tests and the demo).
+
+    Its world is the one it drives: the local Bot API given the same clock dates messages by
+    it, so it is the real time there (no offset)."""
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
@@ -78,3 +122,6 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now = self._now + delta
+
+    def offset(self) -> timedelta:
+        return NO_OFFSET

@@ -23,6 +23,7 @@ from functools import partial
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
+from bot.clock import real_time_of_day
 from bot.messaging import problem_alerts
 from bot.messaging.delivery import DeliveryStatus, Outgoing
 from bot.messaging.keyboards import review_markup
@@ -296,5 +297,7 @@ def schedule_jobs(app: Application) -> None:
     for slot in slots(services):
         for old in queue.get_jobs_by_name(slot.name):
             old.schedule_removal()
-        queue.run_daily(_slot_job, time=slot.at.replace(tzinfo=tz), name=slot.name, data=slot)
+        # At the slot's time on the bot's clock (a rehearsal clock runs ahead or behind).
+        at = real_time_of_day(services.clock, slot.at, tz)
+        queue.run_daily(_slot_job, time=at, name=slot.name, data=slot)
     queue.run_once(_catch_up_job, when=0, name="catch-up")

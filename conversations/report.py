@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import from_real
 from bot.commands import names
 from bot.context import BotContext
 from bot.messaging.replies import say
@@ -111,6 +112,24 @@ def _dates(context: BotContext) -> tuple[date, date, date]:
     return context.clock.today(), s.period_start, s.period_end
 
 
+def _sent_day(update: Update, context: BotContext) -> date:
+    """The day the officer sent the message, in the deployment's time zone: a message sent at
+    23:59 and handled after midnight (a queue, a restart) belongs to the day it was written."""
+    now = context.clock.now()
+    message = update.effective_message
+    if message is None or message.date is None:
+        return now.date()
+    sent = min(from_real(context.clock, message.date), now)  # never ahead of the bot's clock
+    return sent.astimezone(context.settings.tz).date()
+
+
+def _as_of(context: BotContext, draft: dict) -> date:
+    """The day a report of this draft is late against: the day the fast path's message was
+    sent, else today."""
+    as_of = draft.get("as_of")
+    return date.fromisoformat(as_of) if as_of else context.clock.today()
+
+
 async def _areas(context: BotContext) -> list[Area]:
     """The officer's SLS, read once per update (several steps of one answer need them)."""
     officer = context.require_officer()
@@ -150,7 +169,7 @@ def _when(context: BotContext, draft: dict) -> str:
     16 Okt" (a late report never asks about "hari ini")."""
     t = context.t
     day = date.fromisoformat(draft["date"])
-    if day == context.clock.today():
+    if day == _as_of(context, draft):
         return t("when_today")
     return t("when_day", day=fmt.short_day(day, t.language))
 
@@ -171,7 +190,7 @@ async def _ask_confirm_value(update: Update, context: BotContext, draft: dict, p
     pending = draft["pending"]
     spec = context.form.field(pending["key"])
     text = t("implausible", value=fmt.number(pending["value"], lang), unit=spec.unit(lang),
-             usual=fmt.number(round(pending["usual"]), lang))
+             usual=fmt.whole(pending["usual"], lang))
     await say(update, context, prefix + text,
                keyboard(PREFIX, draft, [[(t("btn_yes_correct"), "ok"), (t("btn_fix"), "fix")]]))
     return CONFIRM_VALUE
@@ -216,7 +235,7 @@ async def _show_summary(update: Update, context: BotContext, draft: dict, prefix
     text = t(
         "summary",
         day=fmt.day(report_date, lang),
-        late=t("late_flag") if report_date < context.clock.today() else "",
+        late=t("late_flag") if report_date < _as_of(context, draft) else "",
         sls=f"{area.sls_name} ({area.sls_code})" if area else draft["sls"],
         values=Raw(_values_text(context, draft["values"])),
         note=draft["note"] or "-",
@@ -332,13 +351,14 @@ async def _fast_path(update: Update, context: BotContext, draft: dict, args: lis
             return END
         values[spec.key] = parsed
     today, start, end = _dates(context)
-    date_problem = check_report_date(today, today, start, end)
+    sent = _sent_day(update, context)  # the report's day, and the day it is late against
+    date_problem = check_report_date(sent, today, start, end)
     problem = date_problem or check_rules(form, values, lang)
     if problem is not None:
         drop_draft(context, DRAFT)
         await say(update, context, _problem_text(context, _localise(context, problem)))
         return END
-    draft["date"] = today.isoformat()
+    draft["date"] = draft["as_of"] = sent.isoformat()
     progress_key = form.progress_field
     draft["values"] = {k: v for k, v in values.items() if k != progress_key}
     await _accept_value(update, context, draft, progress_key, values[progress_key])
@@ -478,7 +498,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> str | None:
                 values=draft["values"],
                 progress_value=draft["values"][context.form.progress_field],
                 note=draft["note"],
-                late=report_date < context.clock.today(),
+                late=report_date < _as_of(context, draft),
                 now=context.clock.now(),
                 telegram_user_id=update.effective_user.id,
                 submission_token=token,

@@ -4,7 +4,9 @@ The table below is the product rule. Each cell runs the real bot against the loc
 with a fresh database: the caller performs one action, and the test checks that it was
 allowed or refused, that the database changed only when it was allowed, and that nothing the
 caller saw (messages, buttons, callback answers, XLSX cells) belongs to someone outside their
-scope. The objects that buttons act on belong to the team of PML M1 (PPL P1 and P2).
+scope. The objects that buttons act on belong to the team of PML M1 (PPL P1 and P2), in the
+kecamatan Tebing Tinggi of KOSEKA K1; the roster's second kecamatan, Merbau (KOSEKA K2, PML M3,
+PPL P4), has a report and a problem of its own. Its KOSEKA has a table of its own below.
 
 Group chats come last: the bot answers a command there with a hint to use a private chat and
 ignores everything else.
@@ -32,23 +34,39 @@ from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.settings import Settings
 from db import problems as problems_repo
 from db import reports as reports_repo
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
+from tests.support import (
+    ADMIN_TELEGRAM_ID,
+    Harness,
+    at,
+    eventually,
+    live,
+    load_roster,
+    make_settings,
+)
 
 TODAY = date(2022, 10, 17)  # the harness clock: Monday 17 Oct 2022, 18:00 WIB
-USER_IDS = {"P1": 501, "P2": 502, "P3": 503, "M1": 601, "M2": 602, "K1": 701}
+USER_IDS = {"P1": 501, "P2": 502, "P3": 503, "P4": 504, "M1": 601, "M2": 602, "M3": 603,
+            "K1": 701, "K2": 702}
 UNREGISTERED_ID = 8001
 SLS = {  # P1 has two SLS, P2 and P3 one each
     "P1": "1410012005001", "P1b": "1410012005002", "P2": "1410012006001", "P3": "1410012008001",
+    "P4": "1410051001001",
 }
 P1_PROBLEM = "Tiga ruta di RT 001 Banglas kosong, pemilik ke kebun"
 P3_PROBLEM = "Perahu ke Sesap tidak jalan karena angin kencang"
+P4_PROBLEM = "Jalan ke Teluk Belitung tergenang setelah hujan"
 ANNOUNCEMENT = "Rapat evaluasi tim besok pukul 08.00"
 
 # What belongs to each team: names, officer ids, places, SLS codes, a problem's text.
 TEAM_M1 = ("Putri PPL", "Panji PPL", "P1", "P2", "Banglas", "Alah Air", SLS["P1"], SLS["P1b"],
            SLS["P2"], P1_PROBLEM)
 TEAM_M2 = ("Prabu PPL", "P3", "Sesap", SLS["P3"], P3_PROBLEM)
-EVERYONE = (*TEAM_M1, *TEAM_M2, "Mahmud PML", "Maryam PML", "Kartini Koseka", "Admin Kabupaten")
+# Tebing Tinggi and Merbau, each with its KOSEKA, PML, names and places.
+KECAMATAN_K1 = (*TEAM_M1, *TEAM_M2, "Mahmud PML", "Maryam PML", "Kartini Koseka",
+                "Tebing Tinggi")
+KECAMATAN_K2 = ("Pandu PPL", "P4", "Teluk Belitung", SLS["P4"], P4_PROBLEM, "Melati PML", "M3",
+                "Kurnia Koseka", "Merbau")
+EVERYONE = (*KECAMATAN_K1, *KECAMATAN_K2, "Admin Kabupaten")
 
 
 # --- speed ---------------------------------------------------------------------------------
@@ -66,7 +84,7 @@ def no_ca_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def roster_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """conftest's roster, imported once; each cell starts from a copy of this database."""
+    """The test roster (tests/support.py), imported once; each cell starts from a copy."""
     folder = tmp_path_factory.mktemp("roster")
     path = folder / "regsosek.db"
     codes = asyncio.run(load_roster(path, at(17), folder))
@@ -105,13 +123,18 @@ class Actor:
 
 UNREG = Actor("unregistered", None, UNREGISTERED_ID, EVERYONE)
 PPL = Actor("PPL", "P1", USER_IDS["P1"],
-            ("Panji PPL", "P2", "Alah Air", SLS["P2"], *TEAM_M2, "Maryam PML", "M2"))
-PML = Actor("PML", "M1", USER_IDS["M1"], (*TEAM_M2, "Maryam PML", "M2"))
-KOSEKA = Actor("KOSEKA", "K1", USER_IDS["K1"], ())  # the whole kecamatan is theirs
+            ("Panji PPL", "P2", "Alah Air", SLS["P2"], *TEAM_M2, "Maryam PML", "M2",
+             *KECAMATAN_K2))
+PML = Actor("PML", "M1", USER_IDS["M1"], (*TEAM_M2, "Maryam PML", "M2", *KECAMATAN_K2))
+KOSEKA = Actor("KOSEKA", "K1", USER_IDS["K1"], KECAMATAN_K2)  # all of Tebing Tinggi is theirs
 ADMIN = Actor("admin", None, ADMIN_TELEGRAM_ID, ())
 DEACTIVATED = Actor("deactivated", "P3", USER_IDS["P3"], EVERYONE)
-OTHER_PML = Actor("PML-other-team", "M2", USER_IDS["M2"], (*TEAM_M1, "Mahmud PML", "M1"))
+OTHER_PML = Actor("PML-other-team", "M2", USER_IDS["M2"],
+                  (*TEAM_M1, "Mahmud PML", "M1", *KECAMATAN_K2))
 ACTORS = (UNREG, PPL, PML, KOSEKA, ADMIN, DEACTIVATED, OTHER_PML)
+# The KOSEKA of Merbau: nothing of Tebing Tinggi is theirs (its own table, below).
+OTHER_KOSEKA = Actor("KOSEKA-other-kecamatan", "K2", USER_IDS["K2"],
+                     (*KECAMATAN_K1, "M1", "M2", "K1"))
 # What the access gate answers them, whatever they send or press.
 GATE_ANSWER = {UNREG.label: "belum terdaftar", DEACTIVATED.label: "sudah tidak aktif"}
 
@@ -154,7 +177,7 @@ class Seen:
 
 
 class World:
-    """One fresh bot with the roster of conftest, the objects of M1's team, and the caller."""
+    """One fresh bot with the test roster, the objects of M1's team, and the caller."""
 
     def __init__(self, harness: Harness) -> None:
         self.h = harness
@@ -190,10 +213,10 @@ class World:
         return user
 
     async def seed(self) -> None:
-        """Today's reports of P1, P2 and P3 and an open problem of P1 and of P3."""
+        """Today's reports of P1, P2, P3 and P4 and an open problem of P1, P3 and P4."""
         now = self.h.clock.now()
         async with self.h.db.transaction() as conn:
-            for officer_id, households in (("P1", 12), ("P2", 7), ("P3", 9)):
+            for officer_id, households in (("P1", 12), ("P2", 7), ("P3", 9), ("P4", 5)):
                 saved = await reports_repo.save_report(
                     conn, officer_id=officer_id, report_date=TODAY, sls_code=SLS[officer_id],
                     values={"households": households, "families": households,
@@ -202,6 +225,7 @@ class World:
                 self.ids[f"report_{officer_id}"] = saved.report.id
             for officer_id, category, text, revisit in (
                 ("P1", "not_home", P1_PROBLEM, 3), ("P3", "access", P3_PROBLEM, None),
+                ("P4", "access", P4_PROBLEM, None),
             ):
                 problem = await problems_repo.create_problem(
                     conn, officer_id=officer_id, category=category, description=text, now=now,
@@ -209,14 +233,17 @@ class World:
                 self.ids[f"problem_{officer_id}"] = problem.id
 
     async def announce(self) -> None:
-        """M1 announces to the team through /umumkan; P1 receives it with its read button."""
+        """M1 announces to the team through /umumkan; P1 receives it with its read button.
+        Done once M1's delivery report is final (a later edit would show in a cell of M1)."""
         putri, mahmud = await self.officer("P1"), await self.officer("M1")
         await mahmud.send("/umumkan")
         await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in (m.text or ""))
         await mahmud.send(ANNOUNCEMENT)
         preview = await mahmud.wait_for(lambda m: "Pratinjau pengumuman" in (m.text or ""))
         await mahmud.press(preview, "Kirim sekarang")
+        report = await mahmud.wait_for(lambda m: "Laporan pengumuman" in (m.text or ""))
         self.real["read"] = await putri.wait_for(lambda m: ANNOUNCEMENT in (m.text or ""))
+        await eventually(lambda: "Selesai dikirim" in (live(self.h, report).text or ""))
         self.ids["recipient_P1"] = int(await self.h.scalar(
             "SELECT id FROM broadcast_recipients WHERE officer_id = 'P1'"))  # type: ignore[arg-type]
 
@@ -436,11 +463,15 @@ SUPERVISOR_MENU = ("/ringkasan –", "/ekspor –", "/kendala_tim –", "/umumka
 NOT_FOR_SUPERVISORS = ("/lapor –", "/izin –")
 
 
-def per_role(ppl=(), pml=(), koseka=(), admin=(), other=None) -> dict[str, tuple[str, ...]]:
+def per_role(
+    ppl=(), pml=(), koseka=(), admin=(), other=None, other_koseka=None
+) -> dict[str, tuple[str, ...]]:
     """Expected texts by actor; the other team's PML sees the same kind of thing as M1's PML
-    unless `other` says otherwise."""
+    unless `other` says otherwise, the other kecamatan's KOSEKA the same as K1 unless
+    `other_koseka` says otherwise."""
     return {PPL.label: ppl, PML.label: pml, KOSEKA.label: koseka, ADMIN.label: admin,
-            OTHER_PML.label: pml if other is None else other}
+            OTHER_PML.label: pml if other is None else other,
+            OTHER_KOSEKA.label: koseka if other_koseka is None else other_koseka}
 
 
 def command(text: str, **spec) -> Action:
@@ -455,7 +486,7 @@ def button(target: Callable[[World], str], real: str | None = None, **spec) -> A
 START = dict(refusal="", shows=per_role(
     ("Selamat datang, Bapak/Ibu Putri PPL",), ("Selamat datang, Bapak/Ibu Mahmud PML",),
     ("Selamat datang, Bapak/Ibu Kartini Koseka",), ("Admin BPS Kabupaten",),
-    ("Selamat datang, Bapak/Ibu Maryam PML",)))
+    ("Selamat datang, Bapak/Ibu Maryam PML",), ("Selamat datang, Bapak/Ibu Kurnia Koseka",)))
 HELP = dict(refusal="", shows=per_role(PPL_MENU, *(SUPERVISOR_MENU,) * 3),
             hides=per_role(SUPERVISOR_MENU, *(NOT_FOR_SUPERVISORS,) * 3))
 LAPOR = dict(refusal="Perintah /lapor hanya untuk PPL", shows={PPL.label: ("Pilih SLS",)})
@@ -468,7 +499,8 @@ PROGRES = dict(refusal="", shows=per_role(
            "✅ Prabu PPL"),
     koseka=("Progres kecamatan Tebing Tinggi", "Mahmud PML: 19/300", "Maryam PML: 9/90",
             "Total: 28/390"),
-    admin=("Progres Kabupaten Kepulauan Meranti", "Tebing Tinggi: 28/390"),
+    other_koseka=("Progres kecamatan Merbau", "Melati PML: 5/70", "Total: 5/70"),
+    admin=("Progres Kabupaten Kepulauan Meranti", "Tebing Tinggi: 28/390", "Merbau: 5/70"),
 ))
 BATAL = dict(refusal="", shows=per_role(*(("Tidak ada proses",),) * 4))
 # The admin of ADMIN_TELEGRAM_IDS is not on the roster, so cannot report a problem.
@@ -484,7 +516,9 @@ KENDALA_TIM = dict(
         pml=("Kendala terbuka: 1", "Kendala #1", "Pelapor: Putri PPL", "Teruskan ke KOSEKA"),
         other=("Kendala terbuka: 1", "Kendala #2", "Pelapor: Prabu PPL"),
         koseka=("Kendala terbuka: 2", "Pelapor: Putri PPL", "Pelapor: Prabu PPL"),
-        admin=("Kendala terbuka: 2", "Pelapor: Putri PPL", "Pelapor: Prabu PPL"),
+        other_koseka=("Kendala terbuka: 1", "Kendala #3", "Pelapor: Pandu PPL"),
+        admin=("Kendala terbuka: 3", "Pelapor: Putri PPL", "Pelapor: Prabu PPL",
+               "Pelapor: Pandu PPL"),
     ),
 )
 RINGKASAN = dict(refusal="Ringkasan harian hanya untuk PML, KOSEKA dan admin", shows=per_role(
@@ -493,20 +527,24 @@ RINGKASAN = dict(refusal="Ringkasan harian hanya untuk PML, KOSEKA dan admin", s
     other=("Ringkasan harian tim Maryam PML", "Prabu PPL: hari ini 9 ruta",
            "Total tim: hari ini 9 ruta, 9/90"),
     koseka=("Ringkasan harian Kecamatan Tebing Tinggi", "Tim Mahmud PML", "Tim Maryam PML"),
-    admin=("Ringkasan harian Kabupaten", "Total kabupaten: 28/390"),
+    other_koseka=("Ringkasan harian Kecamatan Merbau", "Tim Melati PML"),
+    admin=("Ringkasan harian Kabupaten", "Total kabupaten: 33/460", "Tebing Tinggi", "Merbau"),
 ))
 # In the workbook text every cell is a line: the per-kecamatan sheet ends with the totals.
 EKSPOR = dict(refusal="Ekspor data hanya untuk PML, KOSEKA dan admin", shows=per_role(
     pml=("Data laporan tim Mahmud PML", "Putri PPL", "Panji PPL", "Tebing Tinggi\n19\n300"),
     other=("Data laporan tim Maryam PML", "Prabu PPL", "Tebing Tinggi\n9\n90"),
     koseka=("Putri PPL", "Panji PPL", "Prabu PPL", "Tebing Tinggi\n28\n390"),
-    admin=("Putri PPL", "Panji PPL", "Prabu PPL", "Tebing Tinggi\n28\n390"),
+    other_koseka=("Pandu PPL", "Merbau\n5\n70"),
+    admin=("Putri PPL", "Panji PPL", "Prabu PPL", "Pandu PPL", "Tebing Tinggi\n28\n390",
+           "Merbau\n5\n70"),
 ))
 UMUMKAN = dict(refusal="pengumuman hanya dapat dikirim oleh PML, KOSEKA dan admin", shows=per_role(
     pml=("Pengumuman untuk: PPL tim Bapak/Ibu",),
     koseka=("Untuk siapa pengumuman ini?", "Seluruh kecamatan (PML dan PPL)", "Hanya PML"),
     admin=("Untuk siapa pengumuman ini?", "Semua petugas", "Satu kecamatan…"),
-), hides={KOSEKA.label: ("Semua petugas", "Satu kecamatan")})
+), hides={KOSEKA.label: ("Semua petugas", "Satu kecamatan"),
+          OTHER_KOSEKA.label: ("Semua petugas", "Satu kecamatan")})
 PENGUMUMAN = dict(
     refusal="pengumuman hanya dapat dikirim oleh PML, KOSEKA dan admin",
     shows=per_role(pml=("Pengumuman terakhir", ANNOUNCEMENT, "Belum membaca (1): Putri PPL"),
@@ -641,6 +679,40 @@ kendala             -        +   -    -      -       -            -
 umumkan             -        -   +    -      -       -            -
 """
 
+# The KOSEKA of Merbau, K2: what K1 may do, over Merbau only. The buttons act on objects of
+# Tebing Tinggi, so each one is refused: a KOSEKA reviews the reports of their own PML's teams
+# only, and changes the status of those teams' problems only.
+RULES_OTHER_KECAMATAN = """
+action         KOSEKA-other-kecamatan
+/start                   +
+/bantuan                 +
+/lapor                   -
+/lapor 1 1 4             -
+/izin                    -
+/progres                 +
+/batal                   +
+/kendala                 +
+/kendala_saya            +
+/kendala_tim             +
+/ringkasan               +
+/ekspor                  +
+/umumkan                 +
+/pengumuman              +
+rv:ok                    -
+rv:back                  -
+kd:take                  -
+kd:done                  -
+kd:fwd                   -
+kd:visit                 -
+baca                     -
+lapor:send               -
+lapor:start              -
+izin:sakit               -
+izin:skip                -
+kendala                  -
+umumkan                  -
+"""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -670,20 +742,21 @@ class Case:
         return (*self.actor.never_sees, *extra)
 
 
-def parse_rules(rules: str) -> list[Case]:
+def parse_rules(rules: str, actors: tuple[Actor, ...]) -> list[Case]:
     header, *rows = rules.strip().splitlines()
-    assert header.split()[1:] == [a.label for a in ACTORS]
+    assert header.split()[1:] == [a.label for a in actors]
     cases = []
     for row in rows:
         words = row.split()
-        name, marks = " ".join(words[:-len(ACTORS)]), words[-len(ACTORS):]
+        name, marks = " ".join(words[:-len(actors)]), words[-len(actors):]
         assert set(marks) <= {"+", "-", "."}, row
         cases += [Case(actor, name, mark == "+")
-                  for actor, mark in zip(ACTORS, marks, strict=True) if mark != "."]
+                  for actor, mark in zip(actors, marks, strict=True) if mark != "."]
     return cases
 
 
-CASES = parse_rules(RULES)
+ALL_ACTORS = (*ACTORS, OTHER_KOSEKA)
+CASES = parse_rules(RULES, ACTORS) + parse_rules(RULES_OTHER_KECAMATAN, (OTHER_KOSEKA,))
 
 
 def wired(settings: Settings) -> tuple[set[str], list[str]]:
@@ -716,7 +789,7 @@ def test_the_table_covers_every_command_and_button_kind(tmp_path: Path) -> None:
     for case_name in names:  # each Indonesian command and each button: all seven callers
         if case_name.startswith("/") and case_name.split()[0][1:] not in indonesian:
             continue
-        assert {c.actor for c in CASES if c.name == case_name} == set(ACTORS), case_name
+        assert {c.actor for c in CASES if c.name == case_name} == set(ALL_ACTORS), case_name
     samples = [d for action in ACTIONS.values() for d in action.data]
     for pattern in patterns:  # every kind of button the bot reacts to is in the table ...
         assert any(re.search(pattern, d) for d in samples), pattern

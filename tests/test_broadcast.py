@@ -23,7 +23,7 @@ from bot.rules.report import Problem
 from db import broadcasts as repo
 from db import models, officers
 from db.models import Officer, Role
-from tests.conftest import at, eventually, load_roster, make_settings
+from tests.support import at, eventually, load_roster, make_settings
 
 KEC = "14.10.01"
 OTHER_KEC = "14.10.02"

@@ -20,8 +20,7 @@ from bot.localapi import LocalBotApi
 from db.connection import Database
 from db.migrations import available_migrations
 from db.reports import save_report
-from tests.conftest import AREAS_CSV, OFFICERS_CSV, WIB
-from tests.test_settings import clear_settings_env
+from tests.support import AREAS_CSV, OFFICERS_CSV, WIB, clear_settings_env
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "roster"
 EXPORT_HEADER = (
@@ -109,7 +108,7 @@ def test_db_migrate_creates_the_default_database_and_is_idempotent(cli: Cli) -> 
 
 
 def test_a_database_where_sqlite_cannot_keep_a_wal_is_refused_in_one_line(cli: Cli) -> None:
-    from tests.test_storage_safety import no_wal
+    from tests.support import no_wal
 
     cli.monkeypatch.setattr("db.connection.open_sqlite", no_wal)  # the project's default opener
     cli.monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
@@ -396,13 +395,6 @@ def test_roster_unlink_of_an_unknown_or_inactive_officer(cli: Cli) -> None:
 
 # export
 
-EXTRA_OFFICERS = """K2,Kurnia Koseka,KOSEKA,,081200000012,14.10.05,
-M3,Melati PML,PML,K2,081200000013,14.10.05,
-P4,Pandu PPL,PPL,M3,081200000014,14.10.05,14.10.05.1001
-"""
-EXTRA_AREAS = "P4,1410051001001,RT 001 Teluk Belitung,14.10.05.1001,70\n"
-
-
 async def _insert_reports(db_path: Path) -> None:
     db = Database(db_path)
     await db.open()
@@ -434,8 +426,8 @@ async def _insert_reports(db_path: Path) -> None:
 
 @pytest.fixture
 def reports(cli: Cli) -> Cli:
-    officers = cli.write("officers.csv", OFFICERS_CSV + EXTRA_OFFICERS)
-    areas = cli.write("areas.csv", AREAS_CSV + EXTRA_AREAS)
+    officers = cli.write("officers.csv", OFFICERS_CSV)  # P4 is in the second kecamatan
+    areas = cli.write("areas.csv", AREAS_CSV)
     code, _, err = cli("roster", "import", officers, "--areas", areas)
     assert code == 0, err
     asyncio.run(_insert_reports(cli.db_path))
@@ -592,7 +584,7 @@ async def test_run_with_a_rejected_token_says_so_without_showing_it(tmp_path: Pa
     import sys
 
     from bot.localapi import LocalBotApi
-    from tests.test_process import bot_env
+    from tests.support import bot_env
 
     wrong = "654321:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz"
     async with LocalBotApi(token="123456:RIGHT-TOKEN") as api:
@@ -618,7 +610,7 @@ async def test_only_a_bot_alone_in_its_process_settles_its_memory(
     api: LocalBotApi, tmp_path: Path
 ) -> None:
     from bot.app import build_application, start_application, stop_application
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     gc.unfreeze()
     for settle, frozen in ((False, False), (True, True)):  # `bot run` builds it settled

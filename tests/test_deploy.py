@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.settings import Settings
-from tests.test_process import RUN_ARGS
+from tests.support import RUN_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

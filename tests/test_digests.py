@@ -1,6 +1,6 @@
 """Digests of one evening against hand-computed numbers, from a real database.
 
-The test roster (tests/conftest.py) plus two PPL in Mahmud's team, on Monday 17 Oct 2022:
+The test roster (tests/support.py) plus two PPL in Mahmud's team, on Monday 17 Oct 2022:
 
 | PPL   | team   | desa     | target | 15 Okt | 16 Okt | 17 Okt              |
 | Putri | Mahmud | Banglas  | 180    | 10     | 12     | 8                   |
@@ -8,8 +8,10 @@ The test roster (tests/conftest.py) plus two PPL in Mahmud's team, on Monday 17 
 | Bima  | Mahmud | Alah Air | 100    | 10     | 10     | 10, a catch-up      |
 | Zaki  | Mahmud | Banglas  | 100    | -      | -      | -                   |
 | Prabu | Maryam | Sesap    | 90     | 3      | -      | -                   |
+| Pandu | Melati | Teluk B. | 70     | -      | -      | -                   |
 
-Bima reports the same numbers every day; Panji has blocked the bot.
+Pandu is the roster's one PPL in the second kecamatan, Merbau (KOSEKA Kurnia). Bima reports
+the same numbers every day; Panji has blocked the bot.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from db.models import Officer, Role
 from db.reports import save_report
 from db.schedule import DayOff, mark_unreachable, set_day_off
 from db.snapshot import load_snapshot
-from tests.conftest import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
+from tests.support import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 DAY = date(2022, 10, 17)
@@ -94,16 +96,16 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(settings.database_path)
     await database.open()
     async with database.transaction() as conn:
-        await add_ppl(conn, "P4", "Bima PPL", "M1", "14.10.01.2006", "1410012006009", 100)
-        await add_ppl(conn, "P5", "Zaki PPL", "M1", "14.10.01.2005", "1410012005009", 100)
+        await add_ppl(conn, "P5", "Bima PPL", "M1", "14.10.01.2006", "1410012006009", 100)
+        await add_ppl(conn, "P6", "Zaki PPL", "M1", "14.10.01.2005", "1410012005009", 100)
         for day, households in [(15, 10), (16, 12), (17, 8)]:
             await report(conn, "P1", "1410012005001", day, households)
         await report(conn, "P2", "1410012006001", 15, 20)
         await set_day_off(conn, DayOff(officer_id="P2", day=okt(17), reason="sakit"), at(17, 7))
         await mark_unreachable(conn, "P2", at(16, 20))
-        await report(conn, "P4", "1410012006009", 15, 10)
-        await report(conn, "P4", "1410012006009", 16, 10)
-        await report(conn, "P4", "1410012006009", 17, 10, late=True)
+        await report(conn, "P5", "1410012006009", 15, 10)
+        await report(conn, "P5", "1410012006009", 16, 10)
+        await report(conn, "P5", "1410012006009", 17, 10, late=True)
         await report(conn, "P3", "1410012008001", 15, 3)
         # Reported after the digest day: not in it.
         await report(conn, "P3", "1410012008001", 18, 40)
@@ -179,6 +181,26 @@ async def test_pml_digest_lists_missing_first_with_each_status(
     assert "Prabu" not in text(digest)  # another team
 
 
+async def test_counts_per_day_are_whole_numbers(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await add_ppl(conn, "P7", "Gita PPL", "M2", "14.10.01.2008", "1410012008009", 45_760)
+    # 45,760 households over the 24 working days left (Sundays off): 1,906.7 a day, rounded up.
+    settings = settings_for(tmp_path, days_off=SUNDAYS)
+    [admin] = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                  roles=[Role.ADMIN], with_charts=False)
+    assert ("• Gita PPL (Tebing Tinggi): 0/45.760 (0,0%), perkiraan selesai tidak terproyeksi,"
+            " perlu 1.907 ruta/hari") in lines(admin)
+
+    async with db.transaction() as conn:  # Zaki: 10, 10, 15 and 15, then 40 on the 22nd
+        for day, households in [(18, 10), (19, 10), (20, 15), (21, 15), (22, 40)]:
+            await report(conn, "P6", "1410012005009", day, households)
+    [pml] = [d for d in await build_digests(
+        db.conn, day=okt(22), settings=settings_for(tmp_path), form=FORM, texts=ID,
+        roles=[Role.PML], with_charts=False) if d.recipient.officer_id == "M1"]
+    # The usual day is the median of 10, 10, 15, 15: 12.5, written 13.
+    assert "lonjakan (40 ruta hari ini, biasanya 13)" in text(pml)
+
+
 async def test_pml_review_items_are_todays_unreviewed_reports(db: Database, tmp_path: Path) -> None:
     async with db.transaction() as conn:
         await conn.execute(
@@ -186,11 +208,11 @@ async def test_pml_review_items_are_todays_unreviewed_reports(db: Database, tmp_
             (DAY.isoformat(),),
         )
         bima = await conn.execute_fetchall(
-            "SELECT id FROM reports WHERE officer_id = 'P4' AND report_date = ?", (DAY.isoformat(),)
+            "SELECT id FROM reports WHERE officer_id = 'P5' AND report_date = ?", (DAY.isoformat(),)
         )
     digest = (await digests(db, settings_for(tmp_path)))["M1"]
     assert digest.review == [
-        ReviewItem(report_id=bima[0][0], label="Bima PPL · RT 009 P4: 10 ruta")
+        ReviewItem(report_id=bima[0][0], label="Bima PPL · RT 009 P5: 10 ruta")
     ]
     assert (await digests(db, settings_for(tmp_path)))["M2"].review == []
 
@@ -257,40 +279,48 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
     assert_valid_chunks(digest)
     got = lines(digest)
     assert got[:2] == ["<b>Ringkasan harian Kabupaten Kepulauan Meranti</b>", "Senin, 17 Okt 2022"]
-    # Per day: 43 on the 15th, 22 on the 16th (a Sunday), 18 on the 17th: 83 of 590.
-    # Ideal: 590 * 2 / 26 = 45.4 -> 45 (7,7%), 38 ahead.
+    # Tebing Tinggi per day: 43 on the 15th, 22 on the 16th (a Sunday), 18 on the 17th: 83 of
+    # 590. Ideal: 590 * 2 / 26 = 45.4 -> 45 (7,7%), 38 ahead.
     # Pace over the working days 15 and 17 Okt: 61 / 2; 507 left -> ceil(507 * 2 / 61) = 17
-    # working days after the 17th -> Sat 5 Nov. Needed: 507 / 24 working days left = 21,1.
+    # working days after the 17th -> Sat 5 Nov. Needed: 507 / 24 working days left = 21.1 -> 22.
+    # Merbau (Pandu alone) has nothing yet: ideal 70 * 2 / 26 = 5.4 -> 5; 70 / 24 = 2.9 -> 3.
     kecamatan = got.index("<b>Per kecamatan</b>")
-    assert got[kecamatan + 1 : kecamatan + 3] == [
+    assert got[kecamatan + 1 : kecamatan + 5] == [
+        "<b>Merbau</b>: 0/70 (0,0%), garis ideal 5 (7,7%), kurang 5 ruta",
+        "   ↳ perkiraan selesai tidak terproyeksi, perlu 3 ruta/hari – ⚠️ berisiko",
         "<b>Tebing Tinggi</b>: 83/590 (14,1%), garis ideal 45 (7,7%), lebih 38 ruta",
-        "   ↳ perkiraan selesai Sabtu, 5 Nov 2022, perlu 21,1 ruta/hari",
+        "   ↳ perkiraan selesai Sabtu, 5 Nov 2022, perlu 22 ruta/hari",
     ]
+    # The regency: 83 of 660, ideal 660 * 2 / 26 = 50.8 -> 51.
     total = next(i for i, line in enumerate(got) if line.startswith("<b>Total kabupaten"))
     assert got[total] == (
-        "<b>Total kabupaten: 83/590 (14,1%)</b>, garis ideal 45 (7,7%), lebih 38 ruta"
+        "<b>Total kabupaten: 83/660 (12,6%)</b>, garis ideal 51 (7,7%), lebih 32 ruta"
     )
-    assert "Hari ini: 18 ruta · belum lapor 2 PPL" in got
+    assert "Hari ini: 18 ruta · belum lapor 3 PPL" in got
 
-    # Zaki has no pace at all; Prabu (3 in the window, 87 left) needs 58 working days:
-    # the 24 left in the period, then 34 calendar days after 14 Nov -> Sun 18 Des.
-    at_risk = got.index("<b>PPL berisiko tidak selesai tepat waktu: 2</b>")
+    # Pandu and Zaki have no pace at all (the least done first, then by name); Prabu (3 in
+    # the window, 87 left) needs 58 working days: the 24 left in the period, then 34
+    # calendar days after 14 Nov -> Sun 18 Des.
+    # Per day, rounded up: Zaki 100 / 24 = 4.2 -> 5, Prabu 87 / 24 = 3.6 -> 4.
+    at_risk = got.index("<b>PPL berisiko tidak selesai tepat waktu: 3</b>")
     assert got[at_risk + 1 :] == [
+        "• Pandu PPL (Merbau): 0/70 (0,0%), perkiraan selesai tidak terproyeksi, "
+        "perlu 3 ruta/hari",
         "• Zaki PPL (Tebing Tinggi): 0/100 (0,0%), perkiraan selesai tidak terproyeksi, "
-        "perlu 4,2 ruta/hari",
+        "perlu 5 ruta/hari",
         "• Prabu PPL (Tebing Tinggi): 3/90 (3,3%), perkiraan selesai Minggu, 18 Des 2022, "
-        "perlu 3,6 ruta/hari",
+        "perlu 4 ruta/hari",
         "Kendala terbuka: tidak ada.",
     ]
     cumulative, per_kecamatan = digest.charts
     assert cumulative.caption == "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal"
     assert cumulative.spec.cumulative == (43, 65, 83)
-    # The ideal line stays flat on Sundays: 590 / 26 per working day.
-    assert cumulative.spec.ideal[:3] == pytest.approx((590 / 26, 590 / 26, 2 * 590 / 26))
+    # The ideal line stays flat on Sundays: 660 / 26 per working day.
+    assert cumulative.spec.ideal[:3] == pytest.approx((660 / 26, 660 / 26, 2 * 660 / 26))
     assert per_kecamatan.caption == "Progres per kecamatan"
     assert per_kecamatan.spec == ProgressBars(title="Progres per kecamatan",
-                                              labels=("Tebing Tinggi",),
-                                              percents=(100 * 83 / 590,))
+                                              labels=("Merbau", "Tebing Tinggi"),
+                                              percents=(0.0, 100 * 83 / 590))
     assert all(is_png(chart.spec.render()) for chart in digest.charts)
 
 
@@ -300,10 +330,13 @@ async def test_admin_kecamatan_at_risk_when_pace_is_too_slow(db: Database, tmp_p
                                 form=FORM, texts=ID, roles=[Role.ADMIN], with_charts=False)
     got = lines(built[0])
     kecamatan = got.index("<b>Per kecamatan</b>")
-    # 590 * 10 / 31 = 190.3 -> 190 (32,3%); 123 done, 67 behind; 467 over 21 days = 22,2.
-    assert got[kecamatan + 1 : kecamatan + 3] == [
+    # 590 * 10 / 31 = 190.3 -> 190 (32,3%); 123 done, 67 behind; 467 over 21 days = 22.2 -> 23.
+    # Merbau: 70 * 10 / 31 = 22.6 -> 23; 70 over 21 days = 3.3 -> 4.
+    assert got[kecamatan + 1 : kecamatan + 5] == [
+        "<b>Merbau</b>: 0/70 (0,0%), garis ideal 23 (32,3%), kurang 23 ruta",
+        "   ↳ perkiraan selesai tidak terproyeksi, perlu 4 ruta/hari – ⚠️ berisiko",
         "<b>Tebing Tinggi</b>: 123/590 (20,8%), garis ideal 190 (32,3%), kurang 67 ruta",
-        "   ↳ perkiraan selesai tidak terproyeksi, perlu 22,2 ruta/hari – ⚠️ berisiko",
+        "   ↳ perkiraan selesai tidak terproyeksi, perlu 23 ruta/hari – ⚠️ berisiko",
     ]
     assert built[0].charts == []
 
@@ -345,9 +378,9 @@ async def test_huge_admin_digest_is_split_into_valid_messages(db: Database, tmp_
     assert len(digest.chunks) >= 2
     assert_valid_chunks(digest)
     body = text(digest)
-    assert f"<b>PPL berisiko tidak selesai tepat waktu: {many + 2}</b>" in body
-    assert body.count("&lt;i&gt;Petugas &amp; Pendata") == AT_RISK_LIMIT
-    assert f"dan {many + 2 - AT_RISK_LIMIT} lainnya" in body
+    assert f"<b>PPL berisiko tidak selesai tepat waktu: {many + 3}</b>" in body  # and Pandu,
+    assert body.count("&lt;i&gt;Petugas &amp; Pendata") == AT_RISK_LIMIT  # Zaki, Prabu
+    assert f"dan {many + 3 - AT_RISK_LIMIT} lainnya" in body
 
 
 # ------------------------------------------------------------------------------ safety and scope
@@ -375,12 +408,12 @@ async def test_snapshot_holds_the_state_at_the_end_of_the_day(db: Database) -> N
     snapshot = await load_snapshot(db.conn, DAY)
     assert {r.report_date for r in snapshot.reports} == {okt(15), okt(16), okt(17)}
     assert sum(r.progress for r in snapshot.reports_by_officer["P3"]) == 3  # not the 18th
-    bima = sorted(snapshot.reports_by_officer["P4"], key=lambda r: r.report_date)
+    bima = sorted(snapshot.reports_by_officer["P5"], key=lambda r: r.report_date)
     assert [r.late for r in bima] == [False, False, True]
     assert bima[0].values == {"households": 10, "families": 10, "persons": 40}
     assert snapshot.izin == {"P2": {okt(17)}}
-    assert snapshot.subtree("M1") == ["P1", "P2", "P4", "P5"]
-    assert snapshot.subtree("K1") == ["M1", "M2", "P1", "P2", "P4", "P5", "P3"]
+    assert snapshot.subtree("M1") == ["P1", "P2", "P5", "P6"]
+    assert snapshot.subtree("K1") == ["M1", "M2", "P1", "P2", "P5", "P6", "P3"]
     assert snapshot.target_by_officer["P1"] == 180
     assert snapshot.target_by_desa["14.10.01.2006"] == 220
     assert snapshot.desa_kecamatan["14.10.01.2008"] == "14.10.01"
@@ -398,12 +431,12 @@ async def test_inactive_officers_and_missing_chats_get_nothing(
 ) -> None:
     async with db.transaction() as conn:
         await conn.execute("UPDATE officers SET telegram_chat_id = NULL WHERE officer_id = 'M2'")
-        await conn.execute("UPDATE officers SET active = 0 WHERE officer_id = 'P5'")
+        await conn.execute("UPDATE officers SET active = 0 WHERE officer_id = 'P6'")
     built = await digests(db, settings_for(tmp_path), with_charts=False)
-    assert sorted(built) == ["K1", "M1", f"admin-{ADMIN_TELEGRAM_ID}"]
+    assert sorted(built) == ["K1", "K2", "M1", "M3", f"admin-{ADMIN_TELEGRAM_ID}"]
     assert "Zaki" not in text(built["M1"])
     only_pml = await digests(db, settings_for(tmp_path), roles=[Role.PML], with_charts=False)
-    assert list(only_pml) == ["M1"]
+    assert sorted(only_pml) == ["M1", "M3"]
 
 
 async def test_digest_on_demand(db: Database, tmp_path: Path) -> None:
@@ -421,7 +454,7 @@ async def test_digest_on_demand(db: Database, tmp_path: Path) -> None:
     regency = await digest_for(db.conn, admin, day=DAY, settings=settings, form=FORM, texts=ID,
                                with_charts=False)
     assert regency is not None and regency.kind == "digest_admin" and regency.charts == []
-    assert "<b>Total kabupaten: 83/590 (14,1%)</b>" in text(regency)
+    assert "<b>Total kabupaten: 83/660 (12,6%)</b>" in text(regency)
 
 
 async def test_english_digests(db: Database, tmp_path: Path) -> None:
@@ -441,17 +474,17 @@ async def test_english_digests(db: Database, tmp_path: Path) -> None:
 
 
 async def test_scope_workbook_of_a_team(db: Database) -> None:
-    data = await scope_workbook(db.conn, ["P1", "P2", "P4", "P5"], DAY, FORM)
+    data = await scope_workbook(db.conn, ["P1", "P2", "P5", "P6"], DAY, FORM)
     book = load_workbook(BytesIO(data), read_only=True)
     assert book.sheetnames == ["reports", "progress per officer", "per desa", "per kecamatan"]
     reports = list(book["reports"].values)
     assert reports[0][:8] == ("date", "officer_id", "officer_name", "pml_id", "koseka_id",
                               "kecamatan_code", "desa_code", "sls_code")
-    assert {row[1] for row in reports[1:]} == {"P1", "P2", "P4"}
+    assert {row[1] for row in reports[1:]} == {"P1", "P2", "P5"}
     assert len(reports) == 1 + 3 + 1 + 3
     per_officer = {row[0]: row[4:] for row in list(book["progress per officer"].values)[1:]}
-    assert per_officer == {"P1": (30, 180, 16.7), "P2": (20, 120, 16.7), "P4": (30, 100, 30.0),
-                           "P5": (0, 100, 0.0)}
+    assert per_officer == {"P1": (30, 180, 16.7), "P2": (20, 120, 16.7), "P5": (30, 100, 30.0),
+                           "P6": (0, 100, 0.0)}
     per_desa = {row[0]: row[3:] for row in list(book["per desa"].values)[1:]}
     assert per_desa == {"14.10.01.2005": (30, 280, 10.7), "14.10.01.2006": (50, 220, 22.7)}
     assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 80, 500, 16.0)]
@@ -461,10 +494,10 @@ async def test_scope_workbook_writes_formula_like_texts_as_text(db: Database) ->
     async with db.transaction() as conn:
         await conn.execute("UPDATE reports SET note = '=HYPERLINK(\"http://x\",\"klik\")'"
                            " WHERE officer_id = 'P1'")
-        await conn.execute("UPDATE officers SET name = '+Bima PPL' WHERE officer_id = 'P4'")
+        await conn.execute("UPDATE officers SET name = '+Bima PPL' WHERE officer_id = 'P5'")
         await conn.execute("UPDATE wilayah_desa SET name = '@Alah Air'"
                            " WHERE code = '14.10.01.2006'")
-    data = await scope_workbook(db.conn, ["P1", "P4"], DAY, FORM)
+    data = await scope_workbook(db.conn, ["P1", "P5"], DAY, FORM)
     book = load_workbook(BytesIO(data))  # not read-only: the cell types and styles too
     sheets = {name: list(book[name].iter_rows()) for name in book.sheetnames}
     cells = [cell for rows in sheets.values() for row in rows for cell in row]
@@ -474,7 +507,7 @@ async def test_scope_workbook_writes_formula_like_texts_as_text(db: Database) ->
         assert (texts[text].data_type, texts[text].quotePrefix) == ("s", True), text
     assert texts["Putri PPL"].quotePrefix is False
     per_officer = {row[0].value: row for row in sheets["progress per officer"][1:]}
-    assert [(c.value, c.data_type) for c in per_officer["P4"][4:]] == [
+    assert [(c.value, c.data_type) for c in per_officer["P5"][4:]] == [
         (30, "n"), (100, "n"), (30.0, "n")]  # numbers stay numbers
 
 

@@ -10,16 +10,19 @@ import pytest
 
 from bot.app import services_of
 from bot.clock import ManualClock
-from bot.localapi import ApiError, FaultPlan, LocalBotApi, SentMessage, SimUser
+from bot.localapi import ApiError, FaultPlan, LocalBotApi, SentMessage
 from db.connection import Database
-from db.roster import import_roster
-from tests.conftest import (
+from tests.support import (
     ADMIN_TELEGRAM_ID,
-    OFFICERS_CSV,
     Harness,
+    add_team,
     at,
     eventually,
+    live,
+    reimport_without,
+    report_says,
     running_harness,
+    write_announcement,
 )
 
 FAST = {  # small pacing intervals: the whole module stays within a few seconds
@@ -43,24 +46,8 @@ def text_of(message: SentMessage) -> str:
 
 
 
-def live(harness: Harness, message: SentMessage) -> SentMessage:
-    return harness.api.message(message.chat_id, message.message_id)
-
-
-async def report_says(harness: Harness, report: SentMessage, *parts: str) -> SentMessage:
-    """Wait until the delivery report (edited in place) contains every part."""
-    await eventually(lambda: all(p in text_of(live(harness, report)) for p in parts))
-    return live(harness, report)
-
-
 def announcements(harness: Harness, chat_id: int) -> list[SentMessage]:
     return [m for m in harness.api.messages_to(chat_id) if "Pengumuman dari" in text_of(m)]
-
-
-async def write_announcement(user: SimUser, text: str) -> SentMessage:
-    """From the text question to the preview (Kirim sekarang / Jadwalkan)."""
-    await user.send(text)
-    return await user.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
 
 
 async def test_pml_announces_to_the_team_with_read_receipts(harness: Harness) -> None:
@@ -113,6 +100,26 @@ async def test_pml_announces_to_the_team_with_read_receipts(harness: Harness) ->
     assert "#1" in listing.text and "Terkirim 2/2 · Dibaca 1" in listing.text
     assert "Belum membaca (1): Panji PPL" in listing.text
     assert "Putri PPL" not in listing.text
+
+
+async def test_unread_names_are_shown_as_typed(harness: Harness) -> None:
+    mahmud = await harness.register("M1", 601)
+    await harness.register("P1", 501)
+    await harness.register("P2", 502)
+    async with harness.db.transaction() as conn:
+        await conn.execute("UPDATE officers SET name = 'Siti <Ani>' WHERE officer_id = 'P2'")
+        await conn.execute("UPDATE officers SET name = 'Putri &amp; Co' WHERE officer_id = 'P1'")
+    await mahmud.send("/umumkan")
+    await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    await mahmud.press(await write_announcement(mahmud, "Rapat besok"), "Kirim")
+    report = await mahmud.wait_for(lambda m: "Laporan pengumuman #1" in text_of(m))
+    await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
+
+    await mahmud.send("/pengumuman")
+    listing = await mahmud.wait_for(lambda m: "Pengumuman terakhir" in text_of(m))
+    assert "Belum membaca (2):" in listing.text
+    # As typed: neither markup nor an entity.
+    assert "Siti <Ani>" in listing.text and "Putri &amp; Co" in listing.text
 
 
 async def test_koseka_only_pml_counts_unlinked_and_admin_sees_all(harness: Harness) -> None:
@@ -208,16 +215,6 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
 
 
-async def reimport_without(harness: Harness, *officer_ids: str) -> None:
-    """The roster imported again without these officers: they are deactivated."""
-    lines = [line for line in OFFICERS_CSV.splitlines()
-             if line.split(",")[0] not in officer_ids]
-    path = harness.settings.database_path.parent / "officers-new.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = await import_roster(harness.db, path, None, now=harness.clock.now())
-    assert result.officers_deactivated == len(officer_ids)
-
-
 async def test_a_scheduled_announcement_goes_to_its_audience_as_it_is_when_sent(
     harness: Harness,
 ) -> None:
@@ -233,18 +230,19 @@ async def test_a_scheduled_announcement_goes_to_its_audience_as_it_is_when_sent(
     await admin.wait_for(lambda m: "Kapan dikirim" in text_of(m))
     await admin.send("19:30")
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
-    assert "Penerima: 2 petugas" in preview.text and "1 lainnya belum terdaftar" in preview.text
+    assert "Penerima: 2 petugas" in preview.text and "2 lainnya belum terdaftar" in preview.text
     await admin.press(preview, "Kirim")
     report = await admin.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
 
-    # Before 19:30, Panji leaves the roster (re-imported without him) and Prabu registers.
+    # Before 19:30, Panji leaves the roster (re-imported without him); Prabu and Pandu register.
     await reimport_without(harness, "P2")
     prabu = await harness.register("P3", 503)
+    await harness.register("P4", 504)
     harness.clock.set(at(17, 19, 30))
     outbox = services_of(harness.app).outbox
     assert outbox is not None
     outbox.wake()
-    report = await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
+    report = await report_says(harness, report, "Terkirim 3/3", "Selesai dikirim")
     assert "Belum terdaftar" not in report.text
     assert len(announcements(harness, putri.chat_id)) == 1
     assert len(announcements(harness, prabu.chat_id)) == 1
@@ -335,22 +333,6 @@ async def test_photo_announcement_keeps_the_file_id(harness: Harness) -> None:
 # --- 300 recipients, faults and a restart ----------------------------------------------------
 
 EXTRA = 300
-FIRST_CHAT = 880_000
-
-
-async def add_team(harness: Harness, count: int) -> list[int]:
-    """`count` more linked PPL under M1, each with a chat the local API knows."""
-    chats = [FIRST_CHAT + n for n in range(count)]
-    async with harness.db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
-            " desa_code, telegram_user_id, telegram_chat_id, linked_at, created_at, updated_at)"
-            " VALUES (?, ?, 'PPL', 'M1', '14.10.01', '14.10.01.2005', ?, ?, '', '', '')",
-            [(f"X{n:03d}", f"Petugas {n:03d}", chat, chat) for n, chat in enumerate(chats)],
-        )
-    for chat in chats:
-        harness.api.user(chat, f"Petugas {chat}")
-    return chats
 
 
 class Faults:

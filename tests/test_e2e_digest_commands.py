@@ -7,7 +7,7 @@ from io import BytesIO
 from openpyxl import load_workbook
 
 from bot.localapi import SentMessage
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness
+from tests.support import ADMIN_TELEGRAM_ID, Harness
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SHEETS = ["reports", "progress per officer", "per desa", "per kecamatan"]
@@ -101,11 +101,12 @@ async def test_admin_export_and_digest_cover_the_regency(harness: Harness) -> No
     assert document.file_name == "regsosek_kabupaten_2022-10-17.xlsx"
     book = workbook(document)
     assert sorted(row[1] for row in list(book["reports"].values)[1:]) == ["P2", "P3"]
-    assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 19, 390, 4.9)]
+    assert list(book["per kecamatan"].values)[1:] == [("14.10.01", "Tebing Tinggi", 19, 390, 4.9),
+                                                      ("14.10.05", "Merbau", 0, 70, 0.0)]
 
     await admin.send("/ringkasan")
     digest = await admin.wait_for(lambda m: "Ringkasan harian Kabupaten" in text_of(m))
-    assert "Total kabupaten: 19/390 (4,9%)" in digest.text
+    assert "Total kabupaten: 19/460 (4,1%)" in digest.text
     photos = [await admin.wait_for(lambda m: m.kind == "photo") for _ in range(2)]
     assert [p.text for p in photos] == [
         "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal",

@@ -6,40 +6,11 @@ from datetime import timedelta
 
 from bot.app import services_of
 from db import problems as problems_repo
-from tests.conftest import Harness, eventually
+from tests.support import Harness, eventually, report_problem
 
 
 def text_of(message) -> str:
     return message.text or ""
-
-
-async def report_problem(
-    user, category: str, description: str, *, sls: str | None = None, urgent: bool = False,
-    revisit: str | None = None, photo: bool = False, location: tuple[float, float] | None = None,
-):
-    """Walk through /kendala; returns the summary message (not sent yet)."""
-    await user.send("/kendala")
-    await user.press(await user.wait_for(lambda m: "Pilih kategori" in text_of(m)), category)
-    if sls is not None:
-        await user.press(await user.wait_for(lambda m: "terkait SLS" in text_of(m)), sls)
-    await user.wait_for(lambda m: "uraian singkat" in text_of(m))
-    await user.send(description)
-    ask = await user.wait_for(lambda m: "foto dan/atau lokasi" in text_of(m))
-    if photo:
-        await user.send_photo()
-        ask = await user.wait_for(lambda m: "Diterima: foto" in text_of(m))
-    if location is not None:
-        await user.send_location(*location)
-    if not (photo and location is not None):
-        if location is not None:
-            ask = await user.wait_for(lambda m: "Diterima: lokasi" in text_of(m))
-        await user.press(ask, "Lanjut" if (photo or location) else "Lewati")
-    await user.press(await user.wait_for(lambda m: "Seberapa mendesak" in text_of(m)),
-                     "Mendesak" if urgent else "Biasa")
-    if revisit is not None:
-        await user.wait_for(lambda m: "dikunjungi ulang" in text_of(m))
-        await user.send(revisit)
-    return await user.wait_for(lambda m: "Ringkasan kendala" in text_of(m))
 
 
 async def send_problem(user, *args, **kwargs):
@@ -55,7 +26,7 @@ def alerts(harness: Harness, chat_id: int) -> list:
 async def test_a_reporter_deactivated_by_a_roster_import_is_told_nothing_more(
     harness: Harness,
 ) -> None:
-    from tests.test_e2e_broadcast import reimport_without
+    from tests.support import reimport_without
 
     putri = await harness.register("P1", 501)
     mahmud = await harness.register("M1", 601)
@@ -162,6 +133,24 @@ async def test_pml_takes_then_resolves_and_the_reporter_is_told_each_time(harnes
     answer = await mahmud.wait_answer(stale)
     assert "tidak berlaku" in answer["text"] and answer["show_alert"] is True
     assert await harness.scalar("SELECT COUNT(*) FROM problem_events") == 3
+
+
+async def test_a_pml_who_blocked_the_bot_is_marked_unreachable_by_a_problem_alert(
+    harness: Harness,
+) -> None:
+    putri = await harness.register("P1", 501)
+    await harness.register("M1", 601)
+    harness.api.blocked_users.add(601)
+    await send_problem(putri, "Akses/geografis/cuaca", "Air pasang, pompong tidak jalan",
+                       sls="RT 001 Banglas")
+    refused = [c for c in harness.api.calls("sendMessage") if c.status == 403]
+    assert [int(c.params["chat_id"]) for c in refused] == [601]
+
+    async def marked() -> object:
+        return await harness.scalar(
+            "SELECT unreachable_at FROM officers WHERE officer_id = 'M1'")
+
+    await eventually(marked)
 
 
 async def test_status_buttons_are_refused_to_the_ppl_and_another_team(harness: Harness) -> None:

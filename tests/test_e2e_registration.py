@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, eventually
-from tests.test_settings import clear_settings_env
+from tests.support import ADMIN_TELEGRAM_ID, Harness, clear_settings_env, eventually
 
 
 def text_of(message) -> str:

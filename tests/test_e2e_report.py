@@ -4,10 +4,12 @@ its updates by long polling and by webhook (the `mode` fixture): both behave the
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
-from tests.conftest import Harness, at
+from db import reports
+from tests.support import Harness, at
 
 
 @pytest.fixture(params=["polling", "webhook"])
@@ -78,6 +80,22 @@ async def test_fast_path_and_correction_keeps_every_revision(harness: Harness) -
     assert await harness.scalar("SELECT progress_value FROM reports") == 15
     assert await harness.scalar("SELECT COUNT(*) FROM report_revisions") == 2
     assert await harness.scalar("SELECT MIN(progress_value) FROM report_revisions") == 12
+
+
+async def test_fast_path_is_the_report_of_the_day_it_was_sent(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    harness.clock.set(at(18, 0, 5))  # handled five minutes after midnight ...
+    await panji.send("/lapor 12 14 51", date=at(17, 23, 59))  # ... sent a minute before it
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Senin, 17 Okt 2022" in summary.text
+    assert "(susulan)" not in summary.text
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    assert await harness.scalar("SELECT report_date || '|' || late FROM reports") == "2022-10-17|0"
+
+    await panji.send("/lapor 9 10 30")  # sent now: today's report
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Selasa, 18 Okt 2022" in summary.text and "Sudah ada laporan" not in summary.text
 
 
 async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harness) -> None:
@@ -173,6 +191,43 @@ async def test_edit_from_summary_then_send(harness: Harness) -> None:
     assert values == {"households": 12, "families": 13, "persons": 51}
 
 
+async def test_kirim_never_overwrites_a_report_saved_after_the_summary(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+
+    async def saved_meanwhile(households: int) -> None:  # e.g. from another device
+        async with harness.db.statement() as conn:
+            await reports.save_report(
+                conn, officer_id="P2", report_date=date(2022, 10, 17), sls_code="1410012006001",
+                values={"households": households, "families": households,
+                        "persons": 4 * households},
+                progress_value=households, note=None, late=False, now=harness.clock.now())
+
+    async def stored() -> tuple[object, object]:
+        return (await harness.scalar("SELECT progress_value FROM reports"),
+                await harness.scalar("SELECT revision FROM reports"))
+
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Sudah ada laporan" not in summary.text  # Kirim means: a new report
+    await saved_meanwhile(20)
+    await panji.press(summary, "Kirim")
+    # Not saved over: the summary again, now with the report it would replace.
+    again = await panji.wait_for(lambda m: "Sudah ada laporan" in text_of(m))
+    assert "(20 ruta)" in again.text
+    assert await stored() == (20, 1)
+
+    await saved_meanwhile(25)  # and once more, after this summary was shown
+    await panji.press(again, "Kirim (ganti)")
+    third = await panji.wait_for(lambda m: "(25 ruta)" in text_of(m))
+    assert "Sudah ada laporan" in third.text
+    assert await stored() == (25, 2)
+
+    await panji.press(third, "Kirim (ganti)")  # replacing what the officer saw: saved
+    await panji.wait_for(lambda m: "Laporan diperbarui" in text_of(m))
+    assert await stored() == (12, 3)
+    assert not any("Laporan tersimpan" in text_of(m) for m in panji.inbox)
+
+
 async def test_double_press_on_kirim_saves_once(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
     await panji.send("/lapor 12 14 51")
@@ -243,8 +298,8 @@ async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness
 
 
 async def test_english_when_configured(api, tmp_path, clock) -> None:
-    from tests.conftest import Harness as H
-    from tests.conftest import load_roster, make_settings
+    from tests.support import Harness as H
+    from tests.support import load_roster, make_settings
 
     settings = make_settings(tmp_path, api, language="en")
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from handlers import review as review_handlers
-from tests.conftest import Harness, eventually
+from tests.support import Harness, eventually
 
 
 def text_of(message) -> str:
@@ -68,6 +68,29 @@ async def test_pml_approves_and_returns_and_ppl_corrects(harness: Harness) -> No
         "SELECT COUNT(*) FROM report_revisions v JOIN reports r ON r.id = v.report_id"
         " WHERE r.officer_id = 'P2'") == 2
     assert await harness.scalar("SELECT COUNT(*) FROM report_reviews") == 2
+
+
+async def test_a_ppl_who_blocked_the_bot_is_marked_unreachable_by_the_returned_notice(
+    harness: Harness,
+) -> None:
+    panji = await harness.register("P2", 502)
+    mahmud = await harness.register("M1", 601)
+    await report(panji, "7 8 30")
+    harness.api.blocked_users.add(502)
+    report_id = await harness.scalar("SELECT id FROM reports")
+    prompt = await review_message(mahmud)
+    await mahmud.press_data(prompt, f"rv:back:{report_id}")
+    await mahmud.wait_for(lambda m: "alasan pengembalian" in text_of(m))
+    await mahmud.send("Jumlah jiwa perlu dicek")
+    await mahmud.wait_for(lambda m: "dikembalikan. PPL sudah diberi tahu" in text_of(m))
+    assert await harness.scalar("SELECT status FROM reports") == "returned"
+
+    async def marked() -> object:
+        return await harness.scalar(
+            "SELECT unreachable_at FROM officers WHERE officer_id = 'P2'")
+
+    await eventually(marked)
+    assert [c for c in harness.api.calls("sendMessage") if c.status == 403]
 
 
 async def test_only_the_own_pml_koseka_or_admin_may_review(harness: Harness) -> None:

@@ -30,9 +30,16 @@ from bot.clock import ManualClock
 from bot.localapi import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
 from bot.present.digests import build_digests
 from db.models import Role
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, load_roster, make_settings
-from tests.test_e2e_broadcast import add_team, report_says, write_announcement
-from tests.test_e2e_problems import report_problem
+from tests.support import (
+    ADMIN_TELEGRAM_ID,
+    Harness,
+    add_team,
+    load_roster,
+    make_settings,
+    report_problem,
+    report_says,
+    write_announcement,
+)
 
 pytestmark = pytest.mark.filterwarnings(  # PTB warns whenever it builds a RetryAfter
     "ignore::telegram.warnings.PTBDeprecationWarning"

@@ -15,7 +15,7 @@ import pytest
 
 from bot.localapi import SimUser
 from conversations.flows import tracker_of
-from tests.conftest import Harness
+from tests.support import Harness
 
 
 def text_of(message) -> str:

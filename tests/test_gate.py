@@ -11,7 +11,7 @@ from telegram.ext import Application
 
 from bot.context import BotContext, NotLetIn
 from handlers.errors import describe
-from tests.conftest import Harness
+from tests.support import Harness
 
 APOLOGY = "Mohon maaf, terjadi gangguan"
 NOT_REGISTERED = "belum terdaftar"

@@ -444,7 +444,7 @@ async def test_webhook_delivery_sends_the_secret_and_retries_until_the_bot_takes
 ) -> None:
     from aiohttp import web
 
-    from tests.conftest import eventually
+    from tests.support import eventually
 
     received: list[tuple[str | None, dict]] = []
     answers = [500, 200, 200]

@@ -14,7 +14,7 @@ from db.connection import Database
 from db.maintenance import backup
 from db.migrations import available_migrations
 from db.reports import save_report
-from tests.conftest import WIB
+from tests.support import WIB
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 

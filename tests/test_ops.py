@@ -28,7 +28,7 @@ from bot.settings import Settings
 from db import broadcasts, officers
 from db.migrations import available_migrations
 from db.models import Role
-from tests.conftest import (
+from tests.support import (
     Harness,
     eventually,
     load_roster,

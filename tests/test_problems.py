@@ -17,7 +17,15 @@ from db import models
 from db import problems as repo
 from db.connection import Database
 from db.models import Officer, Role
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, load_roster, make_settings
+from tests.support import (
+    ADMIN_TELEGRAM_ID,
+    Harness,
+    add_problem,
+    at,
+    escalations_to,
+    load_roster,
+    make_settings,
+)
 
 ADMIN = Officer(officer_id="A1", name="Admin", role=Role.ADMIN)
 KOSEKA = Officer(officer_id="K1", name="Kartini", role=Role.KOSEKA)
@@ -210,16 +218,8 @@ async def db(tmp_path: Path):
         await database.close()
 
 
-async def add(database: Database, officer_id: str = "P1", *, hours: float = 0, **values):
-    values.setdefault("category", "not_home")
-    values.setdefault("description", "Rumah kosong")
-    async with database.transaction() as conn:
-        return await repo.create_problem(conn, officer_id=officer_id,
-                                         now=at(17) + timedelta(hours=hours), **values)
-
-
 async def test_create_and_change_status_keeps_the_history(db: Database) -> None:
-    created = await add(db, sls_code="1410012005001", desa_code="14.10.01.2005",
+    created = await add_problem(db, sls_code="1410012005001", desa_code="14.10.01.2005",
                         revisit_households=3, urgent=True, photo_file_id="AgAD", latitude=1.0,
                         longitude=102.5)
     assert (created.id, created.status, created.sls_name, created.officer_name) == (
@@ -241,15 +241,15 @@ async def test_a_problem_must_belong_to_a_roster_officer(db: Database) -> None:
     import sqlite3
 
     with pytest.raises(sqlite3.IntegrityError):
-        await add(db, "NOBODY")
+        await add_problem(db, "NOBODY")
     assert await repo.open_problems(db.conn, None) == []
 
 
 async def test_open_problems_are_scoped_and_oldest_first(db: Database) -> None:
-    await add(db, "P3", hours=2)
-    await add(db, "P1", hours=1)
-    await add(db, "P2", hours=3)
-    await add(db, "P1", hours=0)
+    await add_problem(db, "P3", hours=2)
+    await add_problem(db, "P1", hours=1)
+    await add_problem(db, "P2", hours=3)
+    await add_problem(db, "P1", hours=0)
     async with db.transaction() as conn:
         await repo.set_status(conn, 3, "resolved", actor_id="M1", now=at(18))
         await repo.set_status(conn, 2, "escalated", actor_id="M1", now=at(18))
@@ -261,10 +261,10 @@ async def test_open_problems_are_scoped_and_oldest_first(db: Database) -> None:
 
 
 async def test_revisit_households_counts_unresolved_problems_only(db: Database) -> None:
-    await add(db, revisit_households=3)
-    await add(db, revisit_households=4)
-    await add(db, category="access")  # no households to revisit
-    await add(db, "P2", revisit_households=9)
+    await add_problem(db, revisit_households=3)
+    await add_problem(db, revisit_households=4)
+    await add_problem(db, category="access")  # no households to revisit
+    await add_problem(db, "P2", revisit_households=9)
     assert await repo.revisit_households(db.conn, "P1") == 7
     async with db.transaction() as conn:
         await repo.set_status(conn, 1, "resolved", actor_id="M1", now=at(18))
@@ -276,7 +276,7 @@ async def test_revisit_households_counts_unresolved_problems_only(db: Database) 
 
 
 async def test_escalation_is_claimed_once_and_the_chain_goes_up(db: Database) -> None:
-    await add(db)
+    await add_problem(db)
     async with db.transaction() as conn:
         assert await repo.claim_escalation(conn, 1, "koseka", at(18), "auto") is True
         assert await repo.claim_escalation(conn, 1, "koseka", at(19), "auto") is False
@@ -291,21 +291,15 @@ async def test_escalation_is_claimed_once_and_the_chain_goes_up(db: Database) ->
 # --- escalation with the injected clock ------------------------------------------------------
 
 
-def escalations_to(harness: Harness, chat_id: int) -> list:
-    return [
-        m for m in harness.api.messages_to(chat_id) if "belum selesai setelah" in (m.text or "")
-    ]
-
-
 async def test_escalation_fires_once_per_level_across_runs_and_restarts(harness: Harness) -> None:
     await harness.register("P1", 501)
     await harness.register("M1", 601)
     await harness.register("K1", 701)
     await harness.register("A1", 801)
     harness.api.user(ADMIN_TELEGRAM_ID)  # the admin by setting has a chat too
-    await add(harness.db, description="Air pasang <tinggi>")
-    taken = await add(harness.db, hours=1)
-    done = await add(harness.db)
+    await add_problem(harness.db, description="Air pasang <tinggi>")
+    taken = await add_problem(harness.db, hours=1)
+    done = await add_problem(harness.db)
     async with harness.db.transaction() as conn:
         await repo.set_status(conn, taken.id, "in_progress", actor_id="M1", now=at(17, 20))
         await repo.set_status(conn, done.id, "resolved", actor_id="M1", now=at(17, 20))
@@ -358,7 +352,7 @@ async def test_escalation_hours_come_from_settings(api, tmp_path, clock) -> None
     await harness.start()
     try:
         await harness.register("K1", 701)
-        await add(harness.db)
+        await add_problem(harness.db)
         clock.set(at(17, 20))
         assert await problem_alerts.escalate_problems(services_of(harness.app)) == 1
         assert "setelah 2 jam" in escalations_to(harness, 701)[0].text

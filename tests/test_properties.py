@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi, SentMessage, SimUser
 from bot.present.texts import EN, ID
-from tests.conftest import Harness, at, running_harness
+from tests.support import Harness, at, running_harness
 
 # --- settings ----------------------------------------------------------------------------
 

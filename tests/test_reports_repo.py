@@ -8,7 +8,7 @@ from pathlib import Path
 
 from db.connection import Database
 from db.reports import get_report, review_report, save_report, submission_saved
-from tests.conftest import at, load_roster
+from tests.support import at, load_roster
 
 DAY, SLS = date(2022, 10, 17), "1410012006001"
 

@@ -15,8 +15,7 @@ from bot.localapi import FaultPlan, LocalBotApi
 from bot.messaging import problem_alerts
 from bot.present.digests import KINDS
 from db.models import Role
-from tests.conftest import Harness, at, eventually
-from tests.test_problems import add, escalations_to
+from tests.support import Harness, add_problem, at, escalations_to, eventually
 
 DAY = date(2022, 10, 17)
 PML_DIGEST = KINDS[Role.PML]
@@ -164,7 +163,7 @@ async def test_a_digest_left_claimed_by_a_crashed_run_goes_at_the_next_start(
 
 async def test_a_failed_escalation_goes_once_more_at_the_next_start(harness: Harness) -> None:
     await harness.register("K1", 701)
-    await add(harness.db, description="Jembatan putus")
+    await add_problem(harness.db, description="Jembatan putus")
     services = services_of(harness.app)
     harness.clock.set(at(18, 18))  # 24 h: the KOSEKA's turn
     drop_next(harness.api, 701)
@@ -185,11 +184,11 @@ async def test_a_failed_escalation_goes_once_more_at_the_next_start(harness: Har
 
 
 async def test_the_catch_up_at_start_sends_failed_escalations(api, tmp_path, clock) -> None:
-    from tests.conftest import running_harness
+    from tests.support import running_harness
 
     async with running_harness(api, tmp_path, clock) as harness:
         await harness.register("K1", 701)
-        await add(harness.db)
+        await add_problem(harness.db)
         harness.clock.set(at(18, 18))
         drop_next(harness.api, 701)
         assert await problem_alerts.escalate_problems(services_of(harness.app)) == 1

@@ -21,7 +21,7 @@ from bot.localapi import FaultPlan, LocalBotApi
 from bot.messaging import replies
 from bot.messaging.delivery import DeliveryStatus, Outgoing, Sender
 from bot.messaging.retryable import retryable
-from tests.conftest import eventually
+from tests.support import eventually
 
 READ_TIMEOUT = 0.3
 CHAT = 4242

@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from telegram import Bot
 
 from bot import jobs
 from bot.app import services_of
+from bot.clock import Clock, RehearsalClock, from_real
+from bot.localapi import LocalBotApi
 from bot.messaging.delivery import DeliveryStatus, Outgoing, Sender
 from bot.present import charts
 from db.models import Role
-from tests.conftest import ADMIN_TELEGRAM_ID, Harness, at, make_settings
+from db.roster import import_roster
+from tests.support import (
+    ADMIN_TELEGRAM_ID,
+    AREAS_CSV,
+    OFFICERS_CSV,
+    Harness,
+    at,
+    eventually,
+    link_officers,
+    load_roster,
+    make_settings,
+    report_today,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def text_of(message) -> str:
     return message.text or ""
-
-
-async def report_today(user, numbers: str = "10 10 40") -> None:
-    await user.send(f"/lapor {numbers}")
-    message = await user.wait_for(lambda m: "Pilih SLS" in text_of(m) or "Ringkasan" in text_of(m))
-    if "Pilih SLS" in text_of(message):
-        await user.press(message, message.buttons()[0].callback_data)
-        message = await user.wait_for(lambda m: "Ringkasan" in text_of(m))
-    await user.press(message, "Kirim")
-    await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
 
 
 def reminders_to(harness: Harness, chat_id: int) -> list:
@@ -70,6 +77,26 @@ async def test_reminders_go_only_to_those_who_have_not_reported(harness: Harness
     tomorrow = await jobs.send_reminders(services, day=date(2022, 10, 18), slot="16:00")
     assert sorted(tomorrow.recipients) == ["P1", "P2", "P3"]
     assert await harness.scalar("SELECT COUNT(*) FROM days_off WHERE officer_id='P3'") == 1
+
+
+async def test_a_ppl_deactivated_by_a_roster_import_is_not_reminded(
+    harness: Harness, tmp_path: Path
+) -> None:
+    await harness.register("P2", 502)
+    await harness.register("P3", 503)
+    # Prabu left the operation: the updated roster no longer has him.
+    officers, areas = tmp_path / "officers-new.csv", tmp_path / "areas-new.csv"
+    officers.write_text("".join(line for line in OFFICERS_CSV.splitlines(keepends=True)
+                                if not line.startswith("P3,")), encoding="utf-8")
+    areas.write_text("".join(line for line in AREAS_CSV.splitlines(keepends=True)
+                             if not line.startswith("P3,")), encoding="utf-8")
+    await import_roster(harness.db, officers, areas, now=harness.clock.now())
+    assert await harness.scalar("SELECT active FROM officers WHERE officer_id = 'P3'") == 0
+
+    summary = await jobs.send_reminders(services_of(harness.app), day=date(2022, 10, 17),
+                                        slot="16:00")
+    assert summary.recipients == ["P2"]
+    assert reminders_to(harness, 503) == [] and len(reminders_to(harness, 502)) == 1
 
 
 async def test_no_jobs_outside_the_period_or_on_days_off(harness: Harness) -> None:
@@ -140,8 +167,8 @@ async def test_sender_keeps_one_message_per_second_per_chat(harness: Harness) ->
 
 
 async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock) -> None:
-    from tests.conftest import Harness as H
-    from tests.conftest import load_roster
+    from tests.support import Harness as H
+    from tests.support import load_roster
 
     settings = make_settings(tmp_path, api, schedule_jobs=True)
     codes = await load_roster(settings.database_path, clock.now(), tmp_path)
@@ -156,6 +183,76 @@ async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock)
         assert (local.hour, local.minute) == (20, 30)
     finally:
         await harness.stop()
+
+
+@asynccontextmanager
+async def scheduling_bot(
+    api: LocalBotApi, tmp_path: Path, clock: Clock, links: dict[str, int]
+) -> AsyncIterator[Harness]:
+    """The bot running its own jobs (SCHEDULE_JOBS) on `clock`, the officers of `links`
+    already linked to their chats. A rehearsal clock keeps the test independent of the real
+    time of day: the JobQueue's times follow it."""
+    settings = make_settings(tmp_path, api, schedule_jobs=True)
+    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
+    await link_officers(settings.database_path, links)
+    for officer_id, chat in links.items():
+        api.user(chat, first_name=officer_id)
+    harness = Harness(api, settings, clock, codes)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+def next_run(harness: Harness, name: str) -> datetime:
+    """When the job runs next, on the bot's clock."""
+    [job] = [j for j in harness.app.job_queue.get_jobs_by_name(name) if not j.removed]
+    return from_real(harness.clock, job.next_t)
+
+
+async def test_jobs_run_at_their_times_on_the_rehearsal_clock(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    clock = RehearsalClock(at(17, 17, 0))  # REHEARSAL_START: years before the real time
+    async with scheduling_bot(api, tmp_path, clock, {}) as harness:
+        expected = {"reminder-16:00": at(18, 16), "reminder-19:00": at(17, 19),
+                    "digest-pml": at(17, 20, 30), "digest-koseka": at(17, 21),
+                    "digest-admin": at(17, 21, 30)}
+        for name, moment in expected.items():  # whole seconds: up to one second later
+            assert moment <= next_run(harness, name) < moment + timedelta(seconds=1), name
+
+
+async def test_the_job_queue_sends_the_reminder_when_the_bot_clock_reaches_its_time(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    clock = RehearsalClock(at(17, 16) - timedelta(seconds=2))
+    async with scheduling_bot(api, tmp_path, clock, {"P2": 502}) as harness:
+        # Scheduled for today: the catch-up at start-up, before 16:00, had nothing to do.
+        assert next_run(harness, "reminder-16:00").date() == date(2022, 10, 17)
+        reminder = await api.user(502).wait_for(lambda m: "belum masuk" in text_of(m),
+                                                 timeout=15)
+        assert clock.now() >= at(17, 16)
+        assert "Senin, 17 Okt 2022" in reminder.text
+
+
+        async def recorded() -> bool:
+            return await harness.scalar(
+                "SELECT group_concat(recipient || ' ' || day || ' ' || slot || ' ' || status)"
+                " FROM sent_log WHERE kind = 'reminder'") == "P2 2022-10-17 16:00 sent"
+
+        await eventually(recorded)
+        assert next_run(harness, "reminder-16:00").date() == date(2022, 10, 18)
+
+
+async def test_a_digest_missed_while_the_bot_was_down_goes_out_at_start_up(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    clock = RehearsalClock(at(17, 20, 45))  # the PML digest (20:30) passed while it was down
+    async with scheduling_bot(api, tmp_path, clock, {"M1": 601}) as harness:
+        await api.user(601).wait_for(
+            lambda m: "Ringkasan harian tim Mahmud PML" in text_of(m), timeout=10)
+        assert next_run(harness, "digest-pml").date() == date(2022, 10, 18)
 
 
 async def test_catch_up_sends_a_missed_slot_once_within_the_grace_window(harness: Harness) -> None:

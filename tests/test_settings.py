@@ -12,16 +12,10 @@ import pytest
 from bot.cli import main
 from bot.logs import RedactFilter, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from tests.support import clear_settings_env
 
 TOKEN = "987654321:AAH-super-secret-TokenValue_xyz"
 SETTING_NAMES = [name.upper() for name in Settings.model_fields]
-
-
-def clear_settings_env(monkeypatch: pytest.MonkeyPatch, cwd: Path) -> None:
-    """No setting from the outer environment, and no `.env` but the one a test writes in cwd."""
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(cwd)
 
 
 @pytest.fixture

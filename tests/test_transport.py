@@ -19,7 +19,7 @@ from bot.app import build_application, start_application, stop_application
 from bot.localapi import LocalBotApi
 from bot.messaging.transport import AiohttpRequest, env_proxy
 from bot.metrics import InstrumentedRequest
-from tests.conftest import eventually, make_settings
+from tests.support import eventually, make_settings
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
                    "all_proxy", "NO_PROXY", "no_proxy")

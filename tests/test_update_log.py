@@ -12,7 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from db.connection import Database
 from db.updates import KEEP, MAX_BATCH, PRUNE_EVERY, UpdateLog
-from tests.conftest import at, eventually
+from tests.support import at, eventually
 
 
 class CountingDatabase(Database):

@@ -14,7 +14,7 @@ from bot.app import ALLOWED_UPDATES, services_of
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
 from bot.web import MAX_BODY, SECRET_HEADER
-from tests.conftest import (
+from tests.support import (
     WEBHOOK_SECRET,
     Harness,
     eventually,

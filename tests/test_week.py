@@ -9,8 +9,7 @@ from datetime import date, timedelta
 
 from bot import jobs
 from bot.app import services_of
-from tests.conftest import Harness, at
-from tests.test_schedules import report_today
+from tests.support import Harness, at, report_today
 
 FIRST_DAY = date(2022, 10, 17)
 # Who reports on which day of the week (index 0 = Monday 17 Oct).

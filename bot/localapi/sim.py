@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
@@ -100,10 +101,15 @@ class SimUser(_ChatView):
         user["language_code"] = self.language_code
         return user
 
-    async def send(self, text: str, *, reply_to: SentMessage | None = None) -> int:
-        """A text message (a leading ``/command`` gets its bot_command entity); its message_id."""
+    async def send(
+        self, text: str, *, reply_to: SentMessage | None = None, date: datetime | None = None
+    ) -> int:
+        """A text message (a leading ``/command`` gets its bot_command entity); its message_id.
+
+        ``date``: when the user sent it (an aware datetime); by default the API's clock now,
+        so a message sent earlier and delivered late can be simulated."""
         content = _text_content(self._api, text, reply_to)
-        return self._api._inject_message(self.chat_id, self, content)
+        return self._api._inject_message(self.chat_id, self, content, date)
 
     async def send_contact(
         self,

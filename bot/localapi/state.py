@@ -49,6 +49,15 @@ class ApiState:
         self._groups: dict[int, SimGroup] = {}
         self._files: dict[str, StoredFile] = {}
 
+    @property
+    def clock(self) -> Clock | None:
+        """The clock messages and edits are dated by; None: the real one."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock | None) -> None:
+        self._clock = clock
+
     # ----------------------------------------------------------------- inspection
 
     def calls(self, method: str) -> list[RecordedRequest]:

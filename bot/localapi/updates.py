@@ -18,6 +18,7 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -99,7 +100,9 @@ class UpdatesMixin(FaultsMixin):
         """The next batch getUpdates delivers is delivered once more, despite the offset."""
         self._duplicate_next = True
 
-    def _inject_message(self, chat_id: int, sender: SimUser, content: JSONDict) -> int:
+    def _inject_message(
+        self, chat_id: int, sender: SimUser, content: JSONDict, date: datetime | None = None
+    ) -> int:
         chat = self._chats[chat_id]
         message_id = chat.take_message_id()
         chat.user_message_ids.add(message_id)
@@ -107,7 +110,7 @@ class UpdatesMixin(FaultsMixin):
             "message_id": message_id,
             "from": sender.to_api(),
             "chat": chat.payload,
-            "date": int(self._now().timestamp()),
+            "date": int((date or self._now()).timestamp()),
             **content,
         }
         self.add_update({"message": message})

@@ -387,7 +387,9 @@ class DigestBuilder:
         if flag.code == "over_target":
             values |= {"done": self._n(int(d["done"])), "target": self._n(int(d["target"]))}
         elif flag.code == "spike":
-            values |= {"today": self._n(int(d["today"])), "usual": self._amount(float(d["usual"]))}
+            # The usual day is a median, 12.5 with an even count: shown as a whole number.
+            values |= {"today": self._n(int(d["today"])),
+                       "usual": fmt.whole(float(d["usual"]), self.lang)}
         elif flag.code in ("repeated", "zeros"):
             values |= {"days": d["days"]}
         elif flag.code == "late":
@@ -601,7 +603,7 @@ class DigestBuilder:
     def _needed(self, fc: Forecast) -> str:
         if fc.needed_per_day is None:
             return self.t("digest_needed_none")
-        return fmt.esc(self._amount(fc.needed_per_day))
+        return fmt.esc(self._n(fc.needed_per_day))
 
     # -- charts and numbers ----------------------------------------------------------------
 
@@ -628,16 +630,6 @@ class DigestBuilder:
 
     def _n(self, value: int) -> str:
         return fmt.number(value, self.lang)
-
-    def _amount(self, value: float) -> str:
-        """A count that may have a fraction: '12', '12,5', '1.234,5' (one decimal)."""
-        rounded = round(value, 1)
-        if rounded == int(rounded):
-            return fmt.number(int(rounded), self.lang)
-        text = f"{rounded:,.1f}"
-        if self.lang == "id":
-            text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-        return text
 
 
 def _risk_order(stat: PplDay) -> tuple[object, ...]:

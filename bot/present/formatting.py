@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from datetime import date
 
 _DAYS = {
@@ -19,6 +20,12 @@ def number(value: int, language: str = "id") -> str:
     """1234567 -> '1.234.567' (id) or '1,234,567' (en)."""
     text = f"{value:,}"
     return text.replace(",", ".") if language == "id" else text
+
+
+def whole(value: float, language: str = "id") -> str:
+    """A count with a fraction (the median of an officer's days) as the whole number nearest
+    to it, a half up: 12.5 -> '13'."""
+    return number(math.floor(value + 0.5), language)
 
 
 def percent(done: int, target: int, language: str = "id") -> str:

@@ -51,8 +51,9 @@ class Forecast:
     """Households per working day over the last few working days (missing days count as 0)."""
     finish_date: date | None
     """None when nothing is left to do but the pace is 0."""
-    needed_per_day: float | None
-    """What each working day left after today must bring; None when no working day is left."""
+    needed_per_day: int | None
+    """What each working day left after today must bring, in whole households (rounded up:
+    a day's share is done, not almost); None when no working day is left."""
     at_risk: bool
     finished: bool
 
@@ -95,7 +96,7 @@ def forecast(
         remaining=remaining,
         pace=pace,
         finish_date=finish_date,
-        needed_per_day=remaining / days_left if days_left else None,
+        needed_per_day=-(-remaining // days_left) if days_left else None,  # ceil
         at_risk=remaining > 0 and (finish_date is None or finish_date > period_end),
         finished=remaining == 0,
     )

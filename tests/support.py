@@ -1,0 +1,440 @@
+"""Helpers shared by the test modules: the test roster, settings, the harness around the real
+bot, the real bot process, and the steps of a few flows. Fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import pytest
+
+from bot.app import build_application, services_of
+from bot.clock import Clock
+from bot.localapi import LocalBotApi, SentMessage, SimUser
+from bot.settings import Settings
+from bot.web import BotRunner
+from db import problems as problems_repo
+from db.connection import Database
+from db.registration import codes_for_unlinked
+from db.roster import import_roster
+from db.wilayah import ensure_default_wilayah
+
+WIB = ZoneInfo("Asia/Jakarta")
+ADMIN_TELEGRAM_ID = 9001
+WEBHOOK_SECRET = "test-webhook-secret_1"
+
+# Two kecamatan: Tebing Tinggi (KOSEKA K1; PML M1 with PPL P1 and P2, PML M2 with P3) and
+# Merbau (KOSEKA K2; PML M3 with PPL P4).
+OFFICERS_CSV = """officer_id,name,role,supervisor_id,phone,kecamatan_code,desa_code
+A1,Admin Kabupaten,ADMIN,,081200000001,,
+K1,Kartini Koseka,KOSEKA,,081200000002,14.10.01,
+M1,Mahmud PML,PML,K1,081200000003,14.10.01,
+M2,Maryam PML,PML,K1,081200000004,14.10.01,
+P1,Putri PPL,PPL,M1,081200000005,14.10.01,14.10.01.2005
+P2,Panji PPL,PPL,M1,081200000006,14.10.01,14.10.01.2006
+P3,Prabu PPL,PPL,M2,081200000007,14.10.01,14.10.01.2008
+K2,Kurnia Koseka,KOSEKA,,081200000012,14.10.05,
+M3,Melati PML,PML,K2,081200000013,14.10.05,
+P4,Pandu PPL,PPL,M3,081200000014,14.10.05,14.10.05.1001
+"""
+
+AREAS_CSV = """officer_id,sls_code,sls_name,desa_code,target_households
+P1,1410012005001,RT 001 Banglas,14.10.01.2005,100
+P1,1410012005002,RT 002 Banglas,14.10.01.2005,80
+P2,1410012006001,RT 001 Alah Air,14.10.01.2006,120
+P3,1410012008001,RT 001 Sesap,14.10.01.2008,90
+P4,1410051001001,RT 001 Teluk Belitung,14.10.05.1001,70
+"""
+
+
+def at(day: int, hour: int = 18, minute: int = 0, month: int = 10) -> datetime:
+    return datetime(2022, month, day, hour, minute, tzinfo=WIB)
+
+
+def text_of(message: SentMessage) -> str:
+    return message.text or ""
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the bot's webhook listener takes it next)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_overrides(port: int | None = None) -> dict[str, object]:
+    """Settings of webhook mode: the local Bot API delivers to the bot on 127.0.0.1."""
+    port = port or free_port()
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram/webhook",
+        "webhook_secret": WEBHOOK_SECRET,
+        "webhook_listen": f"127.0.0.1:{port}",
+    }
+
+
+def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "telegram_bot_token": api.token if api else "123456:TEST-TOKEN",
+        "database_path": tmp_path / "regsosek.db",
+        "admin_telegram_ids": [ADMIN_TELEGRAM_ID],
+        "persistence_flush_seconds": 0.05,
+        "chat_message_interval": 0,
+        # Jobs fire on the real clock; tests run them through the injected clock instead.
+        "schedule_jobs": False,
+    }
+    if api is not None:
+        values["telegram_api_base_url"] = api.base_url
+        values["telegram_api_base_file_url"] = api.base_file_url
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+async def load_roster(db_path: Path, now: datetime, tmp_path: Path) -> dict[str, str]:
+    """Import the test roster; returns officer_id -> registration code."""
+    officers_file = tmp_path / "officers.csv"
+    areas_file = tmp_path / "areas.csv"
+    officers_file.write_text(OFFICERS_CSV, encoding="utf-8")
+    areas_file.write_text(AREAS_CSV, encoding="utf-8")
+    db = Database(db_path)
+    await db.open()
+    try:
+        await ensure_default_wilayah(db)
+        await import_roster(db, officers_file, areas_file, now=now)
+        async with db.transaction() as conn:
+            codes = await codes_for_unlinked(conn, now)
+    finally:
+        await db.close()
+    return {c.officer_id: c.code for c in codes}
+
+
+async def link_officers(db_path: Path, chats: dict[str, int]) -> None:
+    """Link officers to Telegram accounts (chat id == user id) without the bot."""
+    db = Database(db_path)
+    await db.open()
+    try:
+        async with db.transaction() as conn:
+            for officer_id, chat in chats.items():
+                await conn.execute(
+                    "UPDATE officers SET telegram_user_id = ?, telegram_chat_id = ?"
+                    " WHERE officer_id = ?", (chat, chat, officer_id))
+    finally:
+        await db.close()
+
+
+class Harness:
+    """The real application against the local Bot API; can be restarted on the same database
+    (with other settings or another clock: set them before `restart`).
+
+    Started as `python -m bot run` starts it (`bot.web.BotRunner`): polling, or a webhook
+    the local Bot API delivers to when the settings have `webhook_url`."""
+
+    def __init__(
+        self, api: LocalBotApi, settings: Settings, clock: Clock, codes: dict[str, str],
+        **build: Any,
+    ):
+        self.api = api
+        self.settings = settings
+        self.clock = clock
+        self.codes = codes
+        self.build = build
+        self.app = None
+        self.runner: BotRunner | None = None
+
+    async def start(self) -> None:
+        self.app = build_application(self.settings, clock=self.clock, **self.build)
+        self.runner = BotRunner(self.app, self.settings, poll_timeout=1)
+        await self.runner.start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.stop()
+            self.runner = None
+            self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def db(self) -> Database:
+        assert self.app is not None
+        return services_of(self.app).db
+
+    async def register(self, officer_id: str, user_id: int) -> SimUser:
+        user = self.api.user(user_id, first_name=officer_id)
+        await user.send(f"/start {self.codes[officer_id]}")
+        await user.wait_for(lambda m: "Selamat datang" in (m.text or ""))
+        return user
+
+    async def scalar(self, sql: str, *params: object) -> object:
+        async with self.db.conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+
+@asynccontextmanager
+async def running_harness(
+    api: LocalBotApi, tmp_path: Path, clock: Clock, *, mode: str = "polling",
+    **overrides: object,
+) -> AsyncIterator[Harness]:
+    """The test roster loaded and the real bot started, with settings `overrides`, getting its
+    updates in `mode` (polling or webhook)."""
+    if mode == "webhook":
+        overrides = {**webhook_overrides(), **overrides}
+    settings = make_settings(tmp_path, api, **overrides)
+    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
+    h = Harness(api, settings, clock, codes)
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.stop()
+
+
+async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `probe` (plain or async) until it is truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached before the deadline")
+        await asyncio.sleep(0.005)
+
+
+# --- settings from the environment ----------------------------------------------------------
+
+SETTING_NAMES = [name.upper() for name in Settings.model_fields]
+
+
+def clear_settings_env(monkeypatch: pytest.MonkeyPatch, cwd: Path) -> None:
+    """No setting from the outer environment, and no `.env` but the one a test writes in cwd."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(cwd)
+
+
+async def no_wal(path: str) -> aiosqlite.Connection:
+    """SQLite's unix-dotfile VFS has no shared memory, like some network and shared folders:
+    SQLite cannot keep a WAL there."""
+    return await aiosqlite.connect(f"file:{path}?vfs=unix-dotfile", uri=True,
+                                   isolation_level=None)
+
+
+# --- the real bot process -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 60.0  # interpreter start and imports, on a slow machine
+REPLY_TIMEOUT = 15.0
+EXIT_TIMEOUT = 30.0
+# What the interpreter runs: the same as the Docker image's entry point and the systemd unit
+# (tests/test_deploy.py checks both).
+RUN_ARGS = ("-m", "bot", "run")
+PROCESS_START = datetime(2022, 10, 17, 10, 0, tzinfo=WIB)  # Monday of the fieldwork, 10:00 WIB
+
+
+class BotProcess:
+    """One `python -m bot run` child; output goes to files so a full pipe never blocks it."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, name: str) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.stdout_path = cwd / f"{name}.stdout"
+        self.stderr_path = cwd / f"{name}.stderr"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, *RUN_ARGS,
+                cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.DEVNULL,
+                stdout=out, stderr=err,
+            )
+
+    def output(self) -> str:
+        return "".join(
+            p.read_text(encoding="utf-8", errors="replace")
+            for p in (self.stdout_path, self.stderr_path) if p.exists()
+        )
+
+    async def expect(
+        self, user: SimUser, predicate: Callable[[SentMessage], bool],
+        timeout: float = REPLY_TIMEOUT,
+    ) -> SentMessage:
+        """The user's next matching message; fails at once, with the log, if the bot exits."""
+        assert self.proc is not None
+        waiting = asyncio.ensure_future(user.wait_for(predicate, timeout))
+        exited = asyncio.ensure_future(self.proc.wait())
+        try:
+            await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+        if not waiting.done():
+            waiting.cancel()
+            raise AssertionError(
+                f"bot exited with {self.proc.returncode} while waiting:\n{self.output()}"
+            )
+        return waiting.result()
+
+    async def terminate(self) -> int:
+        """SIGTERM, then the exit code once it has stopped (failing after EXIT_TIMEOUT)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), EXIT_TIMEOUT)
+        except TimeoutError:
+            raise AssertionError(
+                f"bot did not stop within {EXIT_TIMEOUT}s of SIGTERM:\n{self.output()}"
+            ) from None
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def bot_env(api: LocalBotApi, db_path: Path, **extra: str) -> dict[str, str]:
+    """The parent's environment without any bot setting, plus the settings of the test."""
+    names = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    env.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        TELEGRAM_API_BASE_FILE_URL=api.base_file_url,
+        DATABASE_PATH=str(db_path),
+        # The bot's clock starts at a fixed moment of the period, whatever the real time is.
+        REHEARSAL_START=PROCESS_START.isoformat(),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **extra,
+    )
+    return env
+
+
+def query(db_path: Path, sql: str, *params: object) -> list[tuple]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+# --- steps of the flows ---------------------------------------------------------------------
+
+
+async def report_today(user: SimUser, numbers: str = "10 10 40") -> None:
+    """`/lapor` with the numbers, the first SLS if asked, Kirim, until it is saved."""
+    await user.send(f"/lapor {numbers}")
+    message = await user.wait_for(lambda m: "Pilih SLS" in text_of(m) or "Ringkasan" in text_of(m))
+    if "Pilih SLS" in text_of(message):
+        await user.press(message, message.buttons()[0].callback_data)
+        message = await user.wait_for(lambda m: "Ringkasan" in text_of(m))
+    await user.press(message, "Kirim")
+    await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+
+
+async def report_problem(
+    user: SimUser, category: str, description: str, *, sls: str | None = None,
+    urgent: bool = False, revisit: str | None = None, photo: bool = False,
+    location: tuple[float, float] | None = None,
+) -> SentMessage:
+    """Walk through /kendala; returns the summary message (not sent yet)."""
+    await user.send("/kendala")
+    await user.press(await user.wait_for(lambda m: "Pilih kategori" in text_of(m)), category)
+    if sls is not None:
+        await user.press(await user.wait_for(lambda m: "terkait SLS" in text_of(m)), sls)
+    await user.wait_for(lambda m: "uraian singkat" in text_of(m))
+    await user.send(description)
+    ask = await user.wait_for(lambda m: "foto dan/atau lokasi" in text_of(m))
+    if photo:
+        await user.send_photo()
+        ask = await user.wait_for(lambda m: "Diterima: foto" in text_of(m))
+    if location is not None:
+        await user.send_location(*location)
+    if not (photo and location is not None):
+        if location is not None:
+            ask = await user.wait_for(lambda m: "Diterima: lokasi" in text_of(m))
+        await user.press(ask, "Lanjut" if (photo or location) else "Lewati")
+    await user.press(await user.wait_for(lambda m: "Seberapa mendesak" in text_of(m)),
+                     "Mendesak" if urgent else "Biasa")
+    if revisit is not None:
+        await user.wait_for(lambda m: "dikunjungi ulang" in text_of(m))
+        await user.send(revisit)
+    return await user.wait_for(lambda m: "Ringkasan kendala" in text_of(m))
+
+
+def live(harness: Harness, message: SentMessage) -> SentMessage:
+    """The message as it is now (edits included)."""
+    return harness.api.message(message.chat_id, message.message_id)
+
+
+async def report_says(harness: Harness, report: SentMessage, *parts: str) -> SentMessage:
+    """Wait until the delivery report (edited in place) contains every part."""
+    await eventually(lambda: all(p in text_of(live(harness, report)) for p in parts))
+    return live(harness, report)
+
+
+async def write_announcement(user: SimUser, text: str) -> SentMessage:
+    """From the text question to the preview (Kirim sekarang / Jadwalkan)."""
+    await user.send(text)
+    return await user.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
+
+
+FIRST_CHAT = 880_000
+
+
+async def add_team(harness: Harness, count: int) -> list[int]:
+    """`count` more linked PPL under M1, each with a chat the local API knows."""
+    chats = [FIRST_CHAT + n for n in range(count)]
+    async with harness.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
+            " desa_code, telegram_user_id, telegram_chat_id, linked_at, created_at, updated_at)"
+            " VALUES (?, ?, 'PPL', 'M1', '14.10.01', '14.10.01.2005', ?, ?, '', '', '')",
+            [(f"X{n:03d}", f"Petugas {n:03d}", chat, chat) for n, chat in enumerate(chats)],
+        )
+    for chat in chats:
+        harness.api.user(chat, f"Petugas {chat}")
+    return chats
+
+
+# --- field problems and the roster -----------------------------------------------------
+
+
+async def add_problem(database: Database, officer_id: str = "P1", *, hours: float = 0, **values):
+    values.setdefault("category", "not_home")
+    values.setdefault("description", "Rumah kosong")
+    async with database.transaction() as conn:
+        return await problems_repo.create_problem(conn, officer_id=officer_id,
+                                         now=at(17) + timedelta(hours=hours), **values)
+
+
+def escalations_to(harness: Harness, chat_id: int) -> list:
+    return [
+        m for m in harness.api.messages_to(chat_id) if "belum selesai setelah" in (m.text or "")
+    ]
+
+
+async def reimport_without(harness: Harness, *officer_ids: str) -> None:
+    """The roster imported again without these officers: they are deactivated."""
+    lines = [line for line in OFFICERS_CSV.splitlines()
+             if line.split(",")[0] not in officer_ids]
+    path = harness.settings.database_path.parent / "officers-new.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = await import_roster(harness.db, path, None, now=harness.clock.now())
+    assert result.officers_deactivated == len(officer_ids)
