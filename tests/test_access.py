@@ -595,7 +595,8 @@ ACTIONS: dict[str, Action] = {
                                            "Laporan Putri PPL disetujui")),
     "rv:back": Action(return_report, data=("rv:back:1",), **review_by_supervisor(
         report_status("returned"), "alasan pengembalian laporan Putri PPL",
-        "Laporan Putri PPL dikembalikan. ✅ Putri PPL sudah diberi tahu")),
+        # Putri's account is not linked in this world: the reviewer reads that she was not told.
+        "Laporan Putri PPL dikembalikan", "Putri PPL belum diberi tahu")),
     "kd:take": button(lambda w: f"kd:take:{w.ids['problem_P1']}", data=("kd:take:1",),
                       **review_by_supervisor(problem_status("in_progress"),
                                              "Kendala #1: Ditangani")),
@@ -708,7 +709,7 @@ baca                     -
 lapor:send               -
 lapor:start              -
 izin:sakit               -
-izin:skip                -
+izin:undo                -
 kendala                  -
 umumkan                  -
 """

@@ -75,7 +75,10 @@ async def test_report_from_the_reminder_takes_five(harness: Harness) -> None:
 async def test_fast_report_takes_two(harness: Harness) -> None:
     panji = await officer(harness, "P2", 502)
     await panji.send("/lapor 12 14 51")
-    await panji.press(await panji.wait_for("Ringkasan laporan"), "Kirim")
+    # The summary says which number is which; the date and the note are changed from it.
+    summary = await panji.wait_for("Ringkasan laporan", "12 ruta, 14 keluarga, 51 jiwa")
+    assert [b.text for b in summary.buttons()][1:3] == ["Ubah tanggal", "➕ Catatan"]
+    await panji.press(summary, "Kirim")
     await panji.wait_for("Laporan tersimpan")
     assert panji.interactions == 2
 
