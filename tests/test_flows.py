@@ -69,7 +69,7 @@ async def open_announcement(h: Harness, user: SimUser) -> None:
 PPL_FLOWS = {
     "lapor": Step(open_report, "12", "Berapa keluarga"),
     "izin": Step(open_dayoff, "Demam sejak pagi", "pilih dengan tombol"),
-    "kendala": Step(open_problem, "Kepala keluarga menolak diwawancarai", "kirim foto"),
+    "kendala": Step(open_problem, "Kepala keluarga menolak diwawancarai", "foto dan/atau lokasi"),
 }
 PML_FLOWS = {
     "kembalikan": Step(open_return, "Jumlah jiwa perlu dicek", "dikembalikan"),
@@ -128,7 +128,7 @@ async def test_a_single_command_in_between_leaves_the_flow_waiting(harness: Harn
     await putri.send("/progres")
     await putri.wait_for(saying("Progres"))
     await putri.send("Kepala keluarga menolak diwawancarai")
-    await putri.wait_for(saying("kirim foto"))
+    await putri.wait_for(saying("foto dan/atau lokasi"))
 
 
 async def test_a_report_set_aside_is_continued_by_lapor(harness: Harness) -> None:
@@ -161,7 +161,7 @@ async def test_an_idle_flow_ends_by_itself_and_never_swallows_later_input(
 
     await putri.send("Kepala keluarga menolak diwawancarai")
     await putri.wait_for(saying("Perintah tidak dikenal"))
-    assert not any("kirim foto" in text_of(m) for m in putri.inbox)
+    assert not any("foto dan/atau lokasi" in text_of(m) for m in putri.inbox)
     assert await harness.scalar("SELECT COUNT(*) FROM problems") == 0
 
 

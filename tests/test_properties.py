@@ -663,7 +663,7 @@ LIVE: dict[str, tuple[LiveReach, str]] = {
     "kendala-other-step": (reach_problem_category, "kendala:{token}:{arg}"),
     "umumkan-aud": (reach_broadcast_audience, "umumkan:{token}:aud:{arg}"),
     "umumkan-kec": (reach_broadcast_kecamatan, "umumkan:{token}:kec:{arg}"),
-    "umumkan-other-step": (reach_broadcast_time, "umumkan:{token}:{arg}"),
+    "umumkan-other-step": (reach_broadcast_audience, "umumkan:{token}:{arg}"),
     "izin-reason": (reach_izin_reason, "izin:{arg}"),
 }
 _args = st.one_of(
