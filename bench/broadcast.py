@@ -267,7 +267,8 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
                 print(f"  preview: {shown.strip()}", flush=True)
                 pressed = time.monotonic()
                 await admin.press(preview, "Kirim sekarang")
-                report = await admin.wait_for(lambda m: "Laporan pengumuman" in _text(m), 30)
+                report = await admin.wait_for(
+                    lambda m: "Status pengiriman pengumuman" in _text(m), 30)
                 progress = asyncio.create_task(_progress(log, wanted, pressed, recipients))
                 while time.monotonic() - pressed < deadline_s:
                     if DONE_MARK in _text(api.message(report.chat_id, report.message_id)):

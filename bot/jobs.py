@@ -190,6 +190,8 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
     button = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("btn_report_now"), callback_data="lapor:start")]]
     )
+    form = services.form
+    unit = form.field(form.progress_field).unit(t.language)  # what a revisit count counts
     deliveries: list[tuple[Officer, list[Outgoing]]] = []
     for officer_id in await schedule.officers_to_remind(conn, day):
         officer = await officers.get_officer(conn, officer_id)
@@ -198,7 +200,8 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
         text = t("reminder", name=officer.name, day=fmt.day(day, t.language))
         revisit = await problems.revisit_households(conn, officer_id)
         if revisit:
-            text += "\n" + t("reminder_revisit", count=fmt.number(revisit, t.language))
+            text += "\n" + t("reminder_revisit", count=fmt.number(revisit, t.language),
+                              unit=unit)
         deliveries.append(
             (officer, [Outgoing(officer.telegram_chat_id, text, reply_markup=button)])
         )
@@ -219,7 +222,7 @@ async def send_digests(
     t = services.texts
     digests = await build_digests(
         services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
-        roles=roles,
+        roles=roles, as_of=services.clock.now(),
     )
     by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
     for digest in digests:

@@ -116,7 +116,7 @@ def build(tracker: FlowTracker) -> Flow:
         entry_points=[CommandHandler(names("izin"), start)],
         states={
             ASK_REASON: [CallbackQueryHandler(on_reason, pattern=r"^izin:(?!undo)"),
-                         MessageHandler(~filters.COMMAND, _wrong_input("use_buttons"))],
+                         MessageHandler(~filters.COMMAND, _wrong_input("use_buttons_above"))],
         },
         fallbacks=[CommandHandler(names("batal"), cancel)],
         name="izin",

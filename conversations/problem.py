@@ -162,7 +162,8 @@ async def _show_summary(
 ) -> str:
     t = context.t
     problem = _preview(context, draft, areas)
-    text = t("problem_summary", details=problem_view.details(problem, t, preview=True))
+    text = t("problem_summary", details=problem_view.details(
+        problem, t, unit=problem_view.revisit_unit(context.form, t.language), preview=True))
     markup = keyboard(PREFIX, draft, [[(t("btn_send"), "send"), (t("btn_cancel"), "cancel")]])
     await say(update, context, prefix + text, markup)
     return CONFIRM

@@ -29,7 +29,7 @@ async def digest_command(update: Update, context: BotContext) -> None:
     assert message is not None and me is not None
     digest = await digest_for(
         context.db.conn, me, day=context.clock.today(), settings=context.settings,
-        form=context.form, texts=context.t,
+        form=context.form, texts=context.t, as_of=context.clock.now(),
     )
     if digest is None:
         await say(update, context, context.t("digest_not_for_ppl"))

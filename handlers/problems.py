@@ -98,7 +98,9 @@ async def on_status(update: Update, context: BotContext) -> None:
         return
     services = context.services
     if action == rules.VISITED:
-        await query.answer(t("problem_visited", id=updated.id), show_alert=True)
+        await query.answer(t("problem_visited", id=updated.id,
+                             unit=problem_view.revisit_unit(context.form, t.language)),
+                           show_alert=True)
         await _edit_markup(update, _without_problem(
             getattr(query.message, "reply_markup", None), updated.id))
         await problem_alerts.tell_visited(services, updated)
@@ -124,6 +126,7 @@ async def my_problems(update: Update, context: BotContext) -> None:
     t, lang = context.t, context.t.language
     conn = context.db.conn
     mine = await problems_repo.problems_of(conn, me.officer_id, limit=MY_LIMIT)
+    unit = problem_view.revisit_unit(context.form, lang)
     if not mine:
         await say(update, context, t("my_problems_empty"))
         return
@@ -131,19 +134,22 @@ async def my_problems(update: Update, context: BotContext) -> None:
     for p in mine:
         revisit = ""
         if p.is_open and p.revisit_households:
-            revisit = t("my_problems_revisit", count=fmt.number(p.revisit_households, lang))
+            revisit = t("my_problems_revisit", count=fmt.number(p.revisit_households, lang),
+                        unit=unit)
         lines.append(t("my_problems_line", id=p.id, day=fmt.short_day(p.created_at.date(), lang),
                        category=problem_view.category_label(p.category, t),
                        status=problem_view.status_label(p.status, t), revisit=Raw(revisit),
                        snippet=_snippet(p.description)))
     total = await problems_repo.revisit_households(conn, me.officer_id)
     if total:
-        lines += ["", t("my_problems_revisit_total", count=fmt.number(total, lang))]
+        lines += ["", t("my_problems_revisit_total", count=fmt.number(total, lang),
+                        unit=problem_view.capitalized(unit))]
     await say(update, context, "\n".join(lines), keyboards.visited_markup(mine, t))
 
 
 async def team_problems(update: Update, context: BotContext) -> None:
-    """`/kendala_tim`: open problems in the caller's scope, oldest first, with status buttons."""
+    """`/kendala_tim`: open problems in the caller's scope, urgent first, then oldest first,
+    with status buttons."""
     message = update.effective_message
     me = context.officer
     assert message is not None and me is not None
@@ -155,10 +161,11 @@ async def team_problems(update: Update, context: BotContext) -> None:
     scope = None
     if me.role != Role.ADMIN:
         scope = [o.officer_id for o in await officers.subordinates(conn, me.officer_id)]
-    found = await problems_repo.open_problems(conn, scope)
+    found = problem_view.urgent_first(await problems_repo.open_problems(conn, scope))
     if not found:
         await say(update, context, t("team_problems_empty"))
         return
+    unit = problem_view.revisit_unit(context.form, lang)
     header = t("team_problems_header", count=fmt.number(len(found), lang))
     if len(found) > TEAM_LIMIT:
         header += "\n" + t("team_problems_more", shown=TEAM_LIMIT)
@@ -167,7 +174,7 @@ async def team_problems(update: Update, context: BotContext) -> None:
         headline = t("problem_item_header", id=p.id,
                      urgent=Raw(t("problem_urgent_flag") if p.urgent else ""))
         await say(
-            update, context, headline + "\n" + problem_view.details(p, t, with_reporter=True),
+            update, context, problem_view.item(p, t, headline, unit=unit),
             keyboards.status_markup(p, t, forward=me.role == Role.PML),
         )
 

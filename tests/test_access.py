@@ -136,7 +136,7 @@ ACTORS = (UNREG, PPL, PML, KOSEKA, ADMIN, DEACTIVATED, OTHER_PML)
 OTHER_KOSEKA = Actor("KOSEKA-other-kecamatan", "K2", USER_IDS["K2"],
                      (*KECAMATAN_K1, "M1", "M2", "K1"))
 # What the access gate answers them, whatever they send or press.
-GATE_ANSWER = {UNREG.label: "belum terdaftar", DEACTIVATED.label: "sudah tidak aktif"}
+GATE_ANSWER = {UNREG.label: "belum terhubung", DEACTIVATED.label: "sudah tidak aktif"}
 
 
 # --- what a caller saw ---------------------------------------------------------------------
@@ -241,7 +241,7 @@ class World:
         await mahmud.send(ANNOUNCEMENT)
         preview = await mahmud.wait_for(lambda m: "Pratinjau pengumuman" in (m.text or ""))
         await mahmud.press(preview, "Kirim sekarang")
-        report = await mahmud.wait_for(lambda m: "Laporan pengumuman" in (m.text or ""))
+        report = await mahmud.wait_for(lambda m: "Status pengiriman pengumuman" in (m.text or ""))
         self.real["read"] = await putri.wait_for(lambda m: ANNOUNCEMENT in (m.text or ""))
         await eventually(lambda: "Selesai dikirim" in (live(self.h, report).text or ""))
         self.ids["recipient_P1"] = int(await self.h.scalar(
@@ -522,10 +522,10 @@ KENDALA_TIM = dict(
     ),
 )
 RINGKASAN = dict(refusal="Ringkasan harian hanya untuk PML, KOSEKA dan admin", shows=per_role(
-    pml=("Ringkasan harian tim Mahmud PML", "Putri PPL: hari ini 12 ruta",
-         "Panji PPL: hari ini 7 ruta", "Total tim: hari ini 19 ruta, 19/300"),
-    other=("Ringkasan harian tim Maryam PML", "Prabu PPL: hari ini 9 ruta",
-           "Total tim: hari ini 9 ruta, 9/90"),
+    pml=("Ringkasan harian tim Mahmud PML", "Putri PPL: 12/180 (6,7%), +12 hari ini",
+         "Panji PPL: 7/120 (5,8%), +7 hari ini", "Tim: 19/300 ruta"),
+    other=("Ringkasan harian tim Maryam PML", "Prabu PPL: 9/90 (10,0%), +9 hari ini",
+           "Tim: 9/90 ruta"),
     koseka=("Ringkasan harian Kecamatan Tebing Tinggi", "Tim Mahmud PML", "Tim Maryam PML"),
     other_koseka=("Ringkasan harian Kecamatan Merbau", "Tim Melati PML"),
     admin=("Ringkasan harian Kabupaten", "Total kabupaten: 33/460", "Tebing Tinggi", "Merbau"),

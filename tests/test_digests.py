@@ -42,6 +42,7 @@ from bot.rules.forms import load_form
 from bot.settings import Settings
 from db.connection import Database
 from db.models import Officer, Role
+from db.problems import create_problem
 from db.reports import save_report
 from db.schedule import DayOff, mark_unreachable, set_day_off
 from db.snapshot import load_snapshot
@@ -157,39 +158,49 @@ async def test_pml_digest_lists_missing_first_with_each_status(
     assert digest.kind == "digest_pml"
     assert digest.charts == []
     assert_valid_chunks(digest)
+    assert len(digest.chunks) == 1
     got = lines(digest)
     assert got[:2] == ["<b>Ringkasan harian tim Mahmud PML</b>", "Senin, 17 Okt 2022"]
-    ppl_lines = [line for line in got if line.startswith("• ") and "hari ini" in line]
-    assert ppl_lines == [
-        "• Zaki PPL: hari ini 0 ruta, total 0/100 (0,0%) – ❌ belum lapor, "
-        "⚠️ tertinggal dari target",
-        "• Bima PPL: hari ini 10 ruta, total 30/100 (30,0%) – 🕓 lapor susulan",
-        "• Panji PPL: hari ini 0 ruta, total 20/120 (16,7%) – 🟡 izin",
-        "• Putri PPL: hari ini 8 ruta, total 30/180 (16,7%) – ✅ sudah lapor",
+    # What needs action comes right under the header: Zaki missed 15, 16 and 17 Okt (Panji's
+    # izin breaks his run), Panji blocked the bot.
+    assert got[2:6] == [
+        "",
+        "<b>Perlu tindakan</b>",
+        "❌ Zaki PPL: 3 hari kerja tidak lapor",
+        "⛔ Panji PPL: tidak terjangkau (bot diblokir)",
     ]
-    # 18 today; 80 of 500 households.
-    assert "<b>Total tim: hari ini 18 ruta, 80/500 (16,0%)</b>" in got
-    assert ("Sudah lapor 1 · susulan 1 · izin 1 · belum lapor 1 · tertinggal 1") in got
-    # Zaki missed 15, 16 and 17 Okt; Panji's izin breaks his run.
-    consecutive = got.index("<b>Tidak lapor 2 hari kerja berturut-turut atau lebih</b>")
-    assert got[consecutive + 1 : consecutive + 3] == [
-        "• Zaki PPL: 3 hari kerja berturut-turut",
+    ppl = got.index("<b>Per PPL</b> · ruta selesai/target")
+    # Missing first, then the flagged (Bima's repeated numbers, Panji unreachable), then the
+    # rest; no slow pace on the third day of the period.
+    assert got[ppl + 1 : ppl + 6] == [
+        "❌ Zaki PPL: 0/100 (0,0%)",
+        "🕓 Bima PPL: 30/100 (30,0%), +10 hari ini",
+        "🟡 Panji PPL: 20/120 (16,7%)",
+        "✅ Putri PPL: 30/180 (16,7%), +8 hari ini",
         "",
     ]
+    # 18 today; 80 of 500 households.
+    assert "<b>Tim: 80/500 ruta (16,0%), +18 hari ini</b>" in got
+    assert "❌ belum lapor 1 · 🕓 susulan 1 · 🟡 izin 1 · ✅ sudah lapor 1" in got
     assert "• Bima PPL: angka sama 3 hari berturut-turut" in got
-    assert "⛔ Panji PPL: tidak terjangkau (bot diblokir)" in got
+    assert "laju lambat" not in text(digest)
     assert "Prabu" not in text(digest)  # another team
+    # No open problems: no line and no section about them, not even a message.
+    assert "Kendala" not in text(digest)
 
 
 async def test_counts_per_day_are_whole_numbers(db: Database, tmp_path: Path) -> None:
     async with db.transaction() as conn:
         await add_ppl(conn, "P7", "Gita PPL", "M2", "14.10.01.2008", "1410012008009", 45_760)
-    # 45,760 households over the 24 working days left (Sundays off): 1,906.7 a day, rounded up.
+    # Tebing Tinggi: 46,267 households left over the 24 working days left (Sundays off):
+    # 1,927.8 a day, rounded up.
     settings = settings_for(tmp_path, days_off=SUNDAYS)
     [admin] = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
                                   roles=[Role.ADMIN], with_charts=False)
-    assert ("• Gita PPL (Tebing Tinggi): 0/45.760 (0,0%), perkiraan selesai tidak terproyeksi,"
-            " perlu 1.907 ruta/hari") in lines(admin)
+    assert ("<b>Tebing Tinggi</b>: 83/46.350 (0,2%), seharusnya 3.565 (7,7%), kurang 3.482 ruta"
+            in lines(admin))
+    assert ("   ↳ perkiraan selesai Rabu, 16 Des 2026, perlu 1.928 ruta/hari – ⚠️ berisiko"
+            in lines(admin))
 
     async with db.transaction() as conn:  # Zaki: 10, 10, 15 and 15, then 40 on the 22nd
         for day, households in [(18, 10), (19, 10), (20, 15), (21, 15), (22, 40)]:
@@ -220,11 +231,15 @@ async def test_pml_review_items_are_todays_unreviewed_reports(db: Database, tmp_
 async def test_second_team_sees_only_itself(db: Database, tmp_path: Path) -> None:
     digest = (await digests(db, settings_for(tmp_path)))["M2"]
     body = text(digest)
-    assert "• Prabu PPL: hari ini 0 ruta, total 3/90 (3,3%) – ❌ belum lapor" in body
+    assert "❌ Prabu PPL: 3/90 (3,3%)" in lines(digest)
     for other in ("Putri", "Panji", "Bima", "Zaki"):
         assert other not in body
     # Missing on 16 and 17 Okt: the PML is told, the KOSEKA not yet.
-    assert "• Prabu PPL: 2 hari kerja berturut-turut" in body
+    assert lines(digest)[3:5] == ["<b>Perlu tindakan</b>", "❌ Prabu PPL: 2 hari kerja tidak lapor"]
+    # Only what there is: no counts of 0, no quality section, no unreachable line.
+    assert "❌ belum lapor 1" in lines(digest)
+    for empty in ("sudah lapor", "susulan", "izin", "kualitas", "terjangkau"):
+        assert empty not in body
 
 
 # ------------------------------------------------------------------------------ KOSEKA
@@ -234,25 +249,30 @@ async def test_koseka_digest_per_team_and_desa_with_charts(db: Database, tmp_pat
     digest = (await digests(db, settings_for(tmp_path)))["K1"]
     assert digest.kind == "digest_koseka"
     assert_valid_chunks(digest)
+    assert len(digest.chunks) == 1
     got = lines(digest)
     assert got[0] == "<b>Ringkasan harian Kecamatan Tebing Tinggi</b>"
     assert got[1] == "KOSEKA Kartini Koseka · Senin, 17 Okt 2022"
-    assert "• Tim Mahmud PML: hari ini 18 ruta, 80/500 (16,0%), belum lapor 1" in got
-    assert "• Tim Maryam PML: hari ini 0 ruta, 3/90 (3,3%), belum lapor 1" in got
-    desa = got.index("<b>Per desa/kelurahan</b>")
-    assert got[desa + 1 : desa + 4] == [
-        "• Alah Air: 50/220 (22,7%)",
-        "• Banglas: 30/280 (10,7%)",
-        "• Sesap: 3/90 (3,3%)",
-    ]
-    assert "<b>Total: hari ini 18 ruta, 83/590 (14,1%)</b>" in got
-    assert "Belum lapor hari ini: 2 PPL" in got
     # Escalated from 3 missing working days (threshold 2 + 1): Zaki, not Prabu (2 days).
-    escalated = got.index(
-        "<b>Perlu tindak lanjut: tidak lapor 3 hari kerja berturut-turut atau lebih</b>"
-    )
-    assert got[escalated + 1 :] == ["• Zaki PPL (tim Mahmud PML): 3 hari kerja",
-                                    "Kendala terbuka: tidak ada."]
+    assert got[2:5] == ["", "<b>Perlu tindakan</b>",
+                        "❌ Zaki PPL (tim Mahmud PML): 3 hari kerja tidak lapor"]
+    # 590 * 3 / 31 = 57.1 -> 57 (9,7%) by a steady pace; 83 done, 26 more.
+    total = got.index("<b>Total kecamatan: 83/590 (14,1%)</b>, seharusnya 57 (9,7%), "
+                      "lebih cepat 26 ruta")
+    assert got[total + 2] == "Hari ini: +18 ruta · ❌ belum lapor 2 PPL"
+    # Worst first against the pace each needs: Maryam's team added nothing lately.
+    teams = got.index("<b>Per tim PML</b>, paling lambat dulu · ruta")
+    assert got[teams + 1 : teams + 3] == [
+        "• Tim Maryam PML: 3/90 (3,3%), +0 hari ini, ❌ 1",
+        "• Tim Mahmud PML: 80/500 (16,0%), +18 hari ini, ❌ 1",
+    ]
+    desa = got.index("<b>Per desa/kelurahan</b>, terendah dulu · ruta")
+    assert got[desa + 1 :] == [
+        "• Sesap: 3/90 (3,3%)",
+        "• Banglas: 30/280 (10,7%)",
+        "• Alah Air: 50/220 (22,7%)",
+    ]
+    assert "Kendala" not in text(digest)
 
     # The charts are described, and drawn only when sent.
     cumulative, teams = digest.charts
@@ -262,8 +282,8 @@ async def test_koseka_digest_per_team_and_desa_with_charts(db: Database, tmp_pat
         ideal=tuple(590 * k / 31 for k in range(1, 32)), deadline=date(2022, 11, 14),
     )
     assert teams.caption == "Progres per tim PML, Kecamatan Tebing Tinggi"
-    assert teams.spec == ProgressBars(title=teams.caption, labels=("Mahmud PML", "Maryam PML"),
-                                      percents=(16.0, 100 * 3 / 90))
+    assert teams.spec == ProgressBars(title=teams.caption, labels=("Maryam PML", "Mahmud PML"),
+                                      percents=(100 * 3 / 90, 16.0))
     assert all(is_png(chart.spec.render(), 5_000) for chart in digest.charts)
 
 
@@ -284,19 +304,20 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
     # Pace over the working days 15 and 17 Okt: 61 / 2; 507 left -> ceil(507 * 2 / 61) = 17
     # working days after the 17th -> Sat 5 Nov. Needed: 507 / 24 working days left = 21.1 -> 22.
     # Merbau (Pandu alone) has nothing yet: ideal 70 * 2 / 26 = 5.4 -> 5; 70 / 24 = 2.9 -> 3.
-    kecamatan = got.index("<b>Per kecamatan</b>")
+    # Worst first against the pace needed: Merbau has no pace at all.
+    kecamatan = got.index("<b>Per kecamatan</b>, paling lambat dulu")
     assert got[kecamatan + 1 : kecamatan + 5] == [
-        "<b>Merbau</b>: 0/70 (0,0%), garis ideal 5 (7,7%), kurang 5 ruta",
+        "<b>Merbau</b>: 0/70 (0,0%), seharusnya 5 (7,7%), kurang 5 ruta",
         "   ↳ perkiraan selesai tidak terproyeksi, perlu 3 ruta/hari – ⚠️ berisiko",
-        "<b>Tebing Tinggi</b>: 83/590 (14,1%), garis ideal 45 (7,7%), lebih 38 ruta",
+        "<b>Tebing Tinggi</b>: 83/590 (14,1%), seharusnya 45 (7,7%), lebih cepat 38 ruta",
         "   ↳ perkiraan selesai Sabtu, 5 Nov 2022, perlu 22 ruta/hari",
     ]
     # The regency: 83 of 660, ideal 660 * 2 / 26 = 50.8 -> 51.
     total = next(i for i, line in enumerate(got) if line.startswith("<b>Total kabupaten"))
     assert got[total] == (
-        "<b>Total kabupaten: 83/660 (12,6%)</b>, garis ideal 51 (7,7%), lebih 32 ruta"
+        "<b>Total kabupaten: 83/660 (12,6%)</b>, seharusnya 51 (7,7%), lebih cepat 32 ruta"
     )
-    assert "Hari ini: 18 ruta · belum lapor 3 PPL" in got
+    assert got[total + 2] == "Hari ini: +18 ruta · ❌ belum lapor 3 PPL"
 
     # Pandu and Zaki have no pace at all (the least done first, then by name); Prabu (3 in
     # the window, 87 left) needs 58 working days: the 24 left in the period, then 34
@@ -304,14 +325,12 @@ async def test_admin_forecast_with_days_off(db: Database, tmp_path: Path) -> Non
     # Per day, rounded up: Zaki 100 / 24 = 4.2 -> 5, Prabu 87 / 24 = 3.6 -> 4.
     at_risk = got.index("<b>PPL berisiko tidak selesai tepat waktu: 3</b>")
     assert got[at_risk + 1 :] == [
-        "• Pandu PPL (Merbau): 0/70 (0,0%), perkiraan selesai tidak terproyeksi, "
-        "perlu 3 ruta/hari",
-        "• Zaki PPL (Tebing Tinggi): 0/100 (0,0%), perkiraan selesai tidak terproyeksi, "
-        "perlu 5 ruta/hari",
-        "• Prabu PPL (Tebing Tinggi): 3/90 (3,3%), perkiraan selesai Minggu, 18 Des 2022, "
-        "perlu 4 ruta/hari",
-        "Kendala terbuka: tidak ada.",
-    ]
+        "• Pandu PPL (Merbau): 0,0%, tanpa kemajuan",
+        "• Zaki PPL (Tebing Tinggi): 0,0%, tanpa kemajuan",
+        "• Prabu PPL (Tebing Tinggi): 3,3%, selesai Min, 18 Des",
+        "Per kecamatan: Tebing Tinggi 2, Merbau 1",
+    ]  # and nothing about open problems: there are none
+    assert len(digest.chunks) == 1
     cumulative, per_kecamatan = digest.charts
     assert cumulative.caption == "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal"
     assert cumulative.spec.cumulative == (43, 65, 83)
@@ -329,13 +348,14 @@ async def test_admin_kecamatan_at_risk_when_pace_is_too_slow(db: Database, tmp_p
     built = await build_digests(db.conn, day=okt(24), settings=settings_for(tmp_path),
                                 form=FORM, texts=ID, roles=[Role.ADMIN], with_charts=False)
     got = lines(built[0])
-    kecamatan = got.index("<b>Per kecamatan</b>")
+    kecamatan = got.index("<b>Per kecamatan</b>, paling lambat dulu")
     # 590 * 10 / 31 = 190.3 -> 190 (32,3%); 123 done, 67 behind; 467 over 21 days = 22.2 -> 23.
-    # Merbau: 70 * 10 / 31 = 22.6 -> 23; 70 over 21 days = 3.3 -> 4.
+    # Merbau: 70 * 10 / 31 = 22.6 -> 23; 70 over 21 days = 3.3 -> 4. Neither has a pace left:
+    # the least done first.
     assert got[kecamatan + 1 : kecamatan + 5] == [
-        "<b>Merbau</b>: 0/70 (0,0%), garis ideal 23 (32,3%), kurang 23 ruta",
+        "<b>Merbau</b>: 0/70 (0,0%), seharusnya 23 (32,3%), kurang 23 ruta",
         "   ↳ perkiraan selesai tidak terproyeksi, perlu 4 ruta/hari – ⚠️ berisiko",
-        "<b>Tebing Tinggi</b>: 123/590 (20,8%), garis ideal 190 (32,3%), kurang 67 ruta",
+        "<b>Tebing Tinggi</b>: 123/590 (20,8%), seharusnya 190 (32,3%), kurang 67 ruta",
         "   ↳ perkiraan selesai tidak terproyeksi, perlu 23 ruta/hari – ⚠️ berisiko",
     ]
     assert built[0].charts == []
@@ -373,14 +393,23 @@ async def test_huge_admin_digest_is_split_into_valid_messages(db: Database, tmp_
             " VALUES (?, 'RT', '14.10.01.2008', ?, 500)",
             [(f"99{k:03}", f"X{k:03}") for k in range(many)],
         )
+        # Each of them reports a field problem: the open problems go in the same messages.
+        for k in range(many):
+            await create_problem(conn, officer_id=f"X{k:03}", category="not_home",
+                                 description="-", now=at(17, 9))
     digest = (await digests(db, settings_for(tmp_path), roles=[Role.ADMIN],
                             with_charts=False))[f"admin-{ADMIN_TELEGRAM_ID}"]
     assert len(digest.chunks) >= 2
     assert_valid_chunks(digest)
     body = text(digest)
-    assert f"<b>PPL berisiko tidak selesai tepat waktu: {many + 3}</b>" in body  # and Pandu,
-    assert body.count("&lt;i&gt;Petugas &amp; Pendata") == AT_RISK_LIMIT  # Zaki, Prabu
-    assert f"dan {many + 3 - AT_RISK_LIMIT} lainnya" in body
+    assert f"🔔 Kendala terbuka: {many}, rinciannya di bawah" in body
+    assert f"<b>Kendala terbuka ({many})</b>" in body
+    # And Pandu, Zaki and Prabu.
+    assert f"<b>PPL berisiko tidak selesai tepat waktu: {many + 3}</b>" in body
+    # The 10 most urgent by name (their names in the problems too), all counted per kecamatan.
+    at_risk = body[body.index("PPL berisiko") : body.index("<b>Kendala terbuka (")]
+    assert at_risk.count("&lt;i&gt;Petugas &amp; Pendata") == AT_RISK_LIMIT == 10
+    assert f"Per kecamatan: Tebing Tinggi {many + 2}, Merbau 1" in at_risk
 
 
 # ------------------------------------------------------------------------------ safety and scope
@@ -395,7 +424,7 @@ async def test_names_are_escaped_everywhere(db: Database, tmp_path: Path) -> Non
     assert "&lt;b&gt;Ani &amp; Budi&lt;/b&gt;" in text(pml)
     assert "<b>Ringkasan harian tim Tim &lt;Satu&gt; &amp; Dua</b>" in text(pml)
     plain, _ = parse_html(pml.chunks[0])
-    assert "• <b>Ani & Budi</b>: hari ini 8 ruta" in plain  # shown as typed
+    assert "✅ <b>Ani & Budi</b>: 30/180 (16,7%), +8 hari ini" in plain  # shown as typed
     # A button label is plain text: no entities left in it.
     assert any(item.label.startswith("<b>Ani & Budi</b> · ") for item in pml.review)
     for digest in built.values():
@@ -462,10 +491,11 @@ async def test_english_digests(db: Database, tmp_path: Path) -> None:
                           with_charts=False)
     assert lines(built["M1"])[:2] == ["<b>Daily digest of team Mahmud PML</b>",
                                       "Monday, 17 Oct 2022"]
-    panji = "• Panji PPL: today 0 households, total 20/120 (16.7%) – 🟡 day off"
-    assert panji in text(built["M1"])
-    assert "• Team Mahmud PML: today 18 households, 80/500 (16.0%), not reported 1" in text(
-        built["K1"])
+    assert "🟡 Panji PPL: 20/120 (16.7%)" in lines(built["M1"])
+    assert "<b>Per PPL</b> · households done/target" in lines(built["M1"])
+    assert "• Team Mahmud PML: 80/500 (16.0%), +18 today, ❌ 1" in lines(built["K1"])
+    assert ("<b>Kecamatan total: 83/590 (14.1%)</b>, should be 57 (9.7%), 26 households faster"
+            in lines(built["K1"]))
     for digest in built.values():
         assert_valid_chunks(digest)
 
@@ -526,3 +556,133 @@ async def test_scope_workbook_is_built_off_the_event_loop(
     assert built_in and built_in[0] != threading.get_ident()  # not the event loop's thread
     book = load_workbook(BytesIO(data), read_only=True)
     assert len(list(book["reports"].values)) == 1 + 8  # everyone's, up to the day
+
+
+# ------------------------------------------------------------------------------ read in seconds
+
+
+def officer_lines(digest: Digest) -> list[str]:
+    """The lines about one officer: the PML's PPL list and action lines, the admin's at-risk."""
+    status = ("✅ ", "❌ ", "🕓 ", "🟡 ", "➖ ", "⛔ ")
+    return [line for line in lines(digest)
+            if line.startswith(status) or (line.startswith("• ") and "PPL (" in line)]
+
+
+@pytest.mark.parametrize("day", [17, 19, 24])
+async def test_a_line_about_one_officer_fits_a_phone_screen(
+    db: Database, tmp_path: Path, day: int
+) -> None:
+    async with db.transaction() as conn:  # a usual full name, longer than the fixtures'
+        await conn.execute("UPDATE officers SET name = 'Siti Nurhaliza' WHERE officer_id = 'P1'")
+    built = {d.recipient.officer_id: d for d in await build_digests(
+        db.conn, day=okt(day), settings=settings_for(tmp_path), form=FORM, texts=ID,
+        with_charts=False)}
+    found = officer_lines(built["M1"]) + officer_lines(built["M2"])
+    found += officer_lines(built[f"admin-{ADMIN_TELEGRAM_ID}"])
+    assert len(found) >= 8
+    assert any("laju lambat" in line for line in found) == (day >= 19)
+    too_long = [line for line in found if len(line) > 60]
+    assert not too_long
+
+
+async def test_slow_pace_is_said_only_from_five_working_days(db: Database, tmp_path: Path) -> None:
+    # Zaki never reports. 15-18 Okt are 4 working days: no judgement of his pace yet; the
+    # 19th is the fifth.
+    async def zaki(day: date, **overrides: object) -> str:
+        built = await build_digests(db.conn, day=day, settings=settings_for(tmp_path, **overrides),
+                                    form=FORM, texts=ID, roles=[Role.PML], with_charts=False)
+        [line] = [line for line in lines(built[0]) if line.startswith("❌ Zaki PPL: 0/100")]
+        return line
+
+    assert await zaki(okt(18)) == "❌ Zaki PPL: 0/100 (0,0%)"
+    assert await zaki(okt(19)) == "❌ Zaki PPL: 0/100 (0,0%) · ⚠️ laju lambat"
+    # With Sundays off, 16 Okt does not count: the fifth working day is the 20th.
+    assert await zaki(okt(19), days_off=SUNDAYS) == "❌ Zaki PPL: 0/100 (0,0%)"
+    assert await zaki(okt(20), days_off=SUNDAYS) == "❌ Zaki PPL: 0/100 (0,0%) · ⚠️ laju lambat"
+    built = await build_digests(db.conn, day=okt(19), settings=settings_for(tmp_path),
+                                form=FORM, texts=ID, roles=[Role.PML], with_charts=False)
+    counts = next(line for line in lines(built[0]) if line.startswith("❌ belum lapor"))
+    assert " · ⚠️ laju lambat " in counts
+
+
+async def test_pml_digest_puts_missing_then_flagged_before_the_rest(
+    db: Database, tmp_path: Path
+) -> None:
+    # Putri, reported and without a note, sorts after Bima (repeated numbers) and Panji
+    # (unreachable) even with a name that comes first.
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE officers SET name = 'Ani PPL' WHERE officer_id = 'P1'")
+    got = lines((await digests(db, settings_for(tmp_path)))["M1"])
+    names = [line.split(":")[0] for line in got if line.startswith(("✅ ", "❌ ", "🕓 ", "🟡 "))
+             and "/" in line]
+    assert names == ["❌ Zaki PPL", "🕓 Bima PPL", "🟡 Panji PPL", "✅ Ani PPL"]
+
+
+async def test_admin_kecamatan_worst_first_against_the_pace_they_need(
+    db: Database, tmp_path: Path
+) -> None:
+    # Rangsang Barat (before Tebing Tinggi by name) is well ahead: 60 of 100 at 20 a day;
+    # Merbau has no pace at all.
+    stamp = at(15).isoformat()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
+            " created_at, updated_at) VALUES ('R1', 'Rudi PPL', 'PPL', 'M2', '14.10.02', ?, ?)",
+            (stamp, stamp),
+        )
+        await conn.execute(
+            "INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households)"
+            " VALUES ('1410022001001', 'RT 001', '14.10.02.2001', 'R1', 100)"
+        )
+        for day in (15, 16, 17):
+            await report(conn, "R1", "1410022001001", day, 20)
+    built = await build_digests(db.conn, day=DAY, settings=settings_for(tmp_path), form=FORM,
+                                texts=ID, roles=[Role.ADMIN])
+    got = lines(built[0])
+    kecamatan = got.index("<b>Per kecamatan</b>, paling lambat dulu")
+    names = [line.split(":")[0] for line in got[kecamatan + 1 : kecamatan + 7 : 2]]
+    assert names == ["<b>Merbau</b>", "<b>Tebing Tinggi</b>", "<b>Rangsang Barat</b>"]
+    assert built[0].charts[1].spec.labels == ("Merbau", "Tebing Tinggi", "Rangsang Barat")
+
+
+async def test_open_problems_share_the_digest_message(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await create_problem(conn, officer_id="P5", category="not_home", description="kosong",
+                             now=at(17, 9))
+    digest = (await digests(db, settings_for(tmp_path)))["M1"]
+    assert len(digest.chunks) == 1
+    got = lines(digest)
+    # Counted with the other lines that need action, listed at the end of the same message.
+    assert got[3:7] == [
+        "<b>Perlu tindakan</b>",
+        "❌ Zaki PPL: 3 hari kerja tidak lapor",
+        "⛔ Panji PPL: tidak terjangkau (bot diblokir)",
+        "🔔 Kendala terbuka: 1, rinciannya di bawah",
+    ]
+    assert got[-2] == "<b>Kendala terbuka (1)</b>"
+    assert got[-1].startswith("• #1 ") and "Bima PPL" in got[-1]
+    # Maryam's team has no problem and nothing to act on: no action block at all.
+    other = lines((await digests(db, settings_for(tmp_path)))["M2"])
+    assert "🚨" not in "\n".join(other) and "Kendala" not in "\n".join(other)
+
+
+@pytest.mark.parametrize(("zone", "shown"), [
+    ("Asia/Jakarta", "pukul 20.30 WIB"),
+    ("Asia/Makassar", "pukul 21.30 WITA"),
+    ("Asia/Jayapura", "pukul 22.30 WIT"),
+])
+async def test_digest_says_when_its_data_was_read_with_the_zone(
+    db: Database, tmp_path: Path, zone: str, shown: str
+) -> None:
+    moment = at(17, 20, 30)  # 20.30 WIB
+    settings = settings_for(tmp_path, timezone=zone)
+    built = {d.recipient.officer_id: d for d in await build_digests(
+        db.conn, day=DAY, settings=settings, form=FORM, texts=ID, with_charts=False,
+        as_of=moment)}
+    assert lines(built["M1"])[1] == f"Senin, 17 Okt 2022 · data {shown}"
+    assert lines(built["K1"])[1] == f"KOSEKA Kartini Koseka · Senin, 17 Okt 2022 · data {shown}"
+    assert lines(built[f"admin-{ADMIN_TELEGRAM_ID}"])[1] == f"Senin, 17 Okt 2022 · data {shown}"
+    # Built the next morning (a digest sent again): the day of the data is said too.
+    later = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                roles=[Role.PML], with_charts=False, as_of=at(18, 7, 5))
+    assert lines(later[0])[1].startswith("Senin, 17 Okt 2022 · data per Sel, 18 Okt pukul ")

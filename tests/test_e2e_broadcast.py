@@ -69,7 +69,7 @@ async def test_pml_announces_to_the_team_with_read_receipts(harness: Harness) ->
     assert "Penerima: 2 petugas" in preview.text and "belum terdaftar" not in preview.text
     assert "<b>Ani & Budi</b> rapat besok 08.00" in preview.text  # shown as typed
     await mahmud.press(preview, "Kirim")
-    report = await mahmud.wait_for(lambda m: "Laporan pengumuman #1" in text_of(m))
+    report = await mahmud.wait_for(lambda m: "Status pengiriman pengumuman #1" in text_of(m))
     report = await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
     assert "Dibaca 0" in report.text
 
@@ -112,7 +112,7 @@ async def test_unread_names_are_shown_as_typed(harness: Harness) -> None:
     await mahmud.send("/umumkan")
     await mahmud.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
     await mahmud.press(await write_announcement(mahmud, "Rapat besok"), "Kirim")
-    report = await mahmud.wait_for(lambda m: "Laporan pengumuman #1" in text_of(m))
+    report = await mahmud.wait_for(lambda m: "Status pengiriman pengumuman #1" in text_of(m))
     await report_says(harness, report, "Terkirim 2/2", "Selesai dikirim")
 
     await mahmud.send("/pengumuman")
@@ -139,7 +139,7 @@ async def test_koseka_only_pml_counts_unlinked_and_admin_sees_all(harness: Harne
     assert "Penerima: 1 petugas" in preview.text
     assert "1 lainnya belum terdaftar di bot" in preview.text
     await kartini.press(preview, "Kirim")
-    report = await kartini.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await kartini.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
     report = await report_says(harness, report, "Terkirim 1/1", "Selesai")
     assert "Belum terdaftar di bot (tidak menerima): 1" in report.text
     assert len(announcements(harness, mahmud.chat_id)) == 1
@@ -160,7 +160,7 @@ async def test_ppl_is_refused_politely(harness: Harness) -> None:
         refusal = await putri.wait_for(lambda m: "hanya dapat dikirim oleh PML" in text_of(m))
         assert "Mohon maaf" in refusal.text
     await putri.send("Halo semua")  # not in a flow: nothing was started
-    await putri.wait_for(lambda m: "Perintah tidak dikenal" in text_of(m))
+    await putri.wait_for(lambda m: "tidak sedang ditunggu bot" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM broadcasts") == 0
 
 
@@ -198,9 +198,9 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
 
     # A button of an earlier step is refused politely and changes nothing.
     old = await admin.press_data(choice, stale)
-    assert (await admin.wait_answer(old))["text"] == "Tombol ini sudah tidak berlaku."
+    assert (await admin.wait_answer(old))["text"].startswith("Tombol ini sudah tidak berlaku.")
     await admin.press(preview, "Kirim")
-    report = await admin.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
     assert "Dijadwalkan Senin, 17 Okt 2022 19:30" in report.text
 
     outbox = services_of(harness.app).outbox
@@ -232,7 +232,7 @@ async def test_a_scheduled_announcement_goes_to_its_audience_as_it_is_when_sent(
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
     assert "Penerima: 2 petugas" in preview.text and "2 lainnya belum terdaftar" in preview.text
     await admin.press(preview, "Kirim")
-    report = await admin.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
 
     # Before 19:30, Panji leaves the roster (re-imported without him); Prabu and Pandu register.
     await reimport_without(harness, "P2")
@@ -292,7 +292,7 @@ async def test_cancel_at_any_step_and_stale_kirim(harness: Harness) -> None:
     await mahmud.press(preview, "Batal")
     await mahmud.wait_for(lambda m: "Pengumuman dibatalkan" in text_of(m))
     late = await mahmud.press_data(preview, kirim)  # the Kirim of a cancelled draft
-    assert (await mahmud.wait_answer(late))["text"] == "Tombol ini sudah tidak berlaku."
+    assert (await mahmud.wait_answer(late))["text"].startswith("Tombol ini sudah tidak berlaku.")
     assert await harness.scalar("SELECT COUNT(*) FROM broadcasts") == 0
     assert announcements(harness, 501) == []
 
@@ -304,7 +304,7 @@ async def test_blocked_recipient_counts_as_unreachable(harness: Harness) -> None
     await maryam.send("/umumkan")
     await maryam.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
     await maryam.press(await write_announcement(maryam, "Besok libur"), "Kirim")
-    report = await maryam.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await maryam.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
     await report_says(harness, report, "Terkirim 0/1", "Tidak terjangkau 1", "Selesai")
     assert await harness.scalar("SELECT unreachable_at FROM officers WHERE officer_id='P3'")
     assert len([c for c in harness.api.calls("sendMessage") if c.status == 403]) == 1
@@ -323,7 +323,7 @@ async def test_photo_announcement_keeps_the_file_id(harness: Harness) -> None:
     preview = await write_announcement(mahmud, "Contoh pengisian kuesioner")
     [shown] = [m for m in harness.api.messages_to(mahmud.chat_id) if m.kind == "photo"]
     await mahmud.press(preview, "Kirim")
-    await mahmud.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    await mahmud.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
     photo = await putri.wait_for(lambda m: m.kind == "photo")
     assert photo.file_id == shown.file_id  # sent by file_id, not uploaded again
     assert photo.text is not None and photo.text.endswith("Contoh pengisian kuesioner")
@@ -391,7 +391,7 @@ async def test_300_recipients_get_it_exactly_once_despite_faults_and_a_restart(
     assert "Penerima: 300 petugas" in preview.text
     assert "2 lainnya belum terdaftar" in preview.text  # P1 and P2
     await mahmud.press(preview, "Kirim")
-    report = await mahmud.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await mahmud.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
 
     # Telegram is throttling (the rate limiter waits out retry_after=1): restart right now.
     await eventually(lambda: faults.served_429 == faults.throttled)

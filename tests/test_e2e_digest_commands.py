@@ -40,12 +40,11 @@ async def test_pml_gets_the_team_digest(harness: Harness) -> None:
     assert digest.entities  # sent as HTML: the header is bold, no raw tags shown
     assert "<b>" not in digest.text
     lines = digest.text.split("\n")
-    assert lines[1] == "Senin, 17 Okt 2022"
-    ppl = [line for line in lines if line.startswith("• ")]
-    missing = "• Putri PPL: hari ini 0 ruta, total 0/180 (0,0%) – ❌ belum lapor"
-    assert ppl[0].startswith(missing)  # missing first, though Panji sorts before Putri
-    assert ppl[1] == "• Panji PPL: hari ini 12 ruta, total 12/120 (10,0%) – ✅ sudah lapor"
-    assert "Total tim: hari ini 12 ruta, 12/300 (4,0%)" in digest.text
+    assert lines[1] == "Senin, 17 Okt 2022 · data pukul 18.00 WIB"  # the injected clock
+    ppl = [line for line in lines if line.startswith(("❌ ", "✅ ")) and "/" in line]
+    # Missing first, though Panji sorts before Putri.
+    assert ppl == ["❌ Putri PPL: 0/180 (0,0%)", "✅ Panji PPL: 12/120 (10,0%), +12 hari ini"]
+    assert "Tim: 12/300 ruta (4,0%), +12 hari ini" in digest.text
     assert "Prabu" not in digest.text
     assert [m.kind for m in harness.api.messages_to(601)].count("photo") == 0
 
@@ -56,8 +55,8 @@ async def test_koseka_gets_text_and_charts_with_the_alias(harness: Harness) -> N
     await kartini.send("/digest")
     digest = await kartini.wait_for(lambda m: "Ringkasan harian Kecamatan" in text_of(m))
     assert digest.text.startswith("Ringkasan harian Kecamatan Tebing Tinggi")
-    assert "Tim Mahmud PML: hari ini 12 ruta, 12/300 (4,0%), belum lapor 1" in digest.text
-    assert "Belum lapor hari ini: 2 PPL" in digest.text
+    assert "Tim Mahmud PML: 12/300 (4,0%), +12 hari ini, ❌ 1" in digest.text
+    assert "Hari ini: +12 ruta · ❌ belum lapor 2 PPL" in digest.text
     first = await kartini.wait_for(lambda m: m.kind == "photo")
     second = await kartini.wait_for(lambda m: m.kind == "photo")
     assert first.text == "Kumulatif ruta Tebing Tinggi dan garis ideal"

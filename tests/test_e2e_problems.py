@@ -53,7 +53,7 @@ async def test_ppl_problem_with_photo_and_location_alerts_only_their_pml(harness
     )
     assert "<b>Ani & Budi</b> ke kebun" in summary.text  # as typed, not markup
     assert "RT 001 Banglas (1410012005001)" in summary.text
-    assert "Ruta dikunjungi ulang: 3" in summary.text and "foto, lokasi" in summary.text
+    assert "Ruta perlu dikunjungi ulang: 3" in summary.text and "foto, lokasi" in summary.text
     assert await harness.scalar("SELECT COUNT(*) FROM problems") == 0  # nothing before Kirim
 
     await putri.press(summary, "Kirim")
@@ -246,7 +246,7 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     assert "tidak berlaku" in answer["text"] and answer["show_alert"] is True
     await putri.send("200")
     summary = await putri.wait_for(lambda m: "Ringkasan kendala" in text_of(m))
-    assert "Ruta dikunjungi ulang: 200" in summary.text
+    assert "Ruta perlu dikunjungi ulang: 200" in summary.text
     await putri.press(summary, "Batal")
     await putri.wait_for(lambda m: "Dibatalkan" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM problems") == 0
@@ -333,7 +333,7 @@ async def test_my_problems_and_visited_households(harness: Harness) -> None:
     await putri.send("/kendala_saya")
     mine = await putri.wait_for(lambda m: "Kendala Bapak/Ibu" in text_of(m))
     assert mine.text.index("#2 ·") < mine.text.index("#1 ·")  # newest first
-    assert ("#1 · Sen, 17 Okt · Responden tidak di rumah · Baru · 4 ruta dikunjungi ulang"
+    assert ("#1 · Sen, 17 Okt · Responden tidak di rumah · Baru · 4 ruta perlu dikunjungi ulang"
             in mine.text)
     assert "Empat ruta <kosong> & terkunci" in mine.text
     assert "Ruta yang masih perlu dikunjungi ulang: 4" in mine.text
@@ -460,4 +460,5 @@ async def test_open_problems_and_revisits_reach_digests_and_reminders(harness) -
     other = await digest_for(harness.db.conn, maryam, day=date(2022, 10, 17),
                              settings=services.settings, form=services.form,
                              texts=services.texts, with_charts=False)
-    assert "Kendala terbuka: tidak ada." in "\n".join(other.chunks)
+    assert "Kendala" not in "\n".join(other.chunks)  # no problem: not a word about them
+    assert len(digest.chunks) == 1  # the problems in the same message as the rest

@@ -52,7 +52,7 @@ async def test_code_links_account_once(harness: Harness) -> None:
 async def test_phone_sharing_links_on_normalised_number(harness: Harness) -> None:
     panji = harness.api.user(502)
     await panji.send("/start")
-    hello = await panji.wait_for(lambda m: "belum terdaftar" in text_of(m))
+    hello = await panji.wait_for(lambda m: "belum terhubung" in text_of(m))
     assert hello.reply_keyboard_buttons()  # the "share my phone number" button
     await panji.send_contact("+62 812-0000-0006")
     await panji.wait_for(lambda m: "Selamat datang" in text_of(m) and "Panji PPL" in text_of(m))
@@ -78,7 +78,7 @@ async def test_unregistered_user_reaches_nothing(harness: Harness) -> None:
     user = harness.api.user(504)
     for command in ("/lapor", "/progres", "/bantuan", "halo"):
         await user.send(command)
-        await user.wait_for(lambda m: "belum terdaftar" in text_of(m))
+        await user.wait_for(lambda m: "belum terhubung" in text_of(m))
     assert all("Progres" not in text_of(m) for m in user.inbox)
 
 
@@ -180,7 +180,7 @@ async def test_roster_unlink_takes_access_away_at_once(
     assert row["officer_id"] == "P1" and row["code"] != harness.codes["P1"]
 
     await lost.send("/progres")
-    refused = await lost.wait_for(lambda m: "belum terdaftar" in text_of(m))
+    refused = await lost.wait_for(lambda m: "belum terhubung" in text_of(m))
     assert "Progres" not in text_of(refused)
     await lost.send(f"/start {harness.codes['P1']}")  # the old code was used, by this account
     await lost.wait_for(lambda m: "sudah dipakai" in text_of(m))

@@ -136,7 +136,7 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     await panji.wait_for(lambda m: persons in text_of(m))
     await panji.send("13")  # fewer persons than families
     await panji.wait_for(
-        lambda m: "tidak boleh lebih kecil" in text_of(m) and persons in text_of(m)
+        lambda m: "lebih kecil dari jumlah keluarga" in text_of(m) and persons in text_of(m)
     )
     query = await panji.press(ask_date, "Hari ini")  # a button from an earlier step
     assert "tidak berlaku" in (await panji.wait_answer(query))["text"]
@@ -293,7 +293,7 @@ async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness
     assert "/lapor ruta keluarga jiwa" in reply.text
     assert "/lapor 12 14 51 (12 ruta, 14 keluarga, 51 jiwa)" in reply.text
     await panji.send("/lapor 12 20 19")
-    await panji.wait_for(lambda m: "tidak boleh lebih kecil" in text_of(m))
+    await panji.wait_for(lambda m: "lebih kecil dari jumlah keluarga" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
 
 

@@ -30,6 +30,7 @@ from bot.clock import ManualClock
 from bot.localapi import FaultPlan, LocalBotApi, RecordedRequest, SentMessage, parse_html
 from bot.present.digests import build_digests
 from db.models import Role
+from db.problems import create_problem
 from tests.support import (
     ADMIN_TELEGRAM_ID,
     Harness,
@@ -162,9 +163,15 @@ async def test_reminders_at_most_once_and_digests_exactly_once_under_faults(
     assert_paced(sends(api, start), ppl_chats)
 
     # Digests: PML, KOSEKA and admin, each with every chunk, chart and review prompt once.
+    # Every extra PPL has an open field problem: they make M1's digest longer than one message.
+    async with harness.db.transaction() as conn:
+        for n in range(EXTRA):
+            await create_problem(conn, officer_id=f"X{n:03d}", category="not_home",
+                                 description="-", now=harness.clock.now())
     roles = [Role.PML, Role.KOSEKA, Role.ADMIN]
     expected = await build_digests(harness.db.conn, day=TODAY, settings=services.settings,
-                                   form=services.form, texts=services.texts, roles=roles)
+                                   form=services.form, texts=services.texts, roles=roles,
+                                   as_of=harness.clock.now())
     recipients = {d.recipient.telegram_chat_id: d for d in expected}
     assert set(recipients) == {601, 602, 701, 801, ADMIN_TELEGRAM_ID}
     assert any(len(d.chunks) > 1 for d in expected) and any(d.charts for d in expected)
@@ -277,7 +284,7 @@ async def test_announcement_to_all_arrives_at_most_once_each_under_faults(
                         late_rate=0.03))
     api.fail_next("editMessageText", 500)  # the first edit of the delivery report fails
     await admin.press(preview, "Kirim")
-    report = await admin.wait_for(lambda m: "Laporan pengumuman" in text_of(m))
+    report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
     report = await report_says(harness, report, "Selesai dikirim")
     api.clear_faults()
     happened = faults_since(api, before)

@@ -160,7 +160,7 @@ async def test_an_idle_flow_ends_by_itself_and_never_swallows_later_input(
     assert await tracker.expire_idle() == 0  # told once
 
     await putri.send("Kepala keluarga menolak diwawancarai")
-    await putri.wait_for(saying("Perintah tidak dikenal"))
+    await putri.wait_for(saying("tidak sedang ditunggu bot"))
     assert not any("foto dan/atau lokasi" in text_of(m) for m in putri.inbox)
     assert await harness.scalar("SELECT COUNT(*) FROM problems") == 0
 
@@ -171,7 +171,7 @@ async def test_an_idle_report_keeps_its_draft(harness: Harness) -> None:
     harness.clock.advance(timedelta(minutes=31))
     # Before the expiry job has looked, the idle flow already takes nothing.
     await putri.send("12")
-    await putri.wait_for(saying("Perintah tidak dikenal"))
+    await putri.wait_for(saying("tidak sedang ditunggu bot"))
     assert await tracker_of(harness.app).expire_idle() == 1
     await putri.wait_for(saying("disimpan sebagai draf"))
     await putri.send("/lapor")

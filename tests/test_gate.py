@@ -14,7 +14,7 @@ from handlers.errors import describe
 from tests.support import Harness
 
 APOLOGY = "Mohon maaf, terjadi gangguan"
-NOT_REGISTERED = "belum terdaftar"
+NOT_REGISTERED = "belum terhubung"
 GROUP_HINT = "Mohon gunakan chat pribadi"
 STRANGER = 4242
 

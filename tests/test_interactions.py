@@ -119,7 +119,7 @@ async def test_announcement_takes_three(harness: Harness) -> None:
     await mahmud.send("Rapat tim besok pukul 08.00")
     preview = await mahmud.wait_for("Pratinjau pengumuman")
     await mahmud.press(preview, "Kirim sekarang")
-    await mahmud.wait_for("Laporan pengumuman")
+    await mahmud.wait_for("Status pengiriman pengumuman")
     assert mahmud.interactions == 3
 
 

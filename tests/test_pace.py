@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.rules.calendar import is_working_day, previous_working_days, working_days
-from bot.rules.pace import forecast, ideal_done, ideal_line
+from bot.rules.pace import MIN_PACE_DAYS, forecast, ideal_done, ideal_line
 
 START, END = date(2022, 10, 15), date(2022, 11, 14)  # 31 days
 SUNDAYS = {date(2022, 10, 16), date(2022, 10, 23), date(2022, 10, 30), date(2022, 11, 6),
@@ -196,3 +196,29 @@ def test_over_target_never_has_negative_remaining() -> None:
     result = forecast({okt(15): 120}, 100, okt(15), START, END, ())
     assert result.remaining == 0
     assert result.finished
+
+
+def test_a_slow_pace_is_said_only_from_five_working_days() -> None:
+    assert MIN_PACE_DAYS == 5
+    daily = {okt(15): 5, okt(16): 5, okt(17): 5, okt(18): 5, okt(19): 5}
+    fourth = forecast(daily, 300, okt(18), START, END, ())
+    fifth = forecast(daily, 300, okt(19), START, END, ())
+    assert (fourth.worked_days, fifth.worked_days) == (4, 5)
+    assert fourth.at_risk and not fourth.slow
+    assert fifth.at_risk and fifth.slow
+    # Days off are not working days: with 16 Okt off, the 19th is the fourth.
+    assert not forecast(daily, 300, okt(19), START, END, [okt(16)]).slow
+    # Never slow when on track.
+    assert not forecast(daily, 100, okt(19), START, END, ()).slow
+
+
+def test_pace_share_orders_worst_first() -> None:
+    stalled = forecast({okt(15): 10}, 100, okt(20), START, END, ())
+    slow = forecast({okt(18): 3, okt(19): 3, okt(20): 3}, 300, okt(20), START, END, ())
+    fast = forecast({okt(18): 30, okt(19): 30, okt(20): 30}, 300, okt(20), START, END, ())
+    done = forecast({okt(15): 100}, 100, okt(20), START, END, ())
+    assert stalled.pace_share == 0.0
+    assert slow.pace_share == pytest.approx(3 / 12)  # 291 over 25 days: 12 a day
+    assert sorted([done, fast, stalled, slow], key=lambda fc: fc.pace_share) == [
+        stalled, slow, fast, done]
+    assert done.pace_share == float("inf")

@@ -13,6 +13,7 @@ from bot.messaging import keyboards, problem_alerts
 from bot.present import problems as problem_view
 from bot.present.texts import Texts
 from bot.rules import problems as rules
+from bot.rules.forms import FormDefinition, load_form
 from db import models
 from db import problems as repo
 from db.connection import Database
@@ -187,7 +188,7 @@ def test_problems_section_escapes_and_lists_oldest_first() -> None:
     assert lines[0] == "<b>Kendala terbuka (2)</b>"
     assert lines[1] == ("• #1 Sen, 17 Okt · Ani &lt;b&gt;&amp; Budi&lt;/b&gt; · "
                         "Responden tidak di rumah · RT 001 Banglas (1410012005001) · Baru"
-                        " ⚠️ <b>MENDESAK</b>")
+                        " 🚨 <b>MENDESAK</b>")
     assert lines[2] == (
         "• #2 Sel, 18 Okt · Putri · Akses/geografis/cuaca · Lainnya/umum · Ditangani")
     assert problem_view.problems_section([], T, "id") == "Kendala terbuka: tidak ada."
@@ -195,13 +196,51 @@ def test_problems_section_escapes_and_lists_oldest_first() -> None:
     assert "Tue, 18 Oct" in english and "Being handled" in english
 
 
+def test_problems_section_lists_urgent_problems_first() -> None:
+    items = [
+        problem(id=1, created_at=at(15), updated_at=at(15)),
+        problem(id=2, urgent=True, created_at=at(16), updated_at=at(16)),
+        problem(id=3, created_at=at(16), updated_at=at(16)),
+        problem(id=4, urgent=True, created_at=at(17), updated_at=at(17)),
+    ]
+    lines = problem_view.problems_section(items, T, "id").split("\n")[1:]
+    assert [line.split()[1] for line in lines] == ["#2", "#4", "#1", "#3"]
+    assert all("MENDESAK" in line for line in lines[:2])
+    assert not any("MENDESAK" in line for line in lines[2:])
+
+
 def test_details_escape_the_description() -> None:
     text = problem_view.details(problem(description="<i>x</i> & y", photo_file_id="AgAD",
                                  latitude=1.0, longitude=102.0, revisit_households=5),
-                         T, with_reporter=True)
+                         T, unit="ruta", with_reporter=True)
     assert "Uraian: &lt;i&gt;x&lt;/i&gt; &amp; y" in text
     assert "Pelapor: Putri (PPL)" in text and "Lampiran: foto, lokasi" in text
-    assert "Ruta dikunjungi ulang: 5" in text and "Dilaporkan: Sen, 17 Okt 18:00" in text
+    assert "Ruta perlu dikunjungi ulang: 5" in text and "Dilaporkan: Sen, 17 Okt 18:00" in text
+
+
+def test_households_to_visit_again_are_counted_in_the_unit_of_the_progress_field() -> None:
+    form = FormDefinition.model_validate({**load_form(None).model_dump(),
+                                          "progress_field": "families"})
+    unit = problem_view.revisit_unit(form, "id")
+    assert unit == "keluarga"
+    text = problem_view.details(problem(revisit_households=4), T, unit=unit)
+    assert "Keluarga perlu dikunjungi ulang: 4" in text and "Ruta" not in text
+    english = problem_view.details(problem(revisit_households=4), Texts("en"),
+                                   unit=problem_view.revisit_unit(form, "en"))
+    assert "Families to visit again: 4" in english
+
+
+def test_an_alert_says_how_urgent_and_puts_the_description_second() -> None:
+    normal = problem_view.item(problem(), T, problem_view.alert_headline(problem(), T),
+                               unit="ruta").split("\n")
+    assert normal[0] == "🔔 <b>Kendala baru #7</b>"
+    assert normal[1] == "Uraian: Rumah kosong"
+    assert normal.count("Uraian: Rumah kosong") == 1 and "🚨" not in "\n".join(normal)
+    urgent = problem(urgent=True)
+    lines = problem_view.item(urgent, T, problem_view.alert_headline(urgent, T),
+                              unit="ruta").split("\n")
+    assert lines[0].startswith("🚨 ") and "MENDESAK" in lines[0] and "🔔" not in lines[0]
+    assert lines[1] == "Uraian: Rumah kosong"
 
 
 # --- repository ------------------------------------------------------------------------------

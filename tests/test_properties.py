@@ -611,7 +611,7 @@ async def prepare_targets(w: World) -> None:
     await press(w.M1, preview, ":send")
     for recipient in (w.P1, w.P2):
         await recipient.wait_for(has("Besok rapat tim"))
-    report = await w.M1.wait_for(has("Laporan pengumuman"))
+    report = await w.M1.wait_for(has("Status pengiriman pengumuman"))
     while "Selesai dikirim" not in (report.text or ""):  # the outbox's last edit, then it rests
         report = await w.M1.wait_edit(report, since_version=report.version)
     assert await w.h.scalar("SELECT COUNT(*) FROM broadcast_recipients WHERE status = 'sent'") == 2

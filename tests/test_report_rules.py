@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.present.texts import Texts
 from bot.rules.forms import FormError, load_form
 from bot.rules.report import (
     Problem,
@@ -41,6 +42,22 @@ def test_persons_may_not_be_fewer_than_families() -> None:
     assert check_rules(FORM, {"families": 20, "persons": 19}, "id").key == "rule_broken"
     assert check_rules(FORM, {"families": 20, "persons": 20}, "id") is None
     assert check_rules(FORM, {"families": 20}, "id") is None  # not both known yet
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("id", "Jumlah jiwa (19) lebih kecil dari jumlah keluarga (20)"),
+     ("en", "The number of persons (19) is smaller than the number of families (20)")],
+)
+def test_a_broken_rule_names_both_numbers_and_lets_either_be_corrected(
+    language: str, expected: str
+) -> None:
+    problem = check_rules(FORM, {"families": 20, "persons": 19}, language)
+    assert problem is not None
+    text = Texts(language)(problem.key, **problem.args)
+    assert text.startswith(expected)
+    fix = {"id": "perbaiki jiwa atau keluarga", "en": "correct the persons or the families"}
+    assert fix[language] in text
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,7 @@ async def _simulate(
         user = api.user(2_000_000 + index, first_name=officer["name"].split()[0])
         if officer in by_phone:  # some share their phone number instead of using the link
             await user.send("/start")
-            await user.wait_for(_has("belum terdaftar"), timeout=30)
+            await user.wait_for(_has("belum terhubung"), timeout=30)
             await user.send_contact(officer["phone"])
         else:
             await user.send(f"/start {codes[officer['officer_id']]}")
@@ -291,7 +291,7 @@ async def _broadcast_story(admin: SimUser, users: dict[str, SimUser], rng: rando
                      "dengan /kendala, bukan di catatan laporan harian. Terima kasih.")
     await admin.press(await admin.wait_for(_has("Pratinjau pengumuman"), timeout=30),
                       "Kirim sekarang")
-    report = await admin.wait_for(_has("Laporan pengumuman"), timeout=30)
+    report = await admin.wait_for(_has("Status pengiriman pengumuman"), timeout=30)
 
     readers = [u for u in users.values() if rng.random() < 0.8]
 

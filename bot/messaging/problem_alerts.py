@@ -26,7 +26,6 @@ from bot.messaging.delivery import DeliveryStatus, Outgoing
 from bot.messaging.services import SERVICES_KEY, Services
 from bot.metrics import sending
 from bot.present import problems as problem_view
-from bot.present.texts import Raw
 from bot.rules import problems as rules
 from db import officers, problems, schedule
 from db.models import (
@@ -66,11 +65,13 @@ async def chain_of(services: Services, officer_id: str) -> rules.Chain:
 def alert_items(
     problem: ProblemModel, recipient: Officer, headline: str, services: Services
 ) -> list[Outgoing]:
-    """The alert text with the status buttons, then the photo and the location, if any."""
+    """The alert text (the headline, the description on the second line, the details) with the
+    status buttons, then the photo and the location, if any."""
     t = services.texts
     chat = recipient.telegram_chat_id
     assert chat is not None
-    text = headline + "\n" + problem_view.details(problem, t, with_reporter=True)
+    text = problem_view.item(problem, t, headline,
+                             unit=problem_view.revisit_unit(services.form, t.language))
     markup = keyboards.status_markup(problem, t, forward=recipient.role == Role.PML)
     items = [Outgoing(chat, text, reply_markup=markup)]
     if problem.photo_file_id:
@@ -137,9 +138,7 @@ async def alert_new_problem(services: Services, problem: ProblemModel) -> list[O
     recipients = rules.alert_recipients(
         reporter, chain, await admins(services), urgent=problem.urgent
     )
-    headline = t("problem_alert_new", id=problem.id,
-                 urgent=Raw(t("problem_urgent_flag") if problem.urgent else ""))
-    return await send_alert(services, problem, recipients, headline)
+    return await send_alert(services, problem, recipients, problem_view.alert_headline(problem, t))
 
 
 async def tell_reporter(services: Services, problem: ProblemModel, actor: Officer) -> bool:
@@ -170,7 +169,8 @@ async def tell_visited(services: Services, problem: ProblemModel) -> None:
     assert reporter is not None
     chain = await chain_of(services, reporter.officer_id)
     t = services.texts
-    text = t("problem_visited_notice", id=problem.id, name=reporter.name)
+    text = t("problem_visited_notice", id=problem.id, name=reporter.name,
+             unit=problem_view.revisit_unit(services.form, t.language))
     for recipient in rules.alert_recipients(reporter, chain, await admins(services), urgent=False):
         if recipient.telegram_chat_id is not None:
             await deliver(services, recipient, [Outgoing(recipient.telegram_chat_id, text)])

@@ -1,4 +1,4 @@
-"""How announcements read: the message the recipients get, the sender's delivery report, and
+"""How announcements read: the message the recipients get, the sender's delivery status, and
 the list of `/pengumuman`."""
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def _counts_line(t: Texts, key: str, counts: Counts) -> str:
 def report_text(
     t: Texts, broadcast: Broadcast, counts: Counts, now: datetime, audience_name: str
 ) -> str:
-    """The delivery report the sender sees, kept up to date by editing one message."""
+    """The delivery status the sender sees ("Status pengiriman pengumuman #1", never called a
+    report: that is the daily report), kept up to date by editing one message."""
     lang = t.language
     if counts.pending == 0:
         state = t("bc_state_done")

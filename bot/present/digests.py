@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -33,7 +33,7 @@ from bot.rules.calendar import ONE_DAY, is_working_day
 from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
 from bot.rules.quality import Flag, day_flags
-from db.models import Officer, Role
+from db.models import Officer, ProblemModel, Role
 from db.snapshot import Snapshot, gc_paused, load_snapshot
 
 if TYPE_CHECKING:  # the settings only pass through; bot.settings reads the text catalogs
@@ -45,8 +45,9 @@ KINDS: Mapping[Role, str] = {
     Role.ADMIN: "digest_admin",
 }
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
-AT_RISK_LIMIT = 30
-"""At most this many PPL at risk are listed in the admin digest; the rest are counted."""
+AT_RISK_LIMIT = 10
+"""At most this many PPL at risk (the most urgent) are listed in the admin digest; all of them
+are counted per kecamatan."""
 
 
 @dataclass
@@ -113,13 +114,15 @@ async def build_digests(
     texts: Texts,
     roles: Collection[Role] = DIGEST_ROLES,
     with_charts: bool = True,
+    as_of: datetime | None = None,
 ) -> list[Digest]:
-    """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat."""
+    """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat; `as_of`,
+    when the data is read, is shown under the header with its zone."""
     with gc_paused():
         snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
         digests = await asyncio.to_thread(
             digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
-            roles=roles, with_charts=with_charts,
+            roles=roles, with_charts=with_charts, as_of=as_of,
         )
     return digests
 
@@ -133,6 +136,7 @@ async def digest_for(
     form: FormDefinition,
     texts: Texts,
     with_charts: bool = True,
+    as_of: datetime | None = None,
 ) -> Digest | None:
     """The digest of one officer on demand (/ringkasan); None for a PPL."""
     if officer.role not in KINDS:
@@ -140,7 +144,7 @@ async def digest_for(
     snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
     digest = await asyncio.to_thread(
         digest_from_snapshot, snapshot, officer, settings=settings, form=form, texts=texts,
-        with_charts=with_charts,
+        with_charts=with_charts, as_of=as_of,
     )
     return digest
 
@@ -153,8 +157,9 @@ def digests_from_snapshot(
     texts: Texts,
     roles: Collection[Role] = DIGEST_ROLES,
     with_charts: bool = True,
+    as_of: datetime | None = None,
 ) -> list[Digest]:
-    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts)
+    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts, as_of=as_of)
     recipients: list[Officer] = []
     for role in (Role.PML, Role.KOSEKA):
         if role in roles:
@@ -172,10 +177,12 @@ def digest_from_snapshot(
     form: FormDefinition,
     texts: Texts,
     with_charts: bool = True,
+    as_of: datetime | None = None,
 ) -> Digest | None:
     if officer.role not in KINDS:
         return None
-    return DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts).digest(officer)
+    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    return builder.digest(officer)
 
 
 # ------------------------------------------------------------------------------ the builder
@@ -192,6 +199,7 @@ class DigestBuilder:
         texts: Texts,
         *,
         with_charts: bool = True,
+        as_of: datetime | None = None,
     ) -> None:
         self.snap = snapshot
         self.day = snapshot.day
@@ -203,30 +211,57 @@ class DigestBuilder:
         self.days_off = frozenset(settings.days_off)
         self.threshold = settings.consecutive_missing_days
         self.with_charts = with_charts
+        self.tz = settings.tz
+        self.as_of = as_of
         self._ppl: dict[str, PplDay] = {}
         self._flags: dict[str, list[Flag]] = {}
         self._decoded: dict[str, dict[str, int]] = {}
 
     def digest(self, officer: Officer) -> Digest:
-        """The officer's digest, with the open field problems of their scope as its last part."""
+        """The officer's digest: what needs action first, the open field problems of their scope
+        last, all in as few messages as the text allows."""
         if officer.role == Role.PML:
-            digest = self.pml_digest(officer)
-        elif officer.role == Role.KOSEKA:
-            digest = self.koseka_digest(officer)
-        elif officer.role == Role.ADMIN:
-            digest = self.admin_digest(officer)
-        else:
-            raise ValueError(f"no digest for role {officer.role}")
-        digest.chunks.extend(self._problems_of(officer))
-        return digest
+            return self.pml_digest(officer)
+        if officer.role == Role.KOSEKA:
+            return self.koseka_digest(officer)
+        if officer.role == Role.ADMIN:
+            return self.admin_digest(officer)
+        raise ValueError(f"no digest for role {officer.role}")
 
-    def _problems_of(self, officer: Officer) -> list[str]:
+    def _problems_of(self, officer: Officer) -> list[ProblemModel]:
         """The open field problems of the officer's scope (everyone's for an admin)."""
         problems = self.snap.problems
         if officer.role != Role.ADMIN:
             scope = set(self.snap.subtree(officer.officer_id))
             problems = [p for p in problems if p.officer_id in scope]
-        return split_message(problems_section(problems, self.t, self.lang))
+        return list(problems)
+
+    def _as_of(self) -> Raw:
+        """' · data pukul 20.30 WIB' under the header, with the day when it is another one."""
+        if self.as_of is None:
+            return Raw("")
+        local = self.as_of.astimezone(self.tz)
+        time = fmt.time_of_day(local, self.tz, self.lang)
+        if local.date() == self.day:
+            return Raw(self.t("digest_as_of", time=time))
+        return Raw(self.t("digest_as_of_day", day=fmt.short_day(local.date(), self.lang),
+                          time=time))
+
+    def _with_actions(self, header: str, actions: list[str],
+                      problems: list[ProblemModel]) -> list[str]:
+        """The header, then the lines that need action (left out when there is none)."""
+        if problems:
+            actions = [*actions, self.t("digest_action_problems",
+                                        count=self._n(len(problems)))]
+        if not actions:
+            return [header]
+        return [header, "", self.t("digest_action_header"), *actions]
+
+    def _finish_text(self, lines: list[str], problems: list[ProblemModel]) -> list[str]:
+        """The digest's messages: its lines, then the open problems when there are any."""
+        if problems:
+            lines = [*lines, "", problems_section(problems, self.t, self.lang)]
+        return split_message("\n".join(lines))
 
     # -- facts ---------------------------------------------------------------------------
 
@@ -321,65 +356,68 @@ class DigestBuilder:
     def pml_digest(self, pml: Officer) -> Digest:
         t = self.t
         team = self._ppl_of(self.snap.children.get(pml.officer_id, ()))
-        team.sort(key=lambda s: (s.status != DayStatus.MISSING, s.officer.name.casefold(),
-                                 s.officer.officer_id))
-        lines = [t("digest_pml_header", team=pml.name, day=fmt.day(self.day, self.lang)), ""]
+        flags = {s.officer.officer_id: self.flags(s.officer.officer_id) for s in team}
+        team.sort(key=lambda s: _pml_order(s, bool(flags[s.officer.officer_id])))
+
+        actions = [t("digest_action_missing", name=s.officer.name, days=s.missing_run)
+                   for s in sorted((s for s in team if s.missing_run >= self.threshold),
+                                   key=lambda s: -s.missing_run)]
+        actions += [t("digest_unreachable_line", name=s.officer.name)
+                    for s in team if s.officer.unreachable_at is not None]
+        problems = self._problems_of(pml)
+        header = t("digest_pml_header", team=pml.name, day=fmt.day(self.day, self.lang),
+                   as_of=self._as_of())
+        lines = self._with_actions(header, actions, problems)
+
+        lines.append("")
         if not team:
             lines.append(t("digest_no_ppl"))
-        lines.extend(self._ppl_line(stat) for stat in team)
+        else:
+            lines.append(t("digest_ppl_header", unit=self.unit))
+            lines.extend(self._ppl_line(stat) for stat in team)
 
-        total = _Group()
-        counts = {status: 0 for status in DayStatus}
-        for stat in team:
-            total.add(stat)
-            counts[stat.status] += 1
-        lines += [
-            "",
-            t("digest_team_total", today=self._n(total.today), unit=self.unit,
-              done=self._n(total.done), target=self._n(total.target),
-              percent=fmt.percent(total.done, total.target, self.lang)),
-            t("digest_team_counts", reported=counts[DayStatus.REPORTED],
-              late=counts[DayStatus.LATE], izin=counts[DayStatus.IZIN],
-              missing=counts[DayStatus.MISSING],
-              behind=sum(1 for s in team if s.forecast.at_risk)),
-        ]
+            total = _Group()
+            counts: Counter[str] = Counter()
+            for stat in team:
+                total.add(stat)
+                counts[stat.status.value] += 1
+                counts["slow"] += stat.forecast.slow
+            lines += [
+                "",
+                t("digest_team_total", today=self._n(total.today), unit=self.unit,
+                  done=self._n(total.done), target=self._n(total.target),
+                  percent=fmt.percent(total.done, total.target, self.lang)),
+            ]
+            parts = [t(key, count=self._n(counts[name])) for name, key in _COUNT_KEYS
+                     if counts[name]]
+            if parts:
+                lines.append(" · ".join(parts))
 
-        repeated = [s for s in team if s.missing_run >= self.threshold]
-        if repeated:
-            lines += ["", t("digest_consecutive_header", days=self.threshold)]
-            lines += [t("digest_consecutive_line", name=s.officer.name, days=s.missing_run)
-                      for s in repeated]
-
-        flagged = [(s, self.flags(s.officer.officer_id)) for s in team]
-        flagged = [(s, flags) for s, flags in flagged if flags]
+        flagged = [(s, flags[s.officer.officer_id]) for s in team if flags[s.officer.officer_id]]
         if flagged:
             lines += ["", t("digest_quality_header")]
             lines += [
                 t("digest_quality_line", name=s.officer.name,
-                  flags=Raw("; ".join(self._flag_text(flag) for flag in flags)))
-                for s, flags in flagged
+                  flags=Raw("; ".join(self._flag_text(flag) for flag in officer_flags)))
+                for s, officer_flags in flagged
             ]
-
-        unreachable = [s for s in team if s.officer.unreachable_at is not None]
-        if unreachable:
-            lines.append("")
-            lines += [t("digest_unreachable_line", name=s.officer.name) for s in unreachable]
 
         return Digest(
             kind=KINDS[Role.PML],
             recipient=pml,
-            chunks=split_message("\n".join(lines)),
+            chunks=self._finish_text(lines, problems),
             review=self._review(team),
         )
 
     def _ppl_line(self, stat: PplDay) -> str:
+        """One short line: the status first, then done/target, today's count when reported."""
         t = self.t
-        status = t(f"digest_status_{stat.status.value}")
-        if stat.forecast.at_risk:
-            status += t("digest_status_behind")
-        return t("digest_ppl_line", name=stat.officer.name, today=self._n(stat.today),
-                 unit=self.unit, done=self._n(stat.done), target=self._n(stat.target),
-                 percent=fmt.percent(stat.done, stat.target, self.lang), status=Raw(status))
+        reported = stat.status in (DayStatus.REPORTED, DayStatus.LATE)
+        today = t("digest_today", today=self._n(stat.today)) if reported or stat.today else ""
+        return t("digest_ppl_line", status=Raw(t(f"digest_status_{stat.status.value}")),
+                 name=stat.officer.name, done=self._n(stat.done), target=self._n(stat.target),
+                 percent=fmt.percent(stat.done, stat.target, self.lang), today=Raw(today),
+                 slow=Raw(t("digest_slow") if stat.forecast.slow else ""))
 
     def _flag_text(self, flag: Flag) -> str:
         d = flag.detail
@@ -418,75 +456,82 @@ class DigestBuilder:
         everyone = self._ppl_of(subtree)
         kecamatan = snap.kecamatan_of(koseka)
         area_name = snap.kecamatan_names.get(kecamatan or "", kecamatan or koseka.name)
-        lines = [
-            t("digest_koseka_header", area=area_name, name=koseka.name,
-              day=fmt.day(self.day, self.lang)),
-            "",
-            t("digest_teams_header"),
-        ]
+
+        escalated = [s for s in everyone if "KOSEKA" in escalation(s.missing_run, self.threshold)]
+        escalated.sort(key=lambda s: (-s.missing_run, s.officer.name.casefold()))
+        actions = []
+        for stat in escalated:
+            supervisor = snap.officers.get(stat.officer.supervisor_id or "")
+            actions.append(t("digest_action_escalated", name=stat.officer.name,
+                             team=supervisor.name if supervisor else "-", days=stat.missing_run))
+        problems = self._problems_of(koseka)
+        header = t("digest_koseka_header", area=area_name, name=koseka.name,
+                   day=fmt.day(self.day, self.lang), as_of=self._as_of())
+        lines = self._with_actions(header, actions, problems)
+
+        total = _Group()
+        daily: dict[date, int] = {}
+        for stat in everyone:
+            total.add(stat)
+            for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id, {}).items():
+                daily[d] = daily.get(d, 0) + count
+        lines += ["", *self._outlook(area_name, daily, total.target, key="digest_koseka_total"),
+                  self._today_line(total.today, total.missing)]
+
         pmls = [snap.officers[i] for i in snap.children.get(koseka.officer_id, ())
                 if snap.officers[i].role == Role.PML]
-        pmls.sort(key=lambda o: (o.name.casefold(), o.officer_id))
-        team_bars: list[tuple[str, float]] = []
+        teams: list[tuple[Officer, _Group, Forecast]] = []
         for pml in pmls:
             group = _Group()
+            team_daily: dict[date, int] = {}
             for stat in self._ppl_of(snap.children.get(pml.officer_id, ())):
                 group.add(stat)
-            lines.append(t("digest_team_line", name=pml.name, today=self._n(group.today),
-                           unit=self.unit, done=self._n(group.done),
+                for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id,
+                                                              {}).items():
+                    team_daily[d] = team_daily.get(d, 0) + count
+            fc = forecast(team_daily, group.target, self.day, self.start, self.end, self.days_off)
+            teams.append((pml, group, fc))
+        teams.sort(key=lambda item: (item[2].pace_share, _share(item[1].done, item[1].target),
+                                     item[0].name.casefold(), item[0].officer_id))
+        if teams:
+            lines += ["", t("digest_teams_header", unit=self.unit)]
+        for pml, group, fc in teams:
+            missing = (t("digest_team_missing", count=self._n(group.missing))
+                       if group.missing else "")
+            lines.append(t("digest_team_line", name=pml.name, done=self._n(group.done),
                            target=self._n(group.target),
                            percent=fmt.percent(group.done, group.target, self.lang),
-                           missing=group.missing))
-            team_bars.append((pml.name, _percent_value(group.done, group.target)))
-        if not pmls:
-            lines.append(t("digest_no_team"))
+                           today=Raw(t("digest_today", today=self._n(group.today))),
+                           missing=Raw(missing),
+                           slow=Raw(t("digest_slow") if fc.slow else "")))
 
-        lines += ["", t("digest_desa_header")]
         by_desa = self._by_desa(p.officer.officer_id for p in everyone)
+        if by_desa:
+            lines += ["", t("digest_desa_header", unit=self.unit)]
         for desa, (done, target) in sorted(
-            by_desa.items(), key=lambda item: (snap.desa_names.get(item[0], item[0]), item[0])
+            by_desa.items(), key=lambda item: (_share(*item[1]),
+                                               snap.desa_names.get(item[0], item[0]), item[0])
         ):
             lines.append(t("digest_desa_line", name=snap.desa_names.get(desa, desa),
                            done=self._n(done), target=self._n(target),
                            percent=fmt.percent(done, target, self.lang)))
-        if not by_desa:
-            lines.append(t("digest_no_area"))
-
-        total = _Group()
-        for stat in everyone:
-            total.add(stat)
-        lines += [
-            "",
-            t("digest_total", today=self._n(total.today), unit=self.unit,
-              done=self._n(total.done), target=self._n(total.target),
-              percent=fmt.percent(total.done, total.target, self.lang)),
-            t("digest_missing_total", count=total.missing),
-        ]
-        escalated = [s for s in everyone if "KOSEKA" in escalation(s.missing_run, self.threshold)]
-        if escalated:
-            escalated.sort(key=lambda s: (-s.missing_run, s.officer.name.casefold()))
-            lines += ["", t("digest_escalated_header", days=self.threshold + 1)]
-            for stat in escalated:
-                supervisor = snap.officers.get(stat.officer.supervisor_id or "")
-                lines.append(t("digest_escalated_line", name=stat.officer.name,
-                               team=supervisor.name if supervisor else "-",
-                               days=stat.missing_run))
 
         charts: list[Chart] = []
         if self.with_charts:
-            daily: dict[date, int] = {}
-            for stat in everyone:
-                for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id, {}).items():
-                    daily[d] = daily.get(d, 0) + count
             charts += self._cumulative(area_name, daily, total.target)
-            if team_bars:
+            if teams:
                 caption = t("digest_chart_teams", name=area_name)
                 charts.append(Chart(caption, ProgressBars(
-                    html.unescape(caption), tuple(n for n, _ in team_bars),
-                    tuple(p for _, p in team_bars),
+                    html.unescape(caption), tuple(pml.name for pml, _, _ in teams),
+                    tuple(_percent_value(g.done, g.target) for _, g, _ in teams),
                 )))
         return Digest(kind=KINDS[Role.KOSEKA], recipient=koseka,
-                      chunks=split_message("\n".join(lines)), charts=charts)
+                      chunks=self._finish_text(lines, problems), charts=charts)
+
+    def _today_line(self, today: int, missing: int) -> str:
+        t = self.t
+        return t("digest_today_total", today=self._n(today), unit=self.unit,
+                 missing=Raw(t("digest_today_missing", count=self._n(missing)) if missing else ""))
 
     def _by_desa(self, owners: Iterable[str]) -> dict[str, tuple[int, int]]:
         """(done, target) per desa over the work areas of these officers."""
@@ -524,34 +569,47 @@ class DigestBuilder:
         everyone = self._ppl_of(o.officer_id for o in snap.officers.values())
         missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
 
-        lines = [t("digest_admin_header", day=fmt.day(self.day, self.lang)), ""]
-        lines += self._outlook(t("digest_regency_name"), regency_daily, regency_target, bold=True)
-        lines.append(t("digest_today_total", today=self._n(regency_daily.get(self.day, 0)),
-                       unit=self.unit, missing=missing))
-        lines += ["", t("digest_kecamatan_header")]
-        order = sorted(targets, key=lambda k: (snap.kecamatan_names.get(k, k), k))
+        problems = list(snap.problems)
+        header = t("digest_admin_header", day=fmt.day(self.day, self.lang), as_of=self._as_of())
+        lines = [*self._with_actions(header, [], problems), ""]
+        lines += self._outlook(t("digest_regency_name"), regency_daily, regency_target,
+                               key="digest_area_total")
+        lines.append(self._today_line(regency_daily.get(self.day, 0), missing))
+
+        def kecamatan_name(code: str | None) -> str:
+            return snap.kecamatan_names.get(code or "", code or "-")
+
+        outlooks = {k: forecast(by_kecamatan.get(k, {}), targets[k], self.day, self.start,
+                                self.end, self.days_off) for k in targets}
+        order = sorted(targets, key=lambda k: (outlooks[k].pace_share,
+                                               _share(outlooks[k].done, targets[k]),
+                                               kecamatan_name(k), k))
+        if order:
+            lines += ["", t("digest_kecamatan_header")]
         for kecamatan in order:
-            name = snap.kecamatan_names.get(kecamatan, kecamatan)
-            lines += self._outlook(name, by_kecamatan.get(kecamatan, {}), targets[kecamatan])
-        if not order:
-            lines.append(t("digest_no_area"))
+            lines += self._outlook(kecamatan_name(kecamatan), by_kecamatan.get(kecamatan, {}),
+                                   targets[kecamatan])
 
         at_risk = sorted((s for s in everyone if s.forecast.at_risk), key=_risk_order)
-        lines += ["", t("digest_at_risk_header", count=len(at_risk))]
-        for stat in at_risk[:AT_RISK_LIMIT]:
-            kecamatan = snap.kecamatan_of(stat.officer)
-            fc = stat.forecast
-            lines.append(t(
-                "digest_at_risk_line", name=stat.officer.name,
-                kecamatan=snap.kecamatan_names.get(kecamatan or "", kecamatan or "-"),
-                done=self._n(fc.done), target=self._n(fc.target),
-                percent=fmt.percent(fc.done, fc.target, self.lang),
-                finish=Raw(self._finish(fc)), needed=Raw(self._needed(fc)), unit=self.unit,
-            ))
-        if len(at_risk) > AT_RISK_LIMIT:
-            lines.append(t("digest_at_risk_more", count=len(at_risk) - AT_RISK_LIMIT))
-        if not at_risk:
-            lines.append(t("digest_at_risk_none"))
+        if at_risk:
+            lines += ["", t("digest_at_risk_header", count=self._n(len(at_risk)))]
+            if len(at_risk) > AT_RISK_LIMIT:
+                lines.append(t("digest_at_risk_top", count=self._n(AT_RISK_LIMIT)))
+            for stat in at_risk[:AT_RISK_LIMIT]:
+                fc = stat.forecast
+                lines.append(t(
+                    "digest_at_risk_line", name=stat.officer.name,
+                    kecamatan=kecamatan_name(snap.kecamatan_of(stat.officer)),
+                    percent=fmt.percent(fc.done, fc.target, self.lang),
+                    outlook=Raw(t("digest_at_risk_stalled") if fc.finish_date is None else
+                                t("digest_at_risk_finish",
+                                  finish=fmt.short_day(fc.finish_date, self.lang))),
+                ))
+            per_kecamatan = Counter(kecamatan_name(snap.kecamatan_of(s.officer)) for s in at_risk)
+            counts = sorted(per_kecamatan.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(t("digest_at_risk_by_kecamatan", counts=Raw(", ".join(
+                t("digest_at_risk_count", name=name, count=self._n(count))
+                for name, count in counts))))
 
         charts: list[Chart] = []
         if self.with_charts:
@@ -560,16 +618,16 @@ class DigestBuilder:
                 caption = t("digest_chart_kecamatan")
                 charts.append(Chart(caption, ProgressBars(
                     html.unescape(caption),
-                    tuple(snap.kecamatan_names.get(k, k) for k in order),
+                    tuple(kecamatan_name(k) for k in order),
                     tuple(_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
                           for k in order),
                 )))
-        return split_message("\n".join(lines)), charts
+        return self._finish_text(lines, problems), charts
 
     def _outlook(
-        self, name: str, daily: Mapping[date, int], target: int, *, bold: bool = False
+        self, name: str, daily: Mapping[date, int], target: int, *, key: str = "digest_area_line"
     ) -> list[str]:
-        """Progress against the ideal line and the forecast of one area (two lines)."""
+        """Progress against where a steady pace would be, and the forecast of one area."""
         t = self.t
         fc = forecast(daily, target, self.day, self.start, self.end, self.days_off)
         ideal = ideal_done(target, self.day, self.start, self.end, self.days_off)
@@ -581,7 +639,7 @@ class DigestBuilder:
         else:
             gap_text = t("digest_gap_even")
         first = t(
-            "digest_area_total" if bold else "digest_area_line", name=name,
+            key, name=name,
             done=self._n(fc.done), target=self._n(target),
             percent=fmt.percent(fc.done, target, self.lang),
             ideal=self._n(round(ideal)), ideal_percent=_percent_text(ideal, target, self.lang),
@@ -632,6 +690,29 @@ class DigestBuilder:
         return fmt.number(value, self.lang)
 
 
+_COUNT_KEYS = (
+    ("missing", "digest_count_missing"),
+    ("late", "digest_count_late"),
+    ("izin", "digest_count_izin"),
+    ("reported", "digest_count_reported"),
+    ("slow", "digest_count_slow"),
+)
+"""The team's counts under its total, in this order; a count of 0 is left out."""
+
+_STATUS_ORDER = {DayStatus.MISSING: 0, DayStatus.LATE: 1, DayStatus.IZIN: 2, DayStatus.OFF: 3,
+                 DayStatus.REPORTED: 4}
+
+
+def _pml_order(stat: PplDay, flagged: bool) -> tuple[object, ...]:
+    """Missing first (the longest run first), then the flagged (data-quality notes, a slow
+    pace, unreachable), then the rest, each by status and name."""
+    missing = stat.status == DayStatus.MISSING
+    flagged = flagged or stat.forecast.slow or stat.officer.unreachable_at is not None
+    group = 0 if missing else 1 if flagged else 2
+    return (group, -stat.missing_run, _STATUS_ORDER[stat.status], stat.officer.name.casefold(),
+            stat.officer.officer_id)
+
+
 def _risk_order(stat: PplDay) -> tuple[object, ...]:
     """Worst first: no finish in sight, then the latest finish, then the least done."""
     fc = stat.forecast
@@ -639,6 +720,11 @@ def _risk_order(stat: PplDay) -> tuple[object, ...]:
     ratio = fc.done / fc.target if fc.target else 0.0
     return (fc.finish_date is not None, -finish, ratio, stat.officer.name.casefold(),
             stat.officer.officer_id)
+
+
+def _share(done: int, target: int) -> float:
+    """Done as a share of the target, for ordering: no target sorts last."""
+    return done / target if target > 0 else float("inf")
 
 
 def _percent_value(done: float, target: int) -> float:

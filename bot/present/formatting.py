@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 _DAYS = {
     "id": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
@@ -51,3 +51,12 @@ def short_day(value: date, language: str = "id") -> str:
 def esc(value: object) -> str:
     """Escape anything a user typed before it goes into an HTML message."""
     return html.escape(str(value), quote=False)
+
+
+def time_of_day(moment: datetime, tz: tzinfo | None = None, language: str = "id") -> str:
+    """'17.05 WIB' (id) or '17:05 WIB' (en): the time in `tz` (the deployment's zone) with the
+    zone's abbreviation (WIB, WITA or WIT for Asia/Jakarta, Asia/Makassar, Asia/Jayapura)."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    separator = "." if language == "id" else ":"
+    zone = local.strftime("%Z")
+    return f"{local:%H}{separator}{local:%M} {zone}".rstrip()

@@ -1,5 +1,10 @@
 """How a field problem reads in a message: labels, the body of an alert or a summary, and the
-open problems of a digest."""
+open problems of a digest.
+
+Urgent problems come first wherever several are listed (`urgent_first`); an alert or a list
+item puts the description right under its headline (`item`). Households to visit again are
+counted in the unit of the form's progress field (`revisit_unit`), never a hard-coded "ruta".
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from datetime import datetime
 
 from bot.present import formatting as fmt
 from bot.present.texts import Raw, Texts
+from bot.rules.forms import FormDefinition
 from db.models import ProblemModel
 
 
@@ -17,6 +23,21 @@ def hours_text(hours: float, language: str) -> str:
         return fmt.number(int(hours), language)
     text = f"{hours:g}"
     return text.replace(".", ",") if language == "id" else text
+
+
+def revisit_unit(form: FormDefinition, language: str) -> str:
+    """What a revisit count counts: the unit of the form's progress field ('ruta')."""
+    return form.field(form.progress_field).unit(language)
+
+
+def capitalized(text: str) -> str:
+    """'ruta' -> 'Ruta' (only the first letter; 'KK' stays 'KK')."""
+    return text[:1].upper() + text[1:]
+
+
+def urgent_first(problems: Sequence[ProblemModel]) -> list[ProblemModel]:
+    """Urgent problems before the others; each group keeps its order (oldest first)."""
+    return sorted(problems, key=lambda p: not p.urgent)
 
 
 def status_label(status: str, t: Texts) -> str:
@@ -47,10 +68,17 @@ def attachments(problem: ProblemModel, t: Texts) -> str:
     return ", ".join(items) or "-"
 
 
+def description_line(problem: ProblemModel, t: Texts) -> str:
+    return t("problem_line_description", value=problem.description)
+
+
 def details(
-    problem: ProblemModel, t: Texts, *, with_reporter: bool = False, preview: bool = False
+    problem: ProblemModel, t: Texts, *, unit: str, with_reporter: bool = False,
+    preview: bool = False, description: bool = True,
 ) -> Raw:
-    """The body of an alert or a summary (`preview`: not saved yet): user strings escaped."""
+    """The body of an alert or a summary (`preview`: not saved yet; `description`: with the
+    description as its last line); `unit` counts the households to visit again. User strings
+    are escaped."""
     lang = t.language
     lines = []
     if with_reporter:
@@ -61,7 +89,8 @@ def details(
         t("problem_line_place", value=place(problem, t)),
     ]
     if problem.revisit_households is not None:
-        lines.append(t("problem_line_revisit", value=fmt.number(problem.revisit_households, lang)))
+        lines.append(t("problem_line_revisit", unit=capitalized(unit),
+                       value=fmt.number(problem.revisit_households, lang)))
     lines += [
         t("problem_line_urgency",
           value=t("problem_urgency_urgent" if problem.urgent else "problem_urgency_normal")),
@@ -72,16 +101,34 @@ def details(
             t("problem_line_reported", value=when(problem.created_at, lang)),
             t("problem_line_status", value=status_label(problem.status, t)),
         ]
-    lines.append(t("problem_line_description", value=problem.description))
+    if description:
+        lines.append(description_line(problem, t))
     return Raw("\n".join(lines))
 
 
+def item(problem: ProblemModel, t: Texts, headline: str, *, unit: str) -> str:
+    """An alert or a list item: the headline, the description on the second line, then the
+    details (with the reporter)."""
+    return "\n".join([
+        headline,
+        description_line(problem, t),
+        details(problem, t, unit=unit, with_reporter=True, description=False),
+    ])
+
+
+def alert_headline(problem: ProblemModel, t: Texts) -> str:
+    """🔔 for a new problem, 🚨 only for an urgent one."""
+    key = "problem_alert_new_urgent" if problem.urgent else "problem_alert_new"
+    return t(key, id=problem.id)
+
+
 def problems_section(problems: Sequence[ProblemModel], texts: Texts, language: str) -> str:
-    """Open problems for a digest: a header and one escaped line each (oldest first)."""
+    """Open problems for a digest: a header and one escaped line each (urgent first, then
+    oldest first)."""
     if not problems:
         return texts("problems_section_none")
     lines = [texts("problems_section_header", count=fmt.number(len(problems), language))]
-    for p in problems:
+    for p in urgent_first(problems):
         lines.append(texts(
             "problems_section_line",
             id=p.id,

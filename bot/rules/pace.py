@@ -9,6 +9,9 @@ from datetime import date
 from bot.rules.calendar import ONE_DAY, previous_working_days, working_days
 
 PACE_WINDOW = 3
+MIN_PACE_DAYS = 5
+"""Working days of the period, up to the day, before a pace is called slow: before them a
+forecast says little and "laju lambat" would not be true."""
 
 
 def ideal_done(
@@ -55,7 +58,27 @@ class Forecast:
     """What each working day left after today must bring, in whole households (rounded up:
     a day's share is done, not almost); None when no working day is left."""
     at_risk: bool
+    """The recent pace does not finish by the end of the period."""
     finished: bool
+    worked_days: int = 0
+    """Working days of the period from its start up to the day."""
+
+    @property
+    def slow(self) -> bool:
+        """At risk, with at least `MIN_PACE_DAYS` working days behind: a slow pace ("laju
+        lambat") that a digest may say."""
+        return self.at_risk and self.worked_days >= MIN_PACE_DAYS
+
+    @property
+    def pace_share(self) -> float:
+        """The recent pace as a share of the pace still needed: below 1 is too slow. Worst
+        first is ascending order; a finished outlook is `inf`, and nothing left to do with
+        no working day left (or no pace at all) is 0."""
+        if self.finished or self.remaining == 0:
+            return float("inf")
+        if not self.needed_per_day:
+            return 0.0
+        return self.pace / self.needed_per_day
 
 
 def forecast(
@@ -90,6 +113,7 @@ def forecast(
         finish_date = _working_day_after(today, days_needed, period_end, days_off)
 
     days_left = len(working_days(max(today + ONE_DAY, period_start), period_end, days_off))
+    worked = len(working_days(period_start, min(today, period_end), days_off))
     return Forecast(
         done=done,
         target=target,
@@ -99,6 +123,7 @@ def forecast(
         needed_per_day=-(-remaining // days_left) if days_left else None,  # ceil
         at_risk=remaining > 0 and (finish_date is None or finish_date > period_end),
         finished=remaining == 0,
+        worked_days=worked,
     )
 
 

@@ -37,6 +37,8 @@ def parse_count(text: str, spec: FormField) -> int | Problem:
 
 
 def check_rules(form: FormDefinition, values: dict[str, int], language: str) -> Problem | None:
+    """The first cross-field rule the values break: both fields by their unit, both numbers
+    (either one may be the wrong one)."""
     rule = form.broken_rule(values)
     if rule is None:
         return None
@@ -44,7 +46,7 @@ def check_rules(form: FormDefinition, values: dict[str, int], language: str) -> 
     return Problem(
         "rule_broken",
         {
-            "big": form.field(big).unit(language).capitalize(),
+            "big": form.field(big).unit(language),
             "big_value": values[big],
             "small": form.field(small).unit(language),
             "small_value": values[small],
