@@ -171,7 +171,7 @@ async def test_an_idle_report_keeps_its_draft(harness: Harness) -> None:
     harness.clock.advance(timedelta(minutes=31))
     # Before the expiry job has looked, the idle flow already takes nothing.
     await putri.send("12")
-    await putri.wait_for(saying("tidak sedang ditunggu bot"))
+    await putri.wait_for(saying("Angka ini belum tersimpan"))  # the hint outside a flow
     assert await tracker_of(harness.app).expire_idle() == 1
     await putri.wait_for(saying("disimpan sebagai draf"))
     await putri.send("/lapor")
