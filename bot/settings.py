@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     messages_per_second: float = Field(default=30, gt=0)
     chat_message_interval: float = Field(default=1.0, ge=0)
     concurrent_updates: int = Field(default=32, ge=1)
+    # A chat sending more updates than this within one second is flooding: the rest are dropped
+    # (0: no limit). Hints (registration, group, edit, flood) reach a chat once per interval.
+    chat_updates_per_second: int = Field(default=5, ge=0)
+    hint_interval_minutes: float = Field(default=5.0, gt=0)
     # Open connections to the Bot API (the replies and answers of all those updates share them).
     telegram_connections: int = Field(default=8, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

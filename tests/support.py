@@ -92,6 +92,9 @@ def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: o
         "admin_telegram_ids": [ADMIN_TELEGRAM_ID],
         "persistence_flush_seconds": 0.05,
         "chat_message_interval": 0,
+        # The injected clock stands still, so a test's updates all arrive in the same second:
+        # no flood limit, except in the tests of it (tests/test_e2e_floods.py).
+        "chat_updates_per_second": 0,
         # Jobs fire on the real clock; tests run them through the injected clock instead.
         "schedule_jobs": False,
     }

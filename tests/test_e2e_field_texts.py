@@ -15,7 +15,7 @@ from bot.messaging import problem_alerts
 from bot.present.texts import Texts
 from bot.rules import forms
 from db.problems import create_problem
-from tests.conftest import Harness, running_harness
+from tests.support import Harness, running_harness
 
 
 def text_of(message) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ async def test_unregistered_user_reaches_nothing(harness: Harness) -> None:
     for command in ("/lapor", "/progres", "/bantuan", "halo"):
         await user.send(command)
         await user.wait_for(lambda m: "belum terhubung" in text_of(m))
+        # The registration hint comes once per HINT_INTERVAL_MINUTES.
+        harness.clock.advance(timedelta(minutes=harness.settings.hint_interval_minutes))
     assert all("Progres" not in text_of(m) for m in user.inbox)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,11 @@ def texts(messages) -> list[str]:
     return [m.text or "" for m in messages]
 
 
+def hint_interval(harness: Harness) -> timedelta:
+    """A chat gets the same hint once per HINT_INTERVAL_MINUTES: the time to wait for another."""
+    return timedelta(minutes=harness.settings.hint_interval_minutes)
+
+
 async def test_whitespace_only_text_from_a_stranger_gets_the_registration_hint(
     harness: Harness,
 ) -> None:
@@ -30,6 +36,7 @@ async def test_whitespace_only_text_from_a_stranger_gets_the_registration_hint(
     await stranger.send("   ")
     answer = await stranger.next_message()
     assert NOT_REGISTERED in (answer.text or "")
+    harness.clock.advance(hint_interval(harness))
     await stranger.send("\n\t")
     await stranger.wait_for(lambda m: m is not answer and NOT_REGISTERED in (m.text or ""))
     assert all(APOLOGY not in text for text in texts(stranger.inbox))
@@ -94,6 +101,7 @@ async def test_registration_happens_only_in_a_private_chat(harness: Harness) -> 
     group = harness.api.group(-100778, "Tim")
     first = await group.send(stranger, f"/start {harness.codes['P2']}")
     await group.wait_for(lambda m: m.reply_to_message_id == first)
+    harness.clock.advance(hint_interval(harness))
     last = await group.send(stranger, "/bantuan")
     await group.wait_for(lambda m: m.reply_to_message_id == last)
     linked = "SELECT telegram_user_id FROM officers WHERE officer_id='P2'"

@@ -32,6 +32,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.localapi import NOT_MODIFIED, FaultPlan, LocalBotApi, parse_html
+from tests.support import eventually
 
 USER_ID = 5001
 # PTB itself warns whenever it builds a RetryAfter (int -> timedelta migration of retry_after).
@@ -242,6 +243,35 @@ async def test_rate_limits_answer_429(api: LocalBotApi, bot: Bot) -> None:
     await bot.send_message(USER_ID + 1, "chat lain")
     with pytest.raises(RetryAfter):
         await bot.send_message(USER_ID, "dua")
+
+
+@ignore_retry_after_deprecation
+async def test_a_429_for_one_chat_refuses_that_chat_only_until_its_retry_after(
+    api: LocalBotApi, bot: Bot
+) -> None:
+    api.user(USER_ID)
+    api.user(USER_ID + 1)
+    api.fail_next("sendMessage", 429, chat_id=USER_ID, retry_after=2)
+    await bot.send_message(USER_ID + 1, "chat lain dulu")  # not the chat of the fault
+    with pytest.raises(RetryAfter) as first:
+        await bot.send_message(USER_ID, "satu")
+    assert first.value.retry_after in (2, timedelta(seconds=2))
+    # Like Telegram: that chat stays refused, edits too, while the others are served.
+    with pytest.raises(RetryAfter):
+        await bot.send_message(USER_ID, "dua")
+    assert (await bot.send_message(USER_ID + 1, "chat lain")).text == "chat lain"
+    assert [m.text for m in api.messages_to(USER_ID)] == []
+
+    async def delivered() -> bool:
+        try:
+            await bot.send_message(USER_ID, "tiga")
+        except RetryAfter:
+            return False
+        return True
+
+    await eventually(delivered, timeout=5)  # the refusal ends with its retry_after
+    assert [m.text for m in api.messages_to(USER_ID)] == ["tiga"]
+    assert api.fault_counts["429"] >= 2
 
 
 async def test_wrong_token_and_unknown_method(api: LocalBotApi, bot: Bot) -> None:

@@ -124,6 +124,9 @@ async def run_demo(out: Path) -> int:
             # Telegram allows about 30 messages/s and 1/s per chat; the local API has no limit.
             messages_per_second=1000,
             chat_message_interval=0,
+            # The demo's clock stands still between its scenes, and its simulated officers
+            # answer at once: many updates of one chat in "the same second" are no flood here.
+            chat_updates_per_second=0,
             broadcast_rate_per_second=500,
             broadcast_report_interval=0.5,
             schedule_jobs=False,  # the demo runs each job itself, on its own clock

@@ -4,11 +4,12 @@ The real python-telegram-bot ``Application``/``Bot`` talks to it over HTTP
 (``base_url=api.base_url``, ``base_file_url=api.base_file_url``), so the whole
 stack (request encoding, error mapping, polling) runs as in production. The
 answers follow the real API's JSON shapes and error texts, simulated users
-inject updates, and faults can be injected: one-off answers (``fail_next``,
-``fault_hook``), blocked users, Telegram's rate limits, and a seeded random mode
-(``set_faults(FaultPlan(...))``: 429/500/502 answers, slow answers, late answers of
-requests carried out, dropped connections, getUpdates batches delivered twice). Used by
-the end-to-end tests, the offline demo and the benchmarks; it also runs standalone:
+inject updates, and faults can be injected: one-off answers (``fail_next``, also a
+429 of one chat, held for its retry_after like Telegram's; ``fault_hook``), blocked users,
+Telegram's rate limits, and a seeded random mode (``set_faults(FaultPlan(...))``:
+429/500/502 answers, slow answers, late answers of requests carried out, dropped
+connections, getUpdates batches delivered twice). Used by the end-to-end tests, the offline
+demo and the benchmarks; it also runs standalone:
 ``python -m bot.localapi --port 8081``.
 
 It depends on the standard library, aiohttp and :mod:`bot.clock` only. Modules:

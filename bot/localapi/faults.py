@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import Counter, deque
@@ -29,6 +30,14 @@ class _Fault:
     retry_after: int
     remaining: int
     description: str | None
+    chat_id: int | None = None
+
+    def matches(self, method: str, params: JSONDict) -> bool:
+        if self.method is None and method == "getUpdates":
+            return False
+        if self.method is not None and self.method.lower() != method.lower():
+            return False
+        return self.chat_id is None or maybe_int(params.get("chat_id")) == self.chat_id
 
 
 # The methods a FaultPlan disturbs unless told otherwise: the bot's messages and their edits.
@@ -143,6 +152,7 @@ class FaultsMixin(ApiState):
         self._global_window: _SlidingWindow | None = None
         self._per_chat_rate: float | None = None
         self._chat_windows: dict[int, _SlidingWindow] = {}
+        self._chat_refused_until: dict[int, float] = {}
 
     def fail_next(
         self,
@@ -152,9 +162,16 @@ class FaultsMixin(ApiState):
         retry_after: int = 1,
         count: int = 1,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """The next ``count`` calls of ``method`` (None: any but getUpdates) answer ``status``."""
-        self._faults.append(_Fault(method, status, retry_after, count, description))
+        """The next ``count`` calls of ``method`` (None: any but getUpdates) answer ``status``;
+        with ``chat_id``, only calls to that chat.
+
+        A 429 for a ``chat_id`` is that chat's own flood limit, as Telegram gives it: from
+        then on every send or edit to that chat is answered 429 (with the seconds left) until
+        ``retry_after`` seconds have passed, while other chats are served as usual.
+        """
+        self._faults.append(_Fault(method, status, retry_after, count, description, chat_id))
 
     def enforce_rate_limits(
         self, *, per_second: float | None = 30, per_chat_per_second: float | None = 1
@@ -217,20 +234,37 @@ class FaultsMixin(ApiState):
         parameters = {"retry_after": plan.retry_after} if status == 429 else None
         raise ApiError(status, error_description(status, plan.retry_after), parameters)
 
-    def _take_fault(self, method: str) -> ApiError | None:
+    def _take_fault(self, method: str, params: JSONDict) -> ApiError | None:
         for fault in self._faults:
-            if fault.method is None and method == "getUpdates":
-                continue
-            if fault.method is not None and fault.method.lower() != method.lower():
+            if not fault.matches(method, params):
                 continue
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
             self.fault_counts[str(fault.status)] += 1
+            if fault.status == 429 and fault.chat_id is not None:
+                self._chat_refused_until[fault.chat_id] = time.monotonic() + fault.retry_after
             description = fault.description or error_description(fault.status, fault.retry_after)
             parameters = {"retry_after": fault.retry_after} if fault.status == 429 else None
             return ApiError(fault.status, description, parameters)
         return None
+
+    def _check_chat_refused(self, method: str, params: JSONDict) -> None:
+        """A chat given a 429 of its own (``fail_next(..., chat_id=...)``) stays refused until
+        its retry_after has passed."""
+        if not self._chat_refused_until or not method.startswith(("send", "edit")):
+            return
+        chat_id = maybe_int(params.get("chat_id"))
+        until = self._chat_refused_until.get(chat_id) if chat_id is not None else None
+        if until is None:
+            return
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._chat_refused_until[chat_id]
+            return
+        self.fault_counts["429"] += 1
+        seconds = max(1, math.ceil(left))
+        raise ApiError(429, error_description(429, seconds), {"retry_after": seconds})
 
     def _check_rate_limits(self, method: str, params: JSONDict) -> None:
         if not method.startswith("send") or method == "sendChatAction":

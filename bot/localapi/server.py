@@ -223,7 +223,8 @@ class LocalBotApi(ProfileMixin, MessagesMixin, UpdatesMixin):
                 if injected[0] != HTTPStatus.OK:
                     self.fault_counts[str(injected[0])] += 1
                 return injected
-        fault = self._take_fault(method)
+        self._check_chat_refused(method, params)
+        fault = self._take_fault(method, params)
         if fault is not None:
             raise fault
         blocked = maybe_int(params.get("chat_id")) in self.blocked_users

@@ -7,9 +7,10 @@ unreachable instead of retrying it forever. A request that may have been deliver
 answer timed out, or its connection broke after it was written) is not sent again: it is
 FAILED with `maybe_delivered`, and the caller decides what that means for its message.
 
-`PacedRateLimiter` is the application's rate limiter (every request, replies included): PTB's
-AIORateLimiter, which waits out a 429 by holding all requests, plus an even pace for the
-requests that held, so that they do not all go at once when the pause ends.
+`PacedRateLimiter` is the application's rate limiter (every request, replies included): an
+even pace for the bot's messages, hints to strangers after everyone else's answers, and a 429
+that holds only what it concerns, one chat or, when the bot's total rate is at fault,
+everything.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import logging
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -25,18 +27,26 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import AIORateLimiter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.messaging.retryable import retryable
 
 log = logging.getLogger(__name__)
 
+RETRY_MARGIN = 0.1  # seconds added to Telegram's retry_after before trying again
+# A chat the bot sent to less than this before a 429 was over its own limit (about 1 a second).
+CHAT_BUSY_SECONDS = 1.0
+# At most this many low-priority messages (hints) a second, out of MESSAGES_PER_SECOND, and
+# at most HINT_BACKLOG_SECONDS of them waiting: the others are not sent (HintsBacklogged).
+HINTS_PER_SECOND = 3.0
+HINT_BACKLOG_SECONDS = 2.0
+
 
 def _retry_seconds(exc: RetryAfter) -> float:
-    """Seconds to wait. PTB 22 gives `retry_after` as seconds with a deprecation warning, or as
-    a timedelta (PTB_TIMEDELTA=true; always from PTB 23)."""
+    """Seconds to wait. PTB 22 gives `retry_after` as an int with a deprecation warning, or as
+    a timedelta when PTB_TIMEDELTA is set; both are read through the public attribute."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
@@ -77,17 +87,120 @@ class _Pace:
         self._next = max(self._next, self._monotonic() + seconds)
 
 
-class PacedRateLimiter(AIORateLimiter):
-    """AIORateLimiter whose requests to a chat go out at most `per_second`, evenly spaced.
+ChatKey = int | str
 
-    On a 429, AIORateLimiter holds every request until retry_after has passed and then lets
-    them all go at once: up to one burst of every request in flight. Here each one still
-    takes its turn at the pace, after the pause.
+
+def _chat_of(data: dict[str, Any]) -> ChatKey | None:
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None
+    try:
+        return int(chat_id)
+    except (TypeError, ValueError):
+        return str(chat_id)  # an @username
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What a request may tell the rate limiter, as `rate_limit_args` (python-telegram-bot
+    passes it from `Bot.do_api_request(..., rate_limit_args=...)` and every Bot method)."""
+
+    max_retries: int | None = None  # retries after a 429; None: the limiter's own
+    low: bool = False  # a hint (to a stranger, a group, a flooding chat): after the others
+
+
+HINT = RateLimit(low=True)
+
+
+class HintsBacklogged(TelegramError):
+    """A low-priority message was not sent: HINT_BACKLOG_SECONDS of them wait already."""
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    chat: ChatKey
+    at: float
+    until: float
+
+
+class PacedRateLimiter(BaseRateLimiter[RateLimit | int]):
+    """The bot's rate limiter, on python-telegram-bot's public `BaseRateLimiter` interface.
+
+    Pace: the requests that carry a `chat_id` (messages, edits, chat actions) go out at most
+    `per_second`, evenly spaced; the others (answerCallbackQuery, getMe, ...) are not paced.
+    A request marked low (`rate_limit_args=HINT`: the registration hint, the group hint, the
+    flood notice) first waits for a turn among at most `hints_per_second`, so that a crowd of
+    strangers, each told once, never queues before the officers' answers; when
+    HINT_BACKLOG_SECONDS of such turns are taken already, it is not sent at all
+    (`HintsBacklogged`), so that no hint waits long, nor holds its update that long.
+
+    A 429 (`RetryAfter`) holds what it concerns for its `retry_after` (plus RETRY_MARGIN),
+    then the request is tried again, at most `max_retries` times (`RateLimit.max_retries`,
+    or a plain int, when a call gives it), after which the caller gets the RetryAfter.
+    Telegram answers 429 both when one chat exceeds its own limit (about 1 message a second
+    in a private chat, 20 a minute in a group) and when the bot exceeds its total (about 30
+    a second), and the Bot API does not say which. The rule here:
+
+    - A 429 for a request without a chat, or one that comes while everything is held, is
+      the bot's: every request waits.
+    - A 429 for a chat is that chat's own, and holds only that chat's requests, while the
+      others go on at the pace:
+      - for certain when the bot had sent to that chat less than CHAT_BUSY_SECONDS before:
+        the chat was over its own limit;
+      - otherwise (the chat was quiet, so its own limit can hardly be the cause) until the
+        other chats tell: a request to another chat sent after the refusal that succeeds
+        shows it was the chat's own; a second quiet chat refused before that happens shows
+        the bot's total is at fault: every request waits until the later of the two
+        retry_after ends, and then the pace resumes evenly.
+
+    So a chat that floods, or that Telegram refuses, delays nobody else, and a flood of the
+    whole bot costs at most the few requests in flight before everything waits. Two quiet
+    chats refused for their own reasons one right after the other are taken for a flood of
+    the bot: everything then waits longer than needed (as before this rule), never shorter.
+    Groups have no limit of their own here: the bot posts there only its hint, at most once
+    per few minutes (`handlers/access.py`).
+
+    State, in memory: the chats sent to within the last CHAT_BUSY_SECONDS, the chats being
+    held (refused within their retry_after) and the last quiet refusal not yet explained;
+    none of it grows with the number of chats the bot has talked to.
     """
 
-    def __init__(self, per_second: float, *, max_retries: int = 5) -> None:
-        super().__init__(overall_max_rate=per_second, max_retries=max_retries)
-        self._pace = _Pace(per_second)
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        max_retries: int = 5,
+        hints_per_second: float = HINTS_PER_SECOND,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._pace = _Pace(per_second, monotonic, sleep)
+        hints_per_second = min(hints_per_second, per_second)
+        self._hint_pace = _Pace(hints_per_second, monotonic, sleep)
+        self._hint_backlog = max(1, int(HINT_BACKLOG_SECONDS * hints_per_second))
+        self._hints_waiting = 0
+        self._max_retries = max_retries
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._bot_until = 0.0
+        self._chat_until: dict[ChatKey, float] = {}
+        self._last_sent: OrderedDict[ChatKey, float] = OrderedDict()  # oldest first
+        self._suspect: _Refusal | None = None
+        self.chat_holds = 0  # 429s taken as one chat's own
+        self.bot_holds = 0  # 429s that held every request
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def held(self, chat_id: ChatKey | None = None) -> float:
+        """Seconds before a request (to `chat_id`, when given) may go; 0 when it may now."""
+        until = self._bot_until
+        if chat_id is not None:
+            until = max(until, self._chat_until.get(chat_id, 0.0))
+        return max(0.0, until - self._monotonic())
 
     async def process_request(
         self,
@@ -96,21 +209,93 @@ class PacedRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: RateLimit | int | None,
     ) -> Any:
-        if data.get("chat_id") is None:  # not a message (e.g. answerCallbackQuery)
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args)
-
-        async def paced(*call_args: Any, **call_kwargs: Any) -> Any:
-            await self._pace.turn()
+        chat = _chat_of(data)
+        limit = (rate_limit_args if isinstance(rate_limit_args, RateLimit)
+                 else RateLimit(max_retries=rate_limit_args))
+        retries = self._max_retries if limit.max_retries is None else limit.max_retries
+        attempt = 0
+        while True:
+            await self._turn(chat, limit.low)
+            sent = self._monotonic()
+            busy = self._sending(chat, sent)
             try:
-                return await callback(*call_args, **call_kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as exc:
-                self._pace.pause(_retry_seconds(exc))
-                raise  # AIORateLimiter waits it out and calls again
+                seconds = _retry_seconds(exc)
+                self._refused(chat, seconds, busy)
+                if attempt >= retries:
+                    log.warning("%s to chat %s: still refused after %d retries", endpoint,
+                                chat, retries)
+                    raise
+                attempt += 1
+                log.info("%s to chat %s refused for %.0f s; held, then tried again",
+                         endpoint, chat, seconds)
+                continue
+            self._answered(chat, sent)
+            return result
 
-        return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
+    async def _turn(self, chat: ChatKey | None, low: bool) -> None:
+        while True:
+            while (wait := self.held(chat)) > 0:
+                await self._sleep(wait)
+            if chat is None:
+                return
+            if low:
+                if self._hints_waiting >= self._hint_backlog:
+                    raise HintsBacklogged(f"{self._hints_waiting} hints wait already")
+                self._hints_waiting += 1
+                try:
+                    await self._hint_pace.turn()
+                finally:
+                    self._hints_waiting -= 1
+            await self._pace.turn()
+            if self.held(chat) <= 0:  # not refused meanwhile
+                return
+
+    def _sending(self, chat: ChatKey | None, now: float) -> bool:
+        """Note a request to `chat`; whether the bot sent to it within CHAT_BUSY_SECONDS."""
+        if chat is None:
+            return False
+        last = self._last_sent
+        while last and next(iter(last.values())) <= now - CHAT_BUSY_SECONDS:
+            last.popitem(last=False)
+        busy = chat in last
+        last.pop(chat, None)
+        last[chat] = now
+        return busy
+
+    def _refused(self, chat: ChatKey | None, seconds: float, busy: bool) -> None:
+        now = self._monotonic()
+        until = now + seconds + RETRY_MARGIN
+        suspect = self._suspect
+        if suspect is not None and suspect.until <= now:
+            suspect = self._suspect = None
+        quiet_again = not busy and suspect is not None and suspect.chat != chat
+        if chat is None or self._bot_until > now or quiet_again:
+            if quiet_again and suspect is not None:
+                until = max(until, suspect.until)
+            self._suspect = None
+            self.bot_holds += 1
+            self._bot_until = max(self._bot_until, until)
+            self._pace.pause(self._bot_until - now)
+            self._hint_pace.pause(self._bot_until - now)
+            log.warning("429: the bot's total rate; every request waits %.1f s",
+                        self._bot_until - now)
+            return
+        self.chat_holds += 1
+        for key in [key for key, end in self._chat_until.items() if end <= now]:
+            del self._chat_until[key]
+        self._chat_until[chat] = max(self._chat_until.get(chat, 0.0), until)
+        if not busy:
+            self._suspect = _Refusal(chat, now, self._chat_until[chat])
+
+    def _answered(self, chat: ChatKey | None, sent: float) -> None:
+        suspect = self._suspect
+        if (suspect is not None and chat is not None and chat != suspect.chat
+                and sent >= suspect.at):
+            self._suspect = None  # another chat got through: that refusal was its chat's
 
 
 class DeliveryStatus(StrEnum):
