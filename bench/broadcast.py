@@ -3,6 +3,11 @@
     .venv/bin/python bench/broadcast.py                   # 2,000 officers: at 25/s, then at 28/s
     .venv/bin/python bench/broadcast.py --rate 29         # production settings, then at 29/s
     .venv/bin/python bench/broadcast.py --recipients 500  # another size
+    .venv/bin/python bench/broadcast.py --paid            # paid broadcasts at 1000/s
+
+`--paid`: one run with BROADCAST_PAID=true and BROADCAST_RATE_PER_SECOND=1000 (`--rate R`
+instead of 1000), the local API counting the paid sends against a separate limit of 1000/s
+(`enforce_rate_limits(paid_per_second=1000)`); the rate is given against that limit.
 
 Run from the repository root. The real bot (`build_application`, `start_application`) runs
 against the project's local Bot API (`bot.localapi.LocalBotApi`) on 127.0.0.1 over real
@@ -82,6 +87,7 @@ DEFAULT_RECIPIENTS = 2_000
 SECOND_RUN_RATE = 28.0  # keeps 2 of the 30 messages/s for replies and reminders
 LIMIT_PER_SECOND = 30
 LIMIT_PER_CHAT = 1
+PAID_LIMIT_PER_SECOND = 1000
 TARGET_RATIO = 0.9
 TARGET_429_SHARE = 0.01
 ADMIN_ID = 9_001
@@ -180,6 +186,7 @@ class SendLog:
 class Run:
     rate_setting: float
     recipients: int
+    limit: int = LIMIT_PER_SECOND
     finished: bool = False
     total_s: float = 0.0
     window_s: float = 0.0
@@ -223,9 +230,10 @@ async def _progress(log: SendLog, chats: set[int], started: float, total: int) -
         last_count, last_at = delivered, now
 
 
-async def run_once(recipients: int, rate_setting: float | None, deadline_s: float) -> Run:
+async def run_once(recipients: int, rate_setting: float | None, deadline_s: float,
+                   paid: bool = False) -> Run:
     with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {"broadcast_paid": True} if paid else {}
         if rate_setting is not None:
             overrides["broadcast_rate_per_second"] = rate_setting
         settings = Settings(
@@ -236,7 +244,8 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
             schedule_jobs=False,  # no reminder or digest may start during the run
             **overrides,
         )
-        result = Run(rate_setting=settings.broadcast_rate_per_second, recipients=recipients)
+        result = Run(rate_setting=settings.broadcast_rate_per_second, recipients=recipients,
+                     limit=PAID_LIMIT_PER_SECOND if paid else LIMIT_PER_SECOND)
         clock = ManualClock(datetime.combine(
             settings.period_start + timedelta(days=2), day_time(10, 0), settings.tz))
         chats = await prepare_database(settings.database_path, recipients, clock.now())
@@ -245,7 +254,8 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
             for chat in chats:
                 api.user(chat, f"Petugas {chat - FIRST_CHAT + 1}")
             api.enforce_rate_limits(per_second=LIMIT_PER_SECOND,
-                                    per_chat_per_second=LIMIT_PER_CHAT)
+                                    per_chat_per_second=LIMIT_PER_CHAT,
+                                    paid_per_second=PAID_LIMIT_PER_SECOND)
             log = SendLog(api)
             settings = settings.model_copy(update={
                 "telegram_api_base_url": api.base_url,
@@ -280,8 +290,10 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
                 counts = await repo.counts(services.db.conn, 1)
                 result.statuses = {"sent": counts.sent, "failed": counts.failed,
                                    "unreachable": counts.unreachable, "pending": counts.pending}
-                assert services.sender is not None
-                result.sender_retries = services.sender.retries
+                outbox = services.outbox
+                sender = getattr(outbox, "paid_sender", None) or services.sender
+                assert sender is not None
+                result.sender_retries = sender.retries
             finally:
                 if progress is not None:
                     progress.cancel()
@@ -328,7 +340,7 @@ def _share(part: int, whole: int) -> float:
 
 
 def table(run: Run) -> list[list[str]]:
-    ratio = run.rate / LIMIT_PER_SECOND
+    ratio = run.rate / run.limit
     share = _share(run.announcement_429, run.announcement_calls)
     share_all = _share(run.answers_429, run.send_calls)
     rows = [
@@ -337,12 +349,13 @@ def table(run: Run) -> list[list[str]]:
         ["announcements delivered (sendMessage 200)", f"{run.delivered_calls:,}",
          f"{run.recipients:,}", _ok(run.delivered_calls == run.recipients)],
         ["achieved rate msg/s (delivery window)", f"{run.rate:.2f}", "", ""],
-        [f"rate / limit ({LIMIT_PER_SECOND}/s)", f"{ratio:.3f}", f">= {TARGET_RATIO}",
+        [f"rate / limit ({run.limit}/s)", f"{ratio:.3f}", f">= {TARGET_RATIO}",
          _ok(ratio >= TARGET_RATIO)],
         [f"rate / configured pace ({run.rate_setting:g}/s)",
          f"{run.rate / run.rate_setting:.3f}", "", ""],
         ["most sends in any 1 s (all chats)", f"{run.peak_per_second}",
-         f"<= {LIMIT_PER_SECOND}", ""],
+         f"<= {run.limit + LIMIT_PER_SECOND if run.limit != LIMIT_PER_SECOND else run.limit}",
+         ""],
         ["announcement sends (429s included)", f"{run.announcement_calls:,}", "", ""],
         ["429 answers to announcement sends", f"{run.announcement_429} ({100 * share:.2f}%)",
          f"< {100 * TARGET_429_SHARE:.0f}%", _ok(share < TARGET_429_SHARE)],
@@ -369,7 +382,7 @@ def table(run: Run) -> list[list[str]]:
 def summary(run: Run) -> str:
     share = _share(run.announcement_429, run.announcement_calls)
     return (f"{run.recipients} recipients at BROADCAST_RATE_PER_SECOND={run.rate_setting:g}: "
-            f"{run.rate:.1f} msg/s = {run.rate / LIMIT_PER_SECOND:.2f} of the limit, "
+            f"{run.rate:.1f} msg/s = {run.rate / run.limit:.2f} of the {run.limit}/s limit, "
             f"{run.announcement_429} x 429 ({100 * share:.2f}%; {run.answers_429} in the whole "
             f"run), {run.lost} lost, "
             f"{run.duplicates} duplicates, {run.total_s:.0f} s")
@@ -384,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="after the production run, a run with this "
                              "BROADCAST_RATE_PER_SECOND (repeatable; default "
                              f"{SECOND_RUN_RATE:g})")
+    parser.add_argument("--paid", action="store_true",
+                        help="one run with paid broadcasts (BROADCAST_PAID=true) at 1000/s, "
+                             f"against a local API limit of {PAID_LIMIT_PER_SECOND}/s for them")
     parser.add_argument("--deadline", type=float, default=600.0,
                         help="seconds allowed for one delivery (default 600)")
     args = parser.parse_args(argv)
@@ -399,11 +415,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"local Bot API limits: {LIMIT_PER_SECOND} send*/s overall, {LIMIT_PER_CHAT}/s per "
           f"chat (429 with retry_after=1 beyond)")
     summaries: list[str] = []
-    for rate in [None, *(args.rate or [SECOND_RUN_RATE])]:
+    rates = [None, *(args.rate or [SECOND_RUN_RATE])]
+    if args.paid:
+        rates = args.rate or [float(PAID_LIMIT_PER_SECOND)]
+    for rate in rates:
         label = "production defaults" if rate is None else f"BROADCAST_RATE_PER_SECOND={rate:g}"
+        if args.paid:
+            label = f"BROADCAST_PAID=true, {label}"
         print(f"\n{label}: announcement to {args.recipients:,} officers", flush=True)
         try:
-            run = asyncio.run(run_once(args.recipients, rate, args.deadline))
+            run = asyncio.run(run_once(args.recipients, rate, args.deadline, args.paid))
         except Exception as exc:  # a crashed run: report it and go on with the next one
             print(f"run failed: {exc!r}")
             summaries.append(f"{label}: failed")

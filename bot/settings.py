@@ -40,6 +40,12 @@ def _split_csv(value: object) -> object:
     return value
 
 
+# Messages a second Telegram sends for free, and with paid broadcasts (0.1 Star a message above
+# the free ones).
+FREE_BROADCAST_RATE = 30
+PAID_BROADCAST_RATE = 1000
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -98,7 +104,9 @@ class Settings(BaseSettings):
     health_stale_seconds: float = Field(default=300, gt=0)
 
     # Announcements (broadcasts)
-    broadcast_rate_per_second: float = Field(default=25, gt=0)
+    # Above FREE_BROADCAST_RATE only with BROADCAST_PAID (Telegram's paid broadcasts).
+    broadcast_rate_per_second: float = Field(default=25, gt=0, le=PAID_BROADCAST_RATE)
+    broadcast_paid: bool = False
     broadcast_poll_seconds: float = Field(default=5, gt=0)
     broadcast_report_interval: float = Field(default=5, ge=0)
 
@@ -173,6 +181,13 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url is not None and self.webhook_secret is None:
             raise ValueError("WEBHOOK_URL is set without WEBHOOK_SECRET: set both")
+        return self
+
+    @model_validator(mode="after")
+    def _paid_rate(self) -> Settings:
+        if self.broadcast_rate_per_second > FREE_BROADCAST_RATE and not self.broadcast_paid:
+            raise ValueError(
+                f"BROADCAST_RATE_PER_SECOND above {FREE_BROADCAST_RATE} needs BROADCAST_PAID=true")
         return self
 
     @property

@@ -187,6 +187,8 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
         unlinked=Raw(unlinked),
         when=when,
     )
+    if context.settings.broadcast_paid:
+        summary += "\n" + announcement_view.paid_cost(t, len(audience.recipients))
     # Now or later is chosen here: Kirim sekarang sends, Jadwalkan asks the time first.
     send = [(t("bc_btn_send"), "send"), (t("bc_btn_other_time"), LATER)] if later else [
         (t("bc_btn_now"), "send"), (t("bc_btn_schedule"), LATER)]

@@ -100,7 +100,7 @@ async def harness(
     run time)."""
     template, codes = roster_db
     settings = make_settings(tmp_path, api, messages_per_second=5000,
-                             broadcast_rate_per_second=5000)
+                             broadcast_rate_per_second=30)
     shutil.copyfile(template, settings.database_path)
     h = Harness(api, settings, clock, codes)
     await h.start()

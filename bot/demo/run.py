@@ -128,6 +128,7 @@ async def run_demo(out: Path) -> int:
             # answer at once: many updates of one chat in "the same second" are no flood here.
             chat_updates_per_second=0,
             broadcast_rate_per_second=500,
+            broadcast_paid=True,  # above 30/s: paid broadcasts (the local API has no limit)
             broadcast_report_interval=0.5,
             schedule_jobs=False,  # the demo runs each job itself, on its own clock
         )

@@ -150,6 +150,7 @@ class FaultsMixin(ApiState):
         self._plan_rng = random.Random()
         self._updates_rng = random.Random()
         self._global_window: _SlidingWindow | None = None
+        self._paid_window: _SlidingWindow | None = None
         self._per_chat_rate: float | None = None
         self._chat_windows: dict[int, _SlidingWindow] = {}
         self._chat_refused_until: dict[int, float] = {}
@@ -174,10 +175,18 @@ class FaultsMixin(ApiState):
         self._faults.append(_Fault(method, status, retry_after, count, description, chat_id))
 
     def enforce_rate_limits(
-        self, *, per_second: float | None = 30, per_chat_per_second: float | None = 1
+        self,
+        *,
+        per_second: float | None = 30,
+        per_chat_per_second: float | None = 1,
+        paid_per_second: float | None = 1000,
     ) -> None:
-        """From now on, sends beyond these rates answer 429 with retry_after=1."""
+        """From now on, sends beyond these rates answer 429 with retry_after=1.
+
+        A send with ``allow_paid_broadcast`` (a paid broadcast) counts against
+        ``paid_per_second`` instead of ``per_second``; the per-chat limit holds for both."""
         self._global_window = _SlidingWindow(per_second) if per_second else None
+        self._paid_window = _SlidingWindow(paid_per_second) if paid_per_second else None
         self._per_chat_rate = per_chat_per_second
         self._chat_windows.clear()
 
@@ -269,7 +278,9 @@ class FaultsMixin(ApiState):
     def _check_rate_limits(self, method: str, params: JSONDict) -> None:
         if not method.startswith("send") or method == "sendChatAction":
             return
-        windows = [self._global_window] if self._global_window else []
+        paid = params.get("allow_paid_broadcast") in (True, "true", "True")
+        overall = self._paid_window if paid else self._global_window
+        windows = [overall] if overall else []
         chat_id = maybe_int(params.get("chat_id"))
         if self._per_chat_rate and chat_id is not None:
             windows.append(

@@ -211,6 +211,8 @@ class PacedRateLimiter(BaseRateLimiter[RateLimit | int]):
         data: dict[str, Any],
         rate_limit_args: RateLimit | int | None,
     ) -> Any:
+        if data.get("allow_paid_broadcast"):  # a paid broadcast: its sender keeps its pace
+            return await callback(*args, **kwargs)
         chat = _chat_of(data)
         limit = (rate_limit_args if isinstance(rate_limit_args, RateLimit)
                  else RateLimit(max_retries=rate_limit_args))
@@ -337,10 +339,12 @@ class Sender:
         per_chat_interval: float = 1.0,
         max_attempts: int = 5,
         backoff: float = 0.5,
+        paid: bool = False,  # allow_paid_broadcast on its messages (Bot API 7.11)
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._bot = bot
+        self._paid: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         self._interval = 1.0 / per_second
         self._per_chat_interval = per_chat_interval
         self._max_attempts = max_attempts
@@ -372,7 +376,7 @@ class Sender:
         if item.photo is not None or item.photo_id is not None:
             return await self._bot.send_photo(
                 item.chat_id, item.photo if item.photo is not None else item.photo_id,
-                caption=item.text, parse_mode="HTML", reply_markup=item.reply_markup,
+                caption=item.text, parse_mode="HTML", reply_markup=item.reply_markup, **self._paid,
             )
         if item.location is not None:
             return await self._bot.send_location(
@@ -382,15 +386,16 @@ class Sender:
         if item.document is not None:
             return await self._bot.send_document(
                 item.chat_id, item.document, filename=item.filename, caption=item.text,
-                parse_mode="HTML", reply_markup=item.reply_markup,
+                parse_mode="HTML", reply_markup=item.reply_markup, **self._paid,
             )
         if item.document_id is not None:
             return await self._bot.send_document(
                 item.chat_id, item.document_id, caption=item.text, parse_mode="HTML",
-                reply_markup=item.reply_markup,
+                reply_markup=item.reply_markup, **self._paid,
             )
         return await self._bot.send_message(
-            item.chat_id, item.text or "", parse_mode="HTML", reply_markup=item.reply_markup
+            item.chat_id, item.text or "", parse_mode="HTML", reply_markup=item.reply_markup,
+            **self._paid,
         )
 
     async def send(self, item: Outgoing) -> DeliveryResult:

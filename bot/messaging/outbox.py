@@ -24,7 +24,11 @@ run stopped.
 
 Pace: at most BROADCAST_RATE_PER_SECOND new announcements per second, on top of the
 Sender's own limits (MESSAGES_PER_SECOND overall, CHAT_MESSAGE_INTERVAL per chat), so
-reminders and alerts still find room. Up to `MAX_IN_FLIGHT` requests run at once, which is
+reminders and alerts still find room. With BROADCAST_PAID, announcements go as Telegram's paid
+broadcasts (`allow_paid_broadcast`, up to 1000/s, 0.1 Star a message above the free 30/s):
+through a Sender of their own, at BROADCAST_RATE_PER_SECOND, outside the bot's 30/s (the
+application's rate limiter lets such requests pass), so they neither wait for nor delay
+the other messages. Up to `MAX_IN_FLIGHT` requests run at once, which is
 also the most rows a crash can leave `sending`.
 
 Delivery reports are edited at most every BROADCAST_REPORT_INTERVAL seconds, and once more
@@ -44,7 +48,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.messaging import keyboards
-from bot.messaging.delivery import DeliveryResult, DeliveryStatus, Outgoing
+from bot.messaging.delivery import DeliveryResult, DeliveryStatus, Outgoing, Sender
 from bot.messaging.services import Services
 from bot.present import announcements as announcement_view
 from bot.rules import audience as aud
@@ -79,6 +83,12 @@ class Outbox:
         self._sleep = sleep
         settings = services.settings
         self._interval = 1.0 / settings.broadcast_rate_per_second
+        # Paid broadcasts: their own pace, not the bot's overall MESSAGES_PER_SECOND.
+        self.paid_sender: Sender | None = None
+        if settings.broadcast_paid:
+            self.paid_sender = Sender(bot, per_second=settings.broadcast_rate_per_second,
+                                      per_chat_interval=settings.chat_message_interval,
+                                      paid=True, monotonic=monotonic, sleep=sleep)
         self._poll = settings.broadcast_poll_seconds
         self._report_interval = settings.broadcast_report_interval
         self._wake = asyncio.Event()
@@ -266,7 +276,7 @@ class Outbox:
         self._dirty.add(claimed.broadcast_id)
 
     async def _send(self, row: models.Recipient, content: _Content) -> DeliveryResult:
-        sender = self._services.sender
+        sender = self.paid_sender or self._services.sender
         assert sender is not None, "the sender is created in post_init"
         item = Outgoing(
             row.chat_id,

@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 
 from bot.present import formatting as fmt
 from bot.present.texts import Raw, Texts
+from bot.rules import announcements as rules
 from bot.rules import audience as aud
 from db.models import Broadcast, Counts, Unread
 
@@ -19,6 +20,12 @@ def when_text(moment: datetime, tz: tzinfo | None, language: str) -> str:
     """'Senin, 17 Okt 2022 19:30' in the deployment's time zone."""
     local = moment.astimezone(tz)
     return f"{fmt.day(local.date(), language)} {local:%H:%M}"
+
+
+def paid_cost(t: Texts, recipients: int) -> str:
+    """The preview's line on what a paid broadcast to `recipients` may cost, at most."""
+    stars = rules.paid_broadcast_stars(recipients)
+    return t("bc_preview_paid_cost", stars=fmt.number(stars, t.language))
 
 
 def audience_label(t: Texts, audience: str, kecamatan_names: Mapping[str, str]) -> str:

@@ -23,6 +23,16 @@ _WHEN = re.compile(
 )
 
 
+# Telegram's paid broadcasts: 0.1 Star a message above the free 30 a second.
+PAID_STARS_PER_TEN_MESSAGES = 1
+
+
+def paid_broadcast_stars(recipients: int) -> int:
+    """The most Stars an announcement to `recipients` may cost as a paid broadcast: 0.1 Star a
+    message, rounded up. An upper bound: the messages within the free 30/s cost nothing."""
+    return -(-recipients * PAID_STARS_PER_TEN_MESSAGES // 10)
+
+
 def text_limit(with_media: bool) -> int:
     return CAPTION_TEXT_MAX if with_media else TEXT_MAX
 
