@@ -185,6 +185,7 @@ def build_application(
     app.add_handler(broadcast.build(tracker))
     registration.register(app)
     review.register(app)
+    dayoff.register(app)
     progress.register(app)
     problems.register(app)
     digest.register(app)

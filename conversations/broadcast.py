@@ -1,8 +1,9 @@
 """`/umumkan`: an announcement from a PML, KOSEKA or admin to the officers below them.
 
 Steps: the audience (only those the caller's role allows; an admin choosing "one kecamatan"
-then picks it), the text (optionally with a photo or document), now or at a time, then a
-preview with the exact number of recipients and Kirim / Batal. The draft lives in
+then picks it), the text (optionally with a photo or document), then a preview with the exact
+number of recipients where "now or later" is chosen: Kirim sekarang / Jadwalkan (which asks
+the time and shows the preview again, with Kirim) / Batal. The draft lives in
 `user_data` (JSON, persisted), so the flow survives a restart; whatever the draft still lacks
 decides the next question. The recipients are computed from the roster on the server at
 Kirim, never taken from what the client sends; delivery is the outbox's job
@@ -54,21 +55,18 @@ log = logging.getLogger(__name__)
 ASK_AUDIENCE = "ask_audience"
 ASK_KECAMATAN = "ask_kecamatan"
 ASK_TEXT = "ask_text"
-ASK_WHEN = "ask_when"
 ASK_TIME = "ask_time"
 CONFIRM = "confirm"
 END = ConversationHandler.END
 
 DRAFT = "umumkan"
 PREFIX = "umumkan"
-NOW = "now"
 LATER = "later"
 # Which buttons belong to which step; anything else is a stale button.
 _ACTIONS = {
     ASK_AUDIENCE: {"aud"},
     ASK_KECAMATAN: {"kec"},
-    ASK_WHEN: {NOW, LATER},
-    CONFIRM: {"send", "cancel"},
+    CONFIRM: {"send", "cancel", LATER},
 }
 
 
@@ -82,7 +80,7 @@ def _new_draft(context: BotContext) -> dict[str, Any]:
         "text": None,
         "photo": None,
         "document": None,
-        "when": None,  # NOW or LATER
+        "when": None,  # LATER once Jadwalkan was pressed (None: now)
         "send_at": None,  # ISO, local time, when LATER
     })
 
@@ -150,13 +148,6 @@ async def _ask_text(update: Update, context: BotContext, draft: dict, prefix: st
     return ASK_TEXT
 
 
-async def _ask_when(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
-    t = context.t
-    await say(update, context, prefix + t("bc_ask_when"),
-               keyboard(PREFIX, draft, [[(t("bc_btn_now"), NOW), (t("bc_btn_schedule"), LATER)]]))
-    return ASK_WHEN
-
-
 async def _ask_time(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
     await say(update, context, prefix + context.t("bc_ask_time"))
     return ASK_TIME
@@ -183,8 +174,10 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
     unlinked = ""
     if audience.unlinked:
         unlinked = t("bc_preview_unlinked", count=fmt.number(len(audience.unlinked), lang))
-    when = t("bc_when_now") if draft["when"] == NOW else announcement_view.when_text(
-        datetime.fromisoformat(draft["send_at"]), context.clock.tz, lang)
+    later = draft["when"] == LATER
+    when = announcement_view.when_text(
+        datetime.fromisoformat(draft["send_at"]), context.clock.tz, lang
+    ) if later else t("bc_when_now")
     summary = t(
         "bc_preview",
         audience=announcement_view.audience_label(
@@ -196,7 +189,10 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
     )
     if context.settings.broadcast_paid:
         summary += "\n" + announcement_view.paid_cost(t, len(audience.recipients))
-    markup = keyboard(PREFIX, draft, [[(t("bc_btn_send"), "send"), (t("bc_btn_cancel"), "cancel")]])
+    # Now or later is chosen here: Kirim sekarang sends, Jadwalkan asks the time first.
+    send = [(t("bc_btn_send"), "send"), (t("bc_btn_other_time"), LATER)] if later else [
+        (t("bc_btn_now"), "send"), (t("bc_btn_schedule"), LATER)]
+    markup = keyboard(PREFIX, draft, [send, [(t("bc_btn_cancel"), "cancel")]])
     body = _announcement(context, draft)
     chat = update.effective_chat
     assert chat is not None
@@ -227,8 +223,6 @@ async def _next(update: Update, context: BotContext, prefix: str = "") -> int | 
             step = await _ask_audience(update, context, draft, prefix)
     elif draft["text"] is None:
         step = await _ask_text(update, context, draft, prefix)
-    elif draft["when"] is None:
-        step = await _ask_when(update, context, draft, prefix)
     elif draft["when"] == LATER and draft["send_at"] is None:
         step = await _ask_time(update, context, draft, prefix)
     else:
@@ -316,8 +310,6 @@ async def on_button(update: Update, context: BotContext) -> int | str | None:
         audience = f"{aud.KECAMATAN_PREFIX}{arg}"
         if aud.is_allowed(context.officer, audience, await _kecamatan_names(context)):
             draft["audience"] = audience
-    elif action == NOW:
-        draft["when"], draft["send_at"] = NOW, None
     elif action == LATER:
         draft["when"], draft["send_at"] = LATER, None
     elif action == "cancel":
@@ -333,7 +325,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
     assert update.effective_user is not None
     t = context.t
     now = context.clock.now()
-    send_at = now if draft["when"] == NOW else datetime.fromisoformat(draft["send_at"])
+    send_at = now if draft["when"] != LATER else datetime.fromisoformat(draft["send_at"])
     if send_at < now:  # the preview waited past the chosen time: ask for a new one
         await query.answer()
         await close_buttons(update)
@@ -418,7 +410,6 @@ def build(tracker: FlowTracker) -> Flow:
             ASK_KECAMATAN: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_TEXT: [MessageHandler(text, on_text), MessageHandler(media, on_media),
                        MessageHandler(other, reask(_next, "bc_text_expected")), button],
-            ASK_WHEN: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_TIME: [MessageHandler(text, on_time_text),
                        MessageHandler(other, reask(_next, "bc_bad_time")), button],
             CONFIRM: [button, MessageHandler(other, reask(_next, "use_buttons"))],

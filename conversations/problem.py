@@ -1,7 +1,8 @@
 """`/kendala`: an officer reports a field problem; their PML is alerted at once.
 
 Steps: category, SLS (skipped for officers without one), description, photo and/or location
-(or Lewati), urgency, households to revisit (only for "responden tidak di rumah"), then a
+(or Lewati; a photo with a caption sent for the description is the photo and the description
+at once), urgency, households to revisit (only for "responden tidak di rumah"), then a
 summary with Kirim / Batal. The draft lives in `user_data` (persisted as JSON); whatever it
 still lacks decides the next question. Buttons carry the draft's token, so a button from an
 earlier draft or step is refused politely.
@@ -220,6 +221,23 @@ async def on_description(update: Update, context: BotContext) -> str:
     return await _next(update, context)
 
 
+async def on_photo_description(update: Update, context: BotContext) -> str:
+    """A photo sent for the description: kept, and its caption is the description."""
+    draft = get_draft(context, DRAFT)
+    message = update.effective_message
+    assert draft is not None and message is not None and message.photo
+    draft["photo"] = message.photo[-1].file_id  # the largest size
+    caption = (message.caption or "").strip()
+    if not caption:  # the photo alone: the description is still asked
+        return await _next(update, context)
+    refused = rules.check_description(caption)
+    if refused is not None:
+        key, values = refused
+        return await _next(update, context, context.t(key, **values) + "\n\n")
+    draft["description"] = caption
+    return await _next(update, context)
+
+
 async def on_photo(update: Update, context: BotContext) -> str:
     draft = get_draft(context, DRAFT)
     message = update.effective_message
@@ -342,6 +360,7 @@ def build(tracker: FlowTracker) -> Flow:
             ASK_CATEGORY: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_SLS: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_DESCRIPTION: [MessageHandler(text, on_description),
+                              MessageHandler(filters.PHOTO, on_photo_description),
                               MessageHandler(other, reask(_next, "problem_text_expected")),
                               button],
             ASK_ATTACHMENT: [button, MessageHandler(filters.PHOTO, on_photo),

@@ -1,9 +1,11 @@
 """`/lapor`: the daily report of a field officer (PPL).
 
-Steps: date, SLS (skipped with one SLS), each form field, an optional note, then a summary
-with Kirim / Ubah / Batal. The draft lives in `user_data` (persisted), so the flow survives a
-restart. Whatever is missing from the draft decides the next question, which also makes
-"Ubah" simple: forget one part and ask again.
+The report is for today: `/lapor` (or the reminder's "Lapor sekarang") asks the SLS (skipped
+with one SLS) and each form field, then shows a summary with Kirim, "Ubah tanggal" (a late
+catch-up: yesterday or a typed date), "➕ Catatan" (the optional note), Ubah and Batal. A
+guided report is `/lapor`, the numbers and Kirim. The draft lives in `user_data` (persisted),
+so the flow survives a restart. Whatever is missing from the draft decides the next question,
+which also makes "Ubah" simple: forget one part and ask again.
 `/lapor 12 14 51` fills the numbers in one message and goes straight to the summary.
 """
 
@@ -70,13 +72,14 @@ END = ConversationHandler.END
 
 DRAFT = "report"
 PREFIX = "lapor"
+EXAMPLE = (12, 14, 51)  # the fast path's example numbers, in the form's order
 # Which buttons belong to which step; anything else is a stale button.
 _ACTIONS = {
     ASK_DATE: {"date"},
     ASK_SLS: {"sls"},
     CONFIRM_VALUE: {"ok", "fix"},
-    ASK_NOTE: {"skip"},
-    CONFIRM: {"send", "edit", "cancel", "editf", "back"},
+    ASK_NOTE: {"back"},
+    CONFIRM: {"send", "edit", "cancel", "editf", "back", "note"},
 }
 
 
@@ -89,7 +92,7 @@ def _new_draft(context: BotContext) -> dict[str, Any]:
         "sls": None,
         "values": {},
         "note": None,
-        "note_done": False,
+        "asking_note": False,
         "pending": None,
     })
 
@@ -161,9 +164,23 @@ async def _ask_sls(update: Update, context: BotContext, draft: dict, prefix: str
     return ASK_SLS
 
 
-async def _ask_value(update: Update, context: BotContext, key: str, prefix: str) -> str:
+def _when(context: BotContext, draft: dict) -> str:
+    """The day the numbers are about, as the questions name it: "hari ini" or "pada Minggu,
+    16 Okt" (a late report never asks about "hari ini")."""
+    t = context.t
+    day = date.fromisoformat(draft["date"])
+    if day == _as_of(context, draft):
+        return t("when_today")
+    return t("when_day", day=fmt.short_day(day, t.language))
+
+
+async def _ask_value(
+    update: Update, context: BotContext, draft: dict, key: str, prefix: str
+) -> str:
+    lang = context.t.language
     spec = context.form.field(key)
-    text = context.t("ask_value", label=spec.label(context.t.language), min=spec.min, max=spec.max)
+    text = context.t("ask_value", unit=spec.unit(lang), when=_when(context, draft),
+                     min=spec.min, max=spec.max)
     await say(update, context, prefix + text)
     return ASK_VALUE
 
@@ -180,17 +197,30 @@ async def _ask_confirm_value(update: Update, context: BotContext, draft: dict, p
 
 
 async def _ask_note(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
-    await say(update, context, prefix + context.t("ask_note"),
-               keyboard(PREFIX, draft, [[(context.t("btn_skip"), "skip")]]))
+    await say(update, context, prefix + context.t("ask_note", max=NOTE_MAX_CHARS),
+               keyboard(PREFIX, draft, [[(context.t("btn_back"), "back")]]))
     return ASK_NOTE
 
 
 def _values_text(context: BotContext, values: dict[str, int]) -> str:
+    """ "<b>12</b> ruta, <b>14</b> keluarga, <b>51</b> jiwa": every field with its unit."""
     lang = context.t.language
-    return "\n".join(
-        f"{fmt.esc(f.label(lang))}: <b>{fmt.number(values[f.key], lang)}</b>"
+    return ", ".join(
+        f"<b>{fmt.number(values[f.key], lang)}</b> {fmt.esc(f.unit(lang))}"
         for f in context.form.fields
     )
+
+
+def fast_example(context: BotContext) -> tuple[str, str]:
+    """The fast path's example, the same everywhere (`/lapor 12 14 51`), and which number is
+    which ("12 ruta, 14 keluarga, 51 jiwa")."""
+    lang = context.t.language
+    numbers = [min(f.max, max(f.min, n)) for f, n in zip(context.form.fields, EXAMPLE)]
+    numbers += [f.min for f in context.form.fields[len(numbers):]]
+    meaning = ", ".join(
+        f"{n} {f.unit(lang)}" for f, n in zip(context.form.fields, numbers, strict=True)
+    )
+    return " ".join(str(n) for n in numbers), meaning
 
 
 async def _show_summary(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
@@ -212,13 +242,19 @@ async def _show_summary(update: Update, context: BotContext, draft: dict, prefix
     )
     send_label = "btn_send"
     if existing is not None:
-        unit = context.form.field(context.form.progress_field).unit(lang)
-        text += t("replace_warning", old=f"{fmt.number(existing.progress_value, lang)} {unit}")
+        progress = context.form.progress_field
+        unit = context.form.field(progress).unit(lang)
+        text += t(
+            "replace_warning", day=fmt.short_day(report_date, lang),
+            old=f"{fmt.number(existing.progress_value, lang)} {unit}",
+            new=f"{fmt.number(draft['values'][progress], lang)} {unit}",
+        )
         send_label = "btn_replace"
-    markup = keyboard(
-        PREFIX, draft,
-        [[(t(send_label), "send"), (t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")]],
-    )
+    markup = keyboard(PREFIX, draft, [
+        [(t(send_label), "send")],
+        [(t("btn_change_date"), "editf:date"), (t("btn_note"), "note")],
+        [(t("btn_edit"), "edit"), (t("btn_cancel"), "cancel")],
+    ])
     await say(update, context, prefix + text, markup)
     return CONFIRM
 
@@ -238,8 +274,8 @@ async def _next(update: Update, context: BotContext, prefix: str = "") -> str:
             return await _next(update, context, prefix)
         step = await _ask_sls(update, context, draft, prefix)
     elif missing := [k for k in context.form.keys if k not in draft["values"]]:
-        step = await _ask_value(update, context, missing[0], prefix)
-    elif not draft["note_done"]:
+        step = await _ask_value(update, context, draft, missing[0], prefix)
+    elif draft.get("asking_note"):
         step = await _ask_note(update, context, draft, prefix)
     else:
         step = await _show_summary(update, context, draft, prefix)
@@ -289,14 +325,17 @@ async def start_report(update: Update, context: BotContext) -> str:
         return await _fast_path(update, context, _new_draft(context), context.args)
     if get_draft(context, DRAFT) is not None:  # set aside by another flow, or idle too long
         return await _next(update, context, t("report_resumed") + "\n\n")
-    _new_draft(context)
+    draft = _new_draft(context)
+    if check_report_date(today, today, start, end) is None:  # today; "Ubah tanggal" for another
+        draft["date"] = today.isoformat()
     return await _next(update, context)
 
 
 async def _fast_path(update: Update, context: BotContext, draft: dict, args: list[str]) -> str:
     t, lang, form = context.t, context.t.language, context.form
+    example, meaning = fast_example(context)
     usage = t("fast_usage", keys=" ".join(f.unit(lang) for f in form.fields),
-              example=" ".join(str(min(f.max, 12 + 2 * i)) for i, f in enumerate(form.fields)))
+              example=example, meaning=meaning)
     if len(args) != len(form.fields):
         drop_draft(context, DRAFT)
         await say(update, context, usage)
@@ -320,7 +359,6 @@ async def _fast_path(update: Update, context: BotContext, draft: dict, args: lis
         await say(update, context, _problem_text(context, _localise(context, problem)))
         return END
     draft["date"] = draft["as_of"] = sent.isoformat()
-    draft["note_done"] = True
     progress_key = form.progress_field
     draft["values"] = {k: v for k, v in values.items() if k != progress_key}
     await _accept_value(update, context, draft, progress_key, values[progress_key])
@@ -371,7 +409,7 @@ async def on_note_text(update: Update, context: BotContext) -> str:
     if len(note) > NOTE_MAX_CHARS:
         return await _next(update, context, context.t("note_too_long", max=NOTE_MAX_CHARS) + "\n\n")
     draft["note"] = note or None
-    draft["note_done"] = True
+    draft["asking_note"] = False
     return await _next(update, context)
 
 
@@ -410,8 +448,10 @@ async def on_button(update: Update, context: BotContext) -> str | None:
         draft["pending"] = None
     elif action == "fix":
         draft["pending"] = None
-    elif action == "skip":
-        draft["note"], draft["note_done"] = None, True
+    elif action == "note":
+        draft["asking_note"] = True
+    elif action == "back":
+        draft["asking_note"] = False
     elif action == "cancel":
         return await cancel(update, context)
     elif action == "edit":
@@ -436,7 +476,7 @@ def _forget(context: BotContext, draft: dict, part: str) -> None:
     if part in ("date", "sls"):
         draft[part] = None
     elif part == "note":
-        draft["note_done"] = False
+        draft["asking_note"] = True
     elif part in context.form.keys:
         draft["values"].pop(part, None)
 
@@ -517,7 +557,7 @@ def build(tracker: FlowTracker) -> Flow:
                         MessageHandler(other, reask(_next, "not_a_number")), button],
             CONFIRM_VALUE: [button, MessageHandler(other, reask(_next, "use_buttons"))],
             ASK_NOTE: [button, MessageHandler(text, on_note_text),
-                       MessageHandler(other, reask(_next, "text_expected"))],
+                       MessageHandler(other, reask(_next, "note_text_expected"))],
             CONFIRM: [button, MessageHandler(other, reask(_next, "use_buttons"))],
         },
         fallbacks=[CommandHandler(names("batal"), cancel)],

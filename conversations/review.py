@@ -75,16 +75,26 @@ async def on_reason(update: Update, context: BotContext) -> str | int:
         return END
     reporter = await officers.get_officer(context.db.conn, report.officer_id)
     assert reporter is not None
-    await message.reply_html(t("return_saved", name=reporter.name))
-    await _tell_reporter(context, report.report_date, report.sls_code, reporter, reason)
+    told = await _tell_reporter(context, report.report_date, report.sls_code, reporter, reason)
+    # Whether the PPL was actually told: a PPL not on the bot or who blocked it is named.
+    await message.reply_html(t(_OUTCOME[told], name=reporter.name))
     return END
+
+
+_OUTCOME = {
+    DeliveryStatus.SENT: "return_saved",
+    DeliveryStatus.UNREACHABLE: "return_saved_unreachable",
+    DeliveryStatus.FAILED: "return_saved_failed",
+    None: "return_saved_unlinked",
+}
 
 
 async def _tell_reporter(
     context: BotContext, day: date, sls_code: str, reporter, reason: str
-) -> None:
+) -> DeliveryStatus | None:
+    """Tell the PPL; how it went (None: the PPL has not linked an account to the bot)."""
     if reporter.telegram_chat_id is None:
-        return
+        return None
     t = context.t
     area = next((a for a in await areas.areas_of(context.db.conn, reporter.officer_id)
                  if a.sls_code == sls_code), None)
@@ -96,6 +106,7 @@ async def _tell_reporter(
     if result.status is DeliveryStatus.UNREACHABLE:
         async with context.db.transaction() as conn:
             await schedule.mark_unreachable(conn, reporter.officer_id, context.clock.now())
+    return result.status
 
 
 cancel = canceller(KEY)

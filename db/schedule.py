@@ -133,6 +133,14 @@ async def set_day_off(conn: aiosqlite.Connection, item: DayOff, now: datetime) -
     )
 
 
+async def delete_day_off(conn: aiosqlite.Connection, officer_id: str, day: date) -> bool:
+    """Take back a declared day off; False when there was none (undone already)."""
+    cur = await conn.execute(
+        "DELETE FROM days_off WHERE officer_id = ? AND day = ?", (officer_id, day.isoformat())
+    )
+    return cur.rowcount == 1
+
+
 async def days_off(
     conn: aiosqlite.Connection, *, day: date | None = None, until: date | None = None
 ) -> list[DayOff]:

@@ -393,10 +393,8 @@ async def report_says(harness: Harness, report: SentMessage, *parts: str) -> Sen
 
 
 async def write_announcement(user: SimUser, text: str) -> SentMessage:
-    """From the text question to the preview, sending now."""
+    """From the text question to the preview (Kirim sekarang / Jadwalkan)."""
     await user.send(text)
-    when = await user.wait_for(lambda m: "Kirim sekarang atau jadwalkan" in text_of(m))
-    await user.press(when, "Kirim sekarang")
     return await user.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
 
 

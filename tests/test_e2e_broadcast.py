@@ -181,7 +181,7 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     await admin.press(kecamatan, "Tebing Tinggi")  # the exact label, not "... Barat"
     await admin.wait_for(lambda m: "Kecamatan Tebing Tinggi" in text_of(m))
     await admin.send("Pendataan <i>dimulai</i> & lancar")
-    when = await admin.wait_for(lambda m: "jadwalkan" in text_of(m))
+    when = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
     await admin.press(when, "Jadwalkan")
     await admin.wait_for(lambda m: "Kapan dikirim" in text_of(m))
     await admin.send("25:99")
@@ -225,7 +225,8 @@ async def test_a_scheduled_announcement_goes_to_its_audience_as_it_is_when_sent(
     await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)), "Semua PPL")
     await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
     await admin.send("Besok rapat di kantor camat")
-    await admin.press(await admin.wait_for(lambda m: "jadwalkan" in text_of(m)), "Jadwalkan")
+    preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
+    await admin.press(preview, "Jadwalkan")
     await admin.wait_for(lambda m: "Kapan dikirim" in text_of(m))
     await admin.send("19:30")
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))

@@ -158,7 +158,6 @@ async def test_revisits_are_counted_in_the_unit_of_the_progress_field(
 async def test_choose_with_the_buttons_points_where_the_buttons_are(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     await putri.send("/lapor")
-    await putri.press(await putri.wait_for(saying("tanggal berapa")), "Hari ini")
     await putri.wait_for(saying("Pilih SLS"))
     await putri.send_sticker()  # the question comes again, its buttons under it
     again = await putri.wait_for(saying("Pilih SLS"))

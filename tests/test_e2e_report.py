@@ -23,25 +23,22 @@ def text_of(message) -> str:
 
 async def test_stepwise_report_is_saved_only_after_kirim(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
-    await putri.send("/lapor")
-    ask_date = await putri.wait_for(lambda m: "tanggal berapa" in text_of(m))
-    assert [b.text for b in ask_date.buttons()] == [
-        "Hari ini (Sen, 17 Okt)", "Kemarin (Min, 16 Okt)"
-    ]
-    await putri.press(ask_date, "Hari ini")
+    await putri.send("/lapor")  # for today: no date question
     ask_sls = await putri.wait_for(lambda m: "Pilih SLS" in text_of(m))
     await putri.press(ask_sls, "RT 002 Banglas")
-    await putri.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    await putri.wait_for(lambda m: "Berapa ruta yang selesai didata hari ini?" in text_of(m))
     await putri.send("12")
-    await putri.wait_for(lambda m: "Keluarga" in text_of(m))
+    await putri.wait_for(lambda m: "Berapa keluarga" in text_of(m))
     await putri.send("14")
-    await putri.wait_for(lambda m: "jiwa" in text_of(m))
+    await putri.wait_for(lambda m: "Berapa jiwa" in text_of(m))
     await putri.send("51")
-    ask_note = await putri.wait_for(lambda m: "catatan" in text_of(m).lower())
-    await putri.press(ask_note, "Lewati")
     summary = await putri.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
     assert "Senin, 17 Okt 2022" in summary.text
     assert "RT 002 Banglas" in summary.text
+    assert "12 ruta, 14 keluarga, 51 jiwa" in summary.text
+    assert [b.text for b in summary.buttons()] == [
+        "Kirim", "Ubah tanggal", "➕ Catatan", "Ubah", "Batal"
+    ]
     assert "<b>12</b>" not in summary.text  # parsed HTML, not raw tags, reaches the user
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
 
@@ -72,7 +69,10 @@ async def test_fast_path_and_correction_keeps_every_revision(harness: Harness) -
 
     await panji.send("/lapor 15 16 60")
     summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
-    assert "Sudah ada laporan" in summary.text and "12 ruta" in summary.text
+    assert "Sudah ada laporan untuk Sen, 17 Okt" in summary.text
+    # Plainly a replacement, not an addition.
+    assert "MENGGANTI" in summary.text and "tidak ditambahkan" in summary.text
+    assert "12 ruta menjadi 15 ruta" in summary.text
     await panji.press(summary, "Kirim (ganti)")
     updated = await panji.wait_for(lambda m: "Laporan diperbarui" in text_of(m))
     assert "15 dari 120 ruta" in updated.text
@@ -100,7 +100,9 @@ async def test_fast_path_is_the_report_of_the_day_it_was_sent(harness: Harness) 
 
 async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
-    await panji.send("/lapor")
+    await panji.send("/lapor 12 14 51")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Ubah tanggal")
     ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
     await panji.send("20/10")  # future
     again = await panji.wait_for(lambda m: "belum tiba" in text_of(m))
@@ -112,20 +114,30 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     await panji.send("kemarin dulu")
     await panji.wait_for(lambda m: "tidak dapat dibaca" in text_of(m))
     await panji.send("15/10")  # catch-up inside the period
-    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "Sabtu, 15 Okt 2022 (susulan)" in summary.text
+    await panji.press(summary, "Ubah")
+    choose = await panji.wait_for(lambda m: "ingin diubah" in text_of(m))
+    await panji.press(choose, choose.buttons()[1].text)  # the first number
+    question = "Berapa ruta yang selesai didata pada Sab, 15 Okt?"
+    await panji.wait_for(lambda m: question in text_of(m))
     for bad, expected in [("dua belas", "angka bulat"), ("-3", "negatif"), ("999", "Maksimal 60")]:
         await panji.send(bad)
         reply = await panji.wait_for(lambda m: expected in text_of(m))
-        assert "Rumah tangga" in reply.text  # the same question again
+        assert question in reply.text  # the same question again
     await panji.send_photo()
-    await panji.wait_for(lambda m: "angka bulat" in text_of(m) and "Rumah tangga" in text_of(m))
-    await panji.send("12")
-    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    await panji.wait_for(lambda m: "angka bulat" in text_of(m) and question in text_of(m))
     await panji.send("20")
-    await panji.wait_for(lambda m: "jiwa" in text_of(m))
-    await panji.send("19")  # fewer persons than families
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Ubah")
+    choose = await panji.wait_for(lambda m: "ingin diubah" in text_of(m))
+    await panji.press(choose, choose.buttons()[3].text)  # persons
+    persons = "Berapa jiwa yang selesai didata pada Sab, 15 Okt?"
+    await panji.wait_for(lambda m: persons in text_of(m))
+    await panji.send("13")  # fewer persons than families
     await panji.wait_for(
-        lambda m: "lebih kecil dari jumlah keluarga" in text_of(m) and "jiwa" in text_of(m))
+        lambda m: "lebih kecil dari jumlah keluarga" in text_of(m) and persons in text_of(m)
+    )
     query = await panji.press(ask_date, "Hari ini")  # a button from an earlier step
     assert "tidak berlaku" in (await panji.wait_answer(query))["text"]
     await panji.send("/batal")
@@ -136,15 +148,22 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
 async def test_late_report_is_flagged(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
     await panji.send("/lapor")
-    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
-    await panji.press(ask_date, "Kemarin")
-    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa ruta yang selesai didata hari ini?" in text_of(m))
     for value in ("5", "5", "20"):
         await panji.send(value)
-        await panji.next_message()
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "Ubah tanggal")
+    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
+    assert [b.text for b in ask_date.buttons()] == [
+        "Hari ini (Sen, 17 Okt)", "Kemarin (Min, 16 Okt)"
+    ]
+    await panji.press(ask_date, "Kemarin")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    await panji.press(summary, "➕ Catatan")
+    await panji.wait_for(lambda m: "catatan singkat" in text_of(m))
     await panji.send("Hujan deras, <b>perahu</b> & jalan licin")
     summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
-    assert "(susulan)" in summary.text
+    assert "Minggu, 16 Okt 2022 (susulan)" in summary.text
     assert "<b>perahu</b> & jalan" in summary.text  # shown as typed, not as markup
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
@@ -161,8 +180,8 @@ async def test_edit_from_summary_then_send(harness: Harness) -> None:
     summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
     await panji.press(summary, "Ubah")
     choose = await panji.wait_for(lambda m: "ingin diubah" in text_of(m))
-    await panji.press(choose, "Keluarga")
-    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    await panji.press(choose, "Keluarga selesai didata hari ini")
+    await panji.wait_for(lambda m: "Berapa keluarga" in text_of(m))
     await panji.send("13")
     summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
     assert "<b>13</b>" not in summary.text and "13" in summary.text
@@ -244,19 +263,15 @@ async def test_implausible_value_asks_for_confirmation(harness: Harness) -> None
 async def test_flow_resumes_after_restart(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
     await panji.send("/lapor")
-    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
-    await panji.press(ask_date, "Hari ini")
-    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa ruta" in text_of(m))
     await panji.send("12")
-    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa keluarga" in text_of(m))
 
     await harness.restart()
 
     await panji.send("14")
-    await panji.wait_for(lambda m: "jiwa" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa jiwa" in text_of(m))
     await panji.send("51")
-    ask_note = await panji.wait_for(lambda m: "catatan" in text_of(m).lower())
-    await panji.press(ask_note, "Lewati")
     summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
@@ -276,6 +291,7 @@ async def test_fast_path_with_wrong_numbers_explains_the_format(harness: Harness
     await panji.send("/lapor 12 14")
     reply = await panji.wait_for(lambda m: "Format cepat" in text_of(m))
     assert "/lapor ruta keluarga jiwa" in reply.text
+    assert "/lapor 12 14 51 (12 ruta, 14 keluarga, 51 jiwa)" in reply.text
     await panji.send("/lapor 12 20 19")
     await panji.wait_for(lambda m: "lebih kecil dari jumlah keluarga" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
@@ -294,12 +310,7 @@ async def test_english_when_configured(api, tmp_path, clock) -> None:
         await user.send(f"/start {codes['P2']}")
         await user.wait_for(lambda m: "Welcome" in text_of(m) and "/report" in text_of(m))
         await user.send("/report")
-        ask_date = await user.wait_for(lambda m: "Which date" in text_of(m))
-        assert [b.text for b in ask_date.buttons()] == [
-            "Today (Mon, 17 Oct)", "Yesterday (Sun, 16 Oct)"
-        ]
-        await user.press(ask_date, "Today")
-        await user.wait_for(lambda m: "Households completed today" in text_of(m))
+        await user.wait_for(lambda m: "How many households were completed today?" in text_of(m))
         await user.send("many")
         await user.wait_for(lambda m: "whole number" in text_of(m))
         await user.send("/cancel")
@@ -323,11 +334,9 @@ def test_every_text_has_both_languages() -> None:
 async def test_an_edited_message_is_not_taken_as_an_answer(harness: Harness) -> None:
     panji = await harness.register("P2", 502)
     await panji.send("/lapor")
-    ask_date = await panji.wait_for(lambda m: "tanggal berapa" in text_of(m))
-    await panji.press(ask_date, "Hari ini")
-    await panji.wait_for(lambda m: "Rumah tangga" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa ruta" in text_of(m))
     message_id = await panji.send("12")
-    await panji.wait_for(lambda m: "Keluarga" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa keluarga" in text_of(m))
     harness.api.add_update({"edited_message": {
         "message_id": message_id, "from": panji.to_api(),
         "chat": {"id": 502, "type": "private", "first_name": "P2"},
@@ -335,9 +344,8 @@ async def test_an_edited_message_is_not_taken_as_an_answer(harness: Harness) -> 
     }})
     await panji.wait_for(lambda m: "Pesan yang diubah tidak dibaca" in text_of(m))
     await panji.send("14")  # the families question is still the one being answered
-    await panji.wait_for(lambda m: "jiwa" in text_of(m))
+    await panji.wait_for(lambda m: "Berapa jiwa" in text_of(m))
     await panji.send("51")
-    await panji.press(await panji.wait_for(lambda m: "catatan" in text_of(m).lower()), "Lewati")
     await panji.press(await panji.wait_for(lambda m: "Ringkasan" in text_of(m)), "Kirim")
     await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
     values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))

@@ -57,7 +57,7 @@ async def test_pml_approves_and_returns_and_ppl_corrects(harness: Harness) -> No
     await mahmud.send_sticker()
     await mahmud.wait_for(lambda m: "alasan singkat" in text_of(m))
     await mahmud.send("Jumlah jiwa <terlalu> kecil & perlu dicek")
-    await mahmud.wait_for(lambda m: "dikembalikan. PPL sudah diberi tahu" in text_of(m))
+    await mahmud.wait_for(lambda m: "dikembalikan. ✅ Panji PPL sudah diberi tahu" in text_of(m))
     notice = await panji.wait_for(lambda m: "dikembalikan oleh Mahmud PML" in text_of(m))
     assert "Jumlah jiwa <terlalu> kecil & perlu dicek" in notice.text
     assert await harness.scalar("SELECT status FROM reports WHERE officer_id='P2'") == "returned"
@@ -82,7 +82,10 @@ async def test_a_ppl_who_blocked_the_bot_is_marked_unreachable_by_the_returned_n
     await mahmud.press_data(prompt, f"rv:back:{report_id}")
     await mahmud.wait_for(lambda m: "alasan pengembalian" in text_of(m))
     await mahmud.send("Jumlah jiwa perlu dicek")
-    await mahmud.wait_for(lambda m: "dikembalikan. PPL sudah diberi tahu" in text_of(m))
+    # The reviewer reads the truth: returned, but Panji was not told.
+    saved = await mahmud.wait_for(lambda m: "dikembalikan" in text_of(m))
+    assert "Panji PPL belum diberi tahu" in saved.text and "bot diblokir" in saved.text
+    assert "sudah diberi tahu" not in saved.text
     assert await harness.scalar("SELECT status FROM reports") == "returned"
 
     async def marked() -> object:
@@ -153,7 +156,7 @@ async def test_an_approval_does_not_overwrite_a_return_saved_meanwhile(
     await kartini.press_data(kartini.inbox[-1], f"rv:back:{report_id}")
     await kartini.wait_for(lambda m: "alasan pengembalian" in text_of(m))
     await kartini.send("Jumlah jiwa perlu dicek")
-    await kartini.wait_for(lambda m: "dikembalikan. PPL sudah diberi tahu" in text_of(m))
+    await kartini.wait_for(lambda m: "dikembalikan. ✅ Putri PPL sudah diberi tahu" in text_of(m))
     await putri.wait_for(lambda m: "dikembalikan oleh Kartini Koseka" in text_of(m))
 
     go_on.set()
@@ -162,3 +165,4 @@ async def test_an_approval_does_not_overwrite_a_return_saved_meanwhile(
     assert await harness.scalar("SELECT status FROM reports") == "returned"
     assert await harness.scalar(
         "SELECT group_concat(reviewer_id || ':' || action) FROM report_reviews") == "K1:returned"
+

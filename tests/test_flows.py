@@ -37,13 +37,13 @@ class Step:
 
 async def open_report(h: Harness, user: SimUser) -> None:
     await user.send("/lapor")
-    await user.wait_for(saying("tanggal berapa"))
+    await user.press(await user.wait_for(saying("Pilih SLS")), "RT 001 Banglas")
+    await user.wait_for(saying("Berapa ruta"))
 
 
 async def open_dayoff(h: Harness, user: SimUser) -> None:
-    await user.send("/izin")
-    await user.press(await user.wait_for(saying("alasannya")), "Sakit")
-    await user.wait_for(saying("Keterangan singkat"))
+    await user.send("/izin")  # the reason is a button: typed text is answered with a hint
+    await user.wait_for(saying("alasannya"))
 
 
 async def open_problem(h: Harness, user: SimUser) -> None:
@@ -67,13 +67,13 @@ async def open_announcement(h: Harness, user: SimUser) -> None:
 
 
 PPL_FLOWS = {
-    "lapor": Step(open_report, "17/10", "Pilih SLS"),
-    "izin": Step(open_dayoff, "Demam sejak pagi", "Izin tercatat"),
-    "kendala": Step(open_problem, "Kepala keluarga menolak diwawancarai", "kirim foto"),
+    "lapor": Step(open_report, "12", "Berapa keluarga"),
+    "izin": Step(open_dayoff, "Demam sejak pagi", "pilih dengan tombol"),
+    "kendala": Step(open_problem, "Kepala keluarga menolak diwawancarai", "foto dan/atau lokasi"),
 }
 PML_FLOWS = {
     "kembalikan": Step(open_return, "Jumlah jiwa perlu dicek", "dikembalikan"),
-    "umumkan": Step(open_announcement, "Rapat koordinasi besok pagi", "Kirim sekarang atau"),
+    "umumkan": Step(open_announcement, "Rapat koordinasi besok pagi", "Pratinjau pengumuman"),
 }
 PAIRS = [
     (role, first, second)
@@ -128,15 +128,14 @@ async def test_a_single_command_in_between_leaves_the_flow_waiting(harness: Harn
     await putri.send("/progres")
     await putri.wait_for(saying("Progres"))
     await putri.send("Kepala keluarga menolak diwawancarai")
-    await putri.wait_for(saying("kirim foto"))
+    await putri.wait_for(saying("foto dan/atau lokasi"))
 
 
 async def test_a_report_set_aside_is_continued_by_lapor(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     await open_report(harness, putri)
-    await putri.send("17/10")
-    await putri.press(await putri.wait_for(saying("Pilih SLS")), "RT 001 Banglas")
-    await putri.wait_for(saying("selesai didata"))
+    await putri.send("12")
+    await putri.wait_for(saying("Berapa keluarga"))
     await open_dayoff(harness, putri)
     assert any("disimpan sebagai draf" in text_of(m) for m in putri.inbox)
     await putri.send("/batal")
@@ -144,7 +143,7 @@ async def test_a_report_set_aside_is_continued_by_lapor(harness: Harness) -> Non
 
     await putri.send("/lapor")
     resumed = await putri.wait_for(saying("Melanjutkan draf laporan"))
-    assert "selesai didata" in resumed.text  # the question it had reached, not the date again
+    assert "Berapa keluarga" in resumed.text  # the question it had reached, not the start
 
 
 async def test_an_idle_flow_ends_by_itself_and_never_swallows_later_input(
@@ -162,7 +161,7 @@ async def test_an_idle_flow_ends_by_itself_and_never_swallows_later_input(
 
     await putri.send("Kepala keluarga menolak diwawancarai")
     await putri.wait_for(saying("tidak sedang ditunggu bot"))
-    assert not any("kirim foto" in text_of(m) for m in putri.inbox)
+    assert not any("foto dan/atau lokasi" in text_of(m) for m in putri.inbox)
     assert await harness.scalar("SELECT COUNT(*) FROM problems") == 0
 
 
@@ -171,9 +170,9 @@ async def test_an_idle_report_keeps_its_draft(harness: Harness) -> None:
     await open_report(harness, putri)
     harness.clock.advance(timedelta(minutes=31))
     # Before the expiry job has looked, the idle flow already takes nothing.
-    await putri.send("17/10")
-    await putri.wait_for(saying("tidak sedang ditunggu bot"))
+    await putri.send("12")
+    await putri.wait_for(saying("Angka ini belum tersimpan"))  # the hint outside a flow
     assert await tracker_of(harness.app).expire_idle() == 1
     await putri.wait_for(saying("disimpan sebagai draf"))
     await putri.send("/lapor")
-    await putri.wait_for(saying("Melanjutkan draf laporan", "tanggal berapa"))
+    await putri.wait_for(saying("Melanjutkan draf laporan", "Berapa ruta"))

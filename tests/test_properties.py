@@ -13,7 +13,7 @@ text is expected. Buttons get arbitrary and forged callback data. For every inpu
 3. no unhandled exception: no ERROR record in the log (the error handler logs every
    exception it sees) and never the apology "Mohon maaf, terjadi gangguan";
 4. the rows of every table the flows write are unchanged, except where the input itself is
-   the user's final answer (the note of /izin, the reason of "Kembalikan"): then exactly the
+   the user's final answer (the reason of "Kembalikan"): then exactly the
    expected change happens.
 
 One real application (the `harness` fixture) serves all examples of a test function: every
@@ -305,30 +305,28 @@ Reach = Callable[[World], Awaitable[tuple[SimUser, SentMessage]]]
 Outcome = Callable[[World, Input, SentMessage, dict, dict], Awaitable[bool]]
 
 
-async def report_start(w: World, user: SimUser) -> SentMessage:
-    await user.send("/lapor")
-    return await user.wait_for(has("tanggal berapa"))
-
-
 async def report_values(w: World, *answers: str) -> tuple[SimUser, SentMessage]:
-    user = w.P2  # one SLS: no SLS question
-    question = await report_start(w, user)
-    await press(user, question, f"date:{TODAY}")
-    question = await user.wait_for(has("Rumah tangga"))
-    for answer, next_question in zip(answers, ("Keluarga", "jiwa", "Ada catatan"), strict=False):
+    user = w.P2  # one SLS: no SLS question; the report is for today
+    await user.send("/lapor")
+    question = await user.wait_for(has("Berapa ruta"))
+    for answer, next_question in zip(
+        answers, ("Berapa keluarga", "Berapa jiwa", "Ringkasan laporan"), strict=False
+    ):
         await user.send(answer)
         question = await user.wait_for(has(next_question))
     return user, question
 
 
 async def reach_report_date(w: World) -> tuple[SimUser, SentMessage]:
-    return w.P2, await report_start(w, w.P2)
+    """"Ubah tanggal" on the summary."""
+    user, summary = await reach_report_summary(w)
+    await press(user, summary, ":editf:date")
+    return user, await user.wait_for(has("tanggal berapa"))
 
 
 async def reach_report_sls(w: World) -> tuple[SimUser, SentMessage]:
     user = w.P1  # two SLS
-    question = await report_start(w, user)
-    await press(user, question, f"date:{TODAY}")
+    await user.send("/lapor")
     return user, await user.wait_for(has("Pilih SLS"))
 
 
@@ -345,7 +343,10 @@ async def reach_report_persons(w: World) -> tuple[SimUser, SentMessage]:
 
 
 async def reach_report_note(w: World) -> tuple[SimUser, SentMessage]:
-    return await report_values(w, "12", "14", "51")
+    """"➕ Catatan" on the summary."""
+    user, summary = await reach_report_summary(w)
+    await press(user, summary, ":note")
+    return user, await user.wait_for(has("catatan singkat"))
 
 
 async def reach_report_summary(w: World) -> tuple[SimUser, SentMessage]:
@@ -378,12 +379,6 @@ async def reach_report_implausible(w: World) -> tuple[SimUser, SentMessage]:
 async def reach_izin_reason(w: World) -> tuple[SimUser, SentMessage]:
     await w.P2.send("/izin")
     return w.P2, await w.P2.wait_for(has("Apa alasannya"))
-
-
-async def reach_izin_note(w: World) -> tuple[SimUser, SentMessage]:
-    user, question = await reach_izin_reason(w)
-    await press(user, question, "izin:sakit")
-    return user, await user.wait_for(has("Keterangan singkat"))
 
 
 async def problem_steps(w: World, category: str, *buttons: str) -> tuple[SimUser, SentMessage]:
@@ -440,10 +435,10 @@ async def broadcast_steps(w: World, *steps: str) -> tuple[SimUser, SentMessage]:
     await user.send("/umumkan")
     question = await user.wait_for(has("Untuk siapa"))
     plan = [(":aud:all", "Tulis teks pengumuman"),
-            ("Rapat evaluasi besok pukul 08.00 di kantor camat.", "Kirim sekarang atau"),
-            (":later", "Kapan dikirim"), (":now", "Pratinjau pengumuman")]
+            ("Rapat evaluasi besok pukul 08.00 di kantor camat.", "Pratinjau pengumuman"),
+            (":later", "Kapan dikirim")]
     for step in steps:
-        answer, wait = plan[{"aud": 0, "text": 1, "later": 2, "now": 3}[step]]
+        answer, wait = plan[{"aud": 0, "text": 1, "later": 2}[step]]
         if answer.startswith(":"):
             await press(user, question, answer)
         else:
@@ -466,16 +461,13 @@ async def reach_broadcast_text(w: World) -> tuple[SimUser, SentMessage]:
     return await broadcast_steps(w, "aud")
 
 
-async def reach_broadcast_when(w: World) -> tuple[SimUser, SentMessage]:
-    return await broadcast_steps(w, "aud", "text")
-
-
 async def reach_broadcast_time(w: World) -> tuple[SimUser, SentMessage]:
     return await broadcast_steps(w, "aud", "text", "later")
 
 
 async def reach_broadcast_preview(w: World) -> tuple[SimUser, SentMessage]:
-    return await broadcast_steps(w, "aud", "text", "now")
+    """The preview, where now or later is chosen."""
+    return await broadcast_steps(w, "aud", "text")
 
 
 async def submit_report(user: SimUser, numbers: str = "12 14 51") -> None:
@@ -503,21 +495,6 @@ async def reach_review_reason(w: World) -> tuple[SimUser, SentMessage]:
 
 
 # --- outcomes of final answers -------------------------------------------------------------
-
-
-async def izin_note_outcome(
-    w: World, inp: Input, reply: SentMessage, before: dict, after: dict
-) -> bool:
-    """A text note is the last answer of /izin: the day off is saved with it."""
-    note = inp.text.strip()
-    if not inp.is_plain_text or len(note) > 300:
-        return False
-    assert "Izin tercatat" in (reply.text or "")
-    saved = await w.h.scalar("SELECT note FROM days_off WHERE officer_id = 'P2' AND day = ?", TODAY)
-    assert saved == (note or None)
-    assert {t: r for t, r in after.items() if t != "days_off"} == \
-        {t: r for t, r in before.items() if t != "days_off"}
-    return True
 
 
 async def review_reason_outcome(
@@ -554,7 +531,6 @@ STEPS = [
     Step("lapor-summary", reach_report_summary),
     Step("lapor-edit", reach_report_edit),
     Step("izin-reason", reach_izin_reason),
-    Step("izin-note", reach_izin_note, izin_note_outcome),
     Step("kendala-category", reach_problem_category),
     Step("kendala-sls", reach_problem_sls),
     Step("kendala-description", reach_problem_description),
@@ -565,7 +541,6 @@ STEPS = [
     Step("umumkan-audience", reach_broadcast_audience),
     Step("umumkan-kecamatan", reach_broadcast_kecamatan),
     Step("umumkan-text", reach_broadcast_text),
-    Step("umumkan-when", reach_broadcast_when),
     Step("umumkan-time", reach_broadcast_time),
     Step("umumkan-preview", reach_broadcast_preview),
     Step("kembalikan-reason", reach_review_reason, review_reason_outcome),
@@ -632,8 +607,6 @@ async def prepare_targets(w: World) -> None:
     await w.M1.send("/umumkan")
     await w.M1.wait_for(has("Tulis teks pengumuman"))
     await w.M1.send("Besok rapat tim jam 08.00.")
-    when = await w.M1.wait_for(has("Kirim sekarang atau"))
-    await press(w.M1, when, ":now")
     preview = await w.M1.wait_for(has("Pratinjau pengumuman"))
     await press(w.M1, preview, ":send")
     for recipient in (w.P1, w.P2):
@@ -690,7 +663,7 @@ LIVE: dict[str, tuple[LiveReach, str]] = {
     "kendala-other-step": (reach_problem_category, "kendala:{token}:{arg}"),
     "umumkan-aud": (reach_broadcast_audience, "umumkan:{token}:aud:{arg}"),
     "umumkan-kec": (reach_broadcast_kecamatan, "umumkan:{token}:kec:{arg}"),
-    "umumkan-other-step": (reach_broadcast_when, "umumkan:{token}:{arg}"),
+    "umumkan-other-step": (reach_broadcast_audience, "umumkan:{token}:{arg}"),
     "izin-reason": (reach_izin_reason, "izin:{arg}"),
 }
 _args = st.one_of(

@@ -64,25 +64,25 @@ async def _report(user: SimUser, rng: random.Random, households: int) -> bool:
     return True
 
 
-async def _open_report(user: SimUser, day_button: str) -> None:
-    """/lapor, the day by its button, and the first SLS when asked: up to the first number."""
+async def _open_report(user: SimUser) -> None:
+    """/lapor (today's report) and the first SLS when asked: up to the first number."""
     await user.send("/lapor")
-    await user.press(await user.wait_for(_has("tanggal berapa"), timeout=30), day_button)
-    question = await user.wait_for(lambda m: "Pilih SLS" in (m.text or "") or "Rumah tangga"
+    question = await user.wait_for(lambda m: "Pilih SLS" in (m.text or "") or "Berapa ruta"
                                    in (m.text or ""), timeout=30)
     if "Pilih SLS" in (question.text or ""):
         await user.press(question, question.buttons()[0].callback_data or "")
-        await user.wait_for(_has("Rumah tangga"), timeout=30)
+        await user.wait_for(_has("Berapa ruta"), timeout=30)
 
 
 async def _stepwise_report(user: SimUser) -> None:
-    """A full step-by-step report, with one typing mistake on the way."""
-    await _open_report(user, "Hari ini")
+    """A full step-by-step report with a note, and one typing mistake on the way."""
+    await _open_report(user)
     await user.send("sembilan")
     await user.wait_for(_has("angka bulat"), timeout=30)
     for value in ("9", "10", "37"):
         await user.send(value)
-        await user.next_message(timeout=30)
+    await user.press(await user.wait_for(_has("Ringkasan"), timeout=30), "➕ Catatan")
+    await user.wait_for(_has("catatan singkat"), timeout=30)
     await user.send("Dua ruta tidak di rumah, kembali besok")
     await user.press(await user.wait_for(_has("Ringkasan"), timeout=30), "Kirim")
     await user.wait_for(_has("Laporan tersimpan"), timeout=30)
@@ -274,15 +274,15 @@ async def _simulate(
 
 async def _late_report(user: SimUser) -> None:
     """Yesterday's report, sent today (a late catch-up)."""
-    await _open_report(user, "Kemarin")
+    await _open_report(user)
     await user.send("6")
-    await user.wait_for(_has("Keluarga"), timeout=30)
+    await user.wait_for(_has("Berapa keluarga"), timeout=30)
     await user.send("6")
-    await user.wait_for(_has("jiwa"), timeout=30)
+    await user.wait_for(_has("Berapa jiwa"), timeout=30)
     await user.send("22")
-    await user.press(await user.wait_for(lambda m: "catatan" in (m.text or "").lower(),
-                                         timeout=30), "Lewati")
-    await user.press(await user.wait_for(_has("Ringkasan"), timeout=30), "Kirim")
+    await user.press(await user.wait_for(_has("Ringkasan"), timeout=30), "Ubah tanggal")
+    await user.press(await user.wait_for(_has("tanggal berapa"), timeout=30), "Kemarin")
+    await user.press(await user.wait_for(_has("(susulan)"), timeout=30), "Kirim")
     await user.wait_for(_has("Laporan tersimpan"), timeout=30)
 
 
@@ -293,9 +293,8 @@ async def _broadcast_story(admin: SimUser, users: dict[str, SimUser], rng: rando
     await admin.wait_for(_has("Tulis teks pengumuman"), timeout=30)
     await admin.send("Mulai besok, ruta yang menolak diwawancarai dicatat sebagai kendala "
                      "dengan /kendala, bukan di catatan laporan harian. Terima kasih.")
-    await admin.press(await admin.wait_for(_has("Kirim sekarang atau jadwalkan"), timeout=30),
+    await admin.press(await admin.wait_for(_has("Pratinjau pengumuman"), timeout=30),
                       "Kirim sekarang")
-    await admin.press(await admin.wait_for(_has("Pratinjau pengumuman"), timeout=30), "Kirim")
     report = await admin.wait_for(_has("Status pengiriman pengumuman"), timeout=30)
 
     readers = [u for u in users.values() if rng.random() < 0.8]
