@@ -27,6 +27,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, BaseHandler, ConversationHandler
 
 from bot.context import BotContext
+from bot.messaging.delivery import Outgoing
+from bot.messaging.replies import say
 from bot.messaging.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -113,13 +115,8 @@ class FlowTracker:
         self.end(context.user_data, waiting)
         t = context.t
         key = "flow_report_kept" if waiting == KEPT else "flow_set_aside"
-        chat = update.effective_chat
-        if chat is None:
-            return
         try:
-            await context.bot.send_message(
-                chat.id, t(key, flow=self.label(t, waiting)), parse_mode="HTML"
-            )
+            await say(update, context, t(key, flow=self.label(t, waiting)))
         except TelegramError as exc:  # the new flow goes on; the old one has ended anyway
             log.warning("could not say that a flow was set aside: %s", type(exc).__name__)
 
@@ -139,15 +136,11 @@ class FlowTracker:
             )
         t = services.texts
         minutes = services.settings.conversation_timeout_minutes
-        for user_id, name in expired:
+        assert services.sender is not None  # set when the application starts
+        for user_id, name in expired:  # the shared sender: the bot's pace, 429 waited out
             key = "flow_report_expired" if name == KEPT else "flow_expired"
-            try:
-                await self.application.bot.send_message(
-                    user_id, t(key, flow=self.label(t, name), minutes=f"{minutes:g}"),
-                    parse_mode="HTML",
-                )
-            except TelegramError as exc:
-                log.warning("could not say that a flow expired: %s", type(exc).__name__)
+            await services.sender.send(Outgoing(
+                user_id, t(key, flow=self.label(t, name), minutes=f"{minutes:g}")))
         return len(expired)
 
 

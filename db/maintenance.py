@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import tempfile
@@ -84,12 +85,11 @@ def _sync_folder(folder: Path) -> None:
     """The rename itself on disk (where the system allows a folder to be synced)."""
     try:
         handle = os.open(folder, os.O_RDONLY)
-    except OSError:
+    except OSError:  # a system that cannot open a folder has nothing to sync
         return
     try:
-        os.fsync(handle)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):  # a file system that cannot sync a folder
+            os.fsync(handle)
     finally:
         os.close(handle)
 
