@@ -1,5 +1,6 @@
-"""Numbered SQL migrations (`NNNN_name.sql`), applied in order and recorded in
-`schema_migrations`."""
+"""Numbered SQL migrations (`<engine>/NNNN_name.sql`), applied in order and recorded in
+`schema_migrations`. Each engine has its own folder of scripts (`sqlite/`, later `postgres/`),
+numbered alike: migration N is the same change of schema on every engine."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
+def available_migrations(engine: str = "sqlite") -> list[Migration]:
     found = []
-    for entry in resources.files(__package__).iterdir():
+    for entry in resources.files(__package__).joinpath(engine).iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
