@@ -26,7 +26,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiosqlite
 import asyncpg
@@ -52,16 +52,35 @@ def masked(target: object) -> str:
     if not is_postgres_url(text):
         return text
     parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
     query = re.sub(r"(?i)(^|&)password=[^&]*", r"\1password=***", parts.query)
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}", query=query))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 # A row of a result: `row["name"]`, `row[0]`, `dict(row)` (aiosqlite.Row or asyncpg.Record).
 Row = Any
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """The URL without its password (in the user part or as `password=`), and the password:
+    for a child process (pg_dump), which gets it through its environment instead."""
+    parts = urlsplit(url)
+    password = parts.password
+    netloc = parts.netloc
+    if password is not None:
+        user = parts.username or ""
+        netloc = f"{user}@{netloc.rpartition('@')[2]}" if user else netloc.rpartition("@")[2]
+    kept = []
+    for item in parts.query.split("&") if parts.query else []:
+        name, _, value = item.partition("=")
+        if name.lower() == "password":
+            password = value
+        else:
+            kept.append(item)
+    stripped = urlunsplit(parts._replace(netloc=netloc, query="&".join(kept)))
+    return stripped, None if password is None else unquote(password)
 
 
 class Cursor(Protocol):

@@ -399,6 +399,11 @@ class PgCluster:
         self._made = 0
         run_apart(self._prepare())
 
+    @property
+    def bin_folder(self) -> Path:
+        """The server's programs, pg_dump among them: the folder of its running postmaster."""
+        return Path(self.server.get_postmaster_info().process.exe()).parent
+
     def url(self, database: str = "postgres") -> str:
         return self.server.get_uri(database)
 
