@@ -48,13 +48,7 @@ async def backup(conn: aiosqlite.Connection, target: Path, *, progress: Progress
     integrity_check`), synced, then renamed into place: `target` is a whole checked copy or
     does not exist. A failed backup leaves no partial file. `progress` follows the copy, each
     `pages` pages (called in the database's thread); whatever it raises stops the backup."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise FileExistsError(f"{target} already exists")
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                    dir=target.parent)
-    os.close(handle)
-    partial = Path(name)
+    partial = _partial_file(target)
     try:
         copy = sqlite3.connect(partial, check_same_thread=False)
         try:
@@ -73,6 +67,18 @@ async def backup(conn: aiosqlite.Connection, target: Path, *, progress: Progress
         for leftover in ("", "-journal", "-wal", "-shm"):
             Path(f"{partial}{leftover}").unlink(missing_ok=True)
         raise
+
+
+def _partial_file(target: Path) -> Path:
+    """A new empty temporary file in the target's folder, for a copy renamed into place when
+    whole; FileExistsError when the target exists (a backup never overwrites one)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise FileExistsError(f"{target} already exists")
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                    dir=target.parent)
+    os.close(handle)
+    return Path(name)
 
 
 def _integrity(path: Path) -> list[str]:
@@ -146,13 +152,7 @@ async def pg_backup(url: str, target: Path, *, pg_dump: str | None = None) -> No
     pg_dump = pg_dump or shutil.which("pg_dump")
     if pg_dump is None:
         raise BackupError(f"pg_dump is not on PATH: {PG_DUMP_HINT}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise FileExistsError(f"{target} already exists")
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                    dir=target.parent)
-    os.close(handle)
-    partial = Path(name)
+    partial = _partial_file(target)
     bare, password = without_password(url)
     env = dict(os.environ)
     if password is not None:

@@ -4,12 +4,14 @@ bot, the real bot process, and the steps of a few flows. Fixtures are in conftes
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import os
 import signal
 import socket
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -390,14 +392,25 @@ TEMPLATE_DATABASE = "regsosek_template"
 
 class PgCluster:
     """The test session's PostgreSQL server (the pip package `pgserver`, on a unix socket in a
-    temporary folder), with a template database migrated once; each test gets a copy."""
+    temporary folder), with a template database migrated once; each test gets a copy.
+
+    Copies of the template are made ahead, and dropped after, by a thread of its own (with its
+    own event loop and connection): the server does that work while the tests run."""
+
+    AHEAD = 2  # copies of the template kept ready
 
     def __init__(self, folder: Path) -> None:
         import pgserver
 
         self.server = pgserver.get_server(folder, cleanup_mode="stop")
         self._made = 0
-        run_apart(self._prepare())
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._ready: asyncio.Queue[str] | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._filler: asyncio.Task | None = None
+        self._in_thread(self._prepare()).result()
 
     @property
     def bin_folder(self) -> Path:
@@ -407,38 +420,70 @@ class PgCluster:
     def url(self, database: str = "postgres") -> str:
         return self.server.get_uri(database)
 
-    async def _admin(self, *statements: str) -> None:
-        conn = await asyncpg.connect(self.url())
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
+    def _in_thread(self, coroutine: Any) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     async def _prepare(self) -> None:
+        conn = self._conn = await asyncpg.connect(self.url())
         # A throwaway server: no syncs to disk, as fast as it goes.
-        await self._admin("ALTER SYSTEM SET fsync = off",
+        for statement in ("ALTER SYSTEM SET fsync = off",
                           "ALTER SYSTEM SET synchronous_commit = off",
                           "ALTER SYSTEM SET full_page_writes = off",
                           "SELECT pg_reload_conf()",
                           f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE}",
-                          f"CREATE DATABASE {TEMPLATE_DATABASE}")
+                          f"CREATE DATABASE {TEMPLATE_DATABASE}"):
+            await conn.execute(statement)
         db = Database(self.url(TEMPLATE_DATABASE))
         await db.open()
         await db.close()
+        self._ready = asyncio.Queue(self.AHEAD)
+        self._turn = asyncio.Lock()  # one statement at a time on the connection
+        self._filler = asyncio.create_task(self._fill())
+
+    async def _copy(self, template: str) -> str:
+        assert self._conn is not None
+        self._made += 1
+        name = f"t_{os.getpid()}_{self._made}"
+        async with self._turn:
+            await self._conn.execute(
+                f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY WAL_LOG")
+        return self.url(name)
+
+    async def _fill(self) -> None:
+        assert self._ready is not None
+        while True:
+            await self._ready.put(await self._copy(TEMPLATE_DATABASE))
+
+    async def _take(self, template: str) -> str:
+        if template != TEMPLATE_DATABASE:
+            return await self._copy(template)
+        assert self._ready is not None
+        return await self._ready.get()
 
     async def create(self, template: str = TEMPLATE_DATABASE) -> str:
         """A new database, a copy of the migrated template (`template0`: empty); its URL."""
-        self._made += 1
-        name = f"t_{os.getpid()}_{self._made}"
-        await self._admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
-        return self.url(name)
+        return await asyncio.wrap_future(self._in_thread(self._take(template)))
+
+    async def _drop(self, name: str) -> None:
+        assert self._conn is not None
+        async with self._turn:
+            await self._conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     async def drop(self, url: str) -> None:
-        name = urlsplit(url).path.lstrip("/")
-        await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        """Drop a test's database, in the cluster's thread: the test does not wait for it."""
+        self._in_thread(self._drop(urlsplit(url).path.lstrip("/")))
+
+    async def _close(self) -> None:
+        if self._filler is not None:
+            self._filler.cancel()
+        if self._conn is not None:
+            async with self._turn:  # the drops asked for before are done
+                await self._conn.close()
 
     def stop(self) -> None:
+        self._in_thread(self._close()).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
         self.server.cleanup()
 
 
