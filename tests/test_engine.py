@@ -182,3 +182,37 @@ async def test_a_run_is_at_work_while_its_connection_lives(database: str) -> Non
     finally:
         await first.close()
         await second.close()
+
+
+def test_database_url_is_a_secret_setting(tmp_path: Path) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    url = "postgresql://regsosek:s3cr3t@/regsosek?host=/run/postgresql"
+    settings = load_settings(_env_file=None, database_url=url, database_path=tmp_path / "x.db")
+    assert settings.database == url
+    assert settings.database_name == "postgresql://regsosek:***@/regsosek?host=/run/postgresql"
+    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(settings.model_dump())
+    assert load_settings(_env_file=None, database_url="", database_path=tmp_path / "x.db"
+                         ).database == tmp_path / "x.db"
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None, database_url="mysql://u:s3cr3t@h/db")
+    assert "DATABASE_URL" in str(caught.value) and "s3cr3t" not in str(caught.value)
+
+
+async def test_a_statement_prepared_before_another_process_migrates_is_prepared_again(
+    database: str,
+) -> None:
+    bot, migrating = Database(database), Database(database)
+    await bot.open()
+    await migrating.open()
+    try:
+        sql = "SELECT update_id, processed_at FROM processed_updates"
+        await bot.conn.execute_fetchall(sql)  # prepared: (bigint, text)
+        async with migrating.transaction() as conn:  # a column added, another's type changed
+            await conn.execute("ALTER TABLE processed_updates ADD COLUMN handled_by TEXT")
+            await conn.execute("ALTER TABLE processed_updates ALTER COLUMN update_id TYPE numeric")
+            await conn.execute("INSERT INTO processed_updates VALUES (1, 'x', 'y')")
+        assert [tuple(row) for row in await bot.conn.execute_fetchall(sql)] == [(1, "x")]
+    finally:
+        await bot.close()
+        await migrating.close()
