@@ -109,9 +109,9 @@ def make_settings(
         # Jobs fire on the real clock; tests run them through the injected clock instead.
         "schedule_jobs": False,
     }
-    if is_postgres_url(database):
-        values["database_url"] = database
-    elif database is not None:
+    # Never the DATABASE_URL of the shell the tests run in.
+    values["database_url"] = database if is_postgres_url(database) else None
+    if database is not None and not is_postgres_url(database):
         values["database_path"] = database
     if api is not None:
         values["telegram_api_base_url"] = api.base_url
