@@ -341,15 +341,19 @@ class BotProcess:
             await self.proc.wait()
 
 
-def bot_env(api: LocalBotApi, db_path: Path, **extra: str) -> dict[str, str]:
-    """The parent's environment without any bot setting, plus the settings of the test."""
+def bot_env(api: LocalBotApi, db_path: Path | str, **extra: str) -> dict[str, str]:
+    """The parent's environment without any bot setting, plus the settings of the test; the
+    database a SQLite file or a PostgreSQL URL."""
     names = {name.upper() for name in Settings.model_fields}
     env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    if is_postgres_url(db_path):
+        env["DATABASE_URL"] = str(db_path)
+    else:
+        env["DATABASE_PATH"] = str(db_path)
     env.update(
         TELEGRAM_BOT_TOKEN=api.token,
         TELEGRAM_API_BASE_URL=api.base_url,
         TELEGRAM_API_BASE_FILE_URL=api.base_file_url,
-        DATABASE_PATH=str(db_path),
         # The bot's clock starts at a fixed moment of the period, whatever the real time is.
         REHEARSAL_START=PROCESS_START.isoformat(),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -368,6 +372,12 @@ def query(db_path: Path | str, sql: str, *params: object) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def with_password(url: str, password: str = "s3cr3t") -> str:
+    """A test server's URL with a password: the server trusts every local connection and
+    ignores it; a test shows that it is never printed."""
+    return url.replace("postgres:@", f"postgres:{password}@")
 
 
 def run_apart(coroutine: Any) -> Any:

@@ -25,6 +25,7 @@ from tests.support import (
     link_officers,
     load_roster,
     query,
+    with_password,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
@@ -153,12 +154,6 @@ async def test_a_backup_appears_only_whole_and_checked_and_a_failed_one_leaves_n
 def pg_env(monkeypatch: pytest.MonkeyPatch, cwd: Path, url: str) -> None:
     clear_settings_env(monkeypatch, cwd)
     monkeypatch.setenv("DATABASE_URL", url)
-
-
-def with_password(url: str, password: str) -> str:
-    """The test server trusts every local connection: a password it ignores, to show that
-    none is ever printed."""
-    return url.replace("postgres:@", f"postgres:{password}@")
 
 
 async def test_migrate_check_and_status_on_postgresql(
