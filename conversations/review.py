@@ -21,7 +21,7 @@ from bot.rules.review import RETURN
 from conversations.drafts import canceller
 from conversations.flows import Flow, FlowTracker
 from db import areas, officers, reports, schedule
-from handlers.review import drop_row, load_for_review
+from handlers.review import drop_row, drop_stale_row, load_for_review
 
 ASK_REASON = "ask_reason"
 END = ConversationHandler.END
@@ -35,10 +35,12 @@ async def start_return(update: Update, context: BotContext) -> str | int:
     loaded = await load_for_review(context, query.data or "")
     if isinstance(loaded, str):
         await query.answer(context.t(loaded), show_alert=True)
+        if loaded in ("review_done_already", "review_changed"):
+            await drop_stale_row(update, context)
         return END
     report, reporter = loaded
     await query.answer()
-    await drop_row(update, report.id)
+    await drop_row(update, context, report.id)
     context.user_data[KEY] = {"report_id": report.id, "revision": report.revision}
     assert update.effective_chat is not None
     await context.bot.send_message(
