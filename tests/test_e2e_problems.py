@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.app import services_of
@@ -62,6 +63,7 @@ async def test_ppl_problem_with_photo_and_location_alerts_only_their_pml(harness
 
     alert = await mahmud.wait_for(lambda m: "Kendala baru #1" in text_of(m))
     assert "Pelapor: Putri PPL (PPL)" in alert.text
+    assert re.search(r"Dilaporkan: Sen, 17 Okt pukul \d\d\.\d\d WIB", alert.text)
     assert "Kategori: Responden tidak di rumah" in alert.text
     assert "Uraian: <b>Ani & Budi</b> ke kebun, kembali sore" in alert.text
     assert not any(e["type"] == "bold" and e["offset"] > alert.text.index("Uraian")
@@ -405,6 +407,7 @@ async def test_team_problems_in_each_scope(harness: Harness) -> None:
     assert header.text.startswith("Kendala terbuka: 1")
     item = await mahmud.wait_for(lambda m: "Kendala #" in text_of(m))
     assert "Kendala #2" in item.text and "Petugas <sakit> & demam" in item.text
+    assert re.search(r"Dilaporkan: Sen, 17 Okt pukul \d\d\.\d\d WIB", item.text)
     assert [b.text for b in item.buttons()] == [
         "🛠 Ditangani", "✅ Selesai", "↗️ Teruskan ke KOSEKA"]
     await maryam.send("/team_issues")
