@@ -324,6 +324,34 @@ async def test_flow_resumes_after_restart(harness: Harness) -> None:
     assert row == "1.05,102.6|1"
 
 
+async def test_a_captioned_photo_is_photo_and_description_at_once(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/kendala")
+    await panji.press(await panji.wait_for(lambda m: "Pilih kategori" in text_of(m)), "SLS berubah")
+    await panji.press(
+        await panji.wait_for(lambda m: "terkait SLS" in text_of(m)), "RT 001 Alah Air"
+    )
+    await panji.wait_for(lambda m: "uraian singkat" in text_of(m))
+    await panji.send_photo("Batas RT bergeser ke timur")
+    # Neither the description nor Lanjut is asked: straight on to the urgency.
+    urgency = await panji.wait_for(lambda m: "Seberapa mendesak" in text_of(m))
+    assert urgency.text.startswith("📷 Foto dan uraian diterima.")
+    assert not [m for m in panji.inbox if "Lanjut" in " ".join(b.text for b in m.buttons())]
+    await panji.send_location(1.05, 102.6)  # a location is still taken, up to Kirim
+    urgency = await panji.wait_for(lambda m: "Seberapa mendesak" in text_of(m))
+    assert urgency.text.startswith("📍 Lokasi diterima.")
+    await panji.press(urgency, "Biasa")
+    summary = await panji.wait_for(lambda m: "Ringkasan kendala" in text_of(m))
+    assert "Lampiran: foto, lokasi" in summary.text
+    assert "Uraian: Batas RT bergeser ke timur" in summary.text
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Kendala #1 tercatat" in text_of(m))
+    row = await harness.scalar(
+        "SELECT description || '|' || latitude || '|' || (photo_file_id IS NOT NULL)"
+        " FROM problems")
+    assert row == "Batas RT bergeser ke timur|1.05|1"
+
+
 async def test_my_problems_and_visited_households(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     mahmud = await harness.register("M1", 601)
