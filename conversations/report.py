@@ -28,6 +28,7 @@ from bot.clock import from_real
 from bot.commands import names
 from bot.context import BotContext
 from bot.messaging.replies import say
+from bot.present import form_text
 from bot.present import formatting as fmt
 from bot.present.texts import Raw
 from bot.rules.progress import total_progress
@@ -72,7 +73,6 @@ END = ConversationHandler.END
 
 DRAFT = "report"
 PREFIX = "lapor"
-EXAMPLE = (12, 14, 51)  # the fast path's example numbers, in the form's order
 # Which buttons belong to which step; anything else is a stale button.
 _ACTIONS = {
     ASK_DATE: {"date"},
@@ -246,23 +246,13 @@ async def _ask_note(update: Update, context: BotContext, draft: dict, prefix: st
 
 def _values_text(context: BotContext, values: dict[str, int]) -> str:
     """ "<b>12</b> ruta, <b>14</b> keluarga, <b>51</b> jiwa": every field with its unit."""
-    lang = context.t.language
-    return ", ".join(
-        f"<b>{fmt.number(values[f.key], lang)}</b> {fmt.esc(f.unit(lang))}"
-        for f in context.form.fields
-    )
+    return form_text.values_text(context.form, values, context.t.language)
 
 
 def fast_example(context: BotContext) -> tuple[str, str]:
     """The fast path's example, the same everywhere (`/lapor 12 14 51`), and which number is
     which ("12 ruta, 14 keluarga, 51 jiwa")."""
-    lang = context.t.language
-    numbers = [min(f.max, max(f.min, n)) for f, n in zip(context.form.fields, EXAMPLE)]
-    numbers += [f.min for f in context.form.fields[len(numbers):]]
-    meaning = ", ".join(
-        f"{n} {f.unit(lang)}" for f, n in zip(context.form.fields, numbers, strict=True)
-    )
-    return " ".join(str(n) for n in numbers), meaning
+    return form_text.fast_example(context.form, context.t.language)
 
 
 async def _show_summary(update: Update, context: BotContext, draft: dict, prefix: str) -> str:

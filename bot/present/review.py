@@ -13,7 +13,7 @@ from datetime import date
 
 import aiosqlite
 
-from bot.present import formatting as fmt
+from bot.present.form_text import values_text
 from bot.present.texts import Raw, Texts
 from bot.rules.forms import FormDefinition
 from db import areas, reports
@@ -42,17 +42,6 @@ class ReviewPage:
 
     text: str
     numbered: list[tuple[int, ReviewItem]]
-
-
-def values_text(form: FormDefinition, values: Mapping[str, int], language: str) -> str:
-    """ "<b>12</b> ruta, <b>14</b> keluarga, <b>51</b> jiwa": every field of the form with its
-    unit (a field the report lacks, from an older form, as "-")."""
-    parts = []
-    for spec in form.fields:
-        value = values.get(spec.key)
-        shown = fmt.number(value, language) if value is not None else "-"
-        parts.append(f"<b>{shown}</b> {fmt.esc(spec.unit(language))}")
-    return ", ".join(parts)
 
 
 def review_pages(items: Sequence[ReviewItem], t: Texts, form: FormDefinition) -> list[ReviewPage]:
