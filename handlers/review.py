@@ -138,10 +138,15 @@ async def ask_approve_all(update: Update, context: BotContext) -> None:
 
 
 async def cancel_approve_all(update: Update, context: BotContext) -> None:
+    """Batal on the confirmation: "Setujui semua" again, nothing approved."""
     query = update.callback_query
     assert query is not None
+    markup = _markup(update)
+    if not reviewed_in(markup):  # not a review message (altered data)
+        await query.answer(context.t("stale_button"), show_alert=True)
+        return
     await query.answer()
-    await _edit_markup(update, without_reports(_markup(update), (), context.t))
+    await _edit_markup(update, without_reports(markup, (), context.t))
 
 
 async def approve_all(update: Update, context: BotContext) -> None:
