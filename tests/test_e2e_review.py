@@ -28,7 +28,7 @@ async def report(user, numbers: str, sls: str | None = None, note: str | None = 
         await user.wait_for(lambda m: "catatan singkat" in text_of(m))
         await user.send(note)
         message = await user.wait_for(lambda m: "Ringkasan" in text_of(m) and note in text_of(m))
-    await user.press(message, "Ganti" if "menggantikan" in text_of(message) else "Kirim")
+    await user.press(message, "Kirim")  # or "Kirim (ganti)", replacing the first
     await user.wait_for(lambda m: "Laporan tersimpan" in text_of(m) or "diperbarui" in text_of(m))
 
 
