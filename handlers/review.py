@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-import aiosqlite
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
@@ -25,6 +24,7 @@ from bot.rules.review import (
 )
 from db import areas, officers, reports
 from db.connection import WRITE_ERRORS
+from db.engine import Connection
 from db.models import Officer, Report
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ _SKIPPED = {
 
 
 async def _reviewable(
-    conn: aiosqlite.Connection, me: Officer, report_id: int, revision: int | None
+    conn: Connection, me: Officer, report_id: int, revision: int | None
 ) -> tuple[Report, Officer] | str:
     """The report and its reporter when `me` may still review the revision shown (None: the
     current one), or the text key of a refusal."""
@@ -189,7 +189,7 @@ async def approve_all(update: Update, context: BotContext) -> None:
     await say(update, context, await _outcome(conn, t, approved, skipped))
 
 
-async def _label(conn: aiosqlite.Connection, report_id: int) -> str:
+async def _label(conn: Connection, report_id: int) -> str:
     """ "Putri PPL · RT 001 Banglas" for a report (its id when it is gone)."""
     report = await reports.get_report_by_id(conn, report_id)
     reporter = await officers.get_officer(conn, report.officer_id) if report else None
@@ -201,7 +201,7 @@ async def _label(conn: aiosqlite.Connection, report_id: int) -> str:
 
 
 async def _outcome(
-    conn: aiosqlite.Connection, t: Texts, approved: list[int], skipped: list[tuple[int, str]]
+    conn: Connection, t: Texts, approved: list[int], skipped: list[tuple[int, str]]
 ) -> str:
     if approved:
         names = [await _label(conn, report_id) for report_id in approved]

@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import aiosqlite
-
 from bot.present.form_text import values_text
 from bot.present.texts import Raw, Texts
 from bot.rules.forms import FormDefinition
 from db import areas, reports
+from db.engine import Connection
 from db.models import Officer
 
 PAGE_SIZE = 10
@@ -61,7 +60,7 @@ def review_pages(items: Sequence[ReviewItem], t: Texts, form: FormDefinition) ->
 
 
 async def review_items(
-    conn: aiosqlite.Connection, team: Sequence[Officer], day: date
+    conn: Connection, team: Sequence[Officer], day: date
 ) -> list[ReviewItem]:
     """The team's reports of `day` that still wait for a review."""
     names = {o.officer_id: o.name for o in team}
