@@ -320,8 +320,9 @@ async def test_flow_resumes_after_restart(harness: Harness) -> None:
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Kendala #1 tercatat" in text_of(m))
     row = await harness.scalar(
-        "SELECT latitude || ',' || longitude || '|' || (photo_file_id IS NOT NULL) FROM problems")
-    assert row == "1.05,102.6|1"
+        "SELECT latitude || ',' || longitude || '|'"
+        " || CASE WHEN photo_file_id IS NULL THEN 'no photo' ELSE 'photo' END FROM problems")
+    assert row == "1.05,102.6|photo"
 
 
 async def test_a_captioned_photo_is_photo_and_description_at_once(harness: Harness) -> None:
@@ -347,9 +348,9 @@ async def test_a_captioned_photo_is_photo_and_description_at_once(harness: Harne
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Kendala #1 tercatat" in text_of(m))
     row = await harness.scalar(
-        "SELECT description || '|' || latitude || '|' || (photo_file_id IS NOT NULL)"
-        " FROM problems")
-    assert row == "Batas RT bergeser ke timur|1.05|1"
+        "SELECT description || '|' || latitude || '|'"
+        " || CASE WHEN photo_file_id IS NULL THEN 'no photo' ELSE 'photo' END FROM problems")
+    assert row == "Batas RT bergeser ke timur|1.05|photo"
 
 
 async def test_my_problems_and_visited_households(harness: Harness) -> None:

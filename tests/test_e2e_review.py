@@ -41,10 +41,16 @@ def labels(message) -> list[str]:
     return [b.text for b in message.buttons()]
 
 
+async def rows(harness: Harness, sql: str) -> list[str]:
+    """The first column of every row (portable SQL: no group_concat)."""
+    async with harness.db.conn.execute(sql) as cur:
+        return [str(row[0]) for row in await cur.fetchall()]
+
+
 async def statuses(harness: Harness) -> str:
-    return str(await harness.scalar(
-        "SELECT group_concat(officer_id || '/' || sls_code || ':' || status, ' ')"
-        " FROM (SELECT * FROM reports ORDER BY officer_id, sls_code)"))
+    return " ".join(await rows(
+        harness, "SELECT officer_id || '/' || sls_code || ':' || status FROM reports"
+        " ORDER BY officer_id, sls_code"))
 
 
 async def test_pml_sees_every_number_and_approves_one_and_returns_one(harness: Harness) -> None:
@@ -132,9 +138,8 @@ async def test_approve_all_asks_first_then_approves_every_report_of_the_message(
     assert "dilewati" not in done.text
     assert await statuses(harness) == (
         "P1/1410012005001:approved P1/1410012005002:approved P2/1410012006001:approved")
-    assert await harness.scalar(
-        "SELECT group_concat(DISTINCT reviewer_id || ':' || action) FROM report_reviews"
-    ) == "M1:approved"
+    assert await rows(harness, "SELECT DISTINCT reviewer_id || ':' || action"
+                                " FROM report_reviews") == ["M1:approved"]
     assert prompt.buttons() == []  # nothing left to review in that message
 
 
@@ -161,8 +166,8 @@ async def test_approve_all_skips_what_changed_since_the_message_and_says_so(
     # Panji's new numbers still wait for a review; nobody approved them blindly.
     assert await statuses(harness) == (
         "P1/1410012005001:approved P1/1410012005002:approved P2/1410012006001:submitted")
-    assert await harness.scalar(
-        "SELECT group_concat(reviewer_id, ' ') FROM report_reviews ORDER BY id") == "K1 M1"
+    assert await rows(harness, "SELECT reviewer_id FROM report_reviews ORDER BY id") == [
+        "K1", "M1"]
     again = await review_message(mahmud)
     assert "1. Panji PPL · RT 001 Alah Air\n9 ruta, 10 keluarga, 40 jiwa" in again.text
 
@@ -187,14 +192,26 @@ async def test_a_button_of_numbers_since_replaced_approves_nothing(harness: Harn
     assert await harness.scalar("SELECT status FROM reports") == "submitted"
 
 
-async def test_approve_all_is_one_transaction(harness: Harness) -> None:
+# A write that fails on the review of one report, as a full disk would.
+FAILING_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER fail_second BEFORE INSERT ON report_reviews"
+               " WHEN NEW.report_id = {report_id} BEGIN SELECT RAISE(ABORT, 'disk I/O'); END"],
+    "postgres": ["CREATE FUNCTION fail_second() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                 " IF NEW.report_id = {report_id} THEN RAISE EXCEPTION 'disk I/O'; END IF;"
+                 " RETURN NEW; END $$",
+                 "CREATE TRIGGER fail_second BEFORE INSERT ON report_reviews"
+                 " FOR EACH ROW EXECUTE FUNCTION fail_second()"],
+}
+
+
+async def test_approve_all_is_one_transaction(harness: Harness, engine: str) -> None:
     _, _, mahmud, prompt = await three_reports(harness)
     # The storage fails on the second approval of the three: none may stay approved.
-    second = await harness.scalar("SELECT id FROM reports WHERE sls_code = '1410012005002'")
+    second = int(str(await harness.scalar(
+        "SELECT id FROM reports WHERE sls_code = '1410012005002'")))
     async with harness.db.statement() as conn:
-        await conn.execute(
-            "CREATE TRIGGER fail_second BEFORE INSERT ON report_reviews"
-            f" WHEN NEW.report_id = {int(second)} BEGIN SELECT RAISE(ABORT, 'disk I/O'); END")
+        for sql in FAILING_TRIGGER[engine]:
+            await conn.execute(sql.format(report_id=second))
 
     await approve_all(mahmud, prompt, 3)
     await mahmud.wait_for(lambda m: "belum tersimpan" in text_of(m)
@@ -205,7 +222,8 @@ async def test_approve_all_is_one_transaction(harness: Harness) -> None:
     assert labels(prompt)[-1] == "✅ Setujui semua"  # to be pressed again
 
     async with harness.db.statement() as conn:
-        await conn.execute("DROP TRIGGER fail_second")
+        await conn.execute("DROP TRIGGER fail_second"
+                           + (" ON report_reviews" if engine == "postgres" else ""))
     await approve_all(mahmud, prompt, 3)
     await mahmud.wait_for(lambda m: "3 laporan disetujui" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM report_reviews") == 3

@@ -140,8 +140,9 @@ async def test_problem_with_a_captioned_photo_takes_six(harness: Harness) -> Non
     await panji.press(summary, "Kirim")
     await panji.wait_for("tercatat")
     assert await harness.scalar(
-        "SELECT (photo_file_id IS NOT NULL) || '|' || description FROM problems"
-    ) == "1|KK dibawa ke Selatpanjang"
+        "SELECT CASE WHEN photo_file_id IS NULL THEN 'no photo' ELSE 'photo' END"
+        " || '|' || description FROM problems"
+    ) == "photo|KK dibawa ke Selatpanjang"
     assert panji.interactions == 6
 
 
