@@ -9,6 +9,12 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from bot.messaging.keyboards import review_markup
+from bot.present.review import PAGE_SIZE, ReviewItem, review_pages
+from bot.present.splitting import TELEGRAM_LIMIT
+from bot.present.texts import Texts
+from bot.rules.forms import load_form
+from bot.rules.report import NOTE_MAX_CHARS
 from handlers import review as review_handlers
 from tests.support import Harness, eventually
 
@@ -325,3 +331,24 @@ async def test_an_approval_does_not_overwrite_a_return_saved_meanwhile(
     assert await harness.column(
         "SELECT reviewer_id || ':' || action FROM report_reviews") == ["K1:returned"]
 
+
+
+def test_review_messages_number_across_pages_and_keep_within_a_message() -> None:
+    t, form = Texts("id"), load_form()
+    values = {"households": 5, "families": 6, "persons": 20}
+    items = [ReviewItem(report_id=n, revision=1, name=f"PPL {n}", sls="RT 001", values=values,
+                        note="<" * NOTE_MAX_CHARS if n % 3 == 0 else None)
+             for n in range(1, 26)]
+    pages = review_pages(items, t, form)
+    numbers = [number for page in pages for number, _ in page.numbered]
+    assert numbers == list(range(1, 26))  # numbered on, across the messages
+    for page in pages:
+        assert 1 <= len(page.numbered) <= PAGE_SIZE
+        assert len(page.text) <= TELEGRAM_LIMIT  # even with long notes, escaped
+        first, last = page.numbered[0][0], page.numbered[-1][0]
+        assert f"\n<b>{first}.</b> PPL {first} · RT 001" in page.text
+        assert f"\n<b>{last}.</b> PPL {last} · RT 001" in page.text
+        labels = [b.text for row in review_markup(page, t).inline_keyboard for b in row]
+        assert labels[:2] == [f"✅ Setujui {first}", f"↩️ {first}"]
+        assert labels[-1] == "✅ Setujui semua" or len(page.numbered) == 1
+    assert len(pages) > 3  # the notes, not only the count, started new messages

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.present.form_text import values_text
+from bot.present.splitting import TELEGRAM_LIMIT
 from bot.present.texts import Raw, Texts
 from bot.rules.forms import FormDefinition
 from db import areas, reports
@@ -44,18 +45,29 @@ class ReviewPage:
 
 
 def review_pages(items: Sequence[ReviewItem], t: Texts, form: FormDefinition) -> list[ReviewPage]:
-    """The review messages of `items`, numbered 1, 2, ... across them, `PAGE_SIZE` a message."""
+    """The review messages of `items`, numbered 1, 2, ... across them: at most `PAGE_SIZE`
+    reports a message, and each message within Telegram's length (long notes)."""
     lang = t.language
-    pages = []
-    for start in range(0, len(items), PAGE_SIZE):
-        numbered = list(enumerate(items[start:start + PAGE_SIZE], start=start + 1))
-        lines = [t("review_prompt", count=len(items))]
-        for number, item in numbered:
-            note = t("review_item_note", note=item.note) if item.note else ""
-            lines.append(t("review_item", number=number, name=item.name, sls=item.sls,
-                           values=Raw(values_text(form, item.values, lang)), note=Raw(note)))
-        lines.append(t("review_hint"))
-        pages.append(ReviewPage(text="\n\n".join(lines), numbered=numbered))
+    header, hint = t("review_prompt", count=len(items)), t("review_hint")
+    pages: list[ReviewPage] = []
+    lines: list[str] = []
+    numbered: list[tuple[int, ReviewItem]] = []
+
+    def close() -> None:
+        pages.append(ReviewPage(text="\n\n".join([header, *lines, hint]), numbered=numbered))
+
+    for number, item in enumerate(items, start=1):
+        note = t("review_item_note", note=item.note) if item.note else ""
+        line = t("review_item", number=number, name=item.name, sls=item.sls,
+                 values=Raw(values_text(form, item.values, lang)), note=Raw(note))
+        size = len(header) + len(hint) + sum(len(x) + 2 for x in [*lines, line]) + 2
+        if numbered and (len(numbered) == PAGE_SIZE or size > TELEGRAM_LIMIT):
+            close()
+            lines, numbered = [], []
+        lines.append(line)
+        numbered.append((number, item))
+    if numbered:
+        close()
     return pages
 
 
