@@ -82,7 +82,8 @@ async def test_pml_sees_every_number_and_approves_one_and_returns_one(harness: H
     assert labels(prompt) == ["✅ Setujui 2", "↩️ 2"]
 
     await mahmud.press(prompt, "↩️ 2")
-    await mahmud.wait_for(lambda m: "alasan pengembalian" in text_of(m))
+    asked = await mahmud.wait_for(lambda m: "alasan pengembalian" in text_of(m))
+    assert "laporan Panji PPL, RT 001 Alah Air (Senin, 17 Okt 2022)" in asked.text
     await mahmud.send_sticker()
     await mahmud.wait_for(lambda m: "alasan singkat" in text_of(m))
     await mahmud.send("Jumlah jiwa <terlalu> kecil & perlu dicek")
