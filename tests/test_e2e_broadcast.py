@@ -34,9 +34,11 @@ FAST = {  # small pacing intervals: the whole module stays within a few seconds
 
 
 @pytest.fixture
-async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    """conftest's harness, with the broadcast pacing of FAST."""
-    async with running_harness(api, tmp_path, clock, **FAST) as h:
+async def harness(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, database: Path | str
+) -> AsyncIterator[Harness]:
+    """conftest's harness, with the broadcast pacing of FAST, on each engine."""
+    async with running_harness(api, tmp_path, clock, database=database, **FAST) as h:
         yield h
 
 
@@ -362,7 +364,7 @@ class Faults:
         return None
 
 
-async def pending_rows(path: Path) -> int:
+async def pending_rows(path: Path | str) -> int:
     db = Database(path)
     await db.open()
     try:
@@ -396,7 +398,7 @@ async def test_300_recipients_get_it_exactly_once_despite_faults_and_a_restart(
     # Telegram is throttling (the rate limiter waits out retry_after=1): restart right now.
     await eventually(lambda: faults.served_429 == faults.throttled)
     await harness.stop()
-    left = await pending_rows(harness.settings.database_path)
+    left = await pending_rows(harness.settings.database)
     assert 0 < left < EXTRA  # stopped halfway
     await harness.start()
 

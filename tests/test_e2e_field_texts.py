@@ -8,6 +8,8 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot import jobs
 from bot.app import services_of
 from bot.clock import ManualClock
@@ -17,6 +19,12 @@ from bot.present.texts import Texts
 from bot.rules import forms
 from db.problems import create_problem
 from tests.support import Harness, running_harness
+
+
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: the texts officers read, no SQL of their own (see tests/conftest.py)."""
+    return "sqlite"
 
 
 def text_of(message) -> str:

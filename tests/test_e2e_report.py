@@ -12,9 +12,22 @@ from db import reports
 from tests.support import Harness, at
 
 
-@pytest.fixture(params=["polling", "webhook"])
-def mode(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=[("polling", "sqlite"), ("webhook", "sqlite"), ("polling", "postgres")],
+                ids=lambda variant: "-".join(variant))
+def variant(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """How updates come, and the engine: both ways on SQLite, and PostgreSQL by polling (how
+    updates come changes no SQL)."""
     return request.param
+
+
+@pytest.fixture
+def mode(variant: tuple[str, str]) -> str:
+    return variant[0]
+
+
+@pytest.fixture
+def engine(variant: tuple[str, str]) -> str:
+    return variant[1]
 
 
 def text_of(message) -> str:

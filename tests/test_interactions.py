@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot import jobs
 from bot.app import services_of
 from bot.localapi import SimUser
 from db.models import Role
 from tests.conftest import Harness
+
+
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: the answers to presses and messages, Telegram behaviour that no SQL differs
+    in (see tests/conftest.py)."""
+    return "sqlite"
 
 
 def text_of(message) -> str:

@@ -124,6 +124,7 @@ async def run_demo(out: Path) -> int:
             telegram_api_base_url=api.base_url,
             telegram_api_base_file_url=api.base_file_url,
             database_path=db_path,
+            database_url=None,  # its own SQLite file, whatever DATABASE_URL the shell has
             admin_telegram_ids=[ADMIN_TELEGRAM_ID],
             # Telegram allows about 30 messages/s and 1/s per chat; the local API has no limit.
             messages_per_second=1000,
