@@ -191,10 +191,10 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     assert bad.text.startswith("Waktu tidak dapat dibaca.")
     await admin.send("17:30")
     past = await admin.wait_for(lambda m: "Kapan dikirim" in text_of(m))
-    assert past.text.startswith("Waktu Senin, 17 Okt 2022 17:30 sudah lewat.")
+    assert past.text.startswith("Waktu Senin, 17 Okt 2022 pukul 17.30 WIB sudah lewat.")
     await admin.send("19:30")
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
-    assert "Dikirim: Senin, 17 Okt 2022 19:30" in preview.text
+    assert "Dikirim: Senin, 17 Okt 2022 pukul 19.30 WIB" in preview.text
     # K1, M1, M2, P1, P2, P3 are in 14.10.01; only K1 and P1 have registered.
     assert "Penerima: 2 petugas" in preview.text and "4 lainnya belum terdaftar" in preview.text
 
@@ -203,7 +203,7 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     assert (await admin.wait_answer(old))["text"].startswith("Tombol ini sudah tidak berlaku.")
     await admin.press(preview, "Kirim")
     report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
-    assert "Dijadwalkan Senin, 17 Okt 2022 19:30" in report.text
+    assert "Dijadwalkan Senin, 17 Okt 2022 pukul 19.30 WIB" in report.text
 
     outbox = services_of(harness.app).outbox
     assert outbox is not None
