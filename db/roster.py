@@ -8,11 +8,10 @@ problem found.
 from __future__ import annotations
 
 import csv
-import io
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -186,7 +185,8 @@ _CONVERT: dict[str, Callable[[str], object]] = {
     "target_households": _households,
 }
 # Columns whose texts repeat across many rows: one string object each (sys.intern).
-_SHARED = frozenset({"role", "supervisor_id", "kecamatan_code", "desa_code", "timezone"})
+_SHARED = frozenset({"officer_id", "role", "supervisor_id", "kecamatan_code", "desa_code",
+                     "timezone"})
 
 
 class ImportResult(BaseModel):
@@ -294,11 +294,13 @@ def _read_csv(
     optional: Sequence[str] = (),
 ) -> RawTable | None:
     data = path.read_bytes()
+    encoding = "utf-8-sig"
     try:
-        text = data.decode("utf-8-sig")
+        data.decode(encoding)
     except UnicodeDecodeError:
+        encoding = "cp1252"
         try:
-            text = data.decode("cp1252")
+            data.decode(encoding)
         except UnicodeDecodeError:
             issues.append(
                 RosterIssue(
@@ -319,15 +321,18 @@ def _read_csv(
                 ),
             )
         )
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     del data
-    try:
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return _table(path.name, rows, required, issues, optional=optional)
-    except csv.Error as exc:
-        issues.append(RosterIssue(file=path.name, message=f"berkas CSV rusak: {exc}"))
-        return None
+    # Read again as a stream: a national roster's text is never held whole.
+    with path.open(encoding=encoding, newline="") as f:
+        first_line = next((line for line in f if line.strip()), "")
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    with path.open(encoding=encoding, newline="") as f:
+        try:
+            return _table(path.name, csv.reader(f, delimiter=delimiter), required, issues,
+                          optional=optional)
+        except csv.Error as exc:
+            issues.append(RosterIssue(file=path.name, message=f"berkas CSV rusak: {exc}"))
+            return None
 
 
 def _cell_text(value: object) -> str:
@@ -443,13 +448,26 @@ def read_roster(officers_path: Path | str, areas_path: Path | str | None = None)
 _Row = TypeVar("_Row", OfficerRow, AreaRow)
 
 
-def _rows(table: RawTable, model: type[_Row], issues: list[RosterIssue]) -> list[_Row]:
-    """Each readable row converted to `model`; a cell that cannot be is an issue."""
+def _drain(rows: list[RawRow]) -> Iterator[RawRow]:
+    """The rows in order, each let go of by the list as it is handed out."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
+def _rows(
+    table: RawTable, model: type[_Row], issues: list[RosterIssue], consume: bool = False
+) -> list[_Row]:
+    """Each readable row converted to `model`; a cell that cannot be is an issue. With
+    `consume`, the table's rows are dropped as they are converted (memory)."""
     names = [f.name for f in fields(model)][1:]  # after `row`
     converters = [(table.columns.index(name), _CONVERT[name]) if name in table.columns
                   else (None, None) for name in names]
     parsed: list[_Row] = []
-    for raw in table.rows:
+    raws: Iterable[RawRow] = table.rows
+    if consume:
+        raws, table.rows = _drain(table.rows), []
+    for raw in raws:
         if not raw.readable:
             continue
         values: list[object] = [raw.row]
@@ -610,9 +628,11 @@ def _check_areas(
 
 
 def validate_roster(
-    parsed: ParsedRoster, kecamatan_codes: set[str], desa_to_kecamatan: dict[str, str]
+    parsed: ParsedRoster, kecamatan_codes: set[str], desa_to_kecamatan: dict[str, str],
+    *, consume: bool = False,
 ) -> tuple[list[OfficerRow], list[AreaRow], list[RosterIssue]]:
-    """Check every row and every relation; the roster may be imported only if no issue."""
+    """Check every row and every relation; the roster may be imported only if no issue.
+    With `consume`, `parsed`'s raw rows are let go of as they are converted."""
     issues = list(parsed.issues)
     officers: list[OfficerRow] = []
     areas: list[AreaRow] = []
@@ -621,12 +641,12 @@ def validate_roster(
     if parsed.officers is not None:
         at = parsed.officers.columns.index("officer_id")
         known_ids = {r.values[at] for r in parsed.officers.rows} - {""}
-        officers = _rows(parsed.officers, OfficerRow, issues)
+        officers = _rows(parsed.officers, OfficerRow, issues, consume)
         by_id = _check_officers(
             parsed.officers.file, officers, known_ids, kecamatan_codes, desa_to_kecamatan, issues
         )
     if parsed.areas is not None:
-        areas = _rows(parsed.areas, AreaRow, issues)
+        areas = _rows(parsed.areas, AreaRow, issues, consume)
         _check_areas(parsed.areas.file, areas, by_id, known_ids, desa_to_kecamatan, issues)
     files = list(dict.fromkeys(issue.file for issue in issues))
     issues.sort(key=lambda issue: (files.index(issue.file), issue.row or 0))
@@ -665,15 +685,23 @@ WHERE (areas.sls_name, areas.desa_code, areas.officer_id, areas.target_household
 _WRITE_ORDER = {Role.ADMIN: 0, Role.KOSEKA: 1, Role.PML: 2, Role.PPL: 3}
 
 
-async def _ids(conn: aiosqlite.Connection, sql: str) -> set[str]:
-    async with conn.execute(sql) as cur:
-        return {row[0] for row in await cur.fetchall()}
+async def _count(conn: aiosqlite.Connection, table: str) -> int:
+    async with conn.execute(f"SELECT COUNT(*) FROM {table}") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def _changes(conn: aiosqlite.Connection, sql: str, rows: Iterable[Sequence[object]]) -> int:
     """Run `sql` once per row (one executemany); how many rows it inserted or changed."""
     async with await conn.executemany(sql, rows) as cur:
         return cur.rowcount
+
+
+async def _no_longer_listed(conn: aiosqlite.Connection, sql: str, listed: set[str]) -> list[str]:
+    """The keys `sql` selects (the active ones) that the roster does not list, read as a
+    stream: a national table is never held whole."""
+    async with conn.execute(sql) as cur:
+        return sorted([row[0] async for row in cur if row[0] not in listed])
 
 
 async def _apply(
@@ -686,34 +714,33 @@ async def _apply(
     """Write the roster with a few set-wide statements: one upsert of every officer, one of
     every SLS, and the deactivation of those no longer listed. `zones`: each kecamatan's."""
     result = ImportResult(areas_imported=areas is not None)
-    existing = await _ids(conn, "SELECT officer_id FROM officers")
-    listed = {o.officer_id for o in officers}
-    result.officers_added = len(listed - existing)
+    before = await _count(conn, "officers")
     changed = await _changes(conn, _UPSERT_OFFICER, (
         (o.officer_id, o.name, o.role.value, o.supervisor_id, o.phone, o.kecamatan_code,
          o.desa_code, o.timezone or zones.get(o.kecamatan_code or ""), stamp, stamp)
         for o in sorted(officers, key=lambda o: _WRITE_ORDER[o.role])
     ))
+    result.officers_added = await _count(conn, "officers") - before
     result.officers_updated = changed - result.officers_added
-    gone = await _ids(conn, "SELECT officer_id FROM officers WHERE active = 1")
+    gone = await _no_longer_listed(conn, "SELECT officer_id FROM officers WHERE active = 1",
+                                   {o.officer_id for o in officers})
     result.officers_deactivated = await _changes(
         conn, "UPDATE officers SET active = 0, updated_at = ? WHERE officer_id = ?",
-        ((stamp, officer_id) for officer_id in sorted(gone - listed)),
+        ((stamp, officer_id) for officer_id in gone),
     )
     if areas is None:
         return result
 
-    existing = await _ids(conn, "SELECT sls_code FROM areas")
-    listed = {a.sls_code for a in areas}
-    result.areas_added = len(listed - existing)
+    before = await _count(conn, "areas")
     changed = await _changes(conn, _UPSERT_AREA, (
         (a.sls_code, a.sls_name, a.desa_code, a.officer_id, a.target_households) for a in areas
     ))
+    result.areas_added = await _count(conn, "areas") - before
     result.areas_updated = changed - result.areas_added
-    gone = await _ids(conn, "SELECT sls_code FROM areas WHERE active = 1")
+    gone = await _no_longer_listed(conn, "SELECT sls_code FROM areas WHERE active = 1",
+                                   {a.sls_code for a in areas})
     result.areas_deactivated = await _changes(
-        conn, "UPDATE areas SET active = 0 WHERE sls_code = ?",
-        ((sls_code,) for sls_code in sorted(gone - listed)),
+        conn, "UPDATE areas SET active = 0 WHERE sls_code = ?", ((code,) for code in gone)
     )
     return result
 
@@ -744,11 +771,12 @@ async def import_roster(
     parsed = read_roster(officers_path, areas_path)
     async with db.transaction() as conn:
         zones, desa_to_kecamatan = await _wilayah(conn)
-        officers, areas, issues = validate_roster(parsed, set(zones), desa_to_kecamatan)
+        officers, areas, issues = validate_roster(parsed, set(zones), desa_to_kecamatan,
+                                                  consume=True)
         if issues:
             raise RosterError(issues)
         warnings, with_areas = parsed.warnings, parsed.areas is not None
-        del parsed, desa_to_kecamatan  # the raw rows: half of the memory of a national roster
+        del parsed, desa_to_kecamatan
         result = await _apply(conn, officers, areas if with_areas else None, zones,
                               now.isoformat())
     return result.model_copy(update={"warnings": warnings})

@@ -203,19 +203,36 @@ async def ensure_default_wilayah(db: Database) -> bool:
     return True
 
 
-async def list_kecamatan(conn: aiosqlite.Connection) -> list[Kecamatan]:
+# The national list is long (7,285 kecamatan, 83,762 desa): what a deployment shows or
+# looks up is the part its roster uses.
+_ON_ROSTER_KECAMATAN = " WHERE code IN (SELECT kecamatan_code FROM officers)"
+_ON_ROSTER_DESA = (
+    " AND code IN (SELECT desa_code FROM areas UNION SELECT desa_code FROM officers)"
+)
+
+
+async def list_kecamatan(
+    conn: aiosqlite.Connection, *, on_roster: bool = False
+) -> list[Kecamatan]:
+    """Every kecamatan, or (`on_roster`) those of an officer of the roster."""
+    where = _ON_ROSTER_KECAMATAN if on_roster else ""
     async with conn.execute(
-        "SELECT code, name, timezone FROM wilayah_kecamatan ORDER BY code"
+        f"SELECT code, name, timezone FROM wilayah_kecamatan{where} ORDER BY code"
     ) as cur:
         return [Kecamatan(**dict(row)) async for row in cur]
 
 
-async def list_desa(conn: aiosqlite.Connection, kecamatan_code: str | None = None) -> list[Desa]:
-    sql = "SELECT code, kecamatan_code, name, kind FROM wilayah_desa"
+async def list_desa(
+    conn: aiosqlite.Connection, kecamatan_code: str | None = None, *, on_roster: bool = False
+) -> list[Desa]:
+    """Every desa (of one kecamatan), or (`on_roster`) those of an SLS or officer."""
+    sql = "SELECT code, kecamatan_code, name, kind FROM wilayah_desa WHERE 1 = 1"
     params: tuple[str, ...] = ()
     if kecamatan_code is not None:
-        sql += " WHERE kecamatan_code = ?"
+        sql += " AND kecamatan_code = ?"
         params = (kecamatan_code,)
+    if on_roster:
+        sql += _ON_ROSTER_DESA
     async with conn.execute(sql + " ORDER BY code", params) as cur:
         return [Desa(**dict(row)) async for row in cur]
 

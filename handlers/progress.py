@@ -24,7 +24,7 @@ async def progress_view(context: BotContext, me: Officer) -> str:
     t = context.t
     if me.role == Role.ADMIN:
         rows = await area_progress(conn)
-        kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn)}
+        kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn, on_roster=True)}
         header = t("progress_all_header")
         lines = group_progress(rows, lambda r: r.kecamatan_code, lambda k: kecamatan.get(k, k))
     elif me.role == Role.PPL:
@@ -42,7 +42,7 @@ async def progress_view(context: BotContext, me: Officer) -> str:
             kec = await wilayah.get_kecamatan(conn, me.kecamatan_code or "")
             header = t("progress_kec_header", name=kec.name if kec else me.kecamatan_code)
             lines = group_progress(rows, lambda r: r.supervisor_id, _name_of(team))
-    return _render(t, header, lines, rows, context.clock.today())
+    return _render(t, header, lines, rows, context.today())
 
 
 def _name_of(team: list[Officer]):
@@ -74,7 +74,7 @@ async def progress_command(update: Update, context: BotContext) -> None:
     if me.role == Role.PML:  # today's reports of the team, to approve or return
         team = await officers.subordinates(context.db.conn, me.officer_id)
         unit = context.form.field(context.form.progress_field).unit(context.t.language)
-        items = await review_items(context.db.conn, team, context.clock.today(), context.t, unit)
+        items = await review_items(context.db.conn, team, context.today(), context.t, unit)
         if items:
             await say(
                 update, context, context.t("review_prompt"),

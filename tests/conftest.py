@@ -3,6 +3,7 @@ The helpers behind them are in tests/support.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,14 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
-from tests.support import Harness, at, running_harness
+from tests.support import Harness, at, build_template, running_harness
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_template() -> None:
+    """The template every test database is copied from, built before the first test: no
+    test's injected clock runs while it is built."""
+    asyncio.run(build_template())
 
 
 @pytest.fixture

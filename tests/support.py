@@ -111,10 +111,9 @@ def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: o
 _template: list[Path] = []  # the database every test database starts from, once built
 
 
-async def seeded_database(db_path: Path) -> Database:
-    """A database at `db_path` (not open) that already holds the migrations and the national
-    wilayah list: loading 83,762 desa takes about half a second, so it is done once per test
-    process, in a template file that each new test database is copied from."""
+async def build_template() -> Path:
+    """The database every test database starts from: the migrations and the national wilayah
+    list (loading 83,762 desa takes about half a second: once per test process)."""
     if not _template:
         folder = Path(tempfile.mkdtemp(prefix="regsosek-template-"))
         atexit.register(shutil.rmtree, folder, True)
@@ -125,8 +124,13 @@ async def seeded_database(db_path: Path) -> Database:
         finally:
             await template.close()
         _template.append(Path(template.path))
+    return _template[0]
+
+
+async def seeded_database(db_path: Path) -> Database:
+    """A database at `db_path` (not open), copied from the template when there is none yet."""
     if not db_path.exists():
-        shutil.copyfile(_template[0], db_path)
+        shutil.copyfile(await build_template(), db_path)
     return Database(db_path)
 
 
@@ -220,14 +224,14 @@ class Harness:
 @asynccontextmanager
 async def running_harness(
     api: LocalBotApi, tmp_path: Path, clock: Clock, *, mode: str = "polling",
-    **overrides: object,
+    roster: tuple[str, str] = (OFFICERS_CSV, AREAS_CSV), **overrides: object,
 ) -> AsyncIterator[Harness]:
-    """The test roster loaded and the real bot started, with settings `overrides`, getting its
-    updates in `mode` (polling or webhook)."""
+    """The test roster (or `roster`: officers and areas CSV) loaded and the real bot started,
+    with settings `overrides`, getting its updates in `mode` (polling or webhook)."""
     if mode == "webhook":
         overrides = {**webhook_overrides(), **overrides}
     settings = make_settings(tmp_path, api, **overrides)
-    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
+    codes = await load_roster(settings.database_path, clock.now(), tmp_path, *roster)
     h = Harness(api, settings, clock, codes)
     await h.start()
     try:
