@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -215,7 +216,10 @@ def test_details_escape_the_description() -> None:
                          T, unit="ruta", with_reporter=True)
     assert "Uraian: &lt;i&gt;x&lt;/i&gt; &amp; y" in text
     assert "Pelapor: Putri (PPL)" in text and "Lampiran: foto, lokasi" in text
-    assert "Ruta perlu dikunjungi ulang: 5" in text and "Dilaporkan: Sen, 17 Okt 18:00" in text
+    assert "Ruta perlu dikunjungi ulang: 5" in text and "Dilaporkan: Sen, 17 Okt 18.00 WIB" in text
+    # A supervisor in Papua reads the time of their own zone.
+    papua = problem_view.details(problem(), T, unit="ruta", tz=ZoneInfo("Asia/Jayapura"))
+    assert "Dilaporkan: Sen, 17 Okt 20.00 WIT" in papua
 
 
 def test_households_to_visit_again_are_counted_in_the_unit_of_the_progress_field() -> None:

@@ -71,7 +71,8 @@ def alert_items(
     chat = recipient.telegram_chat_id
     assert chat is not None
     text = problem_view.item(problem, t, headline,
-                             unit=problem_view.revisit_unit(services.form, t.language))
+                             unit=problem_view.revisit_unit(services.form, t.language),
+                             tz=recipient.zone(services.settings.tz))
     markup = keyboards.status_markup(problem, t, forward=recipient.role == Role.PML)
     items = [Outgoing(chat, text, reply_markup=markup)]
     if problem.photo_file_id:
