@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-import aiosqlite
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ConfigDict
 
 from db.connection import Database
+from db.engine import Connection
 from db.models import SETTINGS_ADMIN_PREFIX, Role
 from db.phone import normalize_phone
 from db.wilayah import zone_name
@@ -655,97 +655,135 @@ def validate_roster(
 
 # Import
 
-_UPSERT_OFFICER = """
+# Applying: the roster goes into two temporary tables (one executemany each), and everything
+# else is a handful of set-wide statements between them and the real tables: the counts, one
+# upsert of every officer, one of every SLS, the deactivation of the rest. No per-row query.
+
+_OFFICER_FIELDS = ("name", "role", "supervisor_id", "phone", "kecamatan_code", "desa_code",
+                   "timezone")
+_AREA_FIELDS = ("sls_name", "desa_code", "officer_id", "target_households")
+
+
+def _differs(table: str, other: str, names: Sequence[str]) -> str:
+    """SQL: a row of `table` differs from its row in `other` (or is inactive)."""
+    mine = ", ".join(f"{table}.{n}" for n in names)
+    theirs = ", ".join(f"{other}.{n}" for n in names)
+    return f"({mine}, {table}.active) IS DISTINCT FROM ({theirs}, 1)"
+
+
+_STAGE = (
+    "DROP TABLE IF EXISTS roster_officers",
+    "DROP TABLE IF EXISTS roster_areas",
+    "CREATE TEMPORARY TABLE roster_officers (officer_id TEXT PRIMARY KEY, name TEXT,"
+    " role TEXT, supervisor_id TEXT, phone TEXT, kecamatan_code TEXT, desa_code TEXT,"
+    " timezone TEXT, write_order INTEGER)",
+    "CREATE TEMPORARY TABLE roster_areas (sls_code TEXT PRIMARY KEY, sls_name TEXT,"
+    " desa_code TEXT, officer_id TEXT, target_households INTEGER)",
+)
+_UNSTAGE = ("DROP TABLE roster_officers", "DROP TABLE roster_areas")
+
+_NEW_OFFICERS = """
+SELECT COUNT(*) FROM roster_officers r
+WHERE NOT EXISTS (SELECT 1 FROM officers o WHERE o.officer_id = r.officer_id)
+"""
+_CHANGED_OFFICERS = f"""
+SELECT COUNT(*) FROM roster_officers r JOIN officers o ON o.officer_id = r.officer_id
+WHERE {_differs("o", "r", _OFFICER_FIELDS)}
+"""
+# Supervisors are written before the officers they supervise (`write_order`).
+_UPSERT_OFFICERS = f"""
 INSERT INTO officers (officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code,
                       timezone, active, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+SELECT officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code, timezone, 1,
+       CAST(? AS TEXT), CAST(? AS TEXT)
+FROM roster_officers WHERE 1 = 1 ORDER BY write_order, officer_id
 ON CONFLICT (officer_id) DO UPDATE SET
     name = excluded.name, role = excluded.role, supervisor_id = excluded.supervisor_id,
     phone = excluded.phone, kecamatan_code = excluded.kecamatan_code,
     desa_code = excluded.desa_code, timezone = excluded.timezone, active = 1,
     updated_at = excluded.updated_at
-WHERE (officers.name, officers.role, officers.supervisor_id, officers.phone,
-       officers.kecamatan_code, officers.desa_code, officers.timezone, officers.active)
-   IS DISTINCT FROM (excluded.name, excluded.role, excluded.supervisor_id, excluded.phone,
-           excluded.kecamatan_code, excluded.desa_code, excluded.timezone, 1)
+WHERE {_differs("officers", "excluded", _OFFICER_FIELDS)}
+"""
+_DEACTIVATE_OFFICERS = """
+UPDATE officers SET active = 0, updated_at = ?
+WHERE active = 1
+  AND NOT EXISTS (SELECT 1 FROM roster_officers r WHERE r.officer_id = officers.officer_id)
 """
 
-_UPSERT_AREA = """
+_NEW_AREAS = """
+SELECT COUNT(*) FROM roster_areas r
+WHERE NOT EXISTS (SELECT 1 FROM areas a WHERE a.sls_code = r.sls_code)
+"""
+_CHANGED_AREAS = f"""
+SELECT COUNT(*) FROM roster_areas r JOIN areas a ON a.sls_code = r.sls_code
+WHERE {_differs("a", "r", _AREA_FIELDS)}
+"""
+_UPSERT_AREAS = f"""
 INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households, active)
-VALUES (?, ?, ?, ?, ?, 1)
+SELECT sls_code, sls_name, desa_code, officer_id, target_households, 1
+FROM roster_areas WHERE 1 = 1
 ON CONFLICT (sls_code) DO UPDATE SET
     sls_name = excluded.sls_name, desa_code = excluded.desa_code,
     officer_id = excluded.officer_id, target_households = excluded.target_households, active = 1
-WHERE (areas.sls_name, areas.desa_code, areas.officer_id, areas.target_households, areas.active)
-   IS DISTINCT FROM (excluded.sls_name, excluded.desa_code, excluded.officer_id,
-           excluded.target_households, 1)
+WHERE {_differs("areas", "excluded", _AREA_FIELDS)}
+"""
+_DEACTIVATE_AREAS = """
+UPDATE areas SET active = 0
+WHERE active = 1
+  AND NOT EXISTS (SELECT 1 FROM roster_areas r WHERE r.sls_code = areas.sls_code)
 """
 
-# Supervisors are written before the officers they supervise (foreign keys are immediate).
 _WRITE_ORDER = {Role.ADMIN: 0, Role.KOSEKA: 1, Role.PML: 2, Role.PPL: 3}
 
 
-async def _count(conn: aiosqlite.Connection, table: str) -> int:
-    async with conn.execute(f"SELECT COUNT(*) FROM {table}") as cur:
+async def _count(conn: Connection, sql: str) -> int:
+    async with conn.execute(sql) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def _changes(conn: aiosqlite.Connection, sql: str, rows: Iterable[Sequence[object]]) -> int:
-    """Run `sql` once per row (one executemany); how many rows it inserted or changed."""
-    async with await conn.executemany(sql, rows) as cur:
+async def _changes(conn: Connection, sql: str, params: Sequence[object] = ()) -> int:
+    async with conn.execute(sql, params) as cur:
         return cur.rowcount
 
 
-async def _no_longer_listed(conn: aiosqlite.Connection, sql: str, listed: set[str]) -> list[str]:
-    """The keys `sql` selects (the active ones) that the roster does not list, read as a
-    stream: a national table is never held whole."""
-    async with conn.execute(sql) as cur:
-        return sorted([row[0] async for row in cur if row[0] not in listed])
-
-
 async def _apply(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     officers: list[OfficerRow],
     areas: list[AreaRow] | None,
     zones: dict[str, str],
     stamp: str,
 ) -> ImportResult:
-    """Write the roster with a few set-wide statements: one upsert of every officer, one of
-    every SLS, and the deactivation of those no longer listed. `zones`: each kecamatan's."""
+    """Write the roster (see above); `zones`: each kecamatan's time zone."""
     result = ImportResult(areas_imported=areas is not None)
-    before = await _count(conn, "officers")
-    changed = await _changes(conn, _UPSERT_OFFICER, (
-        (o.officer_id, o.name, o.role.value, o.supervisor_id, o.phone, o.kecamatan_code,
-         o.desa_code, o.timezone or zones.get(o.kecamatan_code or ""), stamp, stamp)
-        for o in sorted(officers, key=lambda o: _WRITE_ORDER[o.role])
-    ))
-    result.officers_added = await _count(conn, "officers") - before
-    result.officers_updated = changed - result.officers_added
-    gone = await _no_longer_listed(conn, "SELECT officer_id FROM officers WHERE active = 1",
-                                   {o.officer_id for o in officers})
-    result.officers_deactivated = await _changes(
-        conn, "UPDATE officers SET active = 0, updated_at = ? WHERE officer_id = ?",
-        ((stamp, officer_id) for officer_id in gone),
+    for statement in _STAGE:
+        await conn.execute(statement)
+    await conn.executemany(
+        "INSERT INTO roster_officers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ((o.officer_id, o.name, o.role.value, o.supervisor_id, o.phone, o.kecamatan_code,
+          o.desa_code, o.timezone or zones.get(o.kecamatan_code or ""), _WRITE_ORDER[o.role])
+         for o in officers),
     )
-    if areas is None:
-        return result
-
-    before = await _count(conn, "areas")
-    changed = await _changes(conn, _UPSERT_AREA, (
-        (a.sls_code, a.sls_name, a.desa_code, a.officer_id, a.target_households) for a in areas
-    ))
-    result.areas_added = await _count(conn, "areas") - before
-    result.areas_updated = changed - result.areas_added
-    gone = await _no_longer_listed(conn, "SELECT sls_code FROM areas WHERE active = 1",
-                                   {a.sls_code for a in areas})
-    result.areas_deactivated = await _changes(
-        conn, "UPDATE areas SET active = 0 WHERE sls_code = ?", ((code,) for code in gone)
-    )
+    result.officers_added = await _count(conn, _NEW_OFFICERS)
+    result.officers_updated = await _count(conn, _CHANGED_OFFICERS)
+    await conn.execute(_UPSERT_OFFICERS, (stamp, stamp))
+    result.officers_deactivated = await _changes(conn, _DEACTIVATE_OFFICERS, (stamp,))
+    if areas is not None:
+        await conn.executemany(
+            "INSERT INTO roster_areas VALUES (?, ?, ?, ?, ?)",
+            ((a.sls_code, a.sls_name, a.desa_code, a.officer_id, a.target_households)
+             for a in areas),
+        )
+        result.areas_added = await _count(conn, _NEW_AREAS)
+        result.areas_updated = await _count(conn, _CHANGED_AREAS)
+        await conn.execute(_UPSERT_AREAS)
+        result.areas_deactivated = await _changes(conn, _DEACTIVATE_AREAS)
+    for statement in _UNSTAGE:
+        await conn.execute(statement)
     return result
 
 
-async def _wilayah(conn: aiosqlite.Connection) -> tuple[dict[str, str], dict[str, str]]:
+async def _wilayah(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
     """Each kecamatan's time zone, and each desa's kecamatan."""
     async with conn.execute("SELECT code, timezone FROM wilayah_kecamatan") as cur:
         zones = {code: zone for code, zone in await cur.fetchall()}

@@ -15,9 +15,8 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiosqlite
-
 from db.connection import Database
+from db.engine import Connection
 from db.models import Desa, Kecamatan
 
 COLUMNS = ("kecamatan_code", "kecamatan_name", "desa_code", "desa_name", "kind")
@@ -158,7 +157,7 @@ def parse_wilayah_csv(path: Path | str) -> tuple[list[Kecamatan], list[Desa]]:
 
 
 async def _upsert(
-    conn: aiosqlite.Connection, kecamatan: dict[str, _KecamatanRow], desa: list[_DesaRow]
+    conn: Connection, kecamatan: dict[str, _KecamatanRow], desa: list[_DesaRow]
 ) -> None:
     await conn.executemany(
         "INSERT INTO wilayah_kecamatan (code, name, timezone) VALUES (?, ?, ?)"
@@ -212,7 +211,7 @@ _ON_ROSTER_DESA = (
 
 
 async def list_kecamatan(
-    conn: aiosqlite.Connection, *, on_roster: bool = False
+    conn: Connection, *, on_roster: bool = False
 ) -> list[Kecamatan]:
     """Every kecamatan, or (`on_roster`) those of an officer of the roster."""
     where = _ON_ROSTER_KECAMATAN if on_roster else ""
@@ -223,7 +222,7 @@ async def list_kecamatan(
 
 
 async def list_desa(
-    conn: aiosqlite.Connection, kecamatan_code: str | None = None, *, on_roster: bool = False
+    conn: Connection, kecamatan_code: str | None = None, *, on_roster: bool = False
 ) -> list[Desa]:
     """Every desa (of one kecamatan), or (`on_roster`) those of an SLS or officer."""
     sql = "SELECT code, kecamatan_code, name, kind FROM wilayah_desa WHERE 1 = 1"
@@ -237,7 +236,7 @@ async def list_desa(
         return [Desa(**dict(row)) async for row in cur]
 
 
-async def get_kecamatan(conn: aiosqlite.Connection, code: str) -> Kecamatan | None:
+async def get_kecamatan(conn: Connection, code: str) -> Kecamatan | None:
     async with conn.execute(
         "SELECT code, name, timezone FROM wilayah_kecamatan WHERE code = ?", (code,)
     ) as cur:
@@ -245,7 +244,7 @@ async def get_kecamatan(conn: aiosqlite.Connection, code: str) -> Kecamatan | No
     return Kecamatan(**dict(row)) if row else None
 
 
-async def get_desa(conn: aiosqlite.Connection, code: str) -> Desa | None:
+async def get_desa(conn: Connection, code: str) -> Desa | None:
     async with conn.execute(
         "SELECT code, kecamatan_code, name, kind FROM wilayah_desa WHERE code = ?", (code,)
     ) as cur:

@@ -17,7 +17,7 @@ from db.roster import (
     read_roster,
     validate_roster,
 )
-from db.wilayah import parse_wilayah_csv
+from db.wilayah import ensure_default_wilayah, parse_wilayah_csv
 from tests.support import seeded_database
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -49,11 +49,12 @@ AREA_HEADER = AREAS[0].split(",")
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await seeded_database(tmp_path / "t.db")
-    await database.open()
-    yield database
-    await database.close()
+async def db(database: Path | str) -> AsyncIterator[Database]:
+    opened = await seeded_database(database)
+    await opened.open()
+    await ensure_default_wilayah(opened)  # loaded already: the template has the list
+    yield opened
+    await opened.close()
 
 
 def changed(lines: list[str], row: int, line: str | None) -> list[str]:
