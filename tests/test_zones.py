@@ -16,6 +16,7 @@ from bot import jobs
 from bot.app import services_of
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
+from bot.rules.calendar import Coverage, coverage, zone_days
 from db.models import Officer, Role
 from tests.support import (
     AREAS_CSV,
@@ -44,8 +45,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    async with running_harness(api, tmp_path, clock, roster=(OFFICERS, AREAS)) as h:
+async def harness(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, database: Path | str
+) -> AsyncIterator[Harness]:
+    async with running_harness(api, tmp_path, clock, roster=(OFFICERS, AREAS),
+                               database=database) as h:
         yield h
 
 
@@ -104,10 +108,10 @@ async def test_reminders_go_out_at_the_local_hour_of_each_zone(harness: Harness)
 
 
 async def test_the_daily_jobs_are_scheduled_at_each_zones_local_time(
-    api: LocalBotApi, tmp_path: Path, clock: ManualClock
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, database: Path | str
 ) -> None:
     async with running_harness(api, tmp_path, clock, roster=(OFFICERS, AREAS),
-                               schedule_jobs=True) as harness:
+                               database=database, schedule_jobs=True) as harness:
         queue = harness.app.job_queue
         assert queue is not None
 
@@ -133,8 +137,11 @@ async def test_a_koseka_in_papua_gets_the_digest_at_21_wit(harness: Harness) -> 
                  for slot in due]
     assert [s.recipients for s in summaries] == [[], ["K9"]]
     digest = await yohana.wait_for(lambda m: "Ringkasan harian Kecamatan" in text_of(m))
-    assert "Jayapura Utara" in digest.text and "Sen, 17 Okt" in digest.text
-    assert harness.api.messages_to(701) == []  # Kartini's is at 21:00 WIB, two hours later
+    assert digest.text.split("\n")[:2] == [
+        "Ringkasan harian Kecamatan Jayapura Utara",
+        "KOSEKA Yohana Koseka · Senin, 17 Okt 2022 · data pukul 21.00 WIT"]
+    # Kartini's is at 21:00 WIB, two hours later.
+    assert not any("Ringkasan harian" in text_of(m) for m in harness.api.messages_to(701))
 
 
 async def test_a_wit_sender_schedules_at_their_own_time(harness: Harness) -> None:
@@ -154,6 +161,33 @@ async def test_a_wit_sender_schedules_at_their_own_time(harness: Harness) -> Non
     assert "Dijadwalkan Senin, 17 Okt 2022 19.30 WIT" in report.text
     assert await harness.scalar("SELECT send_at FROM broadcasts") == (
         "2022-10-17T10:30:00.000000+00:00")  # 19:30 WIT, not 19:30 WIB (12:30 UTC)
+
+
+async def test_a_digest_across_zones_says_which_part_of_the_day_each_zone_had(
+    harness: Harness
+) -> None:
+    services = services_of(harness.app)
+    admin = await harness.register("A1", 801)  # an admin of the roster: TIMEZONE (WIB)
+    # 22:30 WIB on Monday: Monday is over in Papua (00:30 WIT on Tuesday).
+    summary = await jobs.send_digests(services, day=date(2022, 10, 17), roles=[Role.ADMIN],
+                                      zone=jobs.INDONESIA[0])
+    assert summary.recipients == ["A1"]
+    digest = await admin.wait_for(lambda m: "Ringkasan harian Kabupaten" in text_of(m))
+    assert digest.text.split("\n")[1:3] == [
+        "Senin, 17 Okt 2022 · data pukul 22.30 WIB",
+        "Hari Senin, 17 Okt 2022 per zona waktu: s.d. 22.30 WIB · WIT sehari penuh",
+    ]
+
+
+def test_how_much_of_a_day_each_zone_has_had() -> None:
+    wib, wita, wit = jobs.INDONESIA
+    monday = date(2022, 10, 17)
+    parts = zone_days(monday, utc(17, 14, 30), [wit, wib, wita])  # 21:30 WIB
+    assert [(f"{m:%H:%M %Z}", c) for m, c in parts] == [
+        ("21:30 WIB", Coverage.SO_FAR), ("22:30 WITA", Coverage.SO_FAR),
+        ("23:30 WIT", Coverage.SO_FAR)]
+    assert coverage(monday, utc(17, 15, 30).astimezone(wit)) is Coverage.WHOLE
+    assert coverage(monday, utc(16, 16, 30).astimezone(wib)) is Coverage.NOT_YET  # 23:30 Sun
 
 
 def test_each_officer_is_served_by_one_slot_of_the_day() -> None:
