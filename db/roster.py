@@ -95,9 +95,6 @@ class RawTable:
     columns: tuple[str, ...]
     rows: list[RawRow] = field(default_factory=list)
 
-    def value(self, raw: RawRow, column: str) -> str:
-        return raw.values[self.columns.index(column)]
-
 
 @dataclass(slots=True)
 class ParsedRoster:

@@ -186,11 +186,6 @@ def default_file() -> Path:
         return path
 
 
-@lru_cache(maxsize=1)
-def _default_rows() -> tuple[dict[str, _KecamatanRow], list[_DesaRow]]:
-    return _parse(default_file())
-
-
 async def ensure_default_wilayah(db: Database) -> bool:
     """Load the shipped list of all of Indonesia when no kecamatan is stored yet."""
     async with db.transaction() as conn:
@@ -198,7 +193,7 @@ async def ensure_default_wilayah(db: Database) -> bool:
             row = await cur.fetchone()
         if row is not None and row[0]:
             return False
-        await _upsert(conn, *_default_rows())
+        await _upsert(conn, *_parse(default_file()))  # read only when needed: 83,762 rows
     return True
 
 

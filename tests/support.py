@@ -145,6 +145,7 @@ async def seeded_database(target: Path | str) -> Database:
     """A database at `target` (not open): a SQLite file is copied from the template when
     there is none yet; a PostgreSQL URL is a copy of the cluster's template already."""
     if not is_postgres_url(target) and not Path(target).exists():
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(await build_template(), target)
     return Database(target)
 
