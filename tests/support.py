@@ -126,7 +126,7 @@ _template: list[Path] = []  # the SQLite database every test database starts fro
 
 async def build_template() -> Path:
     """The SQLite database every test database starts from: the migrations and the national
-    wilayah list (loading 83,762 desa takes about half a second: once per test process; on
+    wilayah list (loading 83,762 desa takes over a second: once per test process; on
     PostgreSQL, `PgCluster`'s template database holds them)."""
     if not _template:
         folder = Path(tempfile.mkdtemp(prefix="regsosek-template-"))
