@@ -155,10 +155,10 @@ async def test_a_wit_sender_schedules_at_their_own_time(harness: Harness) -> Non
     await markus.wait_for(lambda m: "Kapan dikirim" in text_of(m))
     await markus.send("19:30")
     preview = await markus.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
-    assert "Dikirim: Senin, 17 Okt 2022 19.30 WIT" in preview.text
+    assert "Dikirim: Senin, 17 Okt 2022 pukul 19.30 WIT" in preview.text
     await markus.press(preview, "Kirim")
     report = await markus.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
-    assert "Dijadwalkan Senin, 17 Okt 2022 19.30 WIT" in report.text
+    assert "Dijadwalkan Senin, 17 Okt 2022 pukul 19.30 WIT" in report.text
     assert await harness.scalar("SELECT send_at FROM broadcasts") == (
         "2022-10-17T10:30:00.000000+00:00")  # 19:30 WIT, not 19:30 WIB (12:30 UTC)
 

@@ -70,9 +70,8 @@ def alert_items(
     t = services.texts
     chat = recipient.telegram_chat_id
     assert chat is not None
-    text = problem_view.item(problem, t, headline,
-                             unit=problem_view.revisit_unit(services.form, t.language),
-                             tz=recipient.zone(services.settings.tz))
+    text = problem_view.item(problem, t, headline, tz=recipient.zone(services.settings.tz),
+                             unit=problem_view.revisit_unit(services.form, t.language))
     markup = keyboards.status_markup(problem, t, forward=recipient.role == Role.PML)
     items = [Outgoing(chat, text, reply_markup=markup)]
     if problem.photo_file_id:

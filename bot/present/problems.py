@@ -49,9 +49,8 @@ def category_label(category: str, t: Texts) -> str:
 
 
 def when(moment: datetime, language: str, tz: tzinfo | None = None) -> str:
-    """'Sen, 17 Okt 18.00 WIB' in `tz` (the reader's zone; None: as stored)."""
-    local = moment.astimezone(tz) if tz is not None else moment
-    return f"{fmt.short_day(local.date(), language)} {fmt.time_of_day(local, None, language)}"
+    """'Sen, 17 Okt pukul 17.05 WIB': in `tz` (the deployment's zone), with the zone."""
+    return fmt.day_time(moment, tz, language, short=True)
 
 
 def place(problem: ProblemModel, t: Texts) -> str:
@@ -80,7 +79,7 @@ def details(
 ) -> Raw:
     """The body of an alert or a summary (`preview`: not saved yet; `description`: with the
     description as its last line); `unit` counts the households to visit again. User strings
-    are escaped."""
+    are escaped. Times are shown in `tz` with its zone."""
     lang = t.language
     lines = []
     if with_reporter:
@@ -112,7 +111,7 @@ def item(
     problem: ProblemModel, t: Texts, headline: str, *, unit: str, tz: tzinfo | None = None
 ) -> str:
     """An alert or a list item: the headline, the description on the second line, then the
-    details (with the reporter); times in `tz`, the reader's zone."""
+    details (with the reporter)."""
     return "\n".join([
         headline,
         description_line(problem, t),
