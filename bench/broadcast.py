@@ -115,7 +115,8 @@ async def prepare_database(path: Path, count: int, now: datetime) -> list[int]:
     await db.open()
     try:
         await wilayah.ensure_default_wilayah(db)
-        desa = await wilayah.list_desa(db.conn)
+        # Kepulauan Meranti, as before the national list shipped.
+        desa = [d for d in await wilayah.list_desa(db.conn) if d.code.startswith("14.10.")]
         kecamatan = sorted({d.kecamatan_code for d in desa})
         by_kec = {k: [d.code for d in desa if d.kecamatan_code == k] for k in kecamatan}
         split = role_split(count)

@@ -324,7 +324,8 @@ async def _schema(path: Path) -> list[Desa]:
     await db.open()
     try:
         await wilayah.ensure_default_wilayah(db)
-        return await wilayah.list_desa(db.conn)
+        # Kepulauan Meranti, of the national list.
+        return [d for d in await wilayah.list_desa(db.conn) if d.code.startswith("14.10.")]
     finally:
         await db.close()
 

@@ -155,7 +155,8 @@ async def prepare_database(db_path: Path, work: Path, count: int, now: datetime)
     await db.open()
     try:
         await wilayah.ensure_default_wilayah(db)
-        desa = await wilayah.list_desa(db.conn)
+        # Kepulauan Meranti, as before the national list shipped.
+        desa = [d for d in await wilayah.list_desa(db.conn) if d.code.startswith("14.10.")]
         officers, areas = synthetic_roster(count, desa)
         _write_csv(work / "officers.csv", OFFICER_COLUMNS, officers)
         _write_csv(work / "areas.csv", AREA_COLUMNS, areas)

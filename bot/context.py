@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -55,6 +57,20 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):
     @property
     def t(self) -> Texts:
         return self.services.texts
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone of the officer the gate let in (TIMEZONE without one): their day
+        and their hours."""
+        return self.settings.tz if self.officer is None else self.officer.zone(self.settings.tz)
+
+    def now(self) -> datetime:
+        """The moment on the bot's clock, in the officer's zone."""
+        return self.clock.now().astimezone(self.zone)
+
+    def today(self) -> date:
+        """The officer's today: 00:30 WIT is still yesterday in WIB."""
+        return self.now().date()
 
     def require_officer(self) -> Officer:
         """The officer the gate let in. Not an `assert`: `python -O` would strip it."""

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
@@ -44,12 +45,14 @@ REMINDER = "reminder"
 
 @dataclass(frozen=True)
 class Slot:
-    """One daily job: its deterministic name, local time and what it does."""
+    """One daily job: its deterministic name, local time and what it does, for the officers
+    of one time zone (`zone`; None: every officer, at the deployment's TIMEZONE)."""
 
     name: str
     at: time
     kind: str  # REMINDER or a digest kind
     role: Role | None = None
+    zone: ZoneInfo | None = None
 
     @property
     def label(self) -> str:
@@ -86,15 +89,45 @@ BY_HAND = Resend(limit=None)  # python -m bot send digests --resend-failed
 Progress = Callable[[str, Officer, DeliveryStatus, bool], None]
 
 
+# Indonesia's three time zones: each daily slot runs once in each, at its local time there
+# ("16:00" is 16:00 WIT in Papua, two hours before 16:00 WIB), and once in TIMEZONE.
+INDONESIA = (ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura"))
+
+
+def zones(default: ZoneInfo) -> list[ZoneInfo]:
+    """The zones the daily slots run in: `default` (TIMEZONE) first, then the other
+    Indonesian ones."""
+    return [default, *(z for z in INDONESIA if z.key != default.key)]
+
+
+def serves(default: ZoneInfo, slot_zone: ZoneInfo | None, officer: Officer) -> bool:
+    """Whether a slot of `slot_zone` is for `officer`. The slot of `default` (TIMEZONE) also
+    serves an officer whose zone has no slot of its own (a roster may name any IANA zone)."""
+    if slot_zone is None:
+        return True
+    mine = officer.zone(default).key
+    if slot_zone.key == default.key:
+        return mine not in {z.key for z in zones(default)[1:]}
+    return mine == slot_zone.key
+
+
 def slots(services: Services) -> list[Slot]:
     s = services.settings
-    reminders = [Slot(f"reminder-{t:%H:%M}", t, REMINDER) for t in s.reminder_times]
-    digests = [
+    daily = [Slot(f"reminder-{t:%H:%M}", t, REMINDER) for t in s.reminder_times] + [
         Slot("digest-pml", s.digest_time_pml, KINDS[Role.PML], Role.PML),
         Slot("digest-koseka", s.digest_time_koseka, KINDS[Role.KOSEKA], Role.KOSEKA),
         Slot("digest-admin", s.digest_time_admin, KINDS[Role.ADMIN], Role.ADMIN),
     ]
-    return reminders + digests
+    # The slots of TIMEZONE keep their plain names; the others are named after their zone.
+    default, *others = zones(s.tz)
+    return [replace(slot, zone=zone, name=slot.name if zone is default
+                    else f"{slot.name}@{zone.key}")
+            for zone in (default, *others) for slot in daily]
+
+
+def local_day(services: Services, zone: ZoneInfo | None) -> date:
+    """Today on the bot's clock in `zone` (TIMEZONE when None)."""
+    return services.clock.now().astimezone(zone or services.settings.tz).date()
 
 
 def _working(services: Services, day: date) -> bool:
@@ -182,7 +215,11 @@ async def _deliver(
         run.progress(kind, officer, status, not first)
 
 
-async def send_reminders(services: Services, *, day: date, slot: str) -> RunSummary:
+async def send_reminders(
+    services: Services, *, day: date, slot: str, zone: ZoneInfo | None = None
+) -> RunSummary:
+    """The reminders of `day` (the officers' own day) to the officers of `zone` (None:
+    everyone) who have not reported."""
     summary = RunSummary()
     if not _working(services, day):
         summary.off_day = True
@@ -198,6 +235,8 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
         officer = await officers.get_officer(conn, officer_id)
         if officer is None or officer.telegram_chat_id is None:
             continue
+        if not serves(services.settings.tz, zone, officer):
+            continue
         text = t("reminder", name=officer.name, day=fmt.day(day, t.language))
         revisit = await problems.revisit_households(conn, officer_id)
         if revisit:
@@ -212,10 +251,11 @@ async def send_reminders(services: Services, *, day: date, slot: str) -> RunSumm
 
 async def send_digests(
     services: Services, *, day: date, roles: list[Role], resend: Resend | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, zone: ZoneInfo | None = None,
 ) -> RunSummary:
-    """The digests of `roles` for `day` that were not sent yet; with `resend`, also those
-    that may not have gone out (see `Resend`). `progress` is told of each one sent or tried."""
+    """The digests of `roles` for `day` that were not sent yet, to the recipients of `zone`
+    (None: everyone); with `resend`, also those that may not have gone out (see `Resend`).
+    `progress` is told of each one sent or tried."""
     summary = RunSummary()
     if not _working(services, day):
         summary.off_day = True
@@ -227,6 +267,8 @@ async def send_digests(
     )
     by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
     for digest in digests:
+        if not serves(services.settings.tz, zone, digest.recipient):
+            continue
         chat = digest.recipient.telegram_chat_id
         assert chat is not None
         items = [Outgoing(chat, chunk) for chunk in digest.chunks]
@@ -247,10 +289,11 @@ async def run_slot(
 ) -> RunSummary:
     """Run one slot; `resend` applies to digests only (a reminder is sent at most once)."""
     if slot.kind == REMINDER:
-        summary = await send_reminders(services, day=day, slot=slot.label)
+        summary = await send_reminders(services, day=day, slot=slot.label, zone=slot.zone)
     else:
         assert slot.role is not None
-        summary = await send_digests(services, day=day, roles=[slot.role], resend=resend)
+        summary = await send_digests(services, day=day, roles=[slot.role], resend=resend,
+                                     zone=slot.zone)
     log.info("%s for %s: %d sent (%d of them once more), %d already sent, %d unreachable,"
              " %d failed%s", slot.name, day, summary.sent, summary.resent, summary.already,
              summary.unreachable, summary.failed,
@@ -259,12 +302,14 @@ async def run_slot(
 
 
 def due_slots(services: Services, now: datetime) -> list[Slot]:
-    """Slots of today whose time has passed less than the grace window ago."""
+    """Slots of today (in each slot's zone) whose time has passed less than the grace
+    window ago."""
     grace = timedelta(hours=services.settings.missed_grace_hours)
     due = []
     for slot in slots(services):
-        start = datetime.combine(now.date(), slot.at, now.tzinfo)
-        if start <= now < start + grace:
+        local = now.astimezone(slot.zone or now.tzinfo)
+        start = datetime.combine(local.date(), slot.at, local.tzinfo)
+        if start <= local < start + grace:
             due.append(slot)
     return due
 
@@ -274,14 +319,15 @@ async def catch_up(services: Services) -> list[RunSummary]:
     down, and the digests that failed or that a crash left unfinished, once more (the
     sent-log stops repeats)."""
     now = services.clock.now()
-    return [await run_slot(services, slot, now.date(), resend=AT_START)
+    return [await run_slot(services, slot, local_day(services, slot.zone), resend=AT_START)
             for slot in due_slots(services, now)]
 
 
 async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data[SERVICES_KEY]
     assert context.job is not None
-    await run_slot(services, context.job.data, services.clock.today())
+    slot: Slot = context.job.data
+    await run_slot(services, slot, local_day(services, slot.zone))
 
 
 async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -291,15 +337,14 @@ async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def schedule_jobs(app: Application) -> None:
-    """(Re)create every daily job with a deterministic name, in the deployment's time zone."""
+    """(Re)create every daily job with a deterministic name, each at its time in its zone."""
     services: Services = app.bot_data[SERVICES_KEY]
     queue = app.job_queue
     assert queue is not None
-    tz = services.settings.tz
     for slot in slots(services):
         for old in queue.get_jobs_by_name(slot.name):
             old.schedule_removal()
         # At the slot's time on the bot's clock (a rehearsal clock runs ahead or behind).
-        at = real_time_of_day(services.clock, slot.at, tz)
+        at = real_time_of_day(services.clock, slot.at, slot.zone or services.settings.tz)
         queue.run_daily(_slot_job, time=at, name=slot.name, data=slot)
     queue.run_once(_catch_up_job, when=0, name="catch-up")

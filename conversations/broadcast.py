@@ -86,7 +86,7 @@ def _new_draft(context: BotContext) -> dict[str, Any]:
 
 
 async def _kecamatan_names(context: BotContext) -> dict[str, str]:
-    return {k.code: k.name for k in await wilayah.list_kecamatan(context.db.conn)}
+    return {k.code: k.name for k in await wilayah.list_kecamatan(context.db.conn, on_roster=True)}
 
 
 def _has_media(draft: dict[str, Any]) -> bool:
@@ -99,7 +99,7 @@ def _problem_text(context: BotContext, problem: Problem) -> str:
 
     def local(value: object) -> object:
         if isinstance(value, datetime):
-            return announcement_view.when_text(value, context.clock.tz, lang)
+            return announcement_view.when_text(value, context.zone, lang)
         return fmt.number(value, lang) if isinstance(value, int) else value
 
     return context.t(problem.key, **{k: local(v) for k, v in problem.args.items()})
@@ -127,7 +127,7 @@ async def _ask_audience(update: Update, context: BotContext, draft: dict, prefix
 
 
 async def _ask_kecamatan(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
-    kecamatan = await wilayah.list_kecamatan(context.db.conn)
+    kecamatan = await wilayah.list_kecamatan(context.db.conn, on_roster=True)
     rows = [[(k.name, f"kec:{k.code}")] for k in kecamatan]
     await say(
         update, context, prefix + context.t("bc_ask_kecamatan"), keyboard(PREFIX, draft, rows)
@@ -176,7 +176,7 @@ async def _show_preview(update: Update, context: BotContext, draft: dict, prefix
         unlinked = t("bc_preview_unlinked", count=fmt.number(len(audience.unlinked), lang))
     later = draft["when"] == LATER
     when = announcement_view.when_text(
-        datetime.fromisoformat(draft["send_at"]), context.clock.tz, lang
+        datetime.fromisoformat(draft["send_at"]), context.zone, lang
     ) if later else t("bc_when_now")
     summary = t(
         "bc_preview",
@@ -277,7 +277,7 @@ async def on_media(update: Update, context: BotContext) -> int | str:
 async def on_time_text(update: Update, context: BotContext) -> int | str:
     draft = get_draft(context, DRAFT)
     assert draft is not None and update.effective_message is not None
-    parsed = rules.parse_send_at(update.effective_message.text or "", context.clock.now())
+    parsed = rules.parse_send_at(update.effective_message.text or "", context.now())
     if isinstance(parsed, Problem):
         return await _next(update, context, _problem_text(context, parsed) + "\n\n")
     draft["send_at"] = parsed.isoformat()
@@ -324,7 +324,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
     assert query is not None and me is not None and chat is not None
     assert update.effective_user is not None
     t = context.t
-    now = context.clock.now()
+    now = context.now()  # in the sender's zone: what they read is their time
     send_at = now if draft["when"] != LATER else datetime.fromisoformat(draft["send_at"])
     if send_at < now:  # the preview waited past the chosen time: ask for a new one
         await query.answer()

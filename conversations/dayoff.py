@@ -42,7 +42,7 @@ async def start(update: Update, context: BotContext) -> str | int:
     if context.officer.role != Role.PPL:
         await say(update, context, t("izin_ppl_only"))
         return END
-    today = context.clock.today()
+    today = context.today()
     context.user_data[KEY] = {"day": today.isoformat()}
     rows = [
         [InlineKeyboardButton(t(f"izin_{r}"), callback_data=f"izin:{r}")]

@@ -110,25 +110,25 @@ def _count_problem(context: BotContext, key: str, problem: Problem) -> str:
 
 def _dates(context: BotContext) -> tuple[date, date, date]:
     s = context.settings
-    return context.clock.today(), s.period_start, s.period_end
+    return context.today(), s.period_start, s.period_end
 
 
 def _sent_day(update: Update, context: BotContext) -> date:
-    """The day the officer sent the message, in the deployment's time zone: a message sent at
+    """The day the officer sent the message, in the officer's time zone: a message sent at
     23:59 and handled after midnight (a queue, a restart) belongs to the day it was written."""
-    now = context.clock.now()
+    now = context.now()
     message = update.effective_message
     if message is None or message.date is None:
         return now.date()
     sent = min(from_real(context.clock, message.date), now)  # never ahead of the bot's clock
-    return sent.astimezone(context.settings.tz).date()
+    return sent.astimezone(context.zone).date()
 
 
 def _as_of(context: BotContext, draft: dict) -> date:
     """The day a report of this draft is late against: the day the fast path's message was
     sent, else today."""
     as_of = draft.get("as_of")
-    return date.fromisoformat(as_of) if as_of else context.clock.today()
+    return date.fromisoformat(as_of) if as_of else context.today()
 
 
 async def _areas(context: BotContext) -> list[Area]:

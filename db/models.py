@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,6 +34,13 @@ class Officer(BaseModel):
     telegram_user_id: int | None = None
     telegram_chat_id: int | None = None
     unreachable_at: str | None = None
+    # IANA zone the officer lives in: their kecamatan's, or the roster's `timezone` column;
+    # None (an admin) means the deployment's TIMEZONE.
+    timezone: str | None = None
+
+    def zone(self, default: ZoneInfo) -> ZoneInfo:
+        """The officer's time zone; `default` (TIMEZONE) when the roster gives none."""
+        return default if self.timezone is None else ZoneInfo(self.timezone)
 
     @classmethod
     def settings_admin(cls, user_id: int, name: str) -> Officer:
@@ -78,6 +86,7 @@ class Kecamatan(BaseModel):
 
     code: str
     name: str
+    timezone: str | None = None  # IANA zone of the province (None: the deployment's TIMEZONE)
 
 
 class Desa(BaseModel):

@@ -9,7 +9,7 @@ from db.models import Officer, Role
 
 _COLUMNS = (
     "officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code, active,"
-    " telegram_user_id, telegram_chat_id, unreachable_at"
+    " telegram_user_id, telegram_chat_id, unreachable_at, timezone"
 )
 
 

@@ -204,7 +204,8 @@ async def supervisor_chain(conn: Connection, officer_id: str) -> list[Officer]:
             WHERE o.supervisor_id IS NOT NULL AND up.depth < 10
         )
         SELECT o.officer_id, o.name, o.role, o.supervisor_id, o.phone, o.kecamatan_code,
-               o.desa_code, o.active, o.telegram_user_id, o.telegram_chat_id, o.unreachable_at
+               o.desa_code, o.active, o.telegram_user_id, o.telegram_chat_id, o.unreachable_at,
+               o.timezone
         FROM up JOIN officers o ON o.officer_id = up.officer_id
         ORDER BY up.depth
         """,

@@ -8,26 +8,25 @@ problem found.
 from __future__ import annotations
 
 import csv
-import io
-import json
 import re
+import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ConfigDict
 
 from db.connection import Database
-from db.engine import Connection, dialect
+from db.engine import Connection
 from db.models import SETTINGS_ADMIN_PREFIX, Role
 from db.phone import normalize_phone
-from db.wilayah import list_desa, list_kecamatan
+from db.wilayah import zone_name
 
 OFFICER_COLUMNS = (
     "officer_id",
@@ -38,6 +37,9 @@ OFFICER_COLUMNS = (
     "kecamatan_code",
     "desa_code",
 )
+# Read when present: the officer's time zone (IANA name or WIB/WITA/WIT), when it is not the
+# one of their kecamatan's province.
+OFFICER_OPTIONAL_COLUMNS = ("timezone",)
 AREA_COLUMNS = ("officer_id", "sls_code", "sls_name", "desa_code", "target_households")
 OFFICERS_SHEET = "officers"
 AREAS_SHEET = "areas"
@@ -74,20 +76,28 @@ class RosterError(Exception):
         super().__init__(f"Roster tidak diimpor, {len(issues)} masalah:\n{lines}")
 
 
-class RawRow(BaseModel):
+# A national roster has about 465,000 officers and 900,000 SLS: rows are slotted dataclasses
+# of tuples (not models or dicts), and repeated texts (codes, roles) are shared.
+
+
+@dataclass(slots=True)
+class RawRow:
     row: int
-    values: dict[str, str]
+    values: tuple[str, ...]  # the cells of the table's `columns`, in that order
     readable: bool = True  # False when a cell had no usable value (already reported)
 
 
-class RawTable(BaseModel):
-    """The required columns of one CSV file or sheet, as stripped text."""
+@dataclass(slots=True)
+class RawTable:
+    """The required (and present optional) columns of one CSV file or sheet, as stripped text."""
 
     file: str
-    rows: list[RawRow]
+    columns: tuple[str, ...]
+    rows: list[RawRow] = field(default_factory=list)
 
 
-class ParsedRoster(BaseModel):
+@dataclass(slots=True)
+class ParsedRoster:
     """What was read. A table is None when it was not given or could not be read; in the
     second case `issues` says why. `warnings` do not stop an import."""
 
@@ -130,32 +140,50 @@ def _households(value: str) -> int:
     return int(value)
 
 
-_Text = Annotated[str, BeforeValidator(_required)]
-_OptionalText = Annotated[str | None, BeforeValidator(_optional)]
+def _zone(value: str) -> str | None:
+    return zone_name(value) if value else None
 
 
-class OfficerRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, slots=True)
+class OfficerRow:
     row: int
-    officer_id: _Text
-    name: _Text
-    role: Annotated[Role, BeforeValidator(_role)]
-    supervisor_id: _OptionalText
-    phone: Annotated[str | None, BeforeValidator(_phone)]
-    kecamatan_code: _OptionalText
-    desa_code: _OptionalText
+    officer_id: str
+    name: str
+    role: Role
+    supervisor_id: str | None
+    phone: str | None
+    kecamatan_code: str | None
+    desa_code: str | None
+    timezone: str | None = None  # the `timezone` column; None: the kecamatan's zone
 
 
-class AreaRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, slots=True)
+class AreaRow:
     row: int
-    officer_id: _Text
-    sls_code: _Text
-    sls_name: _Text
-    desa_code: _Text
-    target_households: Annotated[int, BeforeValidator(_households)]
+    officer_id: str
+    sls_code: str
+    sls_name: str
+    desa_code: str
+    target_households: int
+
+
+# How each column's text becomes a value; a ValueError's message is the cell's problem.
+_CONVERT: dict[str, Callable[[str], object]] = {
+    "officer_id": _required,
+    "name": _required,
+    "role": _role,
+    "supervisor_id": _optional,
+    "phone": _phone,
+    "kecamatan_code": _optional,
+    "desa_code": _optional,
+    "timezone": _zone,
+    "sls_code": _required,
+    "sls_name": _required,
+    "target_households": _households,
+}
+# Columns whose texts repeat across many rows: one string object each (sys.intern).
+_SHARED = frozenset({"officer_id", "role", "supervisor_id", "kecamatan_code", "desa_code",
+                     "timezone"})
 
 
 class ImportResult(BaseModel):
@@ -174,28 +202,30 @@ class ImportResult(BaseModel):
 
 def _table(
     file: str,
-    rows: Sequence[Sequence[str]],
+    rows: Iterable[Sequence[str]],
     required: Sequence[str],
     issues: list[RosterIssue],
     bad_cells: dict[tuple[int, int], str] | None = None,
+    optional: Sequence[str] = (),
 ) -> RawTable | None:
-    """Turn rows of cells (row 1 first) into a table of the required columns.
+    """Turn rows of cells (row 1 first) into a table of the required columns and of the
+    `optional` ones the header has. `rows` is read once, one row at a time.
 
     `bad_cells` maps (row, column index) to the problem of a cell that has no usable value;
     those rows are kept out of validation (their problem is already reported).
     """
     bad_cells = bad_cells or {}
-    numbered = [
+    numbered = (
         (n, [cell.strip() for cell in cells])
         for n, cells in enumerate(rows, 1)
-        if any(cell.strip() for cell in cells)
-    ]
-    header_row, header_cells = numbered[0] if numbered else (1, [])
+        if "".join(cells).strip()
+    )
+    header_row, header_cells = next(numbered, (1, []))
     header = [cell.lower() for cell in header_cells]
     for (n, i), message in sorted(bad_cells.items()):
         column = header[i] if i < len(header) and header[i] else None
         issues.append(RosterIssue(file=file, row=n, column=column, message=message))
-    if not numbered:
+    if not header:
         issues.append(RosterIssue(file=file, message="berkas kosong: tidak ada judul kolom"))
         return None
 
@@ -220,10 +250,13 @@ def _table(
     if len(issues) > found:
         return None
 
-    index = {name: header.index(name) for name in required}
+    columns = (*required, *(name for name in optional if name in header))
+    at = [header.index(name) for name in columns]
+    shared = [name in _SHARED for name in columns]
     bad_rows = {n for n, _ in bad_cells}
-    table = RawTable(file=file, rows=[])
-    for n, cells in numbered[1:]:
+    table = RawTable(file=file, columns=columns)
+    intern = sys.intern
+    for n, cells in numbered:
         if len(cells) > len(header) and any(cells[len(header) :]):
             issues.append(
                 RosterIssue(
@@ -236,13 +269,17 @@ def _table(
                 )
             )
             continue
-        values = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
-        if all(values[name].lower() == name for name in required):
+        if len(cells) < len(header):
+            cells += [""] * (len(header) - len(cells))
+        values = tuple(
+            intern(cells[i]) if share else cells[i] for i, share in zip(at, shared, strict=True)
+        )
+        if all(value.lower() == name for value, name in zip(values, columns, strict=False)):
             issues.append(
                 RosterIssue(file=file, row=n, message="baris judul kolom berulang di tengah data")
             )
             continue
-        table.rows.append(RawRow(row=n, values=values, readable=n not in bad_rows))
+        table.rows.append(RawRow(n, values, n not in bad_rows))
     return table
 
 
@@ -251,13 +288,16 @@ def _read_csv(
     required: Sequence[str],
     issues: list[RosterIssue],
     warnings: list[RosterIssue],
+    optional: Sequence[str] = (),
 ) -> RawTable | None:
     data = path.read_bytes()
+    encoding = "utf-8-sig"
     try:
-        text = data.decode("utf-8-sig")
+        data.decode(encoding)
     except UnicodeDecodeError:
+        encoding = "cp1252"
         try:
-            text = data.decode("cp1252")
+            data.decode(encoding)
         except UnicodeDecodeError:
             issues.append(
                 RosterIssue(
@@ -278,14 +318,18 @@ def _read_csv(
                 ),
             )
         )
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    del data
+    # Read again as a stream: a national roster's text is never held whole.
+    with path.open(encoding=encoding, newline="") as f:
+        first_line = next((line for line in f if line.strip()), "")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        issues.append(RosterIssue(file=path.name, message=f"berkas CSV rusak: {exc}"))
-        return None
-    return _table(path.name, rows, required, issues)
+    with path.open(encoding=encoding, newline="") as f:
+        try:
+            return _table(path.name, csv.reader(f, delimiter=delimiter), required, issues,
+                          optional=optional)
+        except csv.Error as exc:
+            issues.append(RosterIssue(file=path.name, message=f"berkas CSV rusak: {exc}"))
+            return None
 
 
 def _cell_text(value: object) -> str:
@@ -302,6 +346,7 @@ def _read_sheet(
     formulas: Worksheet,
     required: Sequence[str],
     issues: list[RosterIssue],
+    optional: Sequence[str] = (),
 ) -> RawTable | None:
     rows: list[list[str]] = []
     bad_cells: dict[tuple[int, int], str] = {}
@@ -329,7 +374,7 @@ def _read_sheet(
             else:
                 cells.append(_cell_text(cell.value))
         rows.append(cells)
-    return _table(f"{book} [{values.title}]", rows, required, issues, bad_cells)
+    return _table(f"{book} [{values.title}]", rows, required, issues, bad_cells, optional)
 
 
 def _read_xlsx(path: Path, issues: list[RosterIssue]) -> tuple[RawTable | None, RawTable | None]:
@@ -344,7 +389,8 @@ def _read_xlsx(path: Path, issues: list[RosterIssue]) -> tuple[RawTable | None, 
     titles = {sheet.title.strip().lower(): sheet.title for sheet in values.worksheets}
     officers_title = titles.get(OFFICERS_SHEET, values.worksheets[0].title)
     officers = _read_sheet(
-        path.name, values[officers_title], formulas[officers_title], OFFICER_COLUMNS, issues
+        path.name, values[officers_title], formulas[officers_title], OFFICER_COLUMNS, issues,
+        OFFICER_OPTIONAL_COLUMNS,
     )
     areas_title = titles.get(AREAS_SHEET)
     if areas_title is None:
@@ -372,7 +418,9 @@ def read_roster(officers_path: Path | str, areas_path: Path | str | None = None)
                 )
             )
     elif suffix == ".csv":
-        officers = _read_csv(officers_path, OFFICER_COLUMNS, issues, warnings)
+        officers = _read_csv(
+            officers_path, OFFICER_COLUMNS, issues, warnings, OFFICER_OPTIONAL_COLUMNS
+        )
         if areas_path is not None:
             areas_path = Path(areas_path)
             if areas_path.suffix.lower() == ".csv":
@@ -397,25 +445,42 @@ def read_roster(officers_path: Path | str, areas_path: Path | str | None = None)
 _Row = TypeVar("_Row", OfficerRow, AreaRow)
 
 
-def _message(error: ErrorDetails) -> str:
-    ctx = error.get("ctx") or {}
-    return str(ctx["error"]) if "error" in ctx else error["msg"]
+def _drain(rows: list[RawRow]) -> Iterator[RawRow]:
+    """The rows in order, each let go of by the list as it is handed out."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
 
 
-def _rows(table: RawTable, model: type[_Row], issues: list[RosterIssue]) -> list[_Row]:
+def _rows(
+    table: RawTable, model: type[_Row], issues: list[RosterIssue], consume: bool = False
+) -> list[_Row]:
+    """Each readable row converted to `model`; a cell that cannot be is an issue. With
+    `consume`, the table's rows are dropped as they are converted (memory)."""
+    names = [f.name for f in fields(model)][1:]  # after `row`
+    converters = [(table.columns.index(name), _CONVERT[name]) if name in table.columns
+                  else (None, None) for name in names]
     parsed: list[_Row] = []
-    for raw in table.rows:
+    raws: Iterable[RawRow] = table.rows
+    if consume:
+        raws, table.rows = _drain(table.rows), []
+    for raw in raws:
         if not raw.readable:
             continue
-        try:
-            parsed.append(model.model_validate({**raw.values, "row": raw.row}))
-        except ValidationError as exc:
-            issues.extend(
-                RosterIssue(
-                    file=table.file, row=raw.row, column=str(err["loc"][0]), message=_message(err)
-                )
-                for err in exc.errors()
-            )
+        values: list[object] = [raw.row]
+        bad = False
+        for name, (at, convert) in zip(names, converters, strict=True):
+            if at is None or convert is None:
+                values.append(None)
+                continue
+            try:
+                values.append(convert(raw.values[at]))
+            except ValueError as exc:
+                issues.append(RosterIssue(file=table.file, row=raw.row, column=name,
+                                          message=str(exc)))
+                bad = True
+        if not bad:
+            parsed.append(model(*values))
     return parsed
 
 
@@ -560,22 +625,25 @@ def _check_areas(
 
 
 def validate_roster(
-    parsed: ParsedRoster, kecamatan_codes: set[str], desa_to_kecamatan: dict[str, str]
+    parsed: ParsedRoster, kecamatan_codes: set[str], desa_to_kecamatan: dict[str, str],
+    *, consume: bool = False,
 ) -> tuple[list[OfficerRow], list[AreaRow], list[RosterIssue]]:
-    """Check every row and every relation; the roster may be imported only if no issue."""
+    """Check every row and every relation; the roster may be imported only if no issue.
+    With `consume`, `parsed`'s raw rows are let go of as they are converted."""
     issues = list(parsed.issues)
     officers: list[OfficerRow] = []
     areas: list[AreaRow] = []
     by_id: dict[str, OfficerRow] | None = None
     known_ids: set[str] = set()
     if parsed.officers is not None:
-        known_ids = {r.values["officer_id"] for r in parsed.officers.rows} - {""}
-        officers = _rows(parsed.officers, OfficerRow, issues)
+        at = parsed.officers.columns.index("officer_id")
+        known_ids = {r.values[at] for r in parsed.officers.rows} - {""}
+        officers = _rows(parsed.officers, OfficerRow, issues, consume)
         by_id = _check_officers(
             parsed.officers.file, officers, known_ids, kecamatan_codes, desa_to_kecamatan, issues
         )
     if parsed.areas is not None:
-        areas = _rows(parsed.areas, AreaRow, issues)
+        areas = _rows(parsed.areas, AreaRow, issues, consume)
         _check_areas(parsed.areas.file, areas, by_id, known_ids, desa_to_kecamatan, issues)
     files = list(dict.fromkeys(issue.file for issue in issues))
     issues.sort(key=lambda issue: (files.index(issue.file), issue.row or 0))
@@ -584,100 +652,141 @@ def validate_roster(
 
 # Import
 
-_UPSERT_OFFICER = """
+# Applying: the roster goes into two temporary tables (one executemany each), and everything
+# else is a handful of set-wide statements between them and the real tables: the counts, one
+# upsert of every officer, one of every SLS, the deactivation of the rest. No per-row query.
+
+_OFFICER_FIELDS = ("name", "role", "supervisor_id", "phone", "kecamatan_code", "desa_code",
+                   "timezone")
+_AREA_FIELDS = ("sls_name", "desa_code", "officer_id", "target_households")
+
+
+def _differs(table: str, other: str, names: Sequence[str]) -> str:
+    """SQL: a row of `table` differs from its row in `other` (or is inactive)."""
+    mine = ", ".join(f"{table}.{n}" for n in names)
+    theirs = ", ".join(f"{other}.{n}" for n in names)
+    return f"({mine}, {table}.active) IS DISTINCT FROM ({theirs}, 1)"
+
+
+_STAGE = (
+    "DROP TABLE IF EXISTS roster_officers",
+    "DROP TABLE IF EXISTS roster_areas",
+    "CREATE TEMPORARY TABLE roster_officers (officer_id TEXT PRIMARY KEY, name TEXT,"
+    " role TEXT, supervisor_id TEXT, phone TEXT, kecamatan_code TEXT, desa_code TEXT,"
+    " timezone TEXT, write_order INTEGER)",
+    "CREATE TEMPORARY TABLE roster_areas (sls_code TEXT PRIMARY KEY, sls_name TEXT,"
+    " desa_code TEXT, officer_id TEXT, target_households INTEGER)",
+)
+_UNSTAGE = ("DROP TABLE roster_officers", "DROP TABLE roster_areas")
+
+_NEW_OFFICERS = """
+SELECT COUNT(*) FROM roster_officers r
+WHERE NOT EXISTS (SELECT 1 FROM officers o WHERE o.officer_id = r.officer_id)
+"""
+_CHANGED_OFFICERS = f"""
+SELECT COUNT(*) FROM roster_officers r JOIN officers o ON o.officer_id = r.officer_id
+WHERE {_differs("o", "r", _OFFICER_FIELDS)}
+"""
+# Supervisors are written before the officers they supervise (`write_order`).
+_UPSERT_OFFICERS = f"""
 INSERT INTO officers (officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code,
-                      active, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                      timezone, active, created_at, updated_at)
+SELECT officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code, timezone, 1,
+       CAST(? AS TEXT), CAST(? AS TEXT)
+FROM roster_officers WHERE 1 = 1 ORDER BY write_order, officer_id
 ON CONFLICT (officer_id) DO UPDATE SET
     name = excluded.name, role = excluded.role, supervisor_id = excluded.supervisor_id,
     phone = excluded.phone, kecamatan_code = excluded.kecamatan_code,
-    desa_code = excluded.desa_code, active = 1, updated_at = excluded.updated_at
-WHERE (officers.name, officers.role, officers.supervisor_id, officers.phone,
-       officers.kecamatan_code, officers.desa_code, officers.active)
-   IS DISTINCT FROM (excluded.name, excluded.role, excluded.supervisor_id, excluded.phone,
-           excluded.kecamatan_code, excluded.desa_code, 1)
+    desa_code = excluded.desa_code, timezone = excluded.timezone, active = 1,
+    updated_at = excluded.updated_at
+WHERE {_differs("officers", "excluded", _OFFICER_FIELDS)}
+"""
+_DEACTIVATE_OFFICERS = """
+UPDATE officers SET active = 0, updated_at = ?
+WHERE active = 1
+  AND NOT EXISTS (SELECT 1 FROM roster_officers r WHERE r.officer_id = officers.officer_id)
 """
 
-_UPSERT_AREA = """
+_NEW_AREAS = """
+SELECT COUNT(*) FROM roster_areas r
+WHERE NOT EXISTS (SELECT 1 FROM areas a WHERE a.sls_code = r.sls_code)
+"""
+_CHANGED_AREAS = f"""
+SELECT COUNT(*) FROM roster_areas r JOIN areas a ON a.sls_code = r.sls_code
+WHERE {_differs("a", "r", _AREA_FIELDS)}
+"""
+_UPSERT_AREAS = f"""
 INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households, active)
-VALUES (?, ?, ?, ?, ?, 1)
+SELECT sls_code, sls_name, desa_code, officer_id, target_households, 1
+FROM roster_areas WHERE 1 = 1
 ON CONFLICT (sls_code) DO UPDATE SET
     sls_name = excluded.sls_name, desa_code = excluded.desa_code,
     officer_id = excluded.officer_id, target_households = excluded.target_households, active = 1
-WHERE (areas.sls_name, areas.desa_code, areas.officer_id, areas.target_households, areas.active)
-   IS DISTINCT FROM (excluded.sls_name, excluded.desa_code, excluded.officer_id,
-           excluded.target_households, 1)
+WHERE {_differs("areas", "excluded", _AREA_FIELDS)}
+"""
+_DEACTIVATE_AREAS = """
+UPDATE areas SET active = 0
+WHERE active = 1
+  AND NOT EXISTS (SELECT 1 FROM roster_areas r WHERE r.sls_code = areas.sls_code)
 """
 
-# Supervisors are written before the officers they supervise (foreign keys are immediate).
 _WRITE_ORDER = {Role.ADMIN: 0, Role.KOSEKA: 1, Role.PML: 2, Role.PPL: 3}
 
 
-async def _changes(conn: Connection, sql: str, params: Sequence[object]) -> int:
+async def _count(conn: Connection, sql: str) -> int:
+    async with conn.execute(sql) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _changes(conn: Connection, sql: str, params: Sequence[object] = ()) -> int:
     async with conn.execute(sql, params) as cur:
         return cur.rowcount
-
-
-async def _ids(conn: Connection, sql: str) -> set[str]:
-    async with conn.execute(sql) as cur:
-        return {row[0] async for row in cur}
 
 
 async def _apply(
     conn: Connection,
     officers: list[OfficerRow],
     areas: list[AreaRow] | None,
+    zones: dict[str, str],
     stamp: str,
 ) -> ImportResult:
+    """Write the roster (see above); `zones`: each kecamatan's time zone."""
     result = ImportResult(areas_imported=areas is not None)
-    existing = await _ids(conn, "SELECT officer_id FROM officers")
-    for o in sorted(officers, key=lambda o: _WRITE_ORDER[o.role]):
-        changed = await _changes(
-            conn,
-            _UPSERT_OFFICER,
-            (
-                o.officer_id,
-                o.name,
-                o.role.value,
-                o.supervisor_id,
-                o.phone,
-                o.kecamatan_code,
-                o.desa_code,
-                stamp,
-                stamp,
-            ),
-        )
-        if o.officer_id not in existing:
-            result.officers_added += 1
-        else:
-            result.officers_updated += changed
-    result.officers_deactivated = await _changes(
-        conn,
-        "UPDATE officers SET active = 0, updated_at = ?"
-        f" WHERE active = 1 AND officer_id NOT IN ({dialect(conn).json_texts})",
-        (stamp, json.dumps([o.officer_id for o in officers])),
+    for statement in _STAGE:
+        await conn.execute(statement)
+    await conn.executemany(
+        "INSERT INTO roster_officers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ((o.officer_id, o.name, o.role.value, o.supervisor_id, o.phone, o.kecamatan_code,
+          o.desa_code, o.timezone or zones.get(o.kecamatan_code or ""), _WRITE_ORDER[o.role])
+         for o in officers),
     )
-    if areas is None:
-        return result
-
-    existing = await _ids(conn, "SELECT sls_code FROM areas")
-    for a in areas:
-        changed = await _changes(
-            conn,
-            _UPSERT_AREA,
-            (a.sls_code, a.sls_name, a.desa_code, a.officer_id, a.target_households),
+    result.officers_added = await _count(conn, _NEW_OFFICERS)
+    result.officers_updated = await _count(conn, _CHANGED_OFFICERS)
+    await conn.execute(_UPSERT_OFFICERS, (stamp, stamp))
+    result.officers_deactivated = await _changes(conn, _DEACTIVATE_OFFICERS, (stamp,))
+    if areas is not None:
+        await conn.executemany(
+            "INSERT INTO roster_areas VALUES (?, ?, ?, ?, ?)",
+            ((a.sls_code, a.sls_name, a.desa_code, a.officer_id, a.target_households)
+             for a in areas),
         )
-        if a.sls_code not in existing:
-            result.areas_added += 1
-        else:
-            result.areas_updated += changed
-    result.areas_deactivated = await _changes(
-        conn,
-        "UPDATE areas SET active = 0"
-        f" WHERE active = 1 AND sls_code NOT IN ({dialect(conn).json_texts})",
-        (json.dumps([a.sls_code for a in areas]),),
-    )
+        result.areas_added = await _count(conn, _NEW_AREAS)
+        result.areas_updated = await _count(conn, _CHANGED_AREAS)
+        await conn.execute(_UPSERT_AREAS)
+        result.areas_deactivated = await _changes(conn, _DEACTIVATE_AREAS)
+    for statement in _UNSTAGE:
+        await conn.execute(statement)
     return result
+
+
+async def _wilayah(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
+    """Each kecamatan's time zone, and each desa's kecamatan."""
+    async with conn.execute("SELECT code, timezone FROM wilayah_kecamatan") as cur:
+        zones = {code: zone for code, zone in await cur.fetchall()}
+    async with conn.execute("SELECT code, kecamatan_code FROM wilayah_desa") as cur:
+        desa = {code: kecamatan for code, kecamatan in await cur.fetchall()}
+    return zones, desa
 
 
 async def import_roster(
@@ -690,16 +799,19 @@ async def import_roster(
     """Validate the whole roster, then apply it in one transaction or raise `RosterError`.
 
     Officers are upserted by officer_id (Telegram links kept) and those missing from the file
-    deactivated; areas likewise by sls_code, but only when areas were given.
+    deactivated; areas likewise by sls_code, but only when areas were given. Each officer
+    gets the time zone of the roster's `timezone` column, else of their kecamatan (an admin
+    without either: none, the deployment's TIMEZONE).
     """
     parsed = read_roster(officers_path, areas_path)
     async with db.transaction() as conn:
-        kecamatan_codes = {k.code for k in await list_kecamatan(conn)}
-        desa_to_kecamatan = {d.code: d.kecamatan_code for d in await list_desa(conn)}
-        officers, areas, issues = validate_roster(parsed, kecamatan_codes, desa_to_kecamatan)
+        zones, desa_to_kecamatan = await _wilayah(conn)
+        officers, areas, issues = validate_roster(parsed, set(zones), desa_to_kecamatan,
+                                                  consume=True)
         if issues:
             raise RosterError(issues)
-        result = await _apply(
-            conn, officers, areas if parsed.areas is not None else None, now.isoformat()
-        )
-    return result.model_copy(update={"warnings": parsed.warnings})
+        warnings, with_areas = parsed.warnings, parsed.areas is not None
+        del parsed, desa_to_kecamatan
+        result = await _apply(conn, officers, areas if with_areas else None, zones,
+                              now.isoformat())
+    return result.model_copy(update={"warnings": warnings})

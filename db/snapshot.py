@@ -26,7 +26,7 @@ from db.reports import REVIEWABLE
 _REPORT_BATCH = 20_000
 _OFFICER_COLUMNS = (
     "officer_id, name, role, supervisor_id, phone, kecamatan_code, desa_code, active,"
-    " telegram_user_id, telegram_chat_id, unreachable_at"
+    " telegram_user_id, telegram_chat_id, unreachable_at, timezone"
 )
 
 

@@ -60,12 +60,12 @@ async def list_announcements(update: Update, context: BotContext) -> None:
     if not recent:
         await say(update, context, t("bc_list_empty"))
         return
-    kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn)}
+    kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn, on_roster=True)}
     items = []
     for broadcast in recent:
         items.append(announcement_view.list_item(
             t, broadcast, await repo.counts(conn, broadcast.id),
-            await repo.unread(conn, broadcast.id), tz=context.clock.tz,
+            await repo.unread(conn, broadcast.id), tz=context.zone,
             audience_name=announcement_view.audience_label(t, broadcast.audience, kecamatan),
             show_sender=is_admin and broadcast.sender_id != me.officer_id,
         ))

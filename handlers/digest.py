@@ -28,8 +28,8 @@ async def digest_command(update: Update, context: BotContext) -> None:
     me = context.officer
     assert message is not None and me is not None
     digest = await digest_for(
-        context.db.conn, me, day=context.clock.today(), settings=context.settings,
-        form=context.form, texts=context.t, as_of=context.clock.now(),
+        context.db.conn, me, day=context.today(), settings=context.settings,
+        form=context.form, texts=context.t, as_of=context.now(),
     )
     if digest is None:
         await say(update, context, context.t("digest_not_for_ppl"))
@@ -65,7 +65,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     if me.role not in (Role.PML, Role.KOSEKA, Role.ADMIN):
         await say(update, context, context.t("export_not_for_ppl"))
         return
-    today = context.clock.today()
+    today = context.today()
     officer_ids, scope, caption = await scope_of(context, me)
     # Read here, built in a worker thread: other officers are not kept waiting meanwhile.
     data = await scope_workbook(context.db.conn, officer_ids, today, context.form)

@@ -136,7 +136,8 @@ async def my_problems(update: Update, context: BotContext) -> None:
         if p.is_open and p.revisit_households:
             revisit = t("my_problems_revisit", count=fmt.number(p.revisit_households, lang),
                         unit=unit)
-        lines.append(t("my_problems_line", id=p.id, day=fmt.short_day(p.created_at.date(), lang),
+        day = p.created_at.astimezone(context.zone).date()  # the officer's day
+        lines.append(t("my_problems_line", id=p.id, day=fmt.short_day(day, lang),
                        category=problem_view.category_label(p.category, t),
                        status=problem_view.status_label(p.status, t), revisit=Raw(revisit),
                        snippet=_snippet(p.description)))
@@ -174,7 +175,7 @@ async def team_problems(update: Update, context: BotContext) -> None:
         headline = t("problem_item_header", id=p.id,
                      urgent=Raw(t("problem_urgent_flag") if p.urgent else ""))
         await say(
-            update, context, problem_view.item(p, t, headline, unit=unit, tz=context.settings.tz),
+            update, context, problem_view.item(p, t, headline, unit=unit, tz=context.zone),
             keyboards.status_markup(p, t, forward=me.role == Role.PML),
         )
 

@@ -42,7 +42,7 @@ async def progress_view(context: BotContext, me: Officer) -> str:
             kec = await wilayah.get_kecamatan(conn, me.kecamatan_code or "")
             header = t("progress_kec_header", name=kec.name if kec else me.kecamatan_code)
             lines = group_progress(rows, lambda r: r.supervisor_id, _name_of(team))
-    return _render(t, header, lines, rows, context.clock.today())
+    return _render(t, header, lines, rows, context.today())
 
 
 def _name_of(team: list[Officer]):
@@ -73,7 +73,7 @@ async def progress_command(update: Update, context: BotContext) -> None:
     await say(update, context, await progress_view(context, me))
     if me.role == Role.PML:  # today's reports of the team, to approve or return
         team = await officers.subordinates(context.db.conn, me.officer_id)
-        items = await review_items(context.db.conn, team, context.clock.today())
+        items = await review_items(context.db.conn, team, context.today())
         for page in review_pages(items, context.t, context.form):
             await say(update, context, page.text, review_markup(page, context.t))
 

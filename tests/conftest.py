@@ -23,6 +23,7 @@ test_webhook).
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -32,9 +33,16 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
-from tests.support import Harness, PgCluster, at, running_harness
+from tests.support import Harness, PgCluster, at, build_template, running_harness
 
 ENGINES = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_template() -> None:
+    """The SQLite template every test database is copied from, built before the first test:
+    no test's injected clock runs while it is built."""
+    asyncio.run(build_template())
 
 
 @pytest.fixture

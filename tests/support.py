@@ -4,13 +4,16 @@ bot, the real bot process, and the steps of a few flows. Fixtures are in conftes
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import inspect
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -120,14 +123,46 @@ def make_settings(
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-async def load_roster(db_path: Path | str, now: datetime, tmp_path: Path) -> dict[str, str]:
-    """Import the test roster into a database (a SQLite file or a PostgreSQL URL); returns
-    officer_id -> registration code."""
+_template: list[Path] = []  # the SQLite database every test database starts from, once built
+
+
+async def build_template() -> Path:
+    """The SQLite database every test database starts from: the migrations and the national
+    wilayah list (loading 83,762 desa takes over a second: once per test process; on
+    PostgreSQL, `PgCluster`'s template database holds them)."""
+    if not _template:
+        folder = Path(tempfile.mkdtemp(prefix="regsosek-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = Database(folder / "template.db")
+        await template.open()
+        try:
+            await ensure_default_wilayah(template)
+        finally:
+            await template.close()
+        _template.append(folder / "template.db")
+    return _template[0]
+
+
+async def seeded_database(target: Path | str) -> Database:
+    """A database at `target` (not open): a SQLite file is copied from the template when
+    there is none yet; a PostgreSQL URL is a copy of the cluster's template already."""
+    if not is_postgres_url(target) and not Path(target).exists():
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(await build_template(), target)
+    return Database(target)
+
+
+async def load_roster(
+    db_path: Path | str, now: datetime, tmp_path: Path, officers: str = OFFICERS_CSV,
+    areas: str = AREAS_CSV,
+) -> dict[str, str]:
+    """Import the test roster (or `officers` and `areas`) into a database (a SQLite file or a
+    PostgreSQL URL); returns officer_id -> registration code."""
     officers_file = tmp_path / "officers.csv"
     areas_file = tmp_path / "areas.csv"
-    officers_file.write_text(OFFICERS_CSV, encoding="utf-8")
-    areas_file.write_text(AREAS_CSV, encoding="utf-8")
-    db = Database(db_path)
+    officers_file.write_text(officers, encoding="utf-8")
+    areas_file.write_text(areas, encoding="utf-8")
+    db = await seeded_database(db_path)
     await db.open()
     try:
         await ensure_default_wilayah(db)
@@ -211,14 +246,16 @@ class Harness:
 @asynccontextmanager
 async def running_harness(
     api: LocalBotApi, tmp_path: Path, clock: Clock, *, mode: str = "polling",
-    database: Path | str | None = None, **overrides: object,
+    database: Path | str | None = None, roster: tuple[str, str] = (OFFICERS_CSV, AREAS_CSV),
+    **overrides: object,
 ) -> AsyncIterator[Harness]:
-    """The test roster loaded and the real bot started, with settings `overrides`, getting its
-    updates in `mode` (polling or webhook), on `database` (see `make_settings`)."""
+    """The test roster (or `roster`: officers and areas CSV) loaded and the real bot started,
+    with settings `overrides`, getting its updates in `mode` (polling or webhook), on
+    `database` (see `make_settings`)."""
     if mode == "webhook":
         overrides = {**webhook_overrides(), **overrides}
     settings = make_settings(tmp_path, api, database=database, **overrides)
-    codes = await load_roster(settings.database, clock.now(), tmp_path)
+    codes = await load_roster(settings.database, clock.now(), tmp_path, *roster)
     h = Harness(api, settings, clock, codes)
     await h.start()
     try:
@@ -445,7 +482,10 @@ class PgCluster:
             await conn.execute(statement)
         db = Database(self.url(TEMPLATE_DATABASE))
         await db.open()
-        await db.close()
+        try:
+            await ensure_default_wilayah(db)  # the national list, copied with the template
+        finally:
+            await db.close()
         self._ready = asyncio.Queue(self.AHEAD)
         self._turn = asyncio.Lock()  # one statement at a time on the connection
         self._filler = asyncio.create_task(self._fill())

@@ -96,7 +96,7 @@ def test_db_migrate_creates_the_default_database_and_is_idempotent(cli: Cli) -> 
     applied = cli.rows("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
     assert [(v, n) for v, n, _ in applied] == expected
     assert cli.scalar("PRAGMA journal_mode") == "wal"
-    assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 9  # shipped list loaded
+    assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 7285  # shipped list loaded
 
     code, out, _ = cli("db", "migrate")
     assert code == 0
@@ -104,7 +104,7 @@ def test_db_migrate_creates_the_default_database_and_is_idempotent(cli: Cli) -> 
     assert cli.rows(
         "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
     ) == applied
-    assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 9
+    assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 7285
 
 
 def test_a_database_where_sqlite_cannot_keep_a_wal_is_refused_in_one_line(cli: Cli) -> None:
@@ -142,7 +142,10 @@ def test_wilayah_import(cli: Cli) -> None:
     assert cli.scalar("SELECT name FROM wilayah_desa WHERE code = '14.10.01.1001'") == (
         "Selatpanjang Kota Lama"
     )
-    assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 10
+    assert cli.scalar("SELECT COUNT(*) FROM wilayah_kecamatan") == 7286
+    assert cli.scalar("SELECT timezone FROM wilayah_kecamatan WHERE code = '14.10.99'") == (
+        "Asia/Jakarta"  # no timezone column: the province's zone
+    )
 
 
 def test_wilayah_import_with_errors_changes_nothing(cli: Cli) -> None:

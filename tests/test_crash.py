@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.localapi import LocalBotApi
-from db.connection import Database
 from db.roster import import_roster
-from db.wilayah import ensure_default_wilayah
-from tests.support import PROCESS_START, BotProcess, bot_env, query
+from tests.support import PROCESS_START, BotProcess, bot_env, query, seeded_database
 
 OFFICERS = 50
 KILLS = 5
@@ -49,10 +47,9 @@ async def make_roster(db_path: Path, tmp_path: Path) -> list[str]:
         areas.append(f"{oid},S{oid},RT {n:03d} Banglas,14.10.01.2005,200")
     (tmp_path / "o.csv").write_text("\n".join(officers) + "\n", encoding="utf-8")
     (tmp_path / "a.csv").write_text("\n".join(areas) + "\n", encoding="utf-8")
-    db = Database(db_path)
+    db = await seeded_database(db_path)
     await db.open()
     try:
-        await ensure_default_wilayah(db)
         await import_roster(db, tmp_path / "o.csv", tmp_path / "a.csv", now=PROCESS_START)
         async with db.transaction() as conn:
             for n, oid in enumerate(ids):

@@ -679,7 +679,9 @@ async def test_digest_says_when_its_data_was_read_with_the_zone(
     db: Database, tmp_path: Path, zone: str, shown: str
 ) -> None:
     moment = at(17, 20, 30)  # 20.30 WIB
-    settings = settings_for(tmp_path, timezone=zone)
+    settings = settings_for(tmp_path, timezone=zone)  # the admin's zone
+    async with db.transaction() as conn:  # each officer reads their own zone's time
+        await conn.execute("UPDATE officers SET timezone = ?", (zone,))
     built = {d.recipient.officer_id: d for d in await build_digests(
         db.conn, day=DAY, settings=settings, form=FORM, texts=ID, with_charts=False,
         as_of=moment)}

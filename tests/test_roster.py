@@ -18,6 +18,7 @@ from db.roster import (
     validate_roster,
 )
 from db.wilayah import ensure_default_wilayah, parse_wilayah_csv
+from tests.support import seeded_database
 
 WIB = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2022, 10, 10, 9, 0, tzinfo=WIB)
@@ -49,9 +50,9 @@ AREA_HEADER = AREAS[0].split(",")
 
 @pytest.fixture
 async def db(database: Path | str) -> AsyncIterator[Database]:
-    opened = Database(database)
+    opened = await seeded_database(database)
     await opened.open()
-    await ensure_default_wilayah(opened)
+    await ensure_default_wilayah(opened)  # loaded already: the template has the list
     yield opened
     await opened.close()
 
@@ -144,8 +145,10 @@ async def test_import_new_roster(db: Database, tmp_path: Path) -> None:
         "created_at": NOW.isoformat(),
         "updated_at": NOW.isoformat(),
         "unreachable_at": None,
+        "timezone": "Asia/Jakarta",
     }
     assert rows["A1"]["kecamatan_code"] is None
+    assert rows["A1"]["timezone"] is None  # the deployment's TIMEZONE
     assert await area_rows(db) == {
         "S1": ("RT 001 Banglas", "14.10.01.2005", "P1", 100, 1),
         "S2": ("RT 002 Banglas", "14.10.01.2005", "P1", 80, 1),
@@ -733,3 +736,49 @@ async def test_area_reassignment_and_deactivation(db: Database, tmp_path: Path) 
 def test_issue_without_row_or_column() -> None:
     assert str(RosterIssue(file="a.csv", message="x")) == "a.csv: x"
     assert str(RosterIssue(file="a.csv", column="c", message="x")) == "a.csv, kolom c: x"
+
+
+# Time zones
+
+NATIONAL = [
+    "officer_id,name,role,supervisor_id,phone,kecamatan_code,desa_code,timezone",
+    "A1,Admin Kabupaten,ADMIN,,,,",  # row 2: the deployment's TIMEZONE
+    "A2,Admin Papua,ADMIN,,,,,WIT",  # row 3
+    "K9,Yohana Koseka,KOSEKA,,,91.71.01,",  # row 4: Jayapura Utara, Papua
+    "M9,Markus PML,PML,K9,,91.71.01,,Asia/Makassar",  # row 5: lives elsewhere
+    "P9,Petrus PPL,PPL,M9,,91.71.01,91.71.01.1001,",  # row 6
+    "K1,Kartini,KOSEKA,,,14.10.01,",  # row 7: Meranti, Riau
+]
+
+
+async def test_a_roster_anywhere_in_indonesia_takes_each_kecamatan_zone(
+    db: Database, tmp_path: Path
+) -> None:
+    areas = [AREAS[0], "P9,S9,RT 001 Gurabesi,91.71.01.1001,60"]
+    result = await import_roster(
+        db, write(tmp_path / "o.csv", NATIONAL), write(tmp_path / "a.csv", areas), now=NOW
+    )
+    assert (result.officers_added, result.areas_added) == (6, 1)
+    rows = await officer_rows(db)
+    assert {i: r["timezone"] for i, r in rows.items()} == {
+        "A1": None, "A2": "Asia/Jayapura", "K9": "Asia/Jayapura", "M9": "Asia/Makassar",
+        "P9": "Asia/Jayapura", "K1": "Asia/Jakarta",
+    }
+    changed_zone = changed(NATIONAL, 6, "P9,Petrus PPL,PPL,M9,,91.71.01,91.71.01.1001,WITA")
+    again = await import_roster(db, write(tmp_path / "o.csv", changed_zone), now=LATER)
+    assert again.officers_updated == 1
+    assert (await officer_rows(db))["P9"]["timezone"] == "Asia/Makassar"
+
+
+def test_a_bad_timezone_is_reported_per_row(tmp_path: Path) -> None:
+    lines = [
+        OFFICERS[0] + ",timezone",
+        OFFICERS[1] + ",Asia/Papua",  # row 2
+        OFFICERS[2] + ",UTC+9",  # row 3
+        OFFICERS[3] + ",wib",  # row 4: fine
+    ]
+    parsed = read_roster(write(tmp_path / "officers.csv", lines))
+    officers, _, issues = validate_roster(parsed, KECAMATAN_CODES, DESA_TO_KECAMATAN)
+    assert [(i.row, i.column) for i in issues] == [(2, "timezone"), (3, "timezone")]
+    assert 'zona waktu "Asia/Papua" tidak dikenal (time zone unknown)' in issues[0].message
+    assert [o.timezone for o in officers] == ["Asia/Jakarta"]

@@ -178,8 +178,12 @@ async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock)
     await harness.start()
     try:
         names = sorted(job.name for job in harness.app.job_queue.jobs() if job.name != "catch-up")
-        assert names == ["digest-admin", "digest-koseka", "digest-pml", "flow-expiry",
-                         "problem-escalation", "reminder-16:00", "reminder-19:00"]
+        daily = ["digest-admin", "digest-koseka", "digest-pml", "reminder-16:00",
+                 "reminder-19:00"]
+        # TIMEZONE's slots by their plain names, the other Indonesian zones' after the zone.
+        assert names == sorted([*daily, "flow-expiry", "problem-escalation",
+                                *(f"{name}@{zone}" for name in daily
+                                  for zone in ("Asia/Makassar", "Asia/Jayapura"))])
         [pml] = harness.app.job_queue.get_jobs_by_name("digest-pml")
         local = pml.next_t.astimezone(settings.tz)
         assert (local.hour, local.minute) == (20, 30)
@@ -262,14 +266,17 @@ async def test_catch_up_sends_a_missed_slot_once_within_the_grace_window(harness
     await harness.register("P2", 502)
     services = services_of(harness.app)
     harness.clock.set(at(17, 17, 30))  # 16:00 passed 1.5 h ago (grace 2 h), 19:00 not yet
-    assert [s.name for s in jobs.due_slots(services, harness.clock.now())] == ["reminder-16:00"]
-    [summary] = await jobs.catch_up(services)
-    assert summary.recipients == ["P2"]
+    # (19:00 WIT, 17:00 WIB, passed too: nobody of this roster lives in Papua.)
+    assert [s.name for s in jobs.due_slots(services, harness.clock.now())] == [
+        "reminder-16:00", "reminder-19:00@Asia/Jayapura"]
+    summary, papua = await jobs.catch_up(services)
+    assert (summary.recipients, papua.recipients) == (["P2"], [])
     await harness.restart()
-    assert [s.sent for s in await jobs.catch_up(services_of(harness.app))] == [0]
+    assert [s.sent for s in await jobs.catch_up(services_of(harness.app))] == [0, 0]
     assert len(reminders_to(harness, 502)) == 1
     harness.clock.set(at(17, 18, 1))  # 16:00 is now beyond the grace window
-    assert jobs.due_slots(services_of(harness.app), harness.clock.now()) == []
+    due = jobs.due_slots(services_of(harness.app), harness.clock.now())
+    assert [s.name for s in due] == ["reminder-19:00@Asia/Makassar", "reminder-19:00@Asia/Jayapura"]
 
 
 async def test_izin_only_for_ppl_and_cancellable(harness: Harness) -> None:

@@ -57,7 +57,8 @@ async def test_a_week_of_reminders_and_digests_with_a_restart(harness: Harness) 
             expected_reminders[oid] += 1
         for clock_time, role in (((20, 30), "PML"), ((21, 0), "KOSEKA"), ((21, 30), "ADMIN")):
             harness.clock.set(at(day.day, *clock_time))
-            [slot] = [s for s in jobs.slots(services) if s.role and s.role.value == role]
+            [slot] = [s for s in jobs.slots(services)  # the slot of TIMEZONE (WIB)
+                      if s.role and s.role.value == role and s.zone == services.settings.tz]
             await jobs.run_slot(services, slot, day)
             again = await jobs.run_slot(services, slot, day)  # the job fired twice
             assert again.sent == 0

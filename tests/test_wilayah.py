@@ -14,15 +14,28 @@ from db.wilayah import (
     list_desa,
     list_kecamatan,
     parse_wilayah_csv,
+    province_zone,
+    zone_name,
 )
+
+WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
+ROOT = Path(__file__).resolve().parent.parent
 
 HEADER = "kecamatan_code,kecamatan_name,desa_code,desa_name,kind\n"
 
 
 @pytest.fixture
-async def db(database: Path | str) -> AsyncIterator[Database]:
+async def db(database: Path | str, engine: str) -> AsyncIterator[Database]:
+    """A database with an empty wilayah table (the PostgreSQL test template has the list:
+    emptied at once, where a DELETE would check each of its 83,762 rows' references)."""
     opened = Database(database)
     await opened.open()
+    async with opened.transaction() as conn:
+        if engine == "postgres":
+            await conn.execute("TRUNCATE wilayah_desa, wilayah_kecamatan CASCADE")
+        else:
+            await conn.execute("DELETE FROM wilayah_desa")
+            await conn.execute("DELETE FROM wilayah_kecamatan")
     yield opened
     await opened.close()
 
@@ -33,14 +46,35 @@ def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-async def test_default_list_is_loaded_once(db: Database) -> None:
+async def test_the_national_list_is_loaded_once(db: Database) -> None:
     assert await ensure_default_wilayah(db) is True
     kecamatan = await list_kecamatan(db.conn)
-    assert len(kecamatan) == 9
-    assert kecamatan[0] == Kecamatan(code="14.10.01", name="Tebing Tinggi")
-    assert len(await list_desa(db.conn)) == 101
+    assert len(kecamatan) == 7285
+    assert kecamatan[0] == Kecamatan(code="11.01.01", name="Bakongan", timezone=WIB)
+    assert len(await list_desa(db.conn)) == 83762
+    async with db.conn.execute(
+        "SELECT timezone, COUNT(DISTINCT substr(code, 1, 2)) FROM wilayah_kecamatan"
+        " GROUP BY timezone ORDER BY timezone"
+    ) as cur:  # provinces per zone: all 38, each in one zone
+        assert [tuple(row) async for row in cur] == [(WIB, 18), (WIT, 8), (WITA, 12)]
     assert await ensure_default_wilayah(db) is False
-    assert len(await list_desa(db.conn)) == 101
+    assert len(await list_desa(db.conn)) == 83762
+
+
+def test_the_meranti_list_is_part_of_the_national_one() -> None:
+    meranti = parse_wilayah_csv(ROOT / "db" / "data" / "meranti_wilayah.csv")
+    national = parse_wilayah_csv(ROOT / "db" / "data" / "wilayah_indonesia.csv.gz")
+    assert set(meranti[0]) <= set(national[0])
+    assert set(meranti[1]) <= set(national[1])
+
+
+def test_zone_names() -> None:
+    assert zone_name("Asia/Jayapura") == WIT
+    assert zone_name(" wita ") == WITA
+    assert province_zone("94.71.01") == WIT and province_zone("64") == WITA
+    assert province_zone("14.10") == WIB and province_zone("62.01") == WIB
+    with pytest.raises(ValueError, match='"Asia/Papua" tidak dikenal'):
+        zone_name("Asia/Papua")
 
 
 async def test_read_helpers(db: Database) -> None:
@@ -50,7 +84,7 @@ async def test_read_helpers(db: Database) -> None:
     assert len(tebing_tinggi) == 9
     assert {d.kecamatan_code for d in tebing_tinggi} == {"14.10.01"}
     assert await get_kecamatan(db.conn, "14.10.09") == Kecamatan(
-        code="14.10.09", name="Rangsang Pesisir"
+        code="14.10.09", name="Rangsang Pesisir", timezone=WIB
     )
     assert await get_desa(db.conn, "14.10.05.1001") == Desa(
         code="14.10.05.1001", kecamatan_code="14.10.05", name="Teluk Belitung", kind="kelurahan"
@@ -72,10 +106,33 @@ async def test_import_upserts(db: Database, tmp_path: Path) -> None:
         code="14.10.01.2005", kecamatan_code="14.10.01", name="Banglas Lama", kind="desa"
     )
     assert await get_kecamatan(db.conn, "14.10.10") == Kecamatan(
-        code="14.10.10", name="Kecamatan Baru"
+        code="14.10.10", name="Kecamatan Baru", timezone=WIB
     )
-    assert len(await list_kecamatan(db.conn)) == 10
-    assert len(await list_desa(db.conn)) == 102
+    assert len(await list_kecamatan(db.conn)) == 7286
+    assert len(await list_desa(db.conn)) == 83763
+
+
+async def test_import_takes_a_timezone_column_and_checks_it(
+    db: Database, tmp_path: Path
+) -> None:
+    header = HEADER.strip() + ",timezone\n"
+    path = write(tmp_path, header + "94.71.99,Uji,94.71.99.2001,Desa Uji,desa,WITA\n")
+    assert await import_wilayah(db, path) == (1, 1)
+    assert (await get_kecamatan(db.conn, "94.71.99")).timezone == WITA  # type: ignore[union-attr]
+    path = write(
+        tmp_path,
+        header
+        + "94.71.98,Uji,94.71.98.2001,Desa Uji,desa,Asia/Papua\n"  # row 2
+        + "94.71.97,Dua,94.71.97.2001,Desa Dua,desa,\n"  # row 3: the province's zone
+        + "94.71.97,Dua,94.71.97.2002,Desa Tiga,desa,WIB\n",  # row 4
+    )
+    with pytest.raises(WilayahError) as excinfo:
+        await import_wilayah(db, path)
+    assert excinfo.value.problems == [
+        'baris 2: zona waktu "Asia/Papua" tidak dikenal (time zone unknown); tulis nama IANA'
+        " seperti Asia/Jakarta, Asia/Makassar, Asia/Jayapura, atau WIB/WITA/WIT",
+        'baris 4: kecamatan 94.71.97 berzona "Asia/Jakarta", sebelumnya "Asia/Jayapura"',
+    ]
 
 
 async def test_import_of_invalid_file_changes_nothing(db: Database, tmp_path: Path) -> None:
@@ -95,7 +152,7 @@ def test_parse_bom_semicolon_blank_lines_and_case(tmp_path: Path) -> None:
         encoding="utf-8-sig",
     )
     kecamatan, desa = parse_wilayah_csv(path)
-    assert kecamatan == [Kecamatan(code="14.10.01", name="Tebing Tinggi")]
+    assert kecamatan == [Kecamatan(code="14.10.01", name="Tebing Tinggi", timezone=WIB)]
     assert desa == [
         Desa(
             code="14.10.01.1001",

@@ -235,7 +235,7 @@ class Outbox:
             sender = models.Officer(officer_id=broadcast.sender_id, name=broadcast.sender_name,
                                     role=models.Role(broadcast.sender_role))
             roster = await officers.list_officers(conn, active_only=False)
-            codes = {k.code for k in await wilayah.list_kecamatan(conn)}
+            codes = {k.code for k in await wilayah.list_kecamatan(conn, on_roster=True)}
             audience = aud.resolve(sender, broadcast.audience, roster, codes)
             if audience is None:  # not an audience of that sender (any more): rows as stored
                 log.warning("announcement %s: audience %r not computed again", broadcast_id,
@@ -328,9 +328,13 @@ class Outbox:
         if broadcast.report_message_id is None:
             return  # the flow has not stored it yet; it marks the report dirty when it does
         services = self._services
-        names = {k.code: k.name for k in await wilayah.list_kecamatan(services.db.conn)}
+        names = {k.code: k.name
+                 for k in await wilayah.list_kecamatan(services.db.conn, on_roster=True)}
         t = services.texts
-        text = announcement_view.report_text(t, broadcast, counts, services.clock.now(),
+        sender = await officers.get_officer(services.db.conn, broadcast.sender_id)
+        zone = services.settings.tz if sender is None else sender.zone(services.settings.tz)
+        now = services.clock.now().astimezone(zone)  # the sender reads their own time
+        text = announcement_view.report_text(t, broadcast, counts, now,
                                  announcement_view.audience_label(t, broadcast.audience, names))
         if self._shown.get(broadcast.id) == text:
             return

@@ -17,8 +17,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.present import formatting as fmt
 from bot.present.charts import Chart, CumulativeChart, ProgressBars
@@ -27,7 +28,7 @@ from bot.present.review import ReviewItem
 from bot.present.splitting import split_message
 from bot.present.texts import Raw, Texts
 from bot.rules.attendance import DayStatus, consecutive_missing, day_status, escalation
-from bot.rules.calendar import ONE_DAY, is_working_day
+from bot.rules.calendar import ONE_DAY, Coverage, is_working_day, zone_days
 from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
 from bot.rules.quality import Flag, day_flags
@@ -235,12 +236,14 @@ class DigestBuilder:
             problems = [p for p in problems if p.officer_id in scope]
         return list(problems)
 
-    def _as_of(self) -> Raw:
-        """' · data pukul 20.30 WIB' under the header, with the day when it is another one."""
+    def _as_of(self, zone: ZoneInfo | None = None) -> Raw:
+        """' · data pukul 20.30 WIB' under the header, with the day when it is another one;
+        in `zone`, the reader's (TIMEZONE when None)."""
         if self.as_of is None:
             return Raw("")
-        local = self.as_of.astimezone(self.tz)
-        time = fmt.time_of_day(local, self.tz, self.lang)
+        zone = zone or self.tz
+        local = self.as_of.astimezone(zone)
+        time = fmt.time_of_day(local, zone, self.lang)
         if local.date() == self.day:
             return Raw(self.t("digest_as_of", time=time))
         return Raw(self.t("digest_as_of_day", day=fmt.short_day(local.date(), self.lang),
@@ -365,7 +368,7 @@ class DigestBuilder:
                     for s in team if s.officer.unreachable_at is not None]
         problems = self._problems_of(pml)
         header = t("digest_pml_header", team=pml.name, day=fmt.day(self.day, self.lang),
-                   as_of=self._as_of())
+                   as_of=self._as_of(pml.zone(self.tz)))
         lines = self._with_actions(header, actions, problems)
 
         lines.append("")
@@ -464,7 +467,7 @@ class DigestBuilder:
                              team=supervisor.name if supervisor else "-", days=stat.missing_run))
         problems = self._problems_of(koseka)
         header = t("digest_koseka_header", area=area_name, name=koseka.name,
-                   day=fmt.day(self.day, self.lang), as_of=self._as_of())
+                   day=fmt.day(self.day, self.lang), as_of=self._as_of(koseka.zone(self.tz)))
         lines = self._with_actions(header, actions, problems)
 
         total = _Group()
@@ -546,13 +549,33 @@ class DigestBuilder:
     # -- admin ---------------------------------------------------------------------------
 
     def admin_digest(self, admin: Officer) -> Digest:
-        chunks, charts = self._regency
+        chunks, charts = self._regency(admin.zone(self.tz).key)
         return Digest(kind=KINDS[Role.ADMIN], recipient=admin, chunks=list(chunks),
                       charts=list(charts))
 
-    @cached_property
-    def _regency(self) -> tuple[list[str], list[Chart]]:
-        """The admin digest's messages and charts: the same for every admin."""
+    def _zones_line(self, zone: ZoneInfo) -> str | None:
+        """When the officers live in other zones than the reader's: which part of the day
+        the digest covers in each ('Hari Senin, 17 Okt 2022 per zona: s.d. 21.30 WIB · s.d.
+        23.30 WIT'); None when they all live in the reader's zone."""
+        zones = {o.zone(self.tz).key: o.zone(self.tz) for o in self.snap.officers.values()
+                 if o.role == Role.PPL}
+        if self.as_of is None or set(zones) <= {zone.key}:
+            return None
+        parts = []
+        for local, part in zone_days(self.day, self.as_of, zones.values()):
+            if part is Coverage.SO_FAR:
+                parts.append(self.t("digest_zone_so_far",
+                                    time=fmt.time_of_day(local, None, self.lang)))
+            else:
+                key = "digest_zone_whole" if part is Coverage.WHOLE else "digest_zone_not_yet"
+                parts.append(self.t(key, zone=f"{local:%Z}"))
+        return self.t("digest_zones", day=fmt.day(self.day, self.lang),
+                      zones=Raw(" · ".join(parts)))
+
+    @cache  # noqa: B019 - one builder per evening: the cache goes with it
+    def _regency(self, zone_key: str) -> tuple[list[str], list[Chart]]:
+        """The admin digest's messages and charts: the same for every admin of one zone."""
+        zone = ZoneInfo(zone_key)
         t, snap = self.t, self.snap
         targets: dict[str, int] = {}
         for area in snap.areas.values():
@@ -568,7 +591,10 @@ class DigestBuilder:
         missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
 
         problems = list(snap.problems)
-        header = t("digest_admin_header", day=fmt.day(self.day, self.lang), as_of=self._as_of())
+        header = t("digest_admin_header", day=fmt.day(self.day, self.lang),
+                   as_of=self._as_of(zone))
+        if zones_line := self._zones_line(zone):
+            header += "\n" + zones_line
         lines = [*self._with_actions(header, [], problems), ""]
         lines += self._outlook(t("digest_regency_name"), regency_daily, regency_target,
                                key="digest_area_total")

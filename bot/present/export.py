@@ -139,8 +139,8 @@ async def scope_workbook(
         form=form,
         items=await export_rows(conn, date_to=day, officer_ids=officer_ids),
         areas=await area_progress(conn, officer_ids=officer_ids, until=day),
-        desa={d.code: d for d in await list_desa(conn)},
-        kecamatan={k.code: k.name for k in await list_kecamatan(conn)},
+        desa={d.code: d for d in await list_desa(conn, on_roster=True)},
+        kecamatan={k.code: k.name for k in await list_kecamatan(conn, on_roster=True)},
     )
     return await asyncio.to_thread(build_scope_workbook, data)
 
