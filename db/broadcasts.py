@@ -23,11 +23,13 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from db.bots import Scope
 from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
 
 _BROADCAST_COLUMNS = (
     "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
-    " document_id, send_at, created_at, unlinked_count, report_message_id, finished_at"
+    " document_id, send_at, created_at, unlinked_count, report_message_id, finished_at, bot,"
+    " attachment_name, attachment_state"
 )
 _RECIPIENT_COLUMNS = (
     "id, broadcast_id, officer_id, chat_id, status, attempts, claim_token, claimed_at,"
@@ -56,8 +58,10 @@ async def create_broadcast(
     unlinked_count: int,
     now: datetime,
     draft_token: str | None = None,
+    bot: str | None = None,
 ) -> Broadcast | None:
-    """Store the announcement and one pending outbox row per recipient.
+    """Store the announcement and one pending outbox row per recipient; `bot`: the bot it
+    was written in (with several bots, the one that edits the delivery report).
 
     None when `draft_token` was used before (a second press of the same Kirim button).
     """
@@ -69,10 +73,11 @@ async def create_broadcast(
                 return None
     cur = await conn.execute(
         "INSERT INTO broadcasts (sender_id, sender_name, sender_role, sender_chat_id, audience,"
-        " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token, bot)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (sender.officer_id, sender.name, sender.role.value, sender_chat_id, audience, text,
-         photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token),
+         photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token,
+         bot),
     )
     broadcast_id = cur.lastrowid
     assert broadcast_id is not None
@@ -119,20 +124,63 @@ async def recent_broadcasts(
 
 
 async def due_recipients(
-    conn: aiosqlite.Connection, now: datetime, *, limit: int, exclude: Collection[int] = ()
+    conn: aiosqlite.Connection, now: datetime, *, limit: int, exclude: Collection[int] = (),
+    scope: Scope | None = None,
 ) -> list[Recipient]:
-    """Pending rows of announcements whose time has come, oldest announcement first."""
+    """Pending rows of announcements whose time has come, oldest announcement first.
+
+    With several bots, `scope`: only the rows of the officers this bot serves, and of an
+    announcement written in another bot with an attachment, only once its bytes are stored
+    (or known to be unavailable)."""
     skip = list(exclude)
     sql = (
         f"SELECT {', '.join('r.' + c.strip() for c in _RECIPIENT_COLUMNS.split(','))}"
         " FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id"
         " WHERE r.status = 'pending' AND b.send_at <= ?"
     )
+    params: list[object] = [utc_text(now)]
+    if scope is not None and not scope.everything:
+        where, where_params = scope.where()
+        sql += (f" AND EXISTS (SELECT 1 FROM officers o WHERE o.officer_id = r.officer_id"
+                f" AND {where})"
+                " AND ((b.photo_id IS NULL AND b.document_id IS NULL) OR b.bot = ?"
+                " OR b.attachment_state IS NOT NULL)")
+        params += [*where_params, scope.bot]
     if skip:
         sql += f" AND r.id NOT IN ({','.join('?' * len(skip))})"
     sql += " ORDER BY b.send_at, b.id, r.id LIMIT ?"
-    async with conn.execute(sql, [utc_text(now), *skip, limit]) as cur:
+    async with conn.execute(sql, [*params, *skip, limit]) as cur:
         return [Recipient(**dict(row)) async for row in cur]
+
+
+async def owned_due(
+    conn: aiosqlite.Connection, bot: str, now: datetime
+) -> list[Broadcast]:
+    """Unfinished announcements written in this bot whose time has come."""
+    async with conn.execute(
+        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE bot = ? AND finished_at IS NULL"
+        " AND send_at <= ? ORDER BY id", (bot, utc_text(now)),
+    ) as cur:
+        return [Broadcast(**dict(row)) async for row in cur]
+
+
+async def store_attachment(
+    conn: aiosqlite.Connection, broadcast_id: int, data: bytes | None, name: str | None
+) -> None:
+    """The attachment's bytes for the other bots; None: it could not be fetched."""
+    await conn.execute(
+        "UPDATE broadcasts SET attachment = ?, attachment_name = ?, attachment_state = ?"
+        " WHERE id = ?",
+        (data, name, "stored" if data is not None else "unavailable", broadcast_id),
+    )
+
+
+async def attachment(conn: aiosqlite.Connection, broadcast_id: int) -> bytes | None:
+    async with conn.execute(
+        "SELECT attachment FROM broadcasts WHERE id = ?", (broadcast_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
 
 
 async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipient | None:
@@ -167,16 +215,16 @@ async def set_audience(
     await conn.executemany(
         "UPDATE broadcast_recipients SET chat_id = ? WHERE broadcast_id = ? AND officer_id = ?"
         " AND status = 'pending'", moved)
-    await conn.executemany(
-        "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)",
-        new)
+    await conn.executemany(  # another bot may compute the same audience at the same time
+        "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (broadcast_id, officer_id) DO NOTHING", new)
     await conn.execute("UPDATE broadcasts SET unlinked_count = ? WHERE id = ?",
                        (unlinked_count, broadcast_id))
     return len(new), len(gone)
 
 
 async def claim(
-    conn: aiosqlite.Connection, recipient_id: int, now: datetime
+    conn: aiosqlite.Connection, recipient_id: int, now: datetime, bot: str | None = None
 ) -> Recipient | None:
     """Take a pending row for sending, to its officer's chat of now; None when it is not
     pending (taken, or done), or dropped now because its officer is no longer active or
@@ -190,10 +238,10 @@ async def claim(
     token = secrets.token_hex(8)
     cur = await conn.execute(
         "UPDATE broadcast_recipients SET status = 'sending', claim_token = ?, claimed_at = ?,"
-        " attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id FROM officers o"
-        "  WHERE o.officer_id = broadcast_recipients.officer_id)"
+        " claimed_by = ?, attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id"
+        "  FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id)"
         " WHERE id = ? AND status = 'pending'",
-        (token, utc_text(now), recipient_id),
+        (token, utc_text(now), bot, recipient_id),
     )
     if cur.rowcount != 1:
         return None
@@ -221,19 +269,22 @@ async def finish(
     return cur.rowcount == 1
 
 
-async def recover_interrupted(conn: aiosqlite.Connection) -> list[int]:
+async def recover_interrupted(conn: aiosqlite.Connection, bot: str | None = None) -> list[int]:
     """Rows left `sending` by a crash become `failed` (`interrupted`): never resent blindly.
+    With several bots, only the rows this `bot` claimed (another bot's may be in flight).
 
     Returns the announcements concerned, whose delivery reports need an update.
     """
+    mine = " AND (claimed_by IS NULL OR claimed_by = ?)" if bot is not None else ""
+    params: tuple[object, ...] = (bot,) if bot is not None else ()
     async with conn.execute(
         "SELECT DISTINCT broadcast_id FROM broadcast_recipients WHERE status = 'sending'"
-        " ORDER BY broadcast_id"
+        f"{mine} ORDER BY broadcast_id", params
     ) as cur:
         affected = [row[0] async for row in cur]
     await conn.execute(
-        "UPDATE broadcast_recipients SET status = 'failed', error = ? WHERE status = 'sending'",
-        (INTERRUPTED,),
+        f"UPDATE broadcast_recipients SET status = 'failed', error = ? WHERE status = 'sending'"
+        f"{mine}", (INTERRUPTED, *params),
     )
     return affected
 
