@@ -85,6 +85,7 @@ async def record_bot(services: Services, username: str) -> None:
     settings = services.settings
     name = (settings.bot_username or username).lstrip("@")
     services.scope = Scope(name, tuple(settings.bot_scope))
+    services.update_log.bot = "" if services.scope.everything else name
     async with services.db.transaction() as conn:
         overlapping = await bots.record(conn, services.scope, services.clock.now())
     for other in overlapping:

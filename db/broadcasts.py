@@ -154,12 +154,14 @@ async def due_recipients(
 
 
 async def owned_due(
-    conn: aiosqlite.Connection, bot: str, now: datetime
+    conn: aiosqlite.Connection, bot: str, now: datetime, finished_since: datetime
 ) -> list[Broadcast]:
-    """Unfinished announcements written in this bot whose time has come."""
+    """Announcements written in this bot whose time has come: unfinished, or finished since
+    `finished_since` (their read receipts may still change)."""
     async with conn.execute(
-        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE bot = ? AND finished_at IS NULL"
-        " AND send_at <= ? ORDER BY id", (bot, utc_text(now)),
+        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE bot = ? AND send_at <= ?"
+        " AND (finished_at IS NULL OR finished_at >= ?) ORDER BY id",
+        (bot, utc_text(now), utc_text(finished_since)),
     ) as cur:
         return [Broadcast(**dict(row)) async for row in cur]
 

@@ -55,6 +55,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -73,6 +74,9 @@ log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 10
 DRAIN_SECONDS = 15.0
+# Several bots: how long after an announcement is done its report still follows the read
+# receipts pressed in other bots.
+READS_FOLLOWED = timedelta(days=1)
 
 
 @dataclass
@@ -268,14 +272,15 @@ class Outbox:
         """Several bots: the announcements written here that came due get their audience
         computed (even when none of it is this bot's) and their attachment stored for the
         others; and, every poll interval, their delivery reports are looked at again (the
-        other bots' rows change them)."""
+        other bots' rows and read receipts change them, for READS_FOLLOWED after the end)."""
         services = self._services
-        own = await repo.owned_due(services.db.conn, self._scope.bot, services.clock.now())
+        now = services.clock.now()
+        own = await repo.owned_due(services.db.conn, self._scope.bot, now, now - READS_FOLLOWED)
         look = self._monotonic() - self._last_look >= self._poll
         if look:
             self._last_look = self._monotonic()
         for broadcast in own:
-            if broadcast.id not in self._audience_done:
+            if broadcast.finished_at is None and broadcast.id not in self._audience_done:
                 await self._compute_audience(broadcast.id)
             if broadcast.has_attachment and broadcast.attachment_state is None:
                 await self._store_attachment(broadcast)

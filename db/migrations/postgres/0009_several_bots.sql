@@ -46,3 +46,9 @@ CREATE TABLE outbox (
     error TEXT
 );
 CREATE INDEX outbox_status ON outbox (status, id);
+
+-- Telegram numbers updates per bot: with several bots, an update is known by its bot (''
+-- for a bot that serves everyone, as before) and its update_id.
+ALTER TABLE processed_updates ADD COLUMN bot TEXT NOT NULL DEFAULT '';
+ALTER TABLE processed_updates DROP CONSTRAINT processed_updates_pkey;
+ALTER TABLE processed_updates ADD PRIMARY KEY (bot, update_id);

@@ -46,3 +46,16 @@ CREATE TABLE outbox (
     error TEXT
 );
 CREATE INDEX outbox_status ON outbox (status, id);
+
+-- Telegram numbers updates per bot: with several bots, an update is known by its bot (''
+-- for a bot that serves everyone, as before) and its update_id.
+CREATE TABLE processed_updates_per_bot (
+    bot TEXT NOT NULL DEFAULT '',
+    update_id INTEGER NOT NULL,
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (bot, update_id)
+);
+INSERT INTO processed_updates_per_bot (bot, update_id, processed_at)
+    SELECT '', update_id, processed_at FROM processed_updates;
+DROP TABLE processed_updates;
+ALTER TABLE processed_updates_per_bot RENAME TO processed_updates;
