@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from db.engine import Connection
 from db.models import Officer, Role
 
 
@@ -69,7 +68,7 @@ def _prefixes(text: str) -> tuple[str, ...]:
     return tuple(p for p in text.split(",") if p)
 
 
-async def record(conn: aiosqlite.Connection, scope: Scope, now: datetime) -> list[BotRecord]:
+async def record(conn: Connection, scope: Scope, now: datetime) -> list[BotRecord]:
     """This bot and its scope, as of this start; returns the other bots whose scope overlaps
     it (two bots serving one officer is a configuration mistake)."""
     await conn.execute(
@@ -89,14 +88,14 @@ async def record(conn: aiosqlite.Connection, scope: Scope, now: datetime) -> lis
     return overlapping
 
 
-async def list_bots(conn: aiosqlite.Connection) -> list[BotRecord]:
+async def list_bots(conn: Connection) -> list[BotRecord]:
     async with conn.execute(
         "SELECT username, scope, started_at FROM bots ORDER BY username"
     ) as cur:
         return [BotRecord(row[0], _prefixes(row[1]), row[2]) async for row in cur]
 
 
-async def bot_for(conn: aiosqlite.Connection, kecamatan_code: str | None) -> str | None:
+async def bot_for(conn: Connection, kecamatan_code: str | None) -> str | None:
     """The username of the bot that serves that kecamatan (the most specific scope), if any
     bot recorded one."""
     best: tuple[int, str] | None = None
@@ -107,7 +106,7 @@ async def bot_for(conn: aiosqlite.Connection, kecamatan_code: str | None) -> str
     return best[1] if best else None
 
 
-async def linked_bot(conn: aiosqlite.Connection, officer_id: str) -> str | None:
+async def linked_bot(conn: Connection, officer_id: str) -> str | None:
     async with conn.execute(
         "SELECT linked_bot FROM officers WHERE officer_id = ?", (officer_id,)
     ) as cur:
@@ -115,11 +114,11 @@ async def linked_bot(conn: aiosqlite.Connection, officer_id: str) -> str | None:
     return row[0] if row else None
 
 
-async def set_linked_bot(conn: aiosqlite.Connection, officer_id: str, bot: str | None) -> None:
+async def set_linked_bot(conn: Connection, officer_id: str, bot: str | None) -> None:
     await conn.execute("UPDATE officers SET linked_bot = ? WHERE officer_id = ?", (bot, officer_id))
 
 
-async def serves(conn: aiosqlite.Connection, scope: Scope, officer_id: str) -> bool:
+async def serves(conn: Connection, scope: Scope, officer_id: str) -> bool:
     """Whether this bot serves the officer (one on the roster)."""
     if scope.everything:
         return True
@@ -130,7 +129,7 @@ async def serves(conn: aiosqlite.Connection, scope: Scope, officer_id: str) -> b
         return await cur.fetchone() is not None
 
 
-async def served_ids(conn: aiosqlite.Connection, scope: Scope) -> set[str] | None:
+async def served_ids(conn: Connection, scope: Scope) -> set[str] | None:
     """The officers this bot serves; None: everyone."""
     if scope.everything:
         return None

@@ -21,9 +21,8 @@ import secrets
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from db.bots import Scope
+from db.engine import Connection
 from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
 
 _BROADCAST_COLUMNS = (
@@ -45,7 +44,7 @@ def utc_text(moment: datetime) -> str:
 
 
 async def create_broadcast(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     sender: Officer,
     sender_chat_id: int,
@@ -71,16 +70,14 @@ async def create_broadcast(
         ) as cur:
             if await cur.fetchone() is not None:
                 return None
-    cur = await conn.execute(
+    [(broadcast_id,)] = await conn.execute_fetchall(
         "INSERT INTO broadcasts (sender_id, sender_name, sender_role, sender_chat_id, audience,"
         " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token, bot)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (sender.officer_id, sender.name, sender.role.value, sender_chat_id, audience, text,
          photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token,
          bot),
     )
-    broadcast_id = cur.lastrowid
-    assert broadcast_id is not None
     rows = [(broadcast_id, o.officer_id, o.telegram_chat_id) for o in recipients
             if o.telegram_chat_id is not None]
     await conn.executemany(
@@ -92,7 +89,7 @@ async def create_broadcast(
     return broadcast
 
 
-async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
+async def get_broadcast(conn: Connection, broadcast_id: int) -> Broadcast | None:
     async with conn.execute(
         f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
     ) as cur:
@@ -101,7 +98,7 @@ async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadc
 
 
 async def set_report_message(
-    conn: aiosqlite.Connection, broadcast_id: int, message_id: int
+    conn: Connection, broadcast_id: int, message_id: int
 ) -> None:
     await conn.execute(
         "UPDATE broadcasts SET report_message_id = ? WHERE id = ?", (message_id, broadcast_id)
@@ -109,7 +106,7 @@ async def set_report_message(
 
 
 async def recent_broadcasts(
-    conn: aiosqlite.Connection, *, sender_id: str | None, limit: int = 5
+    conn: Connection, *, sender_id: str | None, limit: int = 5
 ) -> list[Broadcast]:
     """The newest announcements first: of one sender, or everyone's when `sender_id` is None."""
     sql = f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts"
@@ -124,7 +121,7 @@ async def recent_broadcasts(
 
 
 async def due_recipients(
-    conn: aiosqlite.Connection, now: datetime, *, limit: int, exclude: Collection[int] = (),
+    conn: Connection, now: datetime, *, limit: int, exclude: Collection[int] = (),
     scope: Scope | None = None,
 ) -> list[Recipient]:
     """Pending rows of announcements whose time has come, oldest announcement first.
@@ -154,7 +151,7 @@ async def due_recipients(
 
 
 async def owned_due(
-    conn: aiosqlite.Connection, bot: str, now: datetime, finished_since: datetime
+    conn: Connection, bot: str, now: datetime, finished_since: datetime
 ) -> list[Broadcast]:
     """Announcements written in this bot whose time has come: unfinished, or finished since
     `finished_since` (their read receipts may still change)."""
@@ -167,7 +164,7 @@ async def owned_due(
 
 
 async def store_attachment(
-    conn: aiosqlite.Connection, broadcast_id: int, data: bytes | None, name: str | None
+    conn: Connection, broadcast_id: int, data: bytes | None, name: str | None
 ) -> None:
     """The attachment's bytes for the other bots; None: it could not be fetched."""
     await conn.execute(
@@ -177,7 +174,7 @@ async def store_attachment(
     )
 
 
-async def attachment(conn: aiosqlite.Connection, broadcast_id: int) -> bytes | None:
+async def attachment(conn: Connection, broadcast_id: int) -> bytes | None:
     async with conn.execute(
         "SELECT attachment FROM broadcasts WHERE id = ?", (broadcast_id,)
     ) as cur:
@@ -185,7 +182,7 @@ async def attachment(conn: aiosqlite.Connection, broadcast_id: int) -> bytes | N
     return bytes(row[0]) if row and row[0] is not None else None
 
 
-async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipient | None:
+async def get_recipient(conn: Connection, recipient_id: int) -> Recipient | None:
     async with conn.execute(
         f"SELECT {_RECIPIENT_COLUMNS} FROM broadcast_recipients WHERE id = ?", (recipient_id,)
     ) as cur:
@@ -194,7 +191,7 @@ async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipi
 
 
 async def set_audience(
-    conn: aiosqlite.Connection, broadcast_id: int, recipients: Collection[Officer],
+    conn: Connection, broadcast_id: int, recipients: Collection[Officer],
     unlinked_count: int,
 ) -> tuple[int, int]:
     """The audience computed again as the announcement goes out: pending rows of officers no
@@ -226,7 +223,7 @@ async def set_audience(
 
 
 async def claim(
-    conn: aiosqlite.Connection, recipient_id: int, now: datetime, bot: str | None = None
+    conn: Connection, recipient_id: int, now: datetime, bot: str | None = None
 ) -> Recipient | None:
     """Take a pending row for sending, to its officer's chat of now; None when it is not
     pending (taken, or done), or dropped now because its officer is no longer active or
@@ -251,7 +248,7 @@ async def claim(
 
 
 async def finish(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     claimed: Recipient,
     status: str,
     now: datetime,
@@ -271,7 +268,7 @@ async def finish(
     return cur.rowcount == 1
 
 
-async def recover_interrupted(conn: aiosqlite.Connection, bot: str | None = None) -> list[int]:
+async def recover_interrupted(conn: Connection, bot: str | None = None) -> list[int]:
     """Rows left `sending` by a crash become `failed` (`interrupted`): never resent blindly.
     With several bots, only the rows this `bot` claimed (another bot's may be in flight).
 
@@ -291,7 +288,7 @@ async def recover_interrupted(conn: aiosqlite.Connection, bot: str | None = None
     return affected
 
 
-async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime) -> bool:
+async def mark_read(conn: Connection, recipient_id: int, now: datetime) -> bool:
     """Record the first "Sudah dibaca"; an interrupted or unanswered row is thereby known to
     have arrived."""
     cur = await conn.execute(
@@ -303,11 +300,12 @@ async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime
     return cur.rowcount == 1
 
 
-async def counts(conn: aiosqlite.Connection, broadcast_id: int) -> Counts:
+async def counts(conn: Connection, broadcast_id: int) -> Counts:
     async with conn.execute(
-        "SELECT COUNT(*),"
-        " SUM(status = 'sent'), SUM(status = 'failed'), SUM(status = 'unreachable'),"
-        " SUM(status IN ('pending', 'sending')), SUM(read_at IS NOT NULL)"
+        "SELECT COUNT(*), COUNT(CASE WHEN status = 'sent' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'failed' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'unreachable' THEN 1 END),"
+        " COUNT(CASE WHEN status IN ('pending', 'sending') THEN 1 END), COUNT(read_at)"
         " FROM broadcast_recipients WHERE broadcast_id = ?",
         (broadcast_id,),
     ) as cur:
@@ -318,7 +316,7 @@ async def counts(conn: aiosqlite.Connection, broadcast_id: int) -> Counts:
                   pending=pending, read=read)
 
 
-async def mark_finished(conn: aiosqlite.Connection, broadcast_id: int, now: datetime) -> bool:
+async def mark_finished(conn: Connection, broadcast_id: int, now: datetime) -> bool:
     cur = await conn.execute(
         "UPDATE broadcasts SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
         (utc_text(now), broadcast_id),
@@ -326,14 +324,14 @@ async def mark_finished(conn: aiosqlite.Connection, broadcast_id: int, now: date
     return cur.rowcount == 1
 
 
-async def unfinished_broadcasts(conn: aiosqlite.Connection) -> list[int]:
+async def unfinished_broadcasts(conn: Connection) -> list[int]:
     async with conn.execute(
         "SELECT id FROM broadcasts WHERE finished_at IS NULL ORDER BY id"
     ) as cur:
         return [row[0] async for row in cur]
 
 
-async def unread(conn: aiosqlite.Connection, broadcast_id: int) -> list[Unread]:
+async def unread(conn: Connection, broadcast_id: int) -> list[Unread]:
     """Recipients who have not pressed "Sudah dibaca", by name, with their delivery status."""
     async with conn.execute(
         "SELECT r.officer_id, o.name, r.status FROM broadcast_recipients r"

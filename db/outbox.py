@@ -15,10 +15,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from db.bots import Scope
 from db.broadcasts import utc_text
+from db.engine import Connection
+from db.engine import Row as DbRow
 from db.models import INTERRUPTED
 
 _COLUMNS = ("id, officer_id, kind, text, reply_markup, photo, latitude, longitude, status,"
@@ -45,7 +45,7 @@ class Row:
     claim_token: str | None
 
 
-def _row(row: aiosqlite.Row) -> Row:
+def _row(row: DbRow) -> Row:
     location = None
     if row["latitude"] is not None and row["longitude"] is not None:
         location = (float(row["latitude"]), float(row["longitude"]))
@@ -56,7 +56,7 @@ def _row(row: aiosqlite.Row) -> Row:
 
 
 async def put(
-    conn: aiosqlite.Connection, officer_id: str, kind: str, messages: list[Message],
+    conn: Connection, officer_id: str, kind: str, messages: list[Message],
     now: datetime,
 ) -> None:
     """Leave the messages, in this order, for the bot that serves the officer."""
@@ -69,7 +69,7 @@ async def put(
     )
 
 
-async def pending_for(conn: aiosqlite.Connection, scope: Scope, *, limit: int) -> list[Row]:
+async def pending_for(conn: Connection, scope: Scope, *, limit: int) -> list[Row]:
     """Pending rows of the officers this bot serves, oldest first."""
     where, params = scope.where()
     cols = ", ".join(f"x.{c.strip()}" for c in _COLUMNS.split(","))
@@ -81,7 +81,7 @@ async def pending_for(conn: aiosqlite.Connection, scope: Scope, *, limit: int) -
 
 
 async def claim(
-    conn: aiosqlite.Connection, row_id: int, bot: str, now: datetime
+    conn: Connection, row_id: int, bot: str, now: datetime
 ) -> tuple[Row, int] | None:
     """Take a pending row for sending: the row and its officer's chat now; None when it was
     taken, or its officer is no longer active or linked (then it is failed, `not_linked`)."""
@@ -106,7 +106,7 @@ async def claim(
 
 
 async def finish(
-    conn: aiosqlite.Connection, row: Row, status: str, now: datetime, *, error: str | None = None
+    conn: Connection, row: Row, status: str, now: datetime, *, error: str | None = None
 ) -> bool:
     """Record the answer for a row this caller claimed; False when the claim is not theirs."""
     if status not in ("sent", "failed", "unreachable"):
@@ -120,7 +120,7 @@ async def finish(
     return cur.rowcount == 1
 
 
-async def recover_interrupted(conn: aiosqlite.Connection, bot: str) -> int:
+async def recover_interrupted(conn: Connection, bot: str) -> int:
     """This bot's rows left `sending` by a crash become `failed` (`interrupted`)."""
     cur = await conn.execute(
         "UPDATE outbox SET status = 'failed', error = ? WHERE status = 'sending'"

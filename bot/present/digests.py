@@ -20,8 +20,6 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import aiosqlite
-
 from bot.present import formatting as fmt
 from bot.present.charts import Chart, CumulativeChart, ProgressBars
 from bot.present.problems import problems_section
@@ -33,6 +31,7 @@ from bot.rules.calendar import ONE_DAY, is_working_day
 from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
 from bot.rules.quality import Flag, day_flags
+from db.engine import Connection
 from db.models import Officer, ProblemModel, Role
 from db.snapshot import Snapshot, gc_paused, load_snapshot
 
@@ -106,7 +105,7 @@ class _AreaSums:
 
 
 async def build_digests(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     day: date,
     settings: Settings,
@@ -128,7 +127,7 @@ async def build_digests(
 
 
 async def digest_for(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     officer: Officer,
     *,
     day: date,
