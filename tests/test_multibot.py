@@ -23,12 +23,19 @@ from db.bots import Scope
 from db.connection import Database
 from db.models import Officer, Role
 from tests.support import (
+    PROCESS_START,
+    REPLY_TIMEOUT,
+    STARTUP_TIMEOUT,
+    BotProcess,
     Harness,
     add_problem,
     at,
+    bot_env,
     eventually,
+    link_officers,
     load_roster,
     make_settings,
+    query,
     report_says,
     text_of,
     write_announcement,
@@ -376,3 +383,80 @@ async def test_reminders_and_digests_go_only_to_the_bots_own_officers(pair: Bots
     digests_b = await jobs.send_digests(services_b, day=day, roles=[Role.PML, Role.ADMIN])
     assert sorted(digests_a.recipients) == ["M1", "M2"]
     assert sorted(digests_b.recipients) == ["A1", "M3"]  # the admin linked in bot B
+
+
+# --- two real bot processes on one PostgreSQL database ------------------------------------
+
+
+@pytest.fixture
+async def processes() -> AsyncIterator[list[BotProcess]]:
+    started: list[BotProcess] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            await process.kill()
+
+
+@pytest.mark.parametrize("engine", ["postgres"])  # the national set-up; SQLite: the tests above
+async def test_two_bot_processes_on_one_database(
+    tmp_path: Path, database: Path | str, processes: list[BotProcess],
+) -> None:
+    codes = await load_roster(database, PROCESS_START, tmp_path)
+    async with (  # on the real clock, as the processes' rehearsal clock follows it
+        LocalBotApi("1001:TOKEN-A", bot_id=1001, bot_username=BOT_A) as api_a,
+        LocalBotApi("1002:TOKEN-B", bot_id=1002, bot_username=BOT_B) as api_b,
+    ):
+        fast = {"OUTBOX_POLL_SECONDS": "0.2", "BROADCAST_POLL_SECONDS": "0.2",
+                "BROADCAST_REPORT_INTERVAL": "0.2", "CHAT_MESSAGE_INTERVAL": "0",
+                "DATABASE_URL": str(database)}
+        bot_a = BotProcess(bot_env(api_a, tmp_path / "unused.db", BOT_SCOPE=SCOPE_A,
+                                   BOT_USERNAME=BOT_A, **fast), tmp_path, "bot-a")
+        bot_b = BotProcess(bot_env(api_b, tmp_path / "unused.db", BOT_SCOPE=SCOPE_B,
+                                   BOT_USERNAME=BOT_B, **fast), tmp_path, "bot-b")
+        processes += [bot_a, bot_b]
+        await bot_a.start()
+        await bot_b.start()
+
+        # Registration per scope: each bot links its own officers, and names the other bot
+        # to an officer of the other scope.
+        putri = api_a.user(CHATS["P1"], "Putri")
+        await putri.send(f"/start {codes['P1']}")
+        await bot_a.expect(putri, lambda m: "Selamat datang" in text_of(m), STARTUP_TIMEOUT)
+        pandu = api_b.user(CHATS["P4"], "Pandu")
+        await pandu.send(f"/start {codes['P4']}")
+        await bot_b.expect(pandu, lambda m: "Selamat datang" in text_of(m), STARTUP_TIMEOUT)
+        prabu_at_b = api_b.user(CHATS["P3"], "Prabu")
+        await prabu_at_b.send(f"/start {codes['P3']}")
+        hint = await bot_b.expect(prabu_at_b, lambda m: f"@{BOT_A}" in text_of(m))
+        assert f"https://t.me/{BOT_A}?start={codes['P3']}" in hint.text
+        admin = api_b.user(CHATS["A1"], "Admin")
+        await admin.send(f"/start {codes['A1']}")
+        await bot_b.expect(admin, lambda m: "Selamat datang" in text_of(m))
+
+        # Everyone else linked in their own bot; the admin's announcement to everyone.
+        others = {oid: CHATS[oid] for oid in (*OF_A, *OF_B) if oid not in ("P1", "P4")}
+        await link_officers(database, others)
+        users = {oid: (api_b if oid in OF_B else api_a).user(chat, oid)
+                 for oid, chat in others.items()}
+        await admin.send("/umumkan")
+        choice = await bot_b.expect(admin, lambda m: "Untuk siapa" in text_of(m))
+        await admin.press(choice, "Semua petugas")
+        await bot_b.expect(admin, lambda m: "Tulis teks pengumuman" in text_of(m))
+        await admin.send("Rapat koordinasi nasional")
+        preview = await bot_b.expect(admin, lambda m: "Pratinjau pengumuman" in text_of(m))
+        await admin.press(preview, "Kirim")
+        report = await bot_b.expect(admin, lambda m: "Status pengiriman" in text_of(m))
+        await eventually(lambda: "Selesai dikirim" in text_of(
+            api_b.message(report.chat_id, report.message_id)), timeout=REPLY_TIMEOUT)
+        assert "Terkirim 9/9" in text_of(api_b.message(report.chat_id, report.message_id))
+        assert users  # every officer: once, from their own bot only
+        for officer_id in (*OF_A, *OF_B):
+            own, other = (api_b, api_a) if officer_id in OF_B else (api_a, api_b)
+            assert len(announcements(own, CHATS[officer_id])) == 1, officer_id
+            assert announcements(other, CHATS[officer_id]) == [], officer_id
+
+        assert await bot_a.terminate() == 0
+        assert await bot_b.terminate() == 0
+    assert sorted(query(database, "SELECT username, scope FROM bots")) == sorted(
+        [(BOT_A, SCOPE_A), (BOT_B, SCOPE_B)])
