@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from db.bots import Scope
 from db.engine import Connection
 from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
+from db.notify import notify
 
 _BROADCAST_COLUMNS = (
     "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
@@ -84,6 +85,7 @@ async def create_broadcast(
         "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)",
         rows,
     )
+    await notify(conn)  # the other bots' processes: rows for their officers
     broadcast = await get_broadcast(conn, broadcast_id)
     assert broadcast is not None
     return broadcast
@@ -219,6 +221,8 @@ async def set_audience(
         " ON CONFLICT (broadcast_id, officer_id) DO NOTHING", new)
     await conn.execute("UPDATE broadcasts SET unlinked_count = ? WHERE id = ?",
                        (unlinked_count, broadcast_id))
+    if new:
+        await notify(conn)
     return len(new), len(gone)
 
 
@@ -297,6 +301,8 @@ async def mark_read(conn: Connection, recipient_id: int, now: datetime) -> bool:
         " WHERE id = ? AND read_at IS NULL",
         (utc_text(now), INTERRUPTED, UNANSWERED, recipient_id),
     )
+    if cur.rowcount == 1:
+        await notify(conn)  # the bot it was written in updates the sender's report
     return cur.rowcount == 1
 
 

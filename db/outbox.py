@@ -20,6 +20,7 @@ from db.broadcasts import utc_text
 from db.engine import Connection
 from db.engine import Row as DbRow
 from db.models import INTERRUPTED
+from db.notify import notify
 
 _COLUMNS = ("id, officer_id, kind, text, reply_markup, photo, latitude, longitude, status,"
             " claim_token")
@@ -67,6 +68,7 @@ async def put(
           m.location[0] if m.location else None, m.location[1] if m.location else None,
           utc_text(now)) for m in messages],
     )
+    await notify(conn)
 
 
 async def pending_for(conn: Connection, scope: Scope, *, limit: int) -> list[Row]:

@@ -460,3 +460,26 @@ async def test_two_bot_processes_on_one_database(
         assert await bot_b.terminate() == 0
     assert sorted(query(database, "SELECT username, scope FROM bots")) == sorted(
         [(BOT_A, SCOPE_A), (BOT_B, SCOPE_B)])
+
+
+@pytest.mark.parametrize("engine", ["postgres"])  # SQLite has no notifications: it polls
+async def test_on_postgresql_new_rows_wake_the_other_bot_at_once(
+    tmp_path: Path, clock: ManualClock, database: Path | str,
+) -> None:
+    slow = {"outbox_poll_seconds": 60, "broadcast_poll_seconds": 60}
+    async with two_bots(tmp_path, clock, database, **slow) as pair:
+        users = await link_all(pair)
+        admin = users["A1"]
+        await admin.send("/umumkan")
+        await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)),
+                          "Semua petugas")
+        await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+        await admin.press(await write_announcement(admin, "Rapat besok"), "Kirim")
+        # Bot A looks again only after a minute unless bot B's commit wakes it.
+        await eventually(lambda: all(announcements(pair.a.api, CHATS[o]) for o in OF_A))
+        # The same for a message left in the shared outbox.
+        async with pair.a.db.transaction() as conn:
+            await shared.put(conn, "P4", "alert", [shared.Message("Kendala baru")],
+                             clock.now())
+        await eventually(lambda: [m for m in pair.b.api.messages_to(CHATS["P4"])
+                                  if m.text == "Kendala baru"])

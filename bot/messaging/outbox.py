@@ -42,8 +42,10 @@ belongs to one bot: that bot also stores the attachment's bytes in the database,
 bots upload them once and send their own file_id from then on (an attachment Telegram does not
 let it fetch, above 20 MB, goes to the others' officers as a line saying so). The same task
 drains the shared outbox (db/outbox.py): messages another bot's process left for this bot's
-officers, such as a problem alert across scopes (`hand_over`). Without a notification between
-processes, it looks for them every OUTBOX_POLL_SECONDS.
+officers, such as a problem alert across scopes (`hand_over`). On PostgreSQL the process that
+writes such rows wakes the others at once (NOTIFY, heard on a LISTEN connection of each,
+db/notify.py); on SQLite, or with the listening connection lost, each looks for them every
+OUTBOX_POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ from bot.rules import audience as aud
 from db import broadcasts as repo
 from db import models, officers, schedule, wilayah
 from db import outbox as shared
+from db.engine import POSTGRES
+from db.notify import Listener
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +120,7 @@ class Outbox:
         if not self._scope.everything:  # other bots' processes leave rows for this one
             self._poll = min(self._poll, settings.outbox_poll_seconds)
         self._last_look = float("-inf")
+        self._listener: Listener | None = None
         self._report_interval = settings.broadcast_report_interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -154,6 +159,10 @@ class Outbox:
                         " marked failed (interrupted), not resent", handed)
         self._dirty.update(await repo.unfinished_broadcasts(db.conn))
         self._dirty.update(interrupted)
+        if db.engine == POSTGRES and not scope.everything and self._listener is None:
+            listener = Listener(str(db.path), self.wake)  # other processes wake it at once
+            if await listener.start():
+                self._listener = listener
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="broadcast-outbox")
         return interrupted
@@ -165,6 +174,9 @@ class Outbox:
         task, self._task = self._task, None
         if task is not None:
             await task
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.stop()
 
     def wake(self, broadcast_id: int | None = None) -> None:
         """Something changed (a new announcement, a read receipt): look again now."""
