@@ -22,6 +22,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from db.bots import Scope
+from db.connection import Database
 from db.engine import Connection
 from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
 from db.notify import notify
@@ -249,6 +250,51 @@ async def claim(
     if cur.rowcount != 1:
         return None
     return await get_recipient(conn, recipient_id)
+
+
+async def claim_alone(
+    db: Database, recipient_id: int, now: datetime, bot: str | None = None
+) -> Recipient | None:
+    """`claim` as one statement of its own (autocommit, no writing transaction: on
+    PostgreSQL several bots claim side by side): taken only while `pending` and its officer
+    is active and linked, so a row is claimed once even by processes that try at once. None
+    when it is not pending, or dropped now because its officer left (as `claim`)."""
+    columns = ", ".join(c.strip() for c in _RECIPIENT_COLUMNS.split(","))
+    rows = await db.write_fetchall(
+        "UPDATE broadcast_recipients SET status = 'sending', claim_token = ?, claimed_at = ?,"
+        " claimed_by = ?, attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id"
+        "  FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id)"
+        " WHERE id = ? AND status = 'pending' AND EXISTS (SELECT 1 FROM officers o"
+        "  WHERE o.officer_id = broadcast_recipients.officer_id AND o.active = 1"
+        "  AND o.telegram_chat_id IS NOT NULL)"
+        f" RETURNING {columns}",
+        (secrets.token_hex(8), utc_text(now), bot, recipient_id),
+    )
+    if rows:
+        return Recipient(**dict(rows[0]))
+    await db.write_fetchall(
+        "DELETE FROM broadcast_recipients WHERE id = ? AND status = 'pending' AND NOT EXISTS"
+        " (SELECT 1 FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id"
+        "  AND o.active = 1 AND o.telegram_chat_id IS NOT NULL) RETURNING id",
+        (recipient_id,),
+    )
+    return None
+
+
+async def finish_alone(
+    db: Database, claimed: Recipient, status: str, now: datetime, *,
+    message_id: int | None = None, error: str | None = None,
+) -> bool:
+    """`finish` as one statement of its own (autocommit)."""
+    if status not in ("sent", "failed", "unreachable"):
+        raise ValueError(f"not a final status: {status!r}")
+    rows = await db.write_fetchall(
+        "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
+        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+        " WHERE id = ? AND status = 'sending' AND claim_token = ? RETURNING id",
+        (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token),
+    )
+    return bool(rows)
 
 
 async def finish(

@@ -343,8 +343,9 @@ class Outbox:
     async def _deliver(self, row: models.Recipient) -> None:
         services = self._services
         db, clock = services.db, services.clock
-        async with db.transaction() as conn:
-            claimed = await repo.claim(conn, row.id, clock.now(), self._scope.bot or None)
+        # One statement each, the claim and the answer: no writing transaction, so that the
+        # bots on one database do not wait for one another's.
+        claimed = await repo.claim_alone(db, row.id, clock.now(), self._scope.bot or None)
         if claimed is None:  # taken by another run, done, or its officer left the audience
             self._dirty.add(row.broadcast_id)
             return
@@ -357,10 +358,10 @@ class Outbox:
             log.exception("announcement row %s could not be sent", claimed.id)
             result = DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
         error = models.UNANSWERED if result.maybe_delivered else result.error
-        async with db.transaction() as conn:
-            await repo.finish(conn, claimed, result.status.value, clock.now(),
-                              message_id=result.message_id, error=error)
-            if result.status is DeliveryStatus.UNREACHABLE:
+        await repo.finish_alone(db, claimed, result.status.value, clock.now(),
+                                message_id=result.message_id, error=error)
+        if result.status is DeliveryStatus.UNREACHABLE:
+            async with db.transaction() as conn:
                 await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
         self._dirty.add(claimed.broadcast_id)
 
