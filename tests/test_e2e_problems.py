@@ -318,7 +318,8 @@ async def test_flow_resumes_after_restart(harness: Harness) -> None:
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Kendala #1 tercatat" in text_of(m))
     row = await harness.scalar(
-        "SELECT latitude || ',' || longitude || '|' || (photo_file_id IS NOT NULL) FROM problems")
+        "SELECT latitude || ',' || longitude || '|'"
+        " || CASE WHEN photo_file_id IS NOT NULL THEN 1 ELSE 0 END FROM problems")
     assert row == "1.05,102.6|1"
 
 
