@@ -562,14 +562,26 @@ def bots_table(run: BotsRun) -> list[list[str]]:
         ["429 answers (all bots)", f"{run.answers_429}", "", ""],
         ["sends by a bot other than the recipient's", f"{run.wrong_bot}", "0",
          _ok(run.wrong_bot == 0)],
-        ["lost (recipients without an announcement)", f"{run.lost}", "0", _ok(run.lost == 0)],
-        ["duplicates (recipients with more than one)", f"{run.duplicates}", "0",
-         _ok(run.duplicates == 0)],
-        ["rows sent / failed / unreachable / pending",
-         " / ".join(str(run.statuses.get(k, 0))
+        *_outcome(run.lost, run.duplicates, run.statuses),
+        *_durations(run.window_s, run.total_s),
+    ]
+
+
+def _outcome(lost: int, duplicates: int, statuses: dict[str, int]) -> list[list[str]]:
+    return [
+        ["lost (recipients without an announcement)", f"{lost}", "0", _ok(lost == 0)],
+        ["duplicates (recipients with more than one)", f"{duplicates}", "0",
+         _ok(duplicates == 0)],
+        ["outbox rows sent / failed / unreachable / pending",
+         " / ".join(str(statuses.get(k, 0))
                     for k in ("sent", "failed", "unreachable", "pending")), "", ""],
-        ["delivery window s (first to last announcement)", f"{run.window_s:.1f}", "", ""],
-        ["total s (Kirim press to 'Selesai dikirim')", f"{run.total_s:.1f}", "", ""],
+    ]
+
+
+def _durations(window_s: float, total_s: float) -> list[list[str]]:
+    return [
+        ["delivery window s (first to last announcement)", f"{window_s:.1f}", "", ""],
+        ["total s (Kirim press to 'Selesai dikirim')", f"{total_s:.1f}", "", ""],
     ]
 
 
@@ -618,15 +630,9 @@ def table(run: Run) -> list[list[str]]:
         ["send* calls of the whole run (admin's chat too)", f"{run.send_calls:,}", "", ""],
         ["429 answers of the whole run", f"{run.answers_429} ({100 * share_all:.2f}%)", "", ""],
         ["other error answers", f"{run.answers_other_errors}", "", ""],
-        ["lost (recipients without an announcement)", f"{run.lost}", "0", _ok(run.lost == 0)],
-        ["duplicates (recipients with more than one)", f"{run.duplicates}", "0",
-         _ok(run.duplicates == 0)],
-        ["outbox rows sent / failed / unreachable / pending",
-         " / ".join(str(run.statuses.get(k, 0))
-                    for k in ("sent", "failed", "unreachable", "pending")), "", ""],
+        *_outcome(run.lost, run.duplicates, run.statuses),
         ["Sender retries (429 or network, after PTB's own)", f"{run.sender_retries}", "", ""],
-        ["delivery window s (first to last announcement)", f"{run.window_s:.1f}", "", ""],
-        ["total s (Kirim press to 'Selesai dikirim')", f"{run.total_s:.1f}", "", ""],
+        *_durations(run.window_s, run.total_s),
     ]
     if not run.stop_clean:
         rows.append(["clean shutdown", "no (stop timed out)", "", ""])

@@ -286,14 +286,8 @@ async def finish_alone(
     message_id: int | None = None, error: str | None = None,
 ) -> bool:
     """`finish` as one statement of its own (autocommit)."""
-    if status not in ("sent", "failed", "unreachable"):
-        raise ValueError(f"not a final status: {status!r}")
     rows = await db.write_fetchall(
-        "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
-        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-        " WHERE id = ? AND status = 'sending' AND claim_token = ? RETURNING id",
-        (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token),
-    )
+        f"{_FINISH} RETURNING id", _finish_params(claimed, status, now, message_id, error))
     return bool(rows)
 
 
@@ -307,15 +301,23 @@ async def finish(
     error: str | None = None,
 ) -> bool:
     """Record the answer for a row this caller claimed; False when the claim is not theirs."""
+    cur = await conn.execute(_FINISH, _finish_params(claimed, status, now, message_id, error))
+    return cur.rowcount == 1
+
+
+_FINISH = (
+    "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
+    " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+    " WHERE id = ? AND status = 'sending' AND claim_token = ?"
+)
+
+
+def _finish_params(
+    claimed: Recipient, status: str, now: datetime, message_id: int | None, error: str | None
+) -> tuple[object, ...]:
     if status not in ("sent", "failed", "unreachable"):
         raise ValueError(f"not a final status: {status!r}")
-    cur = await conn.execute(
-        "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
-        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-        " WHERE id = ? AND status = 'sending' AND claim_token = ?",
-        (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token),
-    )
-    return cur.rowcount == 1
+    return (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token)
 
 
 async def recover_interrupted(conn: Connection, bot: str | None = None) -> list[int]:

@@ -118,6 +118,11 @@ async def pair_scalar_is(harness: Harness, expected: object, sql: str, *params: 
     return await harness.scalar(sql, *params) == expected
 
 
+async def to_everyone(admin: SimUser) -> None:
+    """/umumkan to "Semua petugas", up to the question of the text."""
+    await to_everyone(admin)
+
+
 def announcements(api: LocalBotApi, chat_id: int) -> list[SentMessage]:
     return [m for m in api.messages_to(chat_id) if "Pengumuman dari" in text_of(m)]
 
@@ -231,10 +236,7 @@ async def test_an_admin_announcement_reaches_everyone_once_through_their_own_bot
 ) -> None:
     users = await link_all(pair)
     admin = users["A1"]
-    await admin.send("/umumkan")
-    choice = await admin.wait_for(lambda m: "Untuk siapa" in text_of(m))
-    await admin.press(choice, "Semua petugas")
-    await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    await to_everyone(admin)
     preview = await write_announcement(admin, "Rapat koordinasi nasional")
     assert "Penerima: 9 petugas" in preview.text
     await admin.press(preview, "Kirim")
@@ -261,10 +263,7 @@ async def test_an_attachment_goes_to_the_other_bots_officers_as_that_bots_own_fi
 ) -> None:
     users = await link_all(pair)
     admin = users["A1"]
-    await admin.send("/umumkan")
-    await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)),
-                      "Semua petugas")
-    await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    await to_everyone(admin)
     photo = b"\xff\xd8\xff\xe0 formulir \xff\xd9"
     await admin.send_photo("Contoh formulir yang benar", data=photo)
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m)
@@ -292,10 +291,7 @@ async def test_an_attachment_another_bot_cannot_fetch_is_named_in_the_text(
     users = await link_all(pair)
     pair.b.api.fail_next("getFile", 400, description="Bad Request: file is too big")
     admin = users["A1"]
-    await admin.send("/umumkan")
-    await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)),
-                      "Semua petugas")
-    await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+    await to_everyone(admin)
     await admin.send_photo("Contoh formulir")
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m)
                                    )
@@ -388,16 +384,6 @@ async def test_reminders_and_digests_go_only_to_the_bots_own_officers(pair: Bots
 # --- two real bot processes on one PostgreSQL database ------------------------------------
 
 
-@pytest.fixture
-async def processes() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            await process.kill()
-
-
 @pytest.mark.parametrize("engine", ["postgres"])  # the national set-up; SQLite: the tests above
 async def test_two_bot_processes_on_one_database(
     tmp_path: Path, database: Path | str, processes: list[BotProcess],
@@ -470,10 +456,7 @@ async def test_on_postgresql_new_rows_wake_the_other_bot_at_once(
     async with two_bots(tmp_path, clock, database, **slow) as pair:
         users = await link_all(pair)
         admin = users["A1"]
-        await admin.send("/umumkan")
-        await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)),
-                          "Semua petugas")
-        await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
+        await to_everyone(admin)
         await admin.press(await write_announcement(admin, "Rapat besok"), "Kirim")
         # Bot A looks again only after a minute unless bot B's commit wakes it.
         await eventually(lambda: all(announcements(pair.a.api, CHATS[o]) for o in OF_A))
