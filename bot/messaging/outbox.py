@@ -275,10 +275,9 @@ class Outbox:
             await self._sleep(at - now)
 
     def _owns(self, broadcast: models.Broadcast) -> bool:
-        """Whether this bot edits the announcement's delivery report (it was written here)."""
-        if broadcast.bot is None:
-            return self._scope.everything
-        return broadcast.bot == self._scope.bot
+        """Whether this bot edits the announcement's delivery report: it was written here (a
+        bot that serves everyone is the only one)."""
+        return self._scope.everything or broadcast.bot == self._scope.bot
 
     async def _prepare_own(self) -> None:
         """Several bots: the announcements written here that came due get their audience
@@ -428,8 +427,13 @@ class Outbox:
         for item in items:
             photo = item.photo
             if photo is None and item.photo_id is not None:
-                found = await self._bot.get_file(item.photo_id)
-                photo = bytes(await found.download_as_bytearray())
+                try:
+                    found = await self._bot.get_file(item.photo_id)
+                    photo = bytes(await found.download_as_bytearray())
+                except TelegramError as exc:  # the text still goes; the photo stays here
+                    log.warning("a photo for %s could not be fetched to hand over (%s)",
+                                officer_id, exc)
+                    continue
             markup = item.reply_markup.to_json() if item.reply_markup is not None else None
             messages.append(shared.Message(item.text, markup, photo, item.location))
         services = self._services
