@@ -120,7 +120,10 @@ async def pair_scalar_is(harness: Harness, expected: object, sql: str, *params: 
 
 async def to_everyone(admin: SimUser) -> None:
     """/umumkan to "Semua petugas", up to the question of the text."""
-    await to_everyone(admin)
+    await admin.send("/umumkan")
+    await admin.press(await admin.wait_for(lambda m: "Untuk siapa" in text_of(m)),
+                      "Semua petugas")
+    await admin.wait_for(lambda m: "Tulis teks pengumuman" in text_of(m))
 
 
 def announcements(api: LocalBotApi, chat_id: int) -> list[SentMessage]:

@@ -144,6 +144,8 @@ async def test_import_new_roster(db: Database, tmp_path: Path) -> None:
         "created_at": NOW.isoformat(),
         "updated_at": NOW.isoformat(),
         "unreachable_at": None,
+        "timezone": None,
+        "linked_bot": None,
     }
     assert rows["A1"]["kecamatan_code"] is None
     assert await area_rows(db) == {

@@ -71,12 +71,14 @@ from bot.rules import audience as aud
 from db import broadcasts as repo
 from db import models, officers, schedule, wilayah
 from db import outbox as shared
+from db.connection import WRITE_ERRORS
 from db.engine import POSTGRES
 from db.notify import Listener
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 10
+FINISH_ATTEMPTS = 6  # the answer of a row stored: tried again for about 3 s in all
 DRAIN_SECONDS = 15.0
 # Several bots: how long after an announcement is done its report still follows the read
 # receipts pressed in other bots.
@@ -265,7 +267,8 @@ class Outbox:
         self._slots.release()
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:  # e.g. the claim failed
-            log.error("announcement row %s: %r", row_id, task.exception())
+            log.error("announcement row %s: %r", row_id, task.exception(),
+                      exc_info=task.exception())
 
     async def _pace(self) -> None:
         now = self._monotonic()
@@ -357,12 +360,30 @@ class Outbox:
             log.exception("announcement row %s could not be sent", claimed.id)
             result = DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
         error = models.UNANSWERED if result.maybe_delivered else result.error
-        await repo.finish_alone(db, claimed, result.status.value, clock.now(),
-                                message_id=result.message_id, error=error)
+        await self._record(claimed, result, error)
         if result.status is DeliveryStatus.UNREACHABLE:
             async with db.transaction() as conn:
                 await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
         self._dirty.add(claimed.broadcast_id)
+
+    async def _record(
+        self, claimed: models.Recipient, result: DeliveryResult, error: str | None
+    ) -> None:
+        """The answer, stored; a write that failed (the database busy with other processes)
+        is tried again a few times: a row left `sending` would wait for the next start."""
+        services = self._services
+        for attempt in range(FINISH_ATTEMPTS):
+            try:
+                await repo.finish_alone(services.db, claimed, result.status.value,
+                                        services.clock.now(), message_id=result.message_id,
+                                        error=error)
+                return
+            except WRITE_ERRORS as exc:
+                if attempt + 1 == FINISH_ATTEMPTS:
+                    raise
+                log.warning("announcement row %s: its answer not stored yet (%r), again",
+                            claimed.id, exc)
+                await self._sleep(0.1 * 2 ** attempt)
 
     async def _send(self, row: models.Recipient, content: _Content) -> DeliveryResult:
         if content.upload is None:
