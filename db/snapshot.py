@@ -61,6 +61,13 @@ class AwaitingReview(NamedTuple):
     id: int
     sls_code: str
     progress: int
+    revision: int
+    values_json: str
+    note: str | None
+
+    @property
+    def values(self) -> dict[str, int]:
+        return json.loads(self.values_json)
 
 
 @dataclass
@@ -250,7 +257,8 @@ async def _awaiting_review(
 ) -> dict[str, list[AwaitingReview]]:
     waiting: dict[str, list[AwaitingReview]] = {}
     async with conn.execute(
-        "SELECT officer_id, id, sls_code, progress_value FROM reports WHERE report_date = ?"
+        "SELECT officer_id, id, sls_code, progress_value, revision, values_json, note FROM reports"
+        " WHERE report_date = ?"
         f" AND status IN ({','.join('?' * len(REVIEWABLE))}) ORDER BY officer_id, sls_code",
         (day.isoformat(), *REVIEWABLE),
     ) as cur:

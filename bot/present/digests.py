@@ -439,12 +439,11 @@ class DigestBuilder:
             officer = stat.officer
             for report in self.snap.awaiting_review.get(officer.officer_id, ()):
                 area = self.snap.areas.get(report.sls_code)
-                label = html.unescape(self.t(  # a button label is plain text, not HTML
-                    "digest_review_label", name=officer.name,
-                    sls=area.sls_name if area else report.sls_code,
-                    count=self._n(report.progress), unit=self.unit,
+                items.append(ReviewItem(
+                    report_id=report.id, revision=report.revision, name=officer.name,
+                    sls=area.sls_name if area else report.sls_code, values=report.values,
+                    note=report.note,
                 ))
-                items.append(ReviewItem(report_id=report.id, label=label))
         return items
 
     # -- KOSEKA --------------------------------------------------------------------------
