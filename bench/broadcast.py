@@ -4,6 +4,7 @@
     .venv/bin/python bench/broadcast.py --rate 29         # production settings, then at 29/s
     .venv/bin/python bench/broadcast.py --recipients 500  # another size
     .venv/bin/python bench/broadcast.py --paid            # paid broadcasts at 1000/s
+    .venv/bin/python bench/broadcast.py --bots 4          # 8,000 officers, 4 bots, PostgreSQL
 
 `--paid`: one run with BROADCAST_PAID=true and BROADCAST_RATE_PER_SECOND=1000 (`--rate R`
 instead of 1000), the local API counting the paid sends against a separate limit of 1000/s
@@ -46,6 +47,17 @@ local API as it is answered (`LocalBotApi.answer_hook`), with its answer status.
 * lost: recipients whose chat does not hold exactly one announcement at the end (none, or
   more than one: duplicates are counted separately), next to the outbox rows' final statuses;
 * total time: from the Kirim press to the report saying "Selesai dikirim".
+
+`--bots N`: several bots on one database (BOT_SCOPE, see the README's "National
+deployment"): N bots (at most 9, one group of the 9 kecamatan each), each with its own token
+and its own local Bot API enforcing 30/s and 1/s per chat, all in this process on one
+PostgreSQL database (the pip package `pgserver`, in a temporary folder; `--engine sqlite` for
+one SQLite file instead). The roster (default 8,000 linked officers, `--recipients`) is split
+evenly between the bots' scopes; the admin, linked in the first bot, sends one announcement
+to everyone; each bot sends its own officers' rows at BROADCAST_RATE_PER_SECOND (default 28
+here, `--rate R`). Figures: the combined rate of the announcement sends of all the bots over
+the delivery window against N x 30/s (target >= 0.9), the spread of each bot's own rate,
+lost, duplicates, and sends that came from a bot other than the recipient's (0).
 
 A progress line is printed every 10 s. Targets: rate >= 0.9 of the limit, 0 lost, 429s under
 1% of sends. Figures are printed, never asserted: the exit status is 0 unless a run crashed.
@@ -327,6 +339,262 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
     return result
 
 
+# --------------------------------------------------------------------------- several bots
+
+BOTS_DEFAULT_RECIPIENTS = 8_000
+BOTS_RATE = 28.0
+ADMIN_OFFICER = "ADM00001"
+
+
+@dataclass
+class BotsRun:
+    bots: int
+    engine: str
+    rate_setting: float
+    recipients: int
+    finished: bool = False
+    total_s: float = 0.0
+    window_s: float = 0.0
+    delivered: int = 0
+    rate: float = 0.0
+    per_bot: list[float] = field(default_factory=list)
+    answers_429: int = 0
+    wrong_bot: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _bot_name(index: int) -> str:
+    return f"regsosek_bench_{index + 1}_bot"
+
+
+async def prepare_bots_database(
+    target: str | Path, count: int, bots: int, now: datetime
+) -> tuple[list[list[str]], list[list[int]]]:
+    """`count` linked officers split evenly between `bots` groups of kecamatan, and an admin
+    linked in the first bot; returns each bot's kecamatan (its scope) and its officers' chats."""
+    db = Database(target)
+    await db.open()
+    try:
+        await wilayah.ensure_default_wilayah(db)
+        desa = await wilayah.list_desa(db.conn)
+        kecamatan = sorted({d.kecamatan_code for d in desa})
+        by_kec = {k: [d.code for d in desa if d.kecamatan_code == k] for k in kecamatan}
+        groups = [kecamatan[i::bots] for i in range(bots)]
+        stamp = now.isoformat()
+        rows: list[tuple[Any, ...]] = []
+        chats: list[list[int]] = [[] for _ in range(bots)]
+        next_chat = FIRST_CHAT
+        for b, group in enumerate(groups):
+            share = count // bots + (b < count % bots)
+            split = role_split(share)
+            kosekas = [f"KSK{b}{i:04d}" for i in range(split["KOSEKA"])]
+            pmls = [f"PML{b}{i:05d}" for i in range(split["PML"])]
+            made = [(oid, "KOSEKA", None, group[i % len(group)], None)
+                    for i, oid in enumerate(kosekas)]
+            made += [(oid, "PML", kosekas[i % len(kosekas)],
+                      group[(i % len(kosekas)) % len(group)], None)
+                     for i, oid in enumerate(pmls)]
+            for i in range(split["PPL"]):
+                kec = group[((i % len(pmls)) % len(kosekas)) % len(group)]
+                made.append((f"PPL{b}{i:05d}", "PPL", pmls[i % len(pmls)], kec,
+                             by_kec[kec][i % len(by_kec[kec])]))
+            for officer_id, role, supervisor, kec, desa_code in made:
+                rows.append((officer_id, f"Petugas {officer_id}", role, supervisor, kec,
+                             desa_code, next_chat, None))
+                chats[b].append(next_chat)
+                next_chat += 1
+        rows.append((ADMIN_OFFICER, "Admin Nasional", "ADMIN", None, None, None, ADMIN_ID,
+                     _bot_name(0)))
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO officers (officer_id, name, role, supervisor_id, kecamatan_code,"
+                " desa_code, telegram_user_id, telegram_chat_id, linked_bot, linked_at,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*row[:6], row[6], row[6], row[7], stamp, stamp, stamp) for row in rows],
+            )
+    finally:
+        await db.close()
+    return groups, chats
+
+
+@contextlib.asynccontextmanager
+async def bench_database(engine: str, folder: Path) -> Any:
+    """Where the bots' data is: a PostgreSQL database of a server started in `folder` (the
+    pip package `pgserver`), or a SQLite file there."""
+    if engine == "sqlite":
+        yield folder / "regsosek.db"
+        return
+    import asyncpg
+    import pgserver
+
+    server = pgserver.get_server(folder / "pg", cleanup_mode="stop")
+    try:
+        admin = await asyncpg.connect(server.get_uri("postgres"))
+        try:
+            await admin.execute("CREATE DATABASE regsosek_bench")
+        finally:
+            await admin.close()
+        yield server.get_uri("regsosek_bench")
+    finally:
+        server.cleanup()
+
+
+async def run_bots(bots: int, recipients: int, rate_setting: float, deadline_s: float,
+                   engine: str) -> BotsRun:
+    with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
+        async with bench_database(engine, Path(tmp)) as target:
+            return await _run_bots(target, bots, recipients, rate_setting, deadline_s, engine)
+
+
+async def _run_bots(target: str | Path, bots: int, recipients: int, rate_setting: float,
+                    deadline_s: float, engine: str) -> BotsRun:
+    base = Settings(_env_file=None, telegram_bot_token="1:TOKEN", schedule_jobs=False)
+    clock = ManualClock(datetime.combine(
+        base.period_start + timedelta(days=2), day_time(10, 0), base.tz))
+    groups, chats = await prepare_bots_database(target, recipients, bots, clock.now())
+    result = BotsRun(bots=bots, engine=engine, rate_setting=rate_setting,
+                     recipients=sum(len(c) for c in chats))
+    async with contextlib.AsyncExitStack() as stack:
+        apis: list[LocalBotApi] = []
+        logs: list[SendLog] = []
+        apps = []
+        for b in range(bots):
+            api = await stack.enter_async_context(LocalBotApi(
+                f"{1000 + b}:TOKEN-{b}", bot_id=1000 + b, bot_username=_bot_name(b),
+                clock=clock))
+            for chat in chats[b]:
+                api.user(chat, f"Petugas {chat}")
+            api.enforce_rate_limits(per_second=LIMIT_PER_SECOND,
+                                    per_chat_per_second=LIMIT_PER_CHAT)
+            apis.append(api)
+            logs.append(SendLog(api))
+            database = ({"database_url": target} if engine == "postgres"
+                        else {"database_path": target})
+            settings = Settings(
+                _env_file=None, telegram_bot_token=api.token, schedule_jobs=False,
+                telegram_api_base_url=api.base_url, telegram_api_base_file_url=api.base_file_url,
+                bot_username=_bot_name(b), bot_scope=groups[b],
+                broadcast_rate_per_second=rate_setting, **database)
+            app = build_application(settings, clock=clock)
+            await start_application(app, poll_timeout=1)
+            apps.append(app)
+        try:
+            admin = apis[0].user(ADMIN_ID, "Admin")
+            await admin.send("/umumkan")
+            choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
+            await admin.press(choice, "Semua petugas")
+            await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
+            await admin.send(TEXT)
+            preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
+            pressed = time.monotonic()
+            await admin.press(preview, "Kirim sekarang")
+            report = await admin.wait_for(
+                lambda m: "Status pengiriman pengumuman" in _text(m), 30)
+            everyone = {chat for group in chats for chat in group}
+            progress = asyncio.create_task(_bots_progress(logs, everyone, pressed,
+                                                          result.recipients))
+            try:
+                while time.monotonic() - pressed < deadline_s:
+                    if DONE_MARK in _text(apis[0].message(report.chat_id, report.message_id)):
+                        result.finished = True
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                progress.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await progress
+            result.total_s = time.monotonic() - pressed
+            counts = await repo.counts(services_of(apps[0]).db.conn, 1)
+            result.statuses = {"sent": counts.sent, "failed": counts.failed,
+                               "unreachable": counts.unreachable, "pending": counts.pending}
+        finally:
+            for app in apps:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop_application(app), STOP_TIMEOUT)
+        announced = []
+        for b, log in enumerate(logs):
+            own = set(chats[b])
+            mine = sorted(s.at for s in log.sends if s.method == "sendMessage"
+                          and s.status == 200 and s.chat_id in own)
+            announced += mine
+            if len(mine) > 1:
+                result.per_bot.append((len(mine) - 1) / (mine[-1] - mine[0]))
+            result.answers_429 += sum(1 for s in log.sends if s.status == 429)
+            result.wrong_bot += sum(1 for s in log.sends if s.chat_id in everyone
+                                    and s.chat_id not in own)
+        announced.sort()
+        result.delivered = len(announced)
+        if len(announced) > 1:
+            result.window_s = announced[-1] - announced[0]
+            result.rate = (len(announced) - 1) / result.window_s
+        for b, api in enumerate(apis):
+            for chat in chats[b]:
+                got = sum(1 for m in api.messages_to(chat) if ANNOUNCEMENT_MARK in _text(m))
+                result.lost += got == 0
+                result.duplicates += got > 1
+    return result
+
+
+async def _bots_progress(logs: list[SendLog], chats: set[int], started: float,
+                         total: int) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        delivered = sum(1 for log in logs for s in log.sends
+                        if s.status == 200 and s.chat_id in chats)
+        print(f"  {time.monotonic() - started:5.0f} s: {delivered:,}/{total:,} delivered",
+              flush=True)
+
+
+def bots_table(run: BotsRun) -> list[list[str]]:
+    limit = run.bots * LIMIT_PER_SECOND
+    ratio = run.rate / limit
+    spread = (f"{min(run.per_bot):.1f} to {max(run.per_bot):.1f}" if run.per_bot else "-")
+    return [
+        ["finished (report says 'Selesai dikirim')", "yes" if run.finished else "NO (deadline)",
+         "", ""],
+        ["announcements delivered (all bots)", f"{run.delivered:,}", f"{run.recipients:,}",
+         _ok(run.delivered == run.recipients)],
+        ["combined rate msg/s (delivery window)", f"{run.rate:.1f}", "", ""],
+        [f"rate / limit ({run.bots} x {LIMIT_PER_SECOND}/s = {limit}/s)", f"{ratio:.3f}",
+         f">= {TARGET_RATIO}", _ok(ratio >= TARGET_RATIO)],
+        ["each bot's own rate msg/s", spread, "", ""],
+        ["429 answers (all bots)", f"{run.answers_429}", "", ""],
+        ["sends by a bot other than the recipient's", f"{run.wrong_bot}", "0",
+         _ok(run.wrong_bot == 0)],
+        *_outcome(run.lost, run.duplicates, run.statuses),
+        *_durations(run.window_s, run.total_s),
+    ]
+
+
+def _outcome(lost: int, duplicates: int, statuses: dict[str, int]) -> list[list[str]]:
+    return [
+        ["lost (recipients without an announcement)", f"{lost}", "0", _ok(lost == 0)],
+        ["duplicates (recipients with more than one)", f"{duplicates}", "0",
+         _ok(duplicates == 0)],
+        ["outbox rows sent / failed / unreachable / pending",
+         " / ".join(str(statuses.get(k, 0))
+                    for k in ("sent", "failed", "unreachable", "pending")), "", ""],
+    ]
+
+
+def _durations(window_s: float, total_s: float) -> list[list[str]]:
+    return [
+        ["delivery window s (first to last announcement)", f"{window_s:.1f}", "", ""],
+        ["total s (Kirim press to 'Selesai dikirim')", f"{total_s:.1f}", "", ""],
+    ]
+
+
+def bots_summary(run: BotsRun) -> str:
+    limit = run.bots * LIMIT_PER_SECOND
+    return (f"{run.recipients} recipients through {run.bots} bots on {run.engine} at "
+            f"BROADCAST_RATE_PER_SECOND={run.rate_setting:g}: {run.rate:.1f} msg/s = "
+            f"{run.rate / limit:.2f} of {run.bots} x {LIMIT_PER_SECOND}/s, {run.lost} lost, "
+            f"{run.duplicates} duplicates, {run.wrong_bot} from another bot, "
+            f"{run.total_s:.0f} s")
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -363,15 +631,9 @@ def table(run: Run) -> list[list[str]]:
         ["send* calls of the whole run (admin's chat too)", f"{run.send_calls:,}", "", ""],
         ["429 answers of the whole run", f"{run.answers_429} ({100 * share_all:.2f}%)", "", ""],
         ["other error answers", f"{run.answers_other_errors}", "", ""],
-        ["lost (recipients without an announcement)", f"{run.lost}", "0", _ok(run.lost == 0)],
-        ["duplicates (recipients with more than one)", f"{run.duplicates}", "0",
-         _ok(run.duplicates == 0)],
-        ["outbox rows sent / failed / unreachable / pending",
-         " / ".join(str(run.statuses.get(k, 0))
-                    for k in ("sent", "failed", "unreachable", "pending")), "", ""],
+        *_outcome(run.lost, run.duplicates, run.statuses),
         ["Sender retries (429 or network, after PTB's own)", f"{run.sender_retries}", "", ""],
-        ["delivery window s (first to last announcement)", f"{run.window_s:.1f}", "", ""],
-        ["total s (Kirim press to 'Selesai dikirim')", f"{run.total_s:.1f}", "", ""],
+        *_durations(run.window_s, run.total_s),
     ]
     if not run.stop_clean:
         rows.append(["clean shutdown", "no (stop timed out)", "", ""])
@@ -403,6 +665,12 @@ def main(argv: list[str] | None = None) -> int:
                              f"against a local API limit of {PAID_LIMIT_PER_SECOND}/s for them")
     parser.add_argument("--deadline", type=float, default=600.0,
                         help="seconds allowed for one delivery (default 600)")
+    parser.add_argument("--bots", type=int, default=0,
+                        help="several bots on one database (2 to 9): one announcement to "
+                             f"--recipients officers (default {BOTS_DEFAULT_RECIPIENTS:,}) "
+                             "through this many bots, each at 30/s")
+    parser.add_argument("--engine", choices=("postgres", "sqlite"), default="postgres",
+                        help="with --bots: the database (default postgres, via pgserver)")
     args = parser.parse_args(argv)
     if args.recipients < 3:
         parser.error("--recipients must be at least 3")
@@ -412,6 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # PTB's RetryAfter notice
     logging.basicConfig(level=logging.ERROR)
 
+    if args.bots:
+        return main_bots(args, parser)
     print(f"broadcast benchmark on {machine()}")
     print(f"local Bot API limits: {LIMIT_PER_SECOND} send*/s overall, {LIMIT_PER_CHAT}/s per "
           f"chat (429 with retry_after=1 beyond)")
@@ -435,6 +705,24 @@ def main(argv: list[str] | None = None) -> int:
         summaries.append(summary(run))
     print("\nbroadcast: " + " | ".join(summaries))
     return 0 if all(not s.endswith("failed") for s in summaries) else 1
+
+
+def main_bots(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not 2 <= args.bots <= 9:
+        parser.error("--bots must be 2 to 9 (one group of Meranti's 9 kecamatan each)")
+    if args.paid:
+        parser.error("--bots and --paid do not go together")
+    recipients = (args.recipients if args.recipients != DEFAULT_RECIPIENTS
+                  else BOTS_DEFAULT_RECIPIENTS)
+    rate = args.rate[0] if args.rate else BOTS_RATE
+    print(f"broadcast benchmark on {machine()}")
+    print(f"{args.bots} bots on one {args.engine} database, each local Bot API enforcing "
+          f"{LIMIT_PER_SECOND} send*/s overall and {LIMIT_PER_CHAT}/s per chat")
+    run = asyncio.run(run_bots(args.bots, recipients, rate, args.deadline, args.engine))
+    print_table(("figure", "value", "target", "ok?"), bots_table(run), {0, 2, 3},
+                f"{args.bots} bots ({run.recipients:,} recipients)")
+    print("\nbroadcast: " + bots_summary(run))
+    return 0
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ from bot.settings import Settings
 from conversations import broadcast, dayoff, problem, report
 from conversations import review as review_flow
 from conversations.flows import FLOWS_KEY, FlowTracker, schedule_flow_expiry
-from db import updates
+from db import bots, updates
+from db.bots import Scope
 from db.connection import Database
 from db.updates import UpdateLog
 from db.wilayah import ensure_default_wilayah
@@ -66,6 +67,7 @@ async def _post_init(app: Application) -> None:
     await ensure_default_wilayah(services.db)
     async with services.db.transaction() as conn:
         await updates.forget_old(conn, services.clock.now())
+    await record_bot(services, app.bot.username)
     services.sender = make_sender(app.bot, services.settings)
     services.outbox = Outbox(services, app.bot)
     with sending("announcement"):  # the outbox's task, started here, sends announcements
@@ -75,6 +77,21 @@ async def _post_init(app: Application) -> None:
         jobs.schedule_jobs(app)
         schedule_problem_jobs(app)
         schedule_flow_expiry(app)
+
+
+async def record_bot(services: Services, username: str) -> None:
+    """Who this bot is (BOT_USERNAME, else its getMe name) and whom it serves (BOT_SCOPE),
+    recorded so that other bots on the database can name it."""
+    settings = services.settings
+    name = (settings.bot_username or username).lstrip("@")
+    services.scope = Scope(name, tuple(settings.bot_scope))
+    services.update_log.bot = "" if services.scope.everything else name
+    async with services.db.transaction() as conn:
+        overlapping = await bots.record(conn, services.scope, services.clock.now())
+    for other in overlapping:
+        log.warning("bot @%s serves officers of this bot's scope too (its scope: %s): give"
+                    " each bot its own BOT_SCOPE", other.username,
+                    ",".join(other.prefixes) or "everyone")
 
 
 def settle_memory() -> None:

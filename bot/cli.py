@@ -255,10 +255,15 @@ def _code_row(officer: Officer, code: str, username: str) -> list[str]:
 
 
 async def _roster_codes(settings: Settings) -> int:
+    """The codes of the officers this bot serves (BOT_SCOPE; ADMIN rows in every bot's list:
+    an admin registers in any bot), with deep links to this bot."""
+    from db.bots import Scope
+    from db.models import Role
     from db.officers import get_officer
     from db.registration import codes_for_unlinked
 
     username = await _bot_username(settings)
+    scope = Scope(username, tuple(settings.bot_scope))
     db = await _open_db(settings)
     try:
         async with db.transaction() as conn:
@@ -268,7 +273,8 @@ async def _roster_codes(settings: Settings) -> int:
         for code in codes:
             officer = await get_officer(db.conn, code.officer_id)
             assert officer is not None
-            writer.writerow(_code_row(officer, code.code, username))
+            if officer.role is Role.ADMIN or scope.covers(officer.kecamatan_code):
+                writer.writerow(_code_row(officer, code.code, username))
     finally:
         await db.close()
     return 0

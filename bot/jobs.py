@@ -35,7 +35,7 @@ from bot.present.charts import render
 from bot.present.digests import KINDS, build_digests
 from bot.present.review import review_pages
 from bot.rules.calendar import is_working_day
-from db import officers, problems, schedule
+from db import bots, officers, problems, schedule
 from db.models import Officer, Role
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,10 @@ async def send_reminders(
     form = services.form
     unit = form.field(form.progress_field).unit(t.language)  # what a revisit count counts
     deliveries: list[tuple[Officer, list[Outgoing]]] = []
+    served = await bots.served_ids(conn, services.scope)  # several bots: only this one's
     for officer_id in await schedule.officers_to_remind(conn, day):
+        if served is not None and officer_id not in served:
+            continue
         officer = await officers.get_officer(conn, officer_id)
         if officer is None or officer.telegram_chat_id is None:
             continue
@@ -266,8 +269,12 @@ async def send_digests(
         roles=roles, as_of=services.clock.now(),
     )
     by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
+    served = await bots.served_ids(services.db.conn, services.scope)  # several bots
     for digest in digests:
-        if not serves(services.settings.tz, zone, digest.recipient):
+        recipient = digest.recipient  # an admin of ADMIN_TELEGRAM_IDS is this bot's own
+        if served is not None and recipient.on_roster and recipient.officer_id not in served:
+            continue
+        if not serves(services.settings.tz, zone, recipient):
             continue
         chat = digest.recipient.telegram_chat_id
         assert chat is not None

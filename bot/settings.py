@@ -41,6 +41,10 @@ def _split_csv(value: object) -> object:
     return value
 
 
+# A wilayah code prefix of BOT_SCOPE: a province (`14`), a kabupaten (`14.10`) or a kecamatan
+# (`14.10.01`).
+_SCOPE_PREFIX = re.compile(r"^\d{2}(\.\d{2}(\.\d{2,3})?)?$")
+
 # Messages a second Telegram sends for free, and with paid broadcasts (0.1 Star a message above
 # the free ones).
 FREE_BROADCAST_RATE = 30
@@ -114,7 +118,14 @@ class Settings(BaseSettings):
     broadcast_poll_seconds: float = Field(default=5, gt=0)
     broadcast_report_interval: float = Field(default=5, ge=0)
 
-    @field_validator("admin_telegram_ids", "reminder_times", "days_off", mode="before")
+    # Several bots on one database: the wilayah code prefixes of the officers this bot serves
+    # (empty: everyone), and how often the shared outbox is looked at for messages that
+    # another bot's process left for this bot's officers.
+    bot_scope: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    outbox_poll_seconds: float = Field(default=2, gt=0)
+
+    @field_validator("admin_telegram_ids", "reminder_times", "days_off", "bot_scope",
+                     mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_csv(value)
@@ -159,6 +170,16 @@ class Settings(BaseSettings):
         if value is not None:
             parse_listen(value)
         return value
+
+    @field_validator("bot_scope")
+    @classmethod
+    def _scope(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            if not _SCOPE_PREFIX.match(prefix):
+                raise ValueError(
+                    f"{prefix!r} is not a wilayah code prefix: a province (14), a kabupaten"
+                    " (14.10) or a kecamatan (14.10.01)")
+        return sorted(set(value))
 
     @field_validator("timezone")
     @classmethod

@@ -342,6 +342,7 @@ async def _send(update: Update, context: BotContext, draft: dict) -> int | str |
                 text=draft["text"], photo_id=draft["photo"], document_id=draft["document"],
                 send_at=send_at, recipients=audience.recipients,
                 unlinked_count=len(audience.unlinked), now=now, draft_token=token,
+                bot=context.services.scope.bot or None,
             )
     if created is not None:  # committed: from here on, nothing may ask for it again
         drop_draft(context, DRAFT)

@@ -21,12 +21,16 @@ import secrets
 from collections.abc import Collection
 from datetime import UTC, datetime
 
+from db.bots import Scope
+from db.connection import Database
 from db.engine import Connection
 from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
+from db.notify import notify
 
 _BROADCAST_COLUMNS = (
     "id, sender_id, sender_name, sender_role, sender_chat_id, audience, text, photo_id,"
-    " document_id, send_at, created_at, unlinked_count, report_message_id, finished_at"
+    " document_id, send_at, created_at, unlinked_count, report_message_id, finished_at, bot,"
+    " attachment_name, attachment_state"
 )
 _RECIPIENT_COLUMNS = (
     "id, broadcast_id, officer_id, chat_id, status, attempts, claim_token, claimed_at,"
@@ -55,8 +59,10 @@ async def create_broadcast(
     unlinked_count: int,
     now: datetime,
     draft_token: str | None = None,
+    bot: str | None = None,
 ) -> Broadcast | None:
-    """Store the announcement and one pending outbox row per recipient.
+    """Store the announcement and one pending outbox row per recipient; `bot`: the bot it
+    was written in (with several bots, the one that edits the delivery report).
 
     None when `draft_token` was used before (a second press of the same Kirim button).
     """
@@ -68,10 +74,11 @@ async def create_broadcast(
                 return None
     [(broadcast_id,)] = await conn.execute_fetchall(
         "INSERT INTO broadcasts (sender_id, sender_name, sender_role, sender_chat_id, audience,"
-        " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token, bot)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (sender.officer_id, sender.name, sender.role.value, sender_chat_id, audience, text,
-         photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token),
+         photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token,
+         bot),
     )
     rows = [(broadcast_id, o.officer_id, o.telegram_chat_id) for o in recipients
             if o.telegram_chat_id is not None]
@@ -79,6 +86,7 @@ async def create_broadcast(
         "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)",
         rows,
     )
+    await notify(conn)  # the other bots' processes: rows for their officers
     broadcast = await get_broadcast(conn, broadcast_id)
     assert broadcast is not None
     return broadcast
@@ -116,20 +124,65 @@ async def recent_broadcasts(
 
 
 async def due_recipients(
-    conn: Connection, now: datetime, *, limit: int, exclude: Collection[int] = ()
+    conn: Connection, now: datetime, *, limit: int, exclude: Collection[int] = (),
+    scope: Scope | None = None,
 ) -> list[Recipient]:
-    """Pending rows of announcements whose time has come, oldest announcement first."""
+    """Pending rows of announcements whose time has come, oldest announcement first.
+
+    With several bots, `scope`: only the rows of the officers this bot serves, and of an
+    announcement written in another bot with an attachment, only once its bytes are stored
+    (or known to be unavailable)."""
     skip = list(exclude)
     sql = (
         f"SELECT {', '.join('r.' + c.strip() for c in _RECIPIENT_COLUMNS.split(','))}"
         " FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id"
         " WHERE r.status = 'pending' AND b.send_at <= ?"
     )
+    params: list[object] = [utc_text(now)]
+    if scope is not None and not scope.everything:
+        where, where_params = scope.where()
+        sql += (f" AND EXISTS (SELECT 1 FROM officers o WHERE o.officer_id = r.officer_id"
+                f" AND {where})"
+                " AND ((b.photo_id IS NULL AND b.document_id IS NULL) OR b.bot = ?"
+                " OR b.attachment_state IS NOT NULL)")
+        params += [*where_params, scope.bot]
     if skip:
         sql += f" AND r.id NOT IN ({','.join('?' * len(skip))})"
     sql += " ORDER BY b.send_at, b.id, r.id LIMIT ?"
-    async with conn.execute(sql, [utc_text(now), *skip, limit]) as cur:
+    async with conn.execute(sql, [*params, *skip, limit]) as cur:
         return [Recipient(**dict(row)) async for row in cur]
+
+
+async def owned_due(
+    conn: Connection, bot: str, now: datetime, finished_since: datetime
+) -> list[Broadcast]:
+    """Announcements written in this bot whose time has come: unfinished, or finished since
+    `finished_since` (their read receipts may still change)."""
+    async with conn.execute(
+        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE bot = ? AND send_at <= ?"
+        " AND (finished_at IS NULL OR finished_at >= ?) ORDER BY id",
+        (bot, utc_text(now), utc_text(finished_since)),
+    ) as cur:
+        return [Broadcast(**dict(row)) async for row in cur]
+
+
+async def store_attachment(
+    conn: Connection, broadcast_id: int, data: bytes | None, name: str | None
+) -> None:
+    """The attachment's bytes for the other bots; None: it could not be fetched."""
+    await conn.execute(
+        "UPDATE broadcasts SET attachment = ?, attachment_name = ?, attachment_state = ?"
+        " WHERE id = ?",
+        (data, name, "stored" if data is not None else "unavailable", broadcast_id),
+    )
+
+
+async def attachment(conn: Connection, broadcast_id: int) -> bytes | None:
+    async with conn.execute(
+        "SELECT attachment FROM broadcasts WHERE id = ?", (broadcast_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
 
 
 async def get_recipient(conn: Connection, recipient_id: int) -> Recipient | None:
@@ -164,16 +217,18 @@ async def set_audience(
     await conn.executemany(
         "UPDATE broadcast_recipients SET chat_id = ? WHERE broadcast_id = ? AND officer_id = ?"
         " AND status = 'pending'", moved)
-    await conn.executemany(
-        "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)",
-        new)
+    await conn.executemany(  # another bot may compute the same audience at the same time
+        "INSERT INTO broadcast_recipients (broadcast_id, officer_id, chat_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (broadcast_id, officer_id) DO NOTHING", new)
     await conn.execute("UPDATE broadcasts SET unlinked_count = ? WHERE id = ?",
                        (unlinked_count, broadcast_id))
+    if new:
+        await notify(conn)
     return len(new), len(gone)
 
 
 async def claim(
-    conn: Connection, recipient_id: int, now: datetime
+    conn: Connection, recipient_id: int, now: datetime, bot: str | None = None
 ) -> Recipient | None:
     """Take a pending row for sending, to its officer's chat of now; None when it is not
     pending (taken, or done), or dropped now because its officer is no longer active or
@@ -187,14 +242,53 @@ async def claim(
     token = secrets.token_hex(8)
     cur = await conn.execute(
         "UPDATE broadcast_recipients SET status = 'sending', claim_token = ?, claimed_at = ?,"
-        " attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id FROM officers o"
-        "  WHERE o.officer_id = broadcast_recipients.officer_id)"
+        " claimed_by = ?, attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id"
+        "  FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id)"
         " WHERE id = ? AND status = 'pending'",
-        (token, utc_text(now), recipient_id),
+        (token, utc_text(now), bot, recipient_id),
     )
     if cur.rowcount != 1:
         return None
     return await get_recipient(conn, recipient_id)
+
+
+async def claim_alone(
+    db: Database, recipient_id: int, now: datetime, bot: str | None = None
+) -> Recipient | None:
+    """`claim` as one statement of its own (autocommit, no writing transaction: on
+    PostgreSQL several bots claim side by side): taken only while `pending` and its officer
+    is active and linked, so a row is claimed once even by processes that try at once. None
+    when it is not pending, or dropped now because its officer left (as `claim`)."""
+    columns = ", ".join(c.strip() for c in _RECIPIENT_COLUMNS.split(","))
+    rows = await db.write_fetchall(
+        "UPDATE broadcast_recipients SET status = 'sending', claim_token = ?, claimed_at = ?,"
+        " claimed_by = ?, attempts = attempts + 1, chat_id = (SELECT o.telegram_chat_id"
+        "  FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id)"
+        " WHERE id = ? AND status = 'pending' AND EXISTS (SELECT 1 FROM officers o"
+        "  WHERE o.officer_id = broadcast_recipients.officer_id AND o.active = 1"
+        "  AND o.telegram_chat_id IS NOT NULL)"
+        f" RETURNING {columns}",
+        (secrets.token_hex(8), utc_text(now), bot, recipient_id),
+    )
+    if rows:
+        return Recipient(**dict(rows[0]))
+    await db.write_fetchall(
+        "DELETE FROM broadcast_recipients WHERE id = ? AND status = 'pending' AND NOT EXISTS"
+        " (SELECT 1 FROM officers o WHERE o.officer_id = broadcast_recipients.officer_id"
+        "  AND o.active = 1 AND o.telegram_chat_id IS NOT NULL) RETURNING id",
+        (recipient_id,),
+    )
+    return None
+
+
+async def finish_alone(
+    db: Database, claimed: Recipient, status: str, now: datetime, *,
+    message_id: int | None = None, error: str | None = None,
+) -> bool:
+    """`finish` as one statement of its own (autocommit)."""
+    rows = await db.write_fetchall(
+        f"{_FINISH} RETURNING id", _finish_params(claimed, status, now, message_id, error))
+    return bool(rows)
 
 
 async def finish(
@@ -207,30 +301,41 @@ async def finish(
     error: str | None = None,
 ) -> bool:
     """Record the answer for a row this caller claimed; False when the claim is not theirs."""
-    if status not in ("sent", "failed", "unreachable"):
-        raise ValueError(f"not a final status: {status!r}")
-    cur = await conn.execute(
-        "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
-        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-        " WHERE id = ? AND status = 'sending' AND claim_token = ?",
-        (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token),
-    )
+    cur = await conn.execute(_FINISH, _finish_params(claimed, status, now, message_id, error))
     return cur.rowcount == 1
 
 
-async def recover_interrupted(conn: Connection) -> list[int]:
+_FINISH = (
+    "UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?,"
+    " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+    " WHERE id = ? AND status = 'sending' AND claim_token = ?"
+)
+
+
+def _finish_params(
+    claimed: Recipient, status: str, now: datetime, message_id: int | None, error: str | None
+) -> tuple[object, ...]:
+    if status not in ("sent", "failed", "unreachable"):
+        raise ValueError(f"not a final status: {status!r}")
+    return (status, message_id, error, status, utc_text(now), claimed.id, claimed.claim_token)
+
+
+async def recover_interrupted(conn: Connection, bot: str | None = None) -> list[int]:
     """Rows left `sending` by a crash become `failed` (`interrupted`): never resent blindly.
+    With several bots, only the rows this `bot` claimed (another bot's may be in flight).
 
     Returns the announcements concerned, whose delivery reports need an update.
     """
+    mine = " AND (claimed_by IS NULL OR claimed_by = ?)" if bot is not None else ""
+    params: tuple[object, ...] = (bot,) if bot is not None else ()
     async with conn.execute(
         "SELECT DISTINCT broadcast_id FROM broadcast_recipients WHERE status = 'sending'"
-        " ORDER BY broadcast_id"
+        f"{mine} ORDER BY broadcast_id", params
     ) as cur:
         affected = [row[0] async for row in cur]
     await conn.execute(
-        "UPDATE broadcast_recipients SET status = 'failed', error = ? WHERE status = 'sending'",
-        (INTERRUPTED,),
+        f"UPDATE broadcast_recipients SET status = 'failed', error = ? WHERE status = 'sending'"
+        f"{mine}", (INTERRUPTED, *params),
     )
     return affected
 
@@ -244,6 +349,8 @@ async def mark_read(conn: Connection, recipient_id: int, now: datetime) -> bool:
         " WHERE id = ? AND read_at IS NULL",
         (utc_text(now), INTERRUPTED, UNANSWERED, recipient_id),
     )
+    if cur.rowcount == 1:
+        await notify(conn)  # the bot it was written in updates the sender's report
     return cur.rowcount == 1
 
 

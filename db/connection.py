@@ -31,6 +31,10 @@ from db.migrations import apply_migrations
 from db.runs import PgRunMark, RunMark
 
 BUSY_TIMEOUT_MS = 10_000
+# SQLite's answer to a write begun while this connection still reads an older snapshot (a
+# cursor of another task not yet closed) after another process wrote: it waits for nobody, so
+# the write is tried again once that read is over (several processes on one file).
+SQLITE_BUSY_SNAPSHOT = 517
 
 T = TypeVar("T")
 # Opens the SQLite connection for a path, in autocommit mode (isolation_level=None).
@@ -118,6 +122,22 @@ async def _connect_postgres(url: str) -> Connection:
 
 async def _execute(conn: Connection, sql: str) -> None:
     await conn.execute(sql)
+
+
+async def _again_after_snapshot(attempt: Callable[[], Awaitable[T]]) -> T:
+    """`attempt()`, tried again (for up to BUSY_TIMEOUT_MS) while SQLite answers
+    SQLITE_BUSY_SNAPSHOT: a read of another task on this connection holds an old snapshot."""
+    deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            return await attempt()
+        except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY_SNAPSHOT
+                    or asyncio.get_running_loop().time() > deadline):
+                raise
+        await asyncio.sleep(pause)
+        pause = min(2 * pause, 0.05)
 
 
 async def _uninterrupted(aw: Awaitable[T]) -> T:
@@ -220,7 +240,7 @@ class Database:
     async def write_fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
         """One statement with RETURNING as its own transaction (one call); the rows."""
         async with self.statement() as conn:
-            return list(await conn.execute_fetchall(sql, params))
+            return list(await _again_after_snapshot(lambda: conn.execute_fetchall(sql, params)))
 
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[Connection]:
@@ -260,7 +280,8 @@ class Database:
             _refuse_open(conn)
             try:
                 for begin in dialect(conn).begin:
-                    await _uninterrupted(_execute(conn, begin))
+                    await _again_after_snapshot(
+                        lambda begin=begin: _uninterrupted(_execute(conn, begin)))
                 yield conn
                 await _uninterrupted(_execute(conn, "COMMIT"))
             except BaseException as exc:

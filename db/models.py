@@ -192,6 +192,14 @@ class Broadcast(BaseModel):
     unlinked_count: int = 0
     report_message_id: int | None = None
     finished_at: datetime | None = None
+    # Several bots (db/bots.py): the bot it was written in, and its attachment for the others.
+    bot: str | None = None
+    attachment_name: str | None = None
+    attachment_state: str | None = None
+
+    @property
+    def has_attachment(self) -> bool:
+        return self.photo_id is not None or self.document_id is not None
 
 
 class Recipient(BaseModel):

@@ -1,4 +1,5 @@
-"""Which Telegram updates were already handled (keyed on update_id)."""
+"""Which Telegram updates were already handled (keyed on the bot and the update_id: Telegram
+numbers each bot's updates on its own, and several bots may share the database)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from db.connection import Database
 from db.engine import Connection
 
 KEEP = timedelta(days=3)
-# Rows of one statement: two parameters each, well under SQLite's 32,766 variables.
+# Rows of one statement: three parameters each, well under SQLite's 32,766 variables.
 MAX_BATCH = 500
 # While the bot runs, the log forgets what is older than KEEP after each PRUNE_EVERY updates.
 PRUNE_EVERY = 1000
@@ -26,8 +27,10 @@ class UpdateLog:
     returns when that batch is committed.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, bot: str = "") -> None:
         self._db = db
+        # Several bots on the database: this bot's name ('' for one that serves everyone).
+        self.bot = bot
         self._batch: dict[int, tuple[str, asyncio.Future[bool]]] = {}
         self._writer: asyncio.Task[None] | None = None
         self._since_pruned = 0
@@ -52,7 +55,8 @@ class UpdateLog:
                 ids = list(self._batch)[:MAX_BATCH]
                 batch = {update_id: self._batch.pop(update_id) for update_id in ids}
                 try:
-                    inserted = await _record(self._db, {k: v[0] for k, v in batch.items()})
+                    inserted = await _record(self._db, self.bot,
+                                             {k: v[0] for k, v in batch.items()})
                 except Exception as exc:  # every update of the batch gets the error
                     for _, future in batch.values():
                         if not future.done():
@@ -89,12 +93,12 @@ class UpdateLog:
         self._batch.clear()
 
 
-async def _record(db: Database, stamps: dict[int, str]) -> set[int]:
+async def _record(db: Database, bot: str, stamps: dict[int, str]) -> set[int]:
     """Insert the ids not recorded yet (one statement, committed); the ones inserted."""
-    values = ", ".join("(?, ?)" for _ in stamps)
-    params = tuple(item for pair in stamps.items() for item in pair)
+    values = ", ".join("(?, ?, ?)" for _ in stamps)
+    params = tuple(item for pair in stamps.items() for item in (bot, *pair))
     rows = await db.write_fetchall(
-        f"INSERT INTO processed_updates (update_id, processed_at) VALUES {values}"
+        f"INSERT INTO processed_updates (bot, update_id, processed_at) VALUES {values}"
         " ON CONFLICT DO NOTHING RETURNING update_id",
         params,
     )

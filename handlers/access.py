@@ -33,8 +33,8 @@ from bot.context import BotContext
 from bot.messaging.delivery import HINT, HintsBacklogged
 from bot.messaging.replies import call, say
 from bot.messaging.services import SERVICES_KEY
-from db import officers, schedule
-from db.models import Officer
+from db import bots, officers, schedule
+from db.models import Officer, Role
 from handlers.throttle import ChatWindows
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,10 @@ async def gate(update: Update, context: BotContext) -> None:
     if officer is not None and not officer.active:
         await refuse(update, context, "inactive")
         raise ApplicationHandlerStop
+    if officer is not None and not _served_here(context, officer):
+        await hint(update, context, "other_bot_linked",
+                   lambda: _other_bot(update, context, officer))
+        raise ApplicationHandlerStop
     if officer is not None and officer.unreachable_at is not None:
         async with context.db.transaction() as conn:  # they unblocked the bot
             await schedule.mark_reachable(conn, user.id)
@@ -230,6 +234,20 @@ async def gate(update: Update, context: BotContext) -> None:
     if query is not None and not query.data:  # no data matches every button pattern: stale
         await refuse(update, context, "stale_button")
         raise ApplicationHandlerStop
+
+
+def _served_here(context: BotContext, officer: Officer) -> bool:
+    """Several bots (BOT_SCOPE): an officer of another bot's wilayah is sent there. An admin
+    is served by any bot they write to (their digests come from the bot they linked in)."""
+    return officer.role is Role.ADMIN or context.services.scope.covers(officer.kecamatan_code)
+
+
+async def _other_bot(update: Update, context: BotContext, officer: Officer) -> bool:
+    other = await bots.bot_for(context.db.conn, officer.kecamatan_code)
+    text = (context.t("other_bot_linked", name=officer.name, bot=other) if other
+            else context.t("other_bot_unknown", name=officer.name))
+    await say(update, context, text)
+    return True
 
 
 async def _say(update: Update, context: BotContext, key: str) -> bool:

@@ -1,4 +1,8 @@
-"""Linking a Telegram account to a roster officer: `/start CODE` or a shared phone number."""
+"""Linking a Telegram account to a roster officer: `/start CODE` or a shared phone number.
+
+Several bots on one database (BOT_SCOPE): an officer whose kecamatan another bot serves is
+not linked here, but told which bot to open (with the same code); an ADMIN links in any bot,
+and that bot serves them from then on (recorded with the link)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot import commands
 from bot.context import BotContext
 from bot.messaging.replies import say
-from db import officers, registration
-from db.models import Officer
+from db import bots, officers, registration
+from db.models import Officer, Role
 from db.phone import normalize_phone
 from handlers.access import registration_keyboard
 
@@ -42,9 +46,29 @@ async def _link(
         await officers.link_telegram(
             conn, officer.officer_id, user.id, chat.id, context.clock.now()
         )
+        await bots.set_linked_bot(conn, officer.officer_id, context.services.scope.bot or None)
         if code is not None:
             await registration.mark_used(conn, code, user.id, context.clock.now())
     return None
+
+
+async def _elsewhere(
+    update: Update, context: BotContext, officer: Officer, code: str | None,
+    markup: ReplyKeyboardRemove | None = None,
+) -> bool:
+    """An officer another bot serves is told which one (True); False when it is this bot."""
+    if officer.role is Role.ADMIN or context.services.scope.covers(officer.kecamatan_code):
+        return False
+    t = context.t
+    other = await bots.bot_for(context.db.conn, officer.kecamatan_code)
+    if other is None:
+        text = t("other_bot_unknown", name=officer.name)
+    elif code is None:
+        text = t("other_bot_phone", name=officer.name, bot=other)
+    else:
+        text = t("other_bot", name=officer.name, bot=other, code=code)
+    await say(update, context, text, markup)
+    return True
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -74,6 +98,8 @@ async def start(update: Update, context: BotContext) -> None:
     officer = await officers.get_officer(context.db.conn, code.officer_id)
     if officer is None:  # the code's officer row is gone (a foreign key forbids it)
         await say(update, context, t("code_unknown"))
+        return
+    if await _elsewhere(update, context, officer, code.code):
         return
     refusal = await _link(update, context, officer, code.code)
     if refusal:
@@ -110,6 +136,8 @@ async def contact(update: Update, context: BotContext) -> None:
         return
     if len(matches) > 1:
         await say(update, context, t("phone_ambiguous"), ReplyKeyboardRemove())
+        return
+    if await _elsewhere(update, context, matches[0], None, ReplyKeyboardRemove()):
         return
     refusal = await _link(update, context, matches[0], None)
     if refusal:

@@ -33,7 +33,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
-from tests.support import Harness, PgCluster, at, build_template, running_harness
+from tests.support import BotProcess, Harness, PgCluster, at, build_template, running_harness
 
 ENGINES = ["sqlite", "postgres"]
 
@@ -93,6 +93,17 @@ async def database(
         yield url
     finally:
         await cluster.drop(url)
+
+
+@pytest.fixture
+async def processes() -> AsyncIterator[list[BotProcess]]:
+    """Every bot process a test starts; all are killed at the end, whatever happened."""
+    started: list[BotProcess] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            await process.kill()
 
 
 @pytest.fixture

@@ -45,17 +45,6 @@ async def roster(
     return db_path, codes
 
 
-@pytest.fixture
-async def processes() -> AsyncIterator[list[BotProcess]]:
-    """Every bot process a test starts; all are killed at the end, whatever happened."""
-    started: list[BotProcess] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            await process.kill()
-
-
 async def test_register_report_and_stop_on_sigterm(
     api: LocalBotApi, tmp_path: Path, roster: tuple[Path | str, dict[str, str]],
     processes: list[BotProcess],

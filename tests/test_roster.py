@@ -146,6 +146,7 @@ async def test_import_new_roster(db: Database, tmp_path: Path) -> None:
         "updated_at": NOW.isoformat(),
         "unreachable_at": None,
         "timezone": "Asia/Jakarta",
+        "linked_bot": None,
     }
     assert rows["A1"]["kecamatan_code"] is None
     assert rows["A1"]["timezone"] is None  # the deployment's TIMEZONE

@@ -156,7 +156,8 @@ class ApiState:
         number = len(self._files) + 1
         suffix = {"photo": ".jpg", "sticker": ".webp"}.get(kind, "")
         stored = StoredFile(
-            file_id=f"{kind[:2].upper()}ACAgUAAxkBAAI{number:06d}",
+            # A file_id belongs to one bot, as Telegram's do: another bot's id is refused.
+            file_id=f"{kind[:2].upper()}ACAgUAAxkBAAI{self.bot_id}_{number:06d}",
             file_unique_id=f"AQAD{number:06d}",
             file_path=f"{kind}s/file_{number}{suffix}",
             data=data,

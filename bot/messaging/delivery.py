@@ -328,6 +328,8 @@ class DeliveryResult:
     error: str | None = None
     maybe_delivered: bool = False
     """FAILED, yet it may have arrived: the request went out and its answer never came."""
+    file_id: str | None = None
+    """SENT with a photo or document: Telegram's file_id of it, for this bot to send again."""
 
 
 class Sender:
@@ -409,7 +411,8 @@ class Sender:
                     message = await self._call(item)
                 finally:
                     self._answered(item.chat_id)
-                return DeliveryResult(DeliveryStatus.SENT, message.message_id)
+                return DeliveryResult(DeliveryStatus.SENT, message.message_id,
+                                      file_id=_file_id(message))
             except Forbidden as exc:
                 return DeliveryResult(DeliveryStatus.UNREACHABLE, error=exc.message)
             except RetryAfter as exc:
@@ -462,6 +465,12 @@ class Sender:
         if made is None:
             return DeliveryResult(DeliveryStatus.FAILED, error="the photo could not be made")
         return await self.send(replace(item, photo=made, make_photo=None))
+
+
+def _file_id(message: Message) -> str | None:
+    if message.photo:
+        return message.photo[-1].file_id
+    return message.document.file_id if message.document is not None else None
 
 
 async def _make_photo(item: Outgoing) -> bytes | None:

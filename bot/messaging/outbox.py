@@ -33,39 +33,67 @@ also the most rows a crash can leave `sending`.
 
 Delivery reports are edited at most every BROADCAST_REPORT_INTERVAL seconds, and once more
 when an announcement is done.
+
+Several bots on one database (BOT_SCOPE, db/bots.py): each bot's outbox sends the rows of the
+officers it serves, whoever wrote the announcement, at its own Telegram pace; the claims make
+each row go once. The bot an announcement was written in computes its audience when it comes
+due and edits the sender's delivery report as the other bots' rows are done. A Telegram file_id
+belongs to one bot: that bot also stores the attachment's bytes in the database, and the other
+bots upload them once and send their own file_id from then on (an attachment Telegram does not
+let it fetch, above 20 MB, goes to the others' officers as a line saying so). The same task
+drains the shared outbox (db/outbox.py): messages another bot's process left for this bot's
+officers, such as a problem alert across scopes (`hand_over`). On PostgreSQL the process that
+writes such rows wakes the others at once (NOTIFY, heard on a LISTEN connection of each,
+db/notify.py); on SQLite, or with the listening connection lost, each looks for them every
+OUTBOX_POLL_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.messaging import keyboards
 from bot.messaging.delivery import DeliveryResult, DeliveryStatus, Outgoing, Sender
 from bot.messaging.services import Services
+from bot.metrics import sending
 from bot.present import announcements as announcement_view
 from bot.rules import audience as aud
 from db import broadcasts as repo
 from db import models, officers, schedule, wilayah
+from db import outbox as shared
+from db.connection import WRITE_ERRORS
+from db.engine import POSTGRES
+from db.notify import Listener
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 10
+FINISH_ATTEMPTS = 6  # the answer of a row stored: tried again for about 3 s in all
 DRAIN_SECONDS = 15.0
+# Several bots: how long after an announcement is done its report still follows the read
+# receipts pressed in other bots.
+READS_FOLLOWED = timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Content:
     text: str
     photo_id: str | None
     document_id: str | None
+    # An attachment written in another bot: its bytes, until this bot has a file_id of it.
+    data: bytes | None = None
+    filename: str | None = None
+    upload: asyncio.Lock | None = None
 
 
 class Outbox:
@@ -89,7 +117,12 @@ class Outbox:
             self.paid_sender = Sender(bot, per_second=settings.broadcast_rate_per_second,
                                       per_chat_interval=settings.chat_message_interval,
                                       paid=True, monotonic=monotonic, sleep=sleep)
+        self._scope = services.scope
         self._poll = settings.broadcast_poll_seconds
+        if not self._scope.everything:  # other bots' processes leave rows for this one
+            self._poll = min(self._poll, settings.outbox_poll_seconds)
+        self._last_look = float("-inf")
+        self._listener: Listener | None = None
         self._report_interval = settings.broadcast_report_interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -115,13 +148,23 @@ class Outbox:
         if self.running:
             return []
         db = self._services.db
+        scope = self._scope
         async with db.transaction() as conn:
-            interrupted = await repo.recover_interrupted(conn)
+            interrupted = await repo.recover_interrupted(
+                conn, None if scope.everything else scope.bot)
+            handed = await shared.recover_interrupted(conn, scope.bot)
         if interrupted:
             log.warning("announcements %s had rows in flight at the last stop: marked failed "
                         "(interrupted), not resent", interrupted)
+        if handed:
+            log.warning("%d messages of the shared outbox were in flight at the last stop:"
+                        " marked failed (interrupted), not resent", handed)
         self._dirty.update(await repo.unfinished_broadcasts(db.conn))
         self._dirty.update(interrupted)
+        if db.engine == POSTGRES and not scope.everything and self._listener is None:
+            listener = Listener(str(db.path), self.wake)  # other processes wake it at once
+            if await listener.start():
+                self._listener = listener
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="broadcast-outbox")
         return interrupted
@@ -133,6 +176,9 @@ class Outbox:
         task, self._task = self._task, None
         if task is not None:
             await task
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.stop()
 
     def wake(self, broadcast_id: int | None = None) -> None:
         """Something changed (a new announcement, a read receipt): look again now."""
@@ -149,6 +195,7 @@ class Outbox:
                 started = 0
                 try:
                     started = await self.pump()
+                    await self.drain_shared()
                     await self.flush_reports()
                 except Exception:  # a database or network hiccup must not end delivery
                     log.exception("broadcast outbox round failed")
@@ -180,15 +227,19 @@ class Outbox:
     async def pump(self) -> int:
         """Hand the due pending rows to sending tasks; returns how many were started."""
         services = self._services
+        if not self._scope.everything:
+            await self._prepare_own()
         rows = await repo.due_recipients(
-            services.db.conn, services.clock.now(), limit=MAX_IN_FLIGHT, exclude=self._queued
+            services.db.conn, services.clock.now(), limit=MAX_IN_FLIGHT, exclude=self._queued,
+            scope=self._scope,
         )
         due = sorted({row.broadcast_id for row in rows} - self._audience_done)
         if due:
             for broadcast_id in due:
                 await self._compute_audience(broadcast_id)
             rows = await repo.due_recipients(services.db.conn, services.clock.now(),
-                                             limit=MAX_IN_FLIGHT, exclude=self._queued)
+                                             limit=MAX_IN_FLIGHT, exclude=self._queued,
+                                             scope=self._scope)
         started = 0
         for row in rows:
             await self._slots.acquire()
@@ -216,7 +267,8 @@ class Outbox:
         self._slots.release()
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:  # e.g. the claim failed
-            log.error("announcement row %s: %r", row_id, task.exception())
+            log.error("announcement row %s: %r", row_id, task.exception(),
+                      exc_info=task.exception())
 
     async def _pace(self) -> None:
         now = self._monotonic()
@@ -224,6 +276,45 @@ class Outbox:
         self._next_slot = at + self._interval
         if at > now:
             await self._sleep(at - now)
+
+    def _owns(self, broadcast: models.Broadcast) -> bool:
+        """Whether this bot edits the announcement's delivery report: it was written here (a
+        bot that serves everyone is the only one)."""
+        return self._scope.everything or broadcast.bot == self._scope.bot
+
+    async def _prepare_own(self) -> None:
+        """Several bots: the announcements written here that came due get their audience
+        computed (even when none of it is this bot's) and their attachment stored for the
+        others; and, every poll interval, their delivery reports are looked at again (the
+        other bots' rows and read receipts change them, for READS_FOLLOWED after the end)."""
+        services = self._services
+        now = services.clock.now()
+        own = await repo.owned_due(services.db.conn, self._scope.bot, now, now - READS_FOLLOWED)
+        look = self._monotonic() - self._last_look >= self._poll
+        if look:
+            self._last_look = self._monotonic()
+        for broadcast in own:
+            if broadcast.finished_at is None and broadcast.id not in self._audience_done:
+                await self._compute_audience(broadcast.id)
+            if broadcast.has_attachment and broadcast.attachment_state is None:
+                await self._store_attachment(broadcast)
+            if look:
+                self._dirty.add(broadcast.id)
+
+    async def _store_attachment(self, broadcast: models.Broadcast) -> None:
+        file_id = broadcast.photo_id or broadcast.document_id
+        assert file_id is not None
+        data: bytes | None = None
+        name = None
+        try:
+            found = await self._bot.get_file(file_id)
+            data = bytes(await found.download_as_bytearray())
+            name = (found.file_path or "").rsplit("/", 1)[-1] or None
+        except TelegramError as exc:  # above 20 MB, Telegram does not hand it out
+            log.warning("announcement %s: its attachment cannot be fetched for the other bots"
+                        " (%s)", broadcast.id, exc)
+        async with self._services.db.transaction() as conn:
+            await repo.store_attachment(conn, broadcast.id, data, name)
 
     async def _compute_audience(self, broadcast_id: int) -> None:
         """The announcement came due: its recipients as the roster has them now."""
@@ -254,8 +345,9 @@ class Outbox:
     async def _deliver(self, row: models.Recipient) -> None:
         services = self._services
         db, clock = services.db, services.clock
-        async with db.transaction() as conn:
-            claimed = await repo.claim(conn, row.id, clock.now())
+        # One statement each, the claim and the answer: no writing transaction, so that the
+        # bots on one database do not wait for one another's.
+        claimed = await repo.claim_alone(db, row.id, clock.now(), self._scope.bot or None)
         if claimed is None:  # taken by another run, done, or its officer left the audience
             self._dirty.add(row.broadcast_id)
             return
@@ -268,21 +360,58 @@ class Outbox:
             log.exception("announcement row %s could not be sent", claimed.id)
             result = DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
         error = models.UNANSWERED if result.maybe_delivered else result.error
-        async with db.transaction() as conn:
-            await repo.finish(conn, claimed, result.status.value, clock.now(),
-                              message_id=result.message_id, error=error)
-            if result.status is DeliveryStatus.UNREACHABLE:
+        await self._record(claimed, result, error)
+        if result.status is DeliveryStatus.UNREACHABLE:
+            async with db.transaction() as conn:
                 await schedule.mark_unreachable(conn, claimed.officer_id, clock.now())
         self._dirty.add(claimed.broadcast_id)
 
+    async def _record(
+        self, claimed: models.Recipient, result: DeliveryResult, error: str | None
+    ) -> None:
+        """The answer, stored; a write that failed (the database busy with other processes)
+        is tried again a few times: a row left `sending` would wait for the next start."""
+        services = self._services
+        for attempt in range(FINISH_ATTEMPTS):
+            try:
+                await repo.finish_alone(services.db, claimed, result.status.value,
+                                        services.clock.now(), message_id=result.message_id,
+                                        error=error)
+                return
+            except WRITE_ERRORS as exc:
+                if attempt + 1 == FINISH_ATTEMPTS:
+                    raise
+                log.warning("announcement row %s: its answer not stored yet (%r), again",
+                            claimed.id, exc)
+                await self._sleep(0.1 * 2 ** attempt)
+
     async def _send(self, row: models.Recipient, content: _Content) -> DeliveryResult:
+        if content.upload is None:
+            return await self._send_item(row, content)
+        async with content.upload:  # the first upload of the bytes gives this bot a file_id
+            if content.data is None:
+                return await self._send_item(row, content)
+            result = await self._send_item(row, content)
+            if result.file_id is not None:
+                if content.photo_id is not None:
+                    content.photo_id = result.file_id
+                else:
+                    content.document_id = result.file_id
+                content.data = None
+            return result
+
+    async def _send_item(self, row: models.Recipient, content: _Content) -> DeliveryResult:
         sender = self.paid_sender or self._services.sender
         assert sender is not None, "the sender is created in post_init"
+        photo = content.photo_id is not None and content.data is not None
         item = Outgoing(
             row.chat_id,
             content.text,
-            photo_id=content.photo_id,
-            document_id=content.document_id,
+            photo=content.data if photo else None,
+            photo_id=None if photo else content.photo_id,
+            document=content.data if not photo else None,
+            document_id=None if content.data is not None else content.document_id,
+            filename=content.filename,
             reply_markup=keyboards.read_markup(self._services.texts, row.id),
         )
         return await sender.send(item)
@@ -290,15 +419,87 @@ class Outbox:
     async def _content_of(self, broadcast_id: int) -> _Content:
         content = self._content.get(broadcast_id)
         if content is None:
-            broadcast = await repo.get_broadcast(self._services.db.conn, broadcast_id)
+            services = self._services
+            broadcast = await repo.get_broadcast(services.db.conn, broadcast_id)
             assert broadcast is not None
             text = announcement_view.announcement_text(
-                self._services.texts, sender_name=broadcast.sender_name,
+                services.texts, sender_name=broadcast.sender_name,
                 sender_role=broadcast.sender_role, text=broadcast.text,
             )
             content = _Content(text, broadcast.photo_id, broadcast.document_id)
+            if broadcast.has_attachment and not self._owns(broadcast):
+                # Another bot's file_id: this bot sends the bytes stored for it.
+                content.data = await repo.attachment(services.db.conn, broadcast_id)
+                content.filename = broadcast.attachment_name
+                if content.data is None:
+                    content = _Content(text + "\n\n" + services.texts("bc_attachment_elsewhere"),
+                                       None, None)
+                else:
+                    content.upload = asyncio.Lock()
             self._content[broadcast_id] = content
         return content
+
+    # ------------------------------------------------------------------ the shared outbox
+
+    async def hand_over(self, officer_id: str, kind: str, items: list[Outgoing]) -> None:
+        """Leave messages for an officer another bot serves: that bot's process sends them.
+        A photo this bot knows by file_id goes as bytes (the other bot cannot use the id)."""
+        messages = []
+        for item in items:
+            photo = item.photo
+            if photo is None and item.photo_id is not None:
+                try:
+                    found = await self._bot.get_file(item.photo_id)
+                    photo = bytes(await found.download_as_bytearray())
+                except TelegramError as exc:  # the text still goes; the photo stays here
+                    log.warning("a photo for %s could not be fetched to hand over (%s)",
+                                officer_id, exc)
+                    continue
+            markup = item.reply_markup.to_json() if item.reply_markup is not None else None
+            messages.append(shared.Message(item.text, markup, photo, item.location))
+        services = self._services
+        async with services.db.transaction() as conn:
+            await shared.put(conn, officer_id, kind, messages, services.clock.now())
+
+    async def drain_shared(self) -> int:
+        """Send the shared outbox's rows of this bot's officers, one after another (in the
+        order they were left); how many were tried."""
+        services = self._services
+        db, clock = services.db, services.clock
+        rows = await shared.pending_for(db.conn, self._scope, limit=MAX_IN_FLIGHT)
+        tried = 0
+        for row in rows:
+            if self._stopping:
+                break
+            async with db.transaction() as conn:
+                claimed = await shared.claim(conn, row.id, self._scope.bot, clock.now())
+            if claimed is None:  # taken by another process, or its officer left
+                continue
+            taken, chat = claimed
+            result = await self._send_shared(taken, chat)
+            tried += 1
+            async with db.transaction() as conn:
+                await shared.finish(conn, taken, result.status.value, clock.now(),
+                                    error=result.error)
+                if result.status is DeliveryStatus.UNREACHABLE:
+                    await schedule.mark_unreachable(conn, taken.officer_id, clock.now())
+        return tried
+
+    async def _send_shared(self, row: shared.Row, chat: int) -> DeliveryResult:
+        sender = self._services.sender
+        assert sender is not None, "the sender is created in post_init"
+        message = row.message
+        markup = None
+        if message.reply_markup is not None:
+            markup = InlineKeyboardMarkup.de_json(json.loads(message.reply_markup), self._bot)
+        item = Outgoing(chat, message.text, photo=message.photo, location=message.location,
+                        reply_markup=markup)
+        try:
+            with sending("alert"):
+                return await sender.send(item)
+        except Exception as exc:
+            log.exception("shared outbox row %s could not be sent", row.id)
+            return DeliveryResult(DeliveryStatus.FAILED, error=repr(exc)[:200])
 
     # ------------------------------------------------------------------ delivery reports
 
@@ -310,7 +511,7 @@ class Outbox:
             # Taken off first: a row finishing while this one is read marks it dirty again.
             self._dirty.discard(broadcast_id)
             broadcast = await repo.get_broadcast(conn, broadcast_id)
-            if broadcast is None:
+            if broadcast is None or not self._owns(broadcast):  # another bot reports it
                 continue
             counts = await repo.counts(conn, broadcast_id)
             just_finished = counts.pending == 0 and broadcast.finished_at is None

@@ -11,6 +11,11 @@ An escalation is a scheduled message: each recipient's alert is claimed in the s
 finished after it is sent. One that failed, or whose claim a crash left unfinished, is sent
 once more at the next start within MISSED_GRACE_HOURS (`resend_escalations`): at least once.
 The other messages here answer what someone just did, and go at most once.
+
+Several bots on one database (BOT_SCOPE): a message to an officer another bot serves (a
+national admin's escalation, an alert across scopes) is left in the shared outbox, and that
+bot's process sends it (`Outbox.hand_over`, db/outbox.py); it counts as reached once handed
+over.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from bot.messaging.services import SERVICES_KEY, Services
 from bot.metrics import sending
 from bot.present import problems as problem_view
 from bot.rules import problems as rules
-from db import officers, problems, schedule
+from db import bots, officers, problems, schedule
 from db.models import (
     ADMIN_LEVEL,
     KOSEKA_LEVEL,
@@ -106,6 +111,12 @@ async def _deliver(
     if not await _still_active(services, recipient):
         log.info("no message to %s: no longer active or linked", recipient.officer_id)
         return None
+    if (recipient.on_roster and services.outbox is not None
+            and not await bots.serves(services.db.conn, services.scope, recipient.officer_id)):
+        await services.outbox.hand_over(recipient.officer_id, "alert", items)
+        log.info("message to %s handed over to the bot that serves them",
+                 recipient.officer_id)
+        return DeliveryStatus.SENT
     assert services.sender is not None
     with sending("alert"):
         results = await services.sender.send_all(items)

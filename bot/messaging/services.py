@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.messaging.delivery import Sender
+from bot.messaging.delivery import Outgoing, Sender
 from bot.metrics import Metrics
 from bot.present.texts import Texts
 from bot.rules.forms import FormDefinition
 from bot.settings import Settings
+from db.bots import Scope
 from db.connection import Database
 from db.updates import UpdateLog
 
@@ -28,6 +29,9 @@ class Announcements(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def hand_over(self, officer_id: str, kind: str, items: list[Outgoing]) -> None:
+        """Leave messages for an officer another bot serves, in the shared outbox."""
+
 
 @dataclass
 class Services:
@@ -40,3 +44,5 @@ class Services:
     sender: Sender | None = None  # needs the bot: set when the application starts
     outbox: Announcements | None = None  # announcements; started with the application
     metrics: Metrics = field(default_factory=Metrics)  # counts for /metrics and /healthz
+    # The officers this bot serves (BOT_SCOPE; its name is known once the bot has started).
+    scope: Scope = field(default_factory=Scope)
