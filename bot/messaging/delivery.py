@@ -359,11 +359,17 @@ class Sender:
         self.retries = 0
 
     async def _wait_turn(self, chat_id: int) -> None:
-        """Reserve the next slot that respects both the global and the per-chat pace."""
+        """Reserve the next slot that respects both the global and the per-chat pace.
+
+        The global slot is the next free one; the message goes at the later of it and its
+        chat's slot. A chat that must wait its own interval does not push the global pace
+        back: the other chats' messages go on in the slots after it (the bot's rate limiter
+        still keeps the total under Telegram's)."""
         async with self._lock:
             now = self._monotonic()
-            at = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
-            self._next_global = at + self._interval
+            slot = max(now, self._next_global)
+            at = max(slot, self._next_chat.get(chat_id, 0.0))
+            self._next_global = slot + self._interval
             self._next_chat[chat_id] = at + self._per_chat_interval
         if at > now:
             await self._sleep(at - now)
