@@ -1,0 +1,566 @@
+"""The figures of the evening digests: plain data, computed once, rendered into texts later.
+
+A digest is built in two steps: first its figures (this module: per PPL, per PML team, per
+kecamatan of a KOSEKA, for the whole regency, with the forecasts and the data-quality flags),
+then its texts (`bot.present.digests`). The figures hold numbers, dates, officers and names,
+never a text of the catalogs, so that a test can check them without any text and a later
+dashboard can reuse them.
+
+They are computed from the state of the fieldwork at the end of one day (`db.snapshot`:
+the roster, the work areas, the reports, the days off), read through the small `DigestSource`
+protocol below. Progress is counted per work area, as in /progres: the households reported on
+an SLS count for the officer the SLS is assigned to, against its target. Who reported on a day
+(reported, late, izin, missing) is about the officer's own reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+from bot.rules.attendance import DayStatus, consecutive_missing, day_status, escalation
+from bot.rules.calendar import ONE_DAY, is_working_day
+from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
+from bot.rules.quality import Flag, day_flags
+from db.models import Officer, ProblemModel, Role
+
+if TYPE_CHECKING:  # the snapshot's row types only name what is read here
+    from db.snapshot import AwaitingReview, SnapshotArea, SnapshotReport
+
+
+class DigestSource(Protocol):
+    """What the figures read: the state of the fieldwork at the end of `day` (db.snapshot)."""
+
+    day: date
+    officers: dict[str, Officer]
+    children: dict[str, list[str]]
+    areas: dict[str, SnapshotArea]
+    areas_by_officer: dict[str, list[SnapshotArea]]
+    target_by_officer: dict[str, int]
+    desa_kecamatan: dict[str, str]
+    kecamatan_names: dict[str, str]
+    desa_names: dict[str, str]
+    reports: list[SnapshotReport]
+    reports_by_officer: dict[str, list[SnapshotReport]]
+    awaiting_review: dict[str, list[AwaitingReview]]
+    izin: dict[str, set[date]]
+    admins: list[Officer]
+    problems: list[ProblemModel]
+
+    def subtree(self, officer_id: str) -> list[str]: ...
+
+    def kecamatan_of(self, officer: Officer) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The calendar of the figures: the fieldwork period, its days off and the escalation
+    threshold (consecutive missing working days before the PML is told)."""
+
+    start: date
+    end: date
+    days_off: frozenset[date] = frozenset()
+    threshold: int = 2
+
+
+def digest_day(today: date, officer: Officer | None = None) -> date:
+    """The day a digest covers for an officer: the one place where it is decided (today, in
+    the deployment's zone)."""
+    return today
+
+
+# ------------------------------------------------------------------------------ the figures
+
+
+@dataclass(frozen=True, slots=True)
+class PplDay:
+    """Where one PPL stands at the end of the day."""
+
+    officer: Officer
+    today: int
+    done: int
+    target: int
+    status: DayStatus
+    forecast: Forecast
+    missing_run: int
+    """Working days in a row without a report or izin, ending on the day."""
+    flags: tuple[Flag, ...] = ()
+    """Data-quality flags of the officer's own reports."""
+
+    @property
+    def flagged(self) -> bool:
+        """Listed among the flagged in the PML digest: a data-quality note, a slow pace or a
+        blocked bot."""
+        return bool(self.flags) or self.forecast.slow or self.officer.unreachable_at is not None
+
+
+@dataclass
+class Totals:
+    """Sums over some PPL: today's households, done, target and how many are missing."""
+
+    today: int = 0
+    done: int = 0
+    target: int = 0
+    missing: int = 0
+
+    def add(self, stat: PplDay) -> None:
+        self.today += stat.today
+        self.done += stat.done
+        self.target += stat.target
+        self.missing += stat.status == DayStatus.MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """An area (a kecamatan, the regency) against the ideal line, and its forecast."""
+
+    name: str
+    target: int
+    ideal: float
+    """Where a steady pace would be at the end of the day."""
+    forecast: Forecast
+
+    @property
+    def done(self) -> int:
+        return self.forecast.done
+
+    @property
+    def gap(self) -> int:
+        """Households ahead of (positive) or behind (negative) the ideal line."""
+        return self.forecast.done - round(self.ideal)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The cumulative households of an area per day against the ideal line (a chart)."""
+
+    name: str
+    days: tuple[date, ...]
+    """The whole period, and past its end up to the day."""
+    cumulative: tuple[int, ...]
+    """Up to the day (households reported before the period count on its first day)."""
+    ideal: tuple[float, ...]
+    deadline: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEntry:
+    """A report of the day that the PML has yet to approve or return."""
+
+    report_id: int
+    officer: Officer
+    sls_name: str
+    households: int
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """The figures of a PML's digest."""
+
+    pml: Officer
+    day: date
+    members: tuple[PplDay, ...]
+    """Missing first (the longest run first), then the flagged, then the rest."""
+    total: Totals
+    counts: Mapping[str, int]
+    """PPL per day status (reported, late, izin, missing, off) and "slow"."""
+    missing_runs: tuple[PplDay, ...]
+    """Missing at least the threshold of working days in a row, the longest run first."""
+    unreachable: tuple[PplDay, ...]
+    review: tuple[ReviewEntry, ...]
+    problems: tuple[ProblemModel, ...]
+
+    @property
+    def flagged(self) -> tuple[PplDay, ...]:
+        """The members with data-quality flags, in member order."""
+        return tuple(s for s in self.members if s.flags)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamLine:
+    """One PML team in a KOSEKA's digest."""
+
+    pml: Officer
+    total: Totals
+    forecast: Forecast
+
+
+@dataclass(frozen=True, slots=True)
+class DesaLine:
+    code: str
+    name: str
+    done: int
+    target: int
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    """A PPL missing long enough for the KOSEKA to be told, with the name of their team."""
+
+    ppl: PplDay
+    team: str
+
+
+@dataclass(frozen=True)
+class KecamatanFigures:
+    """The figures of a KOSEKA's digest: everyone below the KOSEKA."""
+
+    koseka: Officer
+    day: date
+    name: str
+    """The kecamatan's name (the KOSEKA's name when the kecamatan is unknown)."""
+    escalated: tuple[Escalated, ...]
+    total: Totals
+    outlook: Outlook
+    teams: tuple[TeamLine, ...]
+    """Worst first against the pace each needs."""
+    desa: tuple[DesaLine, ...]
+    """Lowest share first."""
+    series: Series | None
+    problems: tuple[ProblemModel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AtRisk:
+    ppl: PplDay
+    kecamatan: str
+    """The name of the PPL's kecamatan ("-" when unknown)."""
+
+
+@dataclass(frozen=True)
+class RegencyFigures:
+    """The figures of the admin digest: the whole regency."""
+
+    day: date
+    outlook: Outlook
+    today: int
+    missing: int
+    kecamatan: tuple[Outlook, ...]
+    """Worst first against the pace each needs."""
+    at_risk: tuple[AtRisk, ...]
+    """Every PPL at risk, the most urgent first."""
+    at_risk_by_kecamatan: tuple[tuple[str, int], ...]
+    """(kecamatan name, PPL at risk), the most first."""
+    series: Series | None
+    problems: tuple[ProblemModel, ...]
+
+
+# ------------------------------------------------------------------------------ computing
+
+
+@dataclass(frozen=True)
+class _AreaSums:
+    """Households reported on the active work areas, summed per officer, kecamatan and SLS."""
+
+    daily_by_owner: dict[str, dict[date, int]]
+    daily_by_kecamatan: dict[str, dict[date, int]]
+    by_sls: dict[str, int]
+
+
+@dataclass
+class DigestFigures:
+    """Computes the figures of any number of digests of one day, each PPL's once."""
+
+    source: DigestSource
+    period: Period
+    _ppl: dict[str, PplDay] = field(default_factory=dict, repr=False)
+    _decoded: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def day(self) -> date:
+        return self.source.day
+
+    # -- per PPL ---------------------------------------------------------------------------
+
+    @cached_property
+    def _sums(self) -> _AreaSums:
+        """Households reported on the active work areas, summed three ways in one pass."""
+        src = self.source
+        owner_days: dict[str, dict[date, int]] = {}
+        kecamatan_days: dict[str, dict[date, int]] = {}
+        # Per active SLS: the dicts its reports add to (shared), looked up once, not per report.
+        where: dict[str, tuple[dict[date, int], dict[date, int]]] = {}
+        for sls, area in src.areas.items():
+            kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
+            where[sls] = (owner_days.setdefault(area.officer_id, {}),
+                          kecamatan_days.setdefault(kecamatan, {}))
+        by_sls: dict[str, int] = {}
+        for report in src.reports:
+            found = where.get(report.sls_code)
+            if found is None:
+                continue
+            mine, theirs = found
+            day, count = report.report_date, report.progress
+            mine[day] = mine.get(day, 0) + count
+            theirs[day] = theirs.get(day, 0) + count
+            by_sls[report.sls_code] = by_sls.get(report.sls_code, 0) + count
+        return _AreaSums(owner_days, kecamatan_days, by_sls)
+
+    def _forecast(self, daily: Mapping[date, int], target: int) -> Forecast:
+        p = self.period
+        return forecast(daily, target, self.day, p.start, p.end, p.days_off)
+
+    def ppl(self, officer_id: str) -> PplDay:
+        """The figures of one PPL (computed once)."""
+        found = self._ppl.get(officer_id)
+        if found is not None:
+            return found
+        src, day, p = self.source, self.day, self.period
+        daily = self._sums.daily_by_owner.get(officer_id, {})
+        target = src.target_by_officer.get(officer_id, 0)
+        reported: dict[date, bool] = {}  # day -> reported by catch-up reports only
+        for report in src.reports_by_officer.get(officer_id, ()):
+            reported[report.report_date] = reported.get(report.report_date, True) and report.late
+        izin = src.izin.get(officer_id, set())
+        working = is_working_day(day, p.start, p.end, p.days_off)
+        found = PplDay(
+            officer=src.officers[officer_id],
+            today=daily.get(day, 0),
+            done=sum(daily.values()),
+            target=target,
+            status=day_status(day, reported, izin, working),
+            forecast=self._forecast(daily, target),
+            missing_run=consecutive_missing(reported, izin, min(day, p.end), p.start,
+                                            p.days_off),
+            flags=self._flags(officer_id, target),
+        )
+        self._ppl[officer_id] = found
+        return found
+
+    def _flags(self, officer_id: str, target: int) -> tuple[Flag, ...]:
+        reports = self.source.reports_by_officer.get(officer_id, ())
+        day = self.day
+        progress: dict[date, int] = {}
+        late = 0
+        for r in reports:
+            progress[r.report_date] = progress.get(r.report_date, 0) + r.progress
+            late += r.late and r.report_date < day
+
+        def values_of(wanted: date) -> Counter[str] | None:
+            summed = None
+            for r in reports:
+                if r.report_date == wanted:
+                    if summed is None:
+                        summed = Counter()
+                    summed.update(self._values(r.values_json))
+            return summed
+
+        return tuple(day_flags(progress, values_of, late, target, day))
+
+    def _values(self, values_json: str) -> dict[str, int]:
+        """A report's values, decoded once per distinct text: the same few hundred combinations
+        come back in every officer's reports. The dicts are shared, so they are only read."""
+        found = self._decoded.get(values_json)
+        if found is None:
+            found = self._decoded[values_json] = json.loads(values_json)
+        return found
+
+    def ppl_of(self, officer_ids: Iterable[str]) -> list[PplDay]:
+        """The figures of the PPL among these officers, in their order."""
+        officers = self.source.officers
+        return [self.ppl(i) for i in officer_ids if officers[i].role == Role.PPL]
+
+    def problems_of(self, officer: Officer) -> tuple[ProblemModel, ...]:
+        """The open field problems of the officer's scope (everyone's for an admin)."""
+        problems = self.source.problems
+        if officer.role != Role.ADMIN:
+            scope = set(self.source.subtree(officer.officer_id))
+            problems = [p for p in problems if p.officer_id in scope]
+        return tuple(problems)
+
+    # -- a PML's team ------------------------------------------------------------------------
+
+    def team(self, pml: Officer) -> TeamFigures:
+        src = self.source
+        members = self.ppl_of(src.children.get(pml.officer_id, ()))
+        members.sort(key=_pml_order)
+        total = Totals()
+        counts: Counter[str] = Counter()
+        for stat in members:
+            total.add(stat)
+            counts[stat.status.value] += 1
+            counts["slow"] += stat.forecast.slow
+        runs = sorted((s for s in members if s.missing_run >= self.period.threshold),
+                      key=lambda s: -s.missing_run)
+        return TeamFigures(
+            pml=pml, day=self.day, members=tuple(members), total=total, counts=dict(counts),
+            missing_runs=tuple(runs),
+            unreachable=tuple(s for s in members if s.officer.unreachable_at is not None),
+            review=tuple(self._review(members)), problems=self.problems_of(pml),
+        )
+
+    def _review(self, members: Sequence[PplDay]) -> Iterable[ReviewEntry]:
+        src = self.source
+        for stat in members:
+            for report in src.awaiting_review.get(stat.officer.officer_id, ()):
+                area = src.areas.get(report.sls_code)
+                yield ReviewEntry(report_id=report.id, officer=stat.officer,
+                                  sls_name=area.sls_name if area else report.sls_code,
+                                  households=report.progress)
+
+    # -- a KOSEKA's kecamatan ------------------------------------------------------------------
+
+    def kecamatan(self, koseka: Officer, *, with_series: bool = True) -> KecamatanFigures:
+        src, p = self.source, self.period
+        everyone = self.ppl_of(src.subtree(koseka.officer_id))
+        code = src.kecamatan_of(koseka)
+        name = src.kecamatan_names.get(code or "", code or koseka.name)
+
+        escalated = [s for s in everyone if "KOSEKA" in escalation(s.missing_run, p.threshold)]
+        escalated.sort(key=lambda s: (-s.missing_run, s.officer.name.casefold()))
+        teams_of = src.officers
+
+        def team_name(stat: PplDay) -> str:
+            supervisor = teams_of.get(stat.officer.supervisor_id or "")
+            return supervisor.name if supervisor else "-"
+
+        total = Totals()
+        daily: dict[date, int] = {}
+        for stat in everyone:
+            total.add(stat)
+            _add_days(daily, self._sums.daily_by_owner.get(stat.officer.officer_id, {}))
+
+        teams: list[TeamLine] = []
+        for pml_id in src.children.get(koseka.officer_id, ()):
+            pml = src.officers[pml_id]
+            if pml.role != Role.PML:
+                continue
+            group = Totals()
+            team_daily: dict[date, int] = {}
+            for stat in self.ppl_of(src.children.get(pml_id, ())):
+                group.add(stat)
+                _add_days(team_daily, self._sums.daily_by_owner.get(stat.officer.officer_id, {}))
+            teams.append(TeamLine(pml, group, self._forecast(team_daily, group.target)))
+        teams.sort(key=lambda line: (line.forecast.pace_share,
+                                     _share(line.total.done, line.total.target),
+                                     line.pml.name.casefold(), line.pml.officer_id))
+
+        desa = [DesaLine(code, src.desa_names.get(code, code), done, target)
+                for code, (done, target) in self._by_desa(s.officer.officer_id
+                                                          for s in everyone).items()]
+        desa.sort(key=lambda line: (_share(line.done, line.target), line.name, line.code))
+        return KecamatanFigures(
+            koseka=koseka, day=self.day, name=name,
+            escalated=tuple(Escalated(s, team_name(s)) for s in escalated),
+            total=total, outlook=self.outlook(name, daily, total.target),
+            teams=tuple(teams), desa=tuple(desa),
+            series=self.series(name, daily, total.target) if with_series else None,
+            problems=self.problems_of(koseka),
+        )
+
+    def _by_desa(self, owners: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """(done, target) per desa over the work areas of these officers."""
+        progress = self._sums.by_sls
+        sums: dict[str, tuple[int, int]] = {}
+        for owner in owners:
+            for area in self.source.areas_by_officer.get(owner, ()):
+                done, target = sums.get(area.desa_code, (0, 0))
+                sums[area.desa_code] = (
+                    done + progress.get(area.sls_code, 0), target + area.target_households
+                )
+        return sums
+
+    # -- the regency -----------------------------------------------------------------------------
+
+    def regency(self, name: str, *, with_series: bool = True) -> RegencyFigures:
+        """The whole regency (`name` is how the texts call it, for its outlook and chart)."""
+        src = self.source
+        targets: dict[str, int] = {}
+        for area in src.areas.values():
+            kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
+            targets[kecamatan] = targets.get(kecamatan, 0) + area.target_households
+        by_kecamatan = self._sums.daily_by_kecamatan
+        daily: dict[date, int] = {}
+        for days in by_kecamatan.values():
+            _add_days(daily, days)
+        target = sum(targets.values())
+        everyone = self.ppl_of(o.officer_id for o in src.officers.values())
+        missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
+
+        def kecamatan_name(code: str | None) -> str:
+            return src.kecamatan_names.get(code or "", code or "-")
+
+        outlooks = {k: self.outlook(kecamatan_name(k), by_kecamatan.get(k, {}), targets[k])
+                    for k in targets}
+        order = sorted(targets, key=lambda k: (outlooks[k].forecast.pace_share,
+                                               _share(outlooks[k].done, targets[k]),
+                                               kecamatan_name(k), k))
+        at_risk = [AtRisk(s, kecamatan_name(src.kecamatan_of(s.officer)))
+                   for s in sorted((s for s in everyone if s.forecast.at_risk), key=_risk_order)]
+        per_kecamatan = Counter(item.kecamatan for item in at_risk)
+        return RegencyFigures(
+            day=self.day, outlook=self.outlook(name, daily, target),
+            today=daily.get(self.day, 0), missing=missing,
+            kecamatan=tuple(outlooks[k] for k in order),
+            at_risk=tuple(at_risk),
+            at_risk_by_kecamatan=tuple(sorted(per_kecamatan.items(),
+                                              key=lambda item: (-item[1], item[0]))),
+            series=self.series(name, daily, target) if with_series else None,
+            problems=tuple(src.problems),
+        )
+
+    # -- outlooks and series -------------------------------------------------------------------
+
+    def outlook(self, name: str, daily: Mapping[date, int], target: int) -> Outlook:
+        p = self.period
+        return Outlook(name=name, target=target,
+                       ideal=ideal_done(target, self.day, p.start, p.end, p.days_off),
+                       forecast=self._forecast(daily, target))
+
+    def series(self, name: str, daily: Mapping[date, int], target: int) -> Series | None:
+        """Households so far against the ideal line, over the whole period to the target;
+        None before the period starts."""
+        p = self.period
+        if self.day < p.start:
+            return None
+        days = self._chart_days
+        cumulative: list[int] = []
+        running = sum(count for d, count in daily.items() if d < p.start)
+        for current in days[: (self.day - p.start).days + 1]:
+            running += daily.get(current, 0)
+            cumulative.append(running)
+        ideal = ideal_line(target, p.start, p.end, p.days_off, days[-1])
+        return Series(name, days, tuple(cumulative), tuple(ideal), p.end)
+
+    @cached_property
+    def _chart_days(self) -> tuple[date, ...]:
+        """The days of a cumulative chart: the whole period, and past its end up to the day."""
+        p = self.period
+        last = max(self.day, p.end)
+        return tuple(p.start + k * ONE_DAY for k in range((last - p.start).days + 1))
+
+
+def _add_days(into: dict[date, int], days: Mapping[date, int]) -> None:
+    for d, count in days.items():
+        into[d] = into.get(d, 0) + count
+
+
+_STATUS_ORDER = {DayStatus.MISSING: 0, DayStatus.LATE: 1, DayStatus.IZIN: 2, DayStatus.OFF: 3,
+                 DayStatus.REPORTED: 4}
+
+
+def _pml_order(stat: PplDay) -> tuple[object, ...]:
+    """Missing first (the longest run first), then the flagged (data-quality notes, a slow
+    pace, unreachable), then the rest, each by status and name."""
+    group = 0 if stat.status == DayStatus.MISSING else 1 if stat.flagged else 2
+    return (group, -stat.missing_run, _STATUS_ORDER[stat.status], stat.officer.name.casefold(),
+            stat.officer.officer_id)
+
+
+def _risk_order(stat: PplDay) -> tuple[object, ...]:
+    """Worst first: no finish in sight, then the latest finish, then the least done."""
+    fc = stat.forecast
+    finish = fc.finish_date.toordinal() if fc.finish_date else 0
+    ratio = fc.done / fc.target if fc.target else 0.0
+    return (fc.finish_date is not None, -finish, ratio, stat.officer.name.casefold(),
+            stat.officer.officer_id)
+
+
+def _share(done: int, target: int) -> float:
+    """Done as a share of the target, for ordering: no target sorts last."""
+    return done / target if target > 0 else float("inf")
