@@ -34,6 +34,7 @@ from bot.present.digests import (
     ReviewItem,
     build_digests,
     digest_for,
+    load_data,
 )
 from bot.present.export import scope_workbook
 from bot.present.splitting import TELEGRAM_LIMIT
@@ -45,7 +46,6 @@ from db.models import Officer, Role
 from db.problems import create_problem
 from db.reports import save_report
 from db.schedule import DayOff, mark_unreachable, set_day_off
-from db.snapshot import load_snapshot
 from tests.support import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -368,8 +368,9 @@ async def test_admins_linked_and_from_settings(db: Database, tmp_path: Path) -> 
             " WHERE officer_id = 'A1'"
         )
     # 7001 is linked to A1, so it is not added a second time as a synthetic admin.
-    snapshot = await load_snapshot(db.conn, DAY, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001])
-    assert [(a.officer_id, a.telegram_chat_id) for a in snapshot.admins] == [
+    data = await load_data(db.conn, DAY,
+                           settings_for(tmp_path, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001]))
+    assert [(a.officer_id, a.telegram_chat_id) for a in data.admins] == [
         ("A1", 7001), (f"admin-{ADMIN_TELEGRAM_ID}", ADMIN_TELEGRAM_ID)
     ]
     built = await digests(db, settings_for(tmp_path, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001]),
@@ -433,24 +434,39 @@ async def test_names_are_escaped_everywhere(db: Database, tmp_path: Path) -> Non
     assert "Tim Tim &lt;Satu&gt; &amp; Dua" in text(built["K1"])
 
 
-async def test_snapshot_holds_the_state_at_the_end_of_the_day(db: Database) -> None:
-    snapshot = await load_snapshot(db.conn, DAY)
-    assert {r.report_date for r in snapshot.reports} == {okt(15), okt(16), okt(17)}
-    assert sum(r.progress for r in snapshot.reports_by_officer["P3"]) == 3  # not the 18th
-    bima = sorted(snapshot.reports_by_officer["P5"], key=lambda r: r.report_date)
-    assert [r.late for r in bima] == [False, False, True]
-    assert bima[0].values == {"households": 10, "families": 10, "persons": 40}
-    assert snapshot.izin == {"P2": {okt(17)}}
-    assert snapshot.subtree("M1") == ["P1", "P2", "P5", "P6"]
-    assert snapshot.subtree("K1") == ["M1", "M2", "P1", "P2", "P5", "P6", "P3"]
-    assert snapshot.target_by_officer["P1"] == 180
-    assert snapshot.target_by_desa["14.10.01.2006"] == 220
-    assert snapshot.desa_kecamatan["14.10.01.2008"] == "14.10.01"
-    assert snapshot.kecamatan_names["14.10.01"] == "Tebing Tinggi"
-    assert snapshot.desa_names["14.10.01.2005"] == "Banglas"
-    assert snapshot.officers["P2"].unreachable_at is not None
-    assert snapshot.admins == []
-    synthetic = (await load_snapshot(db.conn, DAY, admin_telegram_ids=[5])).admins
+async def test_what_is_read_is_the_state_at_the_end_of_the_day(
+    db: Database, tmp_path: Path
+) -> None:
+    data = await load_data(db.conn, DAY, settings_for(tmp_path, admin_telegram_ids=[]))
+    # Prabu's 40 of the 18th are taken back out of the totals.
+    assert data.areas["1410012008001"].done == 3
+    assert data.own["P3"].done == 3
+    # Per SLS: households so far, on the pace window (15, 16, 17 Okt) and the last day that
+    # added some.
+    putri = data.areas["1410012005001"]
+    assert (putri.done, putri.recent, putri.last_positive) == (30, (10, 12, 8), okt(17))
+    # Bima's own reports: a catch-up on the 17th, the same 10 on each day of the run.
+    bima = data.own["P5"]
+    assert bima.late_before == 0
+    assert {d: (r.reports, r.late_reports, r.households) for d, r in bima.days.items()} == {
+        okt(17): (1, 1, 10), okt(16): (1, 0, 10), okt(15): (1, 0, 10)}
+    # Only Bima may have a repeated run: nobody else's history is read.
+    assert sorted(data.history) == ["P5"]
+    assert [r.values for r in sorted(data.history["P5"])][0] == {
+        "households": 10, "families": 10, "persons": 40}
+    assert data.last_reported == {"P1": okt(17), "P2": okt(15), "P3": okt(15), "P5": okt(17)}
+    assert data.izin == {"P2": {okt(17)}}
+    assert data.kecamatan_daily == {"14.10.01": {okt(15): 43, okt(16): 22, okt(17): 18}}
+    assert data.subtree("M1") == ["P1", "P2", "P5", "P6"]
+    assert data.subtree("K1") == ["M1", "M2", "P1", "P2", "P5", "P6", "P3"]
+    assert sum(a.target for a in data.areas_by_officer["P1"]) == 180
+    assert data.desa_kecamatan["14.10.01.2008"] == "14.10.01"
+    assert data.kecamatan_names["14.10.01"] == "Tebing Tinggi"
+    assert data.desa_names["14.10.01.2005"] == "Banglas"
+    assert data.officers["P2"].unreachable_at is not None
+    assert data.admins == []
+    synthetic = (await load_data(db.conn, DAY,
+                                 settings_for(tmp_path, admin_telegram_ids=[5]))).admins
     assert synthetic == [Officer(officer_id="admin-5", name="Admin", role=Role.ADMIN,
                                  telegram_user_id=5, telegram_chat_id=5)]
 
@@ -470,8 +486,8 @@ async def test_inactive_officers_and_missing_chats_get_nothing(
 
 async def test_digest_on_demand(db: Database, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    snapshot = await load_snapshot(db.conn, DAY)
-    putri, mahmud = snapshot.officers["P1"], snapshot.officers["M1"]
+    data = await load_data(db.conn, DAY, settings)
+    putri, mahmud = data.officers["P1"], data.officers["M1"]
     assert await digest_for(db.conn, putri, day=DAY, settings=settings, form=FORM,
                             texts=ID) is None
     mine = await digest_for(db.conn, mahmud, day=DAY, settings=settings, form=FORM, texts=ID)

@@ -1,9 +1,9 @@
 """The evening digests: a PML's team, a KOSEKA's kecamatan, the whole regency for the admin.
 
 A digest is built in two steps: its figures (`bot.rules.figures`: plain data, computed once
-per PPL from one `Snapshot` of db/snapshot.py and the settings), then its texts, rendered here
-from those figures and nothing else. The async entry points only load the snapshot and then
-build in a worker thread (a whole regency is about a second of CPU). The charts are only
+per PPL from what db/digest_queries.py reads and the settings), then its texts, rendered here
+from those figures and nothing else. The async entry points only read (a few set-based
+queries over the totals of the reports) and then build in a worker thread. The charts are only
 described here and drawn when they are sent (`bot.present.charts.render`).
 """
 
@@ -35,12 +35,14 @@ from bot.rules.figures import (
     ReviewEntry,
     Series,
     TeamFigures,
+    digest_day,
 )
 from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast
-from bot.rules.quality import Flag
+from bot.rules.quality import RUN_LENGTH, SPIKE_FACTOR, Flag
+from bot.rules.report import MIN_HISTORY_DAYS
+from db.digest_queries import DigestData, FlagLimits, gc_paused, load_digest_data
 from db.models import Officer, ProblemModel, Role
-from db.snapshot import Snapshot, gc_paused, load_snapshot
 
 if TYPE_CHECKING:  # the settings only pass through; bot.settings reads the text catalogs
     from bot.settings import Settings
@@ -85,9 +87,9 @@ async def build_digests(
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat; `as_of`,
     when the data is read, is shown under the header with its zone."""
     with gc_paused():
-        snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        data = await load_data(conn, day, settings)
         digests = await asyncio.to_thread(
-            digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
+            digests_from_data, data, settings=settings, form=form, texts=texts,
             roles=roles, with_charts=with_charts, as_of=as_of,
         )
     return digests
@@ -107,16 +109,25 @@ async def digest_for(
     """The digest of one officer on demand (/ringkasan); None for a PPL."""
     if officer.role not in KINDS:
         return None
-    snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    digest = await asyncio.to_thread(
-        digest_from_snapshot, snapshot, officer, settings=settings, form=form, texts=texts,
-        with_charts=with_charts, as_of=as_of,
+    data = await load_data(conn, digest_day(day, officer), settings)
+    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    return await asyncio.to_thread(builder.digest, officer)
+
+
+async def load_data(conn: aiosqlite.Connection, day: date, settings: Settings) -> DigestData:
+    """What the figures of `day` need, read with the set-based queries of db.digest_queries."""
+    period = period_of(settings)
+    return await load_digest_data(
+        conn, day, recent=period.recent(day), run_days=period.run_days(day),
+        run_end=period.run_end(day), period_start=period.start, days_off=period.days_off,
+        limits=FlagLimits(spike_factor=SPIKE_FACTOR, min_history_days=MIN_HISTORY_DAYS,
+                          run_length=RUN_LENGTH),
+        admin_telegram_ids=settings.admin_telegram_ids,
     )
-    return digest
 
 
-def digests_from_snapshot(
-    snapshot: Snapshot,
+def digests_from_data(
+    data: DigestData,
     *,
     settings: Settings,
     form: FormDefinition,
@@ -125,30 +136,15 @@ def digests_from_snapshot(
     with_charts: bool = True,
     as_of: datetime | None = None,
 ) -> list[Digest]:
-    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    """Every digest of `roles` whose recipient has a Telegram chat, from what was read."""
+    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
     recipients: list[Officer] = []
     for role in (Role.PML, Role.KOSEKA):
         if role in roles:
-            recipients.extend(o for o in snapshot.officers.values() if o.role == role)
+            recipients.extend(o for o in data.officers.values() if o.role == role)
     if Role.ADMIN in roles:
-        recipients.extend(snapshot.admins)
+        recipients.extend(data.admins)
     return [builder.digest(o) for o in recipients if o.telegram_chat_id is not None]
-
-
-def digest_from_snapshot(
-    snapshot: Snapshot,
-    officer: Officer,
-    *,
-    settings: Settings,
-    form: FormDefinition,
-    texts: Texts,
-    with_charts: bool = True,
-    as_of: datetime | None = None,
-) -> Digest | None:
-    if officer.role not in KINDS:
-        return None
-    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts, as_of=as_of)
-    return builder.digest(officer)
 
 
 # ------------------------------------------------------------------------------ the texts
@@ -159,7 +155,7 @@ class DigestBuilder:
 
     def __init__(
         self,
-        snapshot: Snapshot,
+        data: DigestData,
         settings: Settings,
         form: FormDefinition,
         texts: Texts,
@@ -167,8 +163,8 @@ class DigestBuilder:
         with_charts: bool = True,
         as_of: datetime | None = None,
     ) -> None:
-        self.figures = DigestFigures(snapshot, period_of(settings))
-        self.day = snapshot.day
+        self.figures = DigestFigures(data, period_of(settings))
+        self.day = data.day
         self.t = texts
         self.lang = texts.language
         self.unit = form.field(form.progress_field).unit(self.lang)

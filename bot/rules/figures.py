@@ -6,8 +6,8 @@ then its texts (`bot.present.digests`). The figures hold numbers, dates, officer
 never a text of the catalogs, so that a test can check them without any text and a later
 dashboard can reuse them.
 
-They are computed from the state of the fieldwork at the end of one day (`db.snapshot`:
-the roster, the work areas, the reports, the days off), read through the small `DigestSource`
+They are computed from what `db.digest_queries` reads (sums per work area, per officer and
+day, per kecamatan and day: never every report of the period), through the `DigestSource`
 protocol below. Progress is counted per work area, as in /progres: the households reported on
 an SLS count for the officer the SLS is assigned to, against its target. Who reported on a day
 (reported, late, izin, missing) is about the officer's own reports.
@@ -15,7 +15,7 @@ an SLS count for the officer the SLS is assigned to, against its target. Who rep
 
 from __future__ import annotations
 
-import json
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,32 +23,40 @@ from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from bot.rules.attendance import DayStatus, consecutive_missing, day_status, escalation
-from bot.rules.calendar import ONE_DAY, is_working_day
-from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
-from bot.rules.quality import Flag, day_flags
+from bot.rules.attendance import DayStatus, day_status, escalation
+from bot.rules.calendar import ONE_DAY, is_working_day, working_days
+from bot.rules.pace import Forecast, PaceCalendar, forecast_totals, ideal_done, ideal_line
+from bot.rules.quality import (
+    OVER_TARGET_MARGIN,
+    RUN_LENGTH,
+    DayReport,
+    Flag,
+    quality_flags,
+)
 from db.models import Officer, ProblemModel, Role
 
-if TYPE_CHECKING:  # the snapshot's row types only name what is read here
-    from db.snapshot import AwaitingReview, SnapshotArea, SnapshotReport
+if TYPE_CHECKING:  # the query module's row types only name what is read here
+    from db.digest_queries import AreaRow, AwaitingReview, OwnReports, ReportRow
 
 
 class DigestSource(Protocol):
-    """What the figures read: the state of the fieldwork at the end of `day` (db.snapshot)."""
+    """What the figures read: the state of the fieldwork at the end of `day`
+    (`db.digest_queries.DigestData`)."""
 
     day: date
     officers: dict[str, Officer]
     children: dict[str, list[str]]
-    areas: dict[str, SnapshotArea]
-    areas_by_officer: dict[str, list[SnapshotArea]]
-    target_by_officer: dict[str, int]
+    areas: dict[str, AreaRow]
+    areas_by_officer: dict[str, list[AreaRow]]
     desa_kecamatan: dict[str, str]
     kecamatan_names: dict[str, str]
     desa_names: dict[str, str]
-    reports: list[SnapshotReport]
-    reports_by_officer: dict[str, list[SnapshotReport]]
-    awaiting_review: dict[str, list[AwaitingReview]]
+    own: dict[str, OwnReports]
+    last_reported: dict[str, date]
     izin: dict[str, set[date]]
+    history: dict[str, list[ReportRow]]
+    awaiting_review: dict[str, list[AwaitingReview]]
+    kecamatan_daily: dict[str, dict[date, int]]
     admins: list[Officer]
     problems: list[ProblemModel]
 
@@ -66,6 +74,22 @@ class Period:
     end: date
     days_off: frozenset[date] = frozenset()
     threshold: int = 2
+
+    def pace(self, day: date) -> PaceCalendar:
+        return PaceCalendar.of(day, self.start, self.end, self.days_off)
+
+    def recent(self, day: date) -> tuple[date, ...]:
+        """The days whose households each work area needs: the pace window, then the day."""
+        window = self.pace(day).recent
+        return window if day in window else (*window, day)
+
+    def run_days(self, day: date) -> tuple[date, ...]:
+        """The day and the calendar days before it that the quality runs look at."""
+        return tuple(day - k * ONE_DAY for k in range(RUN_LENGTH))
+
+    def run_end(self, day: date) -> date:
+        """The last day of a missing run: the day, at most the end of the period."""
+        return min(day, self.end)
 
 
 def digest_day(today: date, officer: Officer | None = None) -> date:
@@ -253,13 +277,23 @@ class RegencyFigures:
 # ------------------------------------------------------------------------------ computing
 
 
-@dataclass(frozen=True)
-class _AreaSums:
-    """Households reported on the active work areas, summed per officer, kecamatan and SLS."""
+@dataclass
+class Progress:
+    """Households on some work areas: done, the day's, the pace window's, and the last day
+    that added some."""
 
-    daily_by_owner: dict[str, dict[date, int]]
-    daily_by_kecamatan: dict[str, dict[date, int]]
-    by_sls: dict[str, int]
+    done: int = 0
+    today: int = 0
+    recent: int = 0
+    last_positive: date | None = None
+
+    def add(self, other: Progress) -> None:
+        self.done += other.done
+        self.today += other.today
+        self.recent += other.recent
+        if other.last_positive and (self.last_positive is None
+                                    or other.last_positive > self.last_positive):
+            self.last_positive = other.last_positive
 
 
 @dataclass
@@ -269,41 +303,49 @@ class DigestFigures:
     source: DigestSource
     period: Period
     _ppl: dict[str, PplDay] = field(default_factory=dict, repr=False)
-    _decoded: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _progress: dict[str, Progress] = field(default_factory=dict, repr=False)
 
     @property
     def day(self) -> date:
         return self.source.day
 
-    # -- per PPL ---------------------------------------------------------------------------
+    @cached_property
+    def _calendar(self) -> PaceCalendar:
+        return self.period.pace(self.day)
 
     @cached_property
-    def _sums(self) -> _AreaSums:
-        """Households reported on the active work areas, summed three ways in one pass."""
-        src = self.source
-        owner_days: dict[str, dict[date, int]] = {}
-        kecamatan_days: dict[str, dict[date, int]] = {}
-        # Per active SLS: the dicts its reports add to (shared), looked up once, not per report.
-        where: dict[str, tuple[dict[date, int], dict[date, int]]] = {}
-        for sls, area in src.areas.items():
-            kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
-            where[sls] = (owner_days.setdefault(area.officer_id, {}),
-                          kecamatan_days.setdefault(kecamatan, {}))
-        by_sls: dict[str, int] = {}
-        for report in src.reports:
-            found = where.get(report.sls_code)
-            if found is None:
-                continue
-            mine, theirs = found
-            day, count = report.report_date, report.progress
-            mine[day] = mine.get(day, 0) + count
-            theirs[day] = theirs.get(day, 0) + count
-            by_sls[report.sls_code] = by_sls.get(report.sls_code, 0) + count
-        return _AreaSums(owner_days, kecamatan_days, by_sls)
+    def _recent_index(self) -> tuple[list[int], int]:
+        """Which of the `Period.recent` days are the pace window's, and which is the day."""
+        days = self.period.recent(self.day)
+        window = set(self._calendar.recent)
+        return [k for k, d in enumerate(days) if d in window], days.index(self.day)
 
-    def _forecast(self, daily: Mapping[date, int], target: int) -> Forecast:
+    @cached_property
+    def _working_days(self) -> list[date]:
+        """The working days of a missing run: from the start of the period to its end."""
         p = self.period
-        return forecast(daily, target, self.day, p.start, p.end, p.days_off)
+        return working_days(p.start, p.run_end(self.day), p.days_off)
+
+    # -- per PPL ---------------------------------------------------------------------------
+
+    def _area_progress(self, area: AreaRow) -> Progress:
+        window, today = self._recent_index
+        return Progress(done=area.done, today=area.recent[today],
+                        recent=sum(area.recent[k] for k in window),
+                        last_positive=area.last_positive)
+
+    def progress_of(self, officer_id: str) -> Progress:
+        """Households on the officer's active work areas."""
+        found = self._progress.get(officer_id)
+        if found is None:
+            found = self._progress[officer_id] = Progress()
+            for area in self.source.areas_by_officer.get(officer_id, ()):
+                found.add(self._area_progress(area))
+        return found
+
+    def _forecast(self, progress: Progress, target: int) -> Forecast:
+        return forecast_totals(done=progress.done, target=target, recent_total=progress.recent,
+                               last_positive=progress.last_positive, calendar=self._calendar)
 
     def ppl(self, officer_id: str) -> PplDay:
         """The figures of one PPL (computed once)."""
@@ -311,54 +353,55 @@ class DigestFigures:
         if found is not None:
             return found
         src, day, p = self.source, self.day, self.period
-        daily = self._sums.daily_by_owner.get(officer_id, {})
-        target = src.target_by_officer.get(officer_id, 0)
-        reported: dict[date, bool] = {}  # day -> reported by catch-up reports only
-        for report in src.reports_by_officer.get(officer_id, ()):
-            reported[report.report_date] = reported.get(report.report_date, True) and report.late
+        progress = self.progress_of(officer_id)
+        target = sum(a.target for a in src.areas_by_officer.get(officer_id, ()))
+        own = src.own.get(officer_id)
+        on_day = own.days.get(day) if own else None
+        reported = {} if on_day is None else {day: on_day.late_reports == on_day.reports}
         izin = src.izin.get(officer_id, set())
         working = is_working_day(day, p.start, p.end, p.days_off)
         found = PplDay(
             officer=src.officers[officer_id],
-            today=daily.get(day, 0),
-            done=sum(daily.values()),
+            today=progress.today,
+            done=progress.done,
             target=target,
             status=day_status(day, reported, izin, working),
-            forecast=self._forecast(daily, target),
-            missing_run=consecutive_missing(reported, izin, min(day, p.end), p.start,
-                                            p.days_off),
-            flags=self._flags(officer_id, target),
+            forecast=self._forecast(progress, target),
+            missing_run=self._missing_run(officer_id, izin),
+            flags=self._flags(officer_id, own, target),
         )
         self._ppl[officer_id] = found
         return found
 
-    def _flags(self, officer_id: str, target: int) -> tuple[Flag, ...]:
-        reports = self.source.reports_by_officer.get(officer_id, ())
-        day = self.day
-        progress: dict[date, int] = {}
-        late = 0
-        for r in reports:
-            progress[r.report_date] = progress.get(r.report_date, 0) + r.progress
-            late += r.late and r.report_date < day
+    def _missing_run(self, officer_id: str, izin: set[date]) -> int:
+        """Working days in a row, ending on the day (at most the period's end), without a
+        report or izin; days off neither count nor break the run."""
+        p = self.period
+        end = p.run_end(self.day)
+        events = [d for d in izin if d <= end and d not in p.days_off]
+        last = self.source.last_reported.get(officer_id)
+        if last is not None:
+            events.append(last)
+        days = self._working_days
+        return len(days) - bisect_right(days, max(events)) if events else len(days)
 
-        def values_of(wanted: date) -> Counter[str] | None:
-            summed = None
-            for r in reports:
-                if r.report_date == wanted:
-                    if summed is None:
-                        summed = Counter()
-                    summed.update(self._values(r.values_json))
-            return summed
-
-        return tuple(day_flags(progress, values_of, late, target, day))
-
-    def _values(self, values_json: str) -> dict[str, int]:
-        """A report's values, decoded once per distinct text: the same few hundred combinations
-        come back in every officer's reports. The dicts are shared, so they are only read."""
-        found = self._decoded.get(values_json)
-        if found is None:
-            found = self._decoded[values_json] = json.loads(values_json)
-        return found
+    def _flags(self, officer_id: str, own: OwnReports | None, target: int) -> tuple[Flag, ...]:
+        """The quality flags of the officer's own reports: from the whole history for those who
+        may have a spike, repeated numbers or zeros (db.digest_queries reads no other's), else
+        from the totals (only over_target and late are then possible)."""
+        history = self.source.history.get(officer_id)
+        if history is not None:
+            return tuple(quality_flags(
+                [DayReport(r.report_date, r.values, r.progress, r.late) for r in history],
+                target, self.day))
+        if own is None:
+            return ()
+        flags: list[Flag] = []
+        if own.done > target * (1 + OVER_TARGET_MARGIN):
+            flags.append(Flag("over_target", {"done": own.done, "target": target}))
+        if own.late_before:
+            flags.append(Flag("late", {"count": own.late_before}))
+        return tuple(flags)
 
     def ppl_of(self, officer_ids: Iterable[str]) -> list[PplDay]:
         """The figures of the PPL among these officers, in their order."""
@@ -395,17 +438,16 @@ class DigestFigures:
         )
 
     def _review(self, members: Sequence[PplDay]) -> Iterable[ReviewEntry]:
-        src = self.source
+        waiting = self.source.awaiting_review
         for stat in members:
-            for report in src.awaiting_review.get(stat.officer.officer_id, ()):
-                area = src.areas.get(report.sls_code)
+            for report in waiting.get(stat.officer.officer_id, ()):
                 yield ReviewEntry(report_id=report.id, officer=stat.officer,
-                                  sls_name=area.sls_name if area else report.sls_code,
-                                  households=report.progress)
+                                  sls_name=report.sls_name, households=report.progress)
 
     # -- a KOSEKA's kecamatan ------------------------------------------------------------------
 
     def kecamatan(self, koseka: Officer, *, with_series: bool = True) -> KecamatanFigures:
+        """Everyone below the KOSEKA; the chart is their kecamatan's households per day."""
         src, p = self.source, self.period
         everyone = self.ppl_of(src.subtree(koseka.officer_id))
         code = src.kecamatan_of(koseka)
@@ -413,29 +455,19 @@ class DigestFigures:
 
         escalated = [s for s in everyone if "KOSEKA" in escalation(s.missing_run, p.threshold)]
         escalated.sort(key=lambda s: (-s.missing_run, s.officer.name.casefold()))
-        teams_of = src.officers
 
         def team_name(stat: PplDay) -> str:
-            supervisor = teams_of.get(stat.officer.supervisor_id or "")
+            supervisor = src.officers.get(stat.officer.supervisor_id or "")
             return supervisor.name if supervisor else "-"
 
-        total = Totals()
-        daily: dict[date, int] = {}
-        for stat in everyone:
-            total.add(stat)
-            _add_days(daily, self._sums.daily_by_owner.get(stat.officer.officer_id, {}))
-
+        total, progress = self._sum(everyone)
         teams: list[TeamLine] = []
         for pml_id in src.children.get(koseka.officer_id, ()):
             pml = src.officers[pml_id]
             if pml.role != Role.PML:
                 continue
-            group = Totals()
-            team_daily: dict[date, int] = {}
-            for stat in self.ppl_of(src.children.get(pml_id, ())):
-                group.add(stat)
-                _add_days(team_daily, self._sums.daily_by_owner.get(stat.officer.officer_id, {}))
-            teams.append(TeamLine(pml, group, self._forecast(team_daily, group.target)))
+            group, team_progress = self._sum(self.ppl_of(src.children.get(pml_id, ())))
+            teams.append(TeamLine(pml, group, self._forecast(team_progress, group.target)))
         teams.sort(key=lambda line: (line.forecast.pace_share,
                                      _share(line.total.done, line.total.target),
                                      line.pml.name.casefold(), line.pml.officer_id))
@@ -444,25 +476,30 @@ class DigestFigures:
                 for code, (done, target) in self._by_desa(s.officer.officer_id
                                                           for s in everyone).items()]
         desa.sort(key=lambda line: (_share(line.done, line.target), line.name, line.code))
+        daily = src.kecamatan_daily.get(code or "", {})
         return KecamatanFigures(
             koseka=koseka, day=self.day, name=name,
             escalated=tuple(Escalated(s, team_name(s)) for s in escalated),
-            total=total, outlook=self.outlook(name, daily, total.target),
+            total=total, outlook=self.outlook(name, progress, total.target),
             teams=tuple(teams), desa=tuple(desa),
             series=self.series(name, daily, total.target) if with_series else None,
             problems=self.problems_of(koseka),
         )
 
+    def _sum(self, members: Iterable[PplDay]) -> tuple[Totals, Progress]:
+        total, progress = Totals(), Progress()
+        for stat in members:
+            total.add(stat)
+            progress.add(self.progress_of(stat.officer.officer_id))
+        return total, progress
+
     def _by_desa(self, owners: Iterable[str]) -> dict[str, tuple[int, int]]:
         """(done, target) per desa over the work areas of these officers."""
-        progress = self._sums.by_sls
         sums: dict[str, tuple[int, int]] = {}
         for owner in owners:
             for area in self.source.areas_by_officer.get(owner, ()):
                 done, target = sums.get(area.desa_code, (0, 0))
-                sums[area.desa_code] = (
-                    done + progress.get(area.sls_code, 0), target + area.target_households
-                )
+                sums[area.desa_code] = (done + area.done, target + area.target)
         return sums
 
     # -- the regency -----------------------------------------------------------------------------
@@ -471,22 +508,29 @@ class DigestFigures:
         """The whole regency (`name` is how the texts call it, for its outlook and chart)."""
         src = self.source
         targets: dict[str, int] = {}
+        progress: dict[str, Progress] = {}
         for area in src.areas.values():
             kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
-            targets[kecamatan] = targets.get(kecamatan, 0) + area.target_households
-        by_kecamatan = self._sums.daily_by_kecamatan
-        daily: dict[date, int] = {}
-        for days in by_kecamatan.values():
-            _add_days(daily, days)
+            targets[kecamatan] = targets.get(kecamatan, 0) + area.target
+            found = progress.get(kecamatan)
+            if found is None:
+                found = progress[kecamatan] = Progress()
+            found.add(self._area_progress(area))
+        whole = Progress()
+        for found in progress.values():
+            whole.add(found)
         target = sum(targets.values())
+        daily: dict[date, int] = {}
+        for days in src.kecamatan_daily.values():
+            for d, count in days.items():
+                daily[d] = daily.get(d, 0) + count
         everyone = self.ppl_of(o.officer_id for o in src.officers.values())
         missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
 
         def kecamatan_name(code: str | None) -> str:
             return src.kecamatan_names.get(code or "", code or "-")
 
-        outlooks = {k: self.outlook(kecamatan_name(k), by_kecamatan.get(k, {}), targets[k])
-                    for k in targets}
+        outlooks = {k: self.outlook(kecamatan_name(k), progress[k], targets[k]) for k in targets}
         order = sorted(targets, key=lambda k: (outlooks[k].forecast.pace_share,
                                                _share(outlooks[k].done, targets[k]),
                                                kecamatan_name(k), k))
@@ -494,8 +538,8 @@ class DigestFigures:
                    for s in sorted((s for s in everyone if s.forecast.at_risk), key=_risk_order)]
         per_kecamatan = Counter(item.kecamatan for item in at_risk)
         return RegencyFigures(
-            day=self.day, outlook=self.outlook(name, daily, target),
-            today=daily.get(self.day, 0), missing=missing,
+            day=self.day, outlook=self.outlook(name, whole, target),
+            today=whole.today, missing=missing,
             kecamatan=tuple(outlooks[k] for k in order),
             at_risk=tuple(at_risk),
             at_risk_by_kecamatan=tuple(sorted(per_kecamatan.items(),
@@ -506,15 +550,15 @@ class DigestFigures:
 
     # -- outlooks and series -------------------------------------------------------------------
 
-    def outlook(self, name: str, daily: Mapping[date, int], target: int) -> Outlook:
+    def outlook(self, name: str, progress: Progress, target: int) -> Outlook:
         p = self.period
         return Outlook(name=name, target=target,
                        ideal=ideal_done(target, self.day, p.start, p.end, p.days_off),
-                       forecast=self._forecast(daily, target))
+                       forecast=self._forecast(progress, target))
 
     def series(self, name: str, daily: Mapping[date, int], target: int) -> Series | None:
-        """Households so far against the ideal line, over the whole period to the target;
-        None before the period starts."""
+        """Households so far per day against the ideal line, over the whole period to the
+        target; None before the period starts."""
         p = self.period
         if self.day < p.start:
             return None
@@ -533,11 +577,6 @@ class DigestFigures:
         p = self.period
         last = max(self.day, p.end)
         return tuple(p.start + k * ONE_DAY for k in range((last - p.start).days + 1))
-
-
-def _add_days(into: dict[date, int], days: Mapping[date, int]) -> None:
-    for d, count in days.items():
-        into[d] = into.get(d, 0) + count
 
 
 _STATUS_ORDER = {DayStatus.MISSING: 0, DayStatus.LATE: 1, DayStatus.IZIN: 2, DayStatus.OFF: 3,
