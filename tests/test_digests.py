@@ -35,13 +35,18 @@ from bot.present.digests import (
     build_digests,
     digest_for,
     load_data,
+    period_of,
 )
 from bot.present.export import scope_workbook
 from bot.present.splitting import TELEGRAM_LIMIT
 from bot.present.texts import Texts
+from bot.rules.attendance import DayStatus
+from bot.rules.figures import DigestFigures
 from bot.rules.forms import load_form
+from bot.rules.quality import Flag
 from bot.settings import Settings
 from db.connection import Database
+from db.digest_totals import read_totals, rebuild_totals
 from db.models import Officer, Role
 from db.problems import create_problem
 from db.reports import save_report
@@ -702,3 +707,91 @@ async def test_digest_says_when_its_data_was_read_with_the_zone(
     later = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
                                 roles=[Role.PML], with_charts=False, as_of=at(18, 7, 5))
     assert lines(later[0])[1].startswith("Senin, 17 Okt 2022 · data per Sel, 18 Okt pukul ")
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+async def figures_of(db: Database, settings: Settings, day: date = DAY) -> DigestFigures:
+    return DigestFigures(await load_data(db.conn, day, settings), period_of(settings))
+
+
+async def test_figures_of_a_pml_team_without_any_text(db: Database, tmp_path: Path) -> None:
+    figures = await figures_of(db, settings_for(tmp_path))
+    team = figures.team(figures.source.officers["M1"])
+    members = {s.officer.officer_id: s for s in team.members}
+    # Missing first, then the flagged (Bima's repeated numbers, Panji unreachable), the rest.
+    assert list(members) == ["P6", "P5", "P2", "P1"]
+    assert (team.total.today, team.total.done, team.total.target, team.total.missing) == (
+        18, 80, 500, 1)
+    assert team.counts == {"missing": 1, "late": 1, "izin": 1, "reported": 1, "slow": 0}
+    zaki, bima, panji, putri = (members[i] for i in ("P6", "P5", "P2", "P1"))
+    assert team.missing_runs == (zaki,) and team.unreachable == (panji,)
+    assert (zaki.status, zaki.missing_run, zaki.done, zaki.target) == (
+        DayStatus.MISSING, 3, 0, 100)
+    # 28 working days are left after 17 Okt: 100 / 28 = 3.6 -> 4 a day, and no pace at all.
+    assert (zaki.forecast.finish_date, zaki.forecast.needed_per_day, zaki.forecast.at_risk) == (
+        None, 4, True)
+    assert (panji.status, panji.missing_run) == (DayStatus.IZIN, 0)
+    # Bima: the same numbers three days in a row, the last one a catch-up on the day itself.
+    assert (bima.status, bima.today, bima.done) == (DayStatus.LATE, 10, 30)
+    assert bima.flags == (Flag("repeated", {
+        "values": {"households": 10, "families": 10, "persons": 40}, "days": 3}),)
+    # Putri: 30 of 180 at 10 a day -> the 150 left take 15 working days: Tue 1 Nov.
+    assert (putri.status, putri.today, putri.done, putri.flags) == (DayStatus.REPORTED, 8, 30, ())
+    assert (putri.forecast.pace, putri.forecast.finish_date, putri.forecast.at_risk) == (
+        10.0, okt(17) + timedelta(days=15), False)
+    assert [(e.officer.officer_id, e.households) for e in team.review] == [("P5", 10), ("P1", 8)]
+    assert team.problems == ()
+
+
+async def test_figures_of_a_kecamatan_and_the_regency(db: Database, tmp_path: Path) -> None:
+    figures = await figures_of(db, settings_for(tmp_path))
+    kec = figures.kecamatan(figures.source.officers["K1"])
+    assert (kec.name, kec.total.done, kec.total.target, kec.total.today) == (
+        "Tebing Tinggi", 83, 590, 18)
+    assert [(e.ppl.officer.officer_id, e.team) for e in kec.escalated] == [("P6", "Mahmud PML")]
+    assert [line.pml.officer_id for line in kec.teams] == ["M2", "M1"]
+    assert [(d.name, d.done, d.target) for d in kec.desa] == [
+        ("Sesap", 3, 90), ("Banglas", 30, 280), ("Alah Air", 50, 220)]
+    assert kec.series is not None and kec.series.cumulative == (43, 65, 83)
+    # With Sundays off, Zaki's run is 15 and 17 Okt: two days, the PML's alone.
+    figures = await figures_of(db, settings_for(tmp_path, days_off=SUNDAYS))
+    assert figures.kecamatan(figures.source.officers["K1"]).escalated == ()
+    regency = figures.regency("Kabupaten")
+    # Sundays off: ideal 660 * 2 / 26 = 50.8; the pace of 15 and 17 Okt finishes on 5 Nov.
+    assert (regency.outlook.done, regency.outlook.target, round(regency.outlook.ideal)) == (
+        83, 660, 51)
+    assert regency.outlook.gap == 32
+    assert [o.name for o in regency.kecamatan] == ["Merbau", "Tebing Tinggi"]
+    assert regency.kecamatan[1].forecast.finish_date == date(2022, 11, 5)
+    assert [(a.ppl.officer.officer_id, a.kecamatan) for a in regency.at_risk] == [
+        ("P4", "Merbau"), ("P6", "Tebing Tinggi"), ("P3", "Tebing Tinggi")]
+    assert regency.at_risk_by_kecamatan == (("Tebing Tinggi", 2), ("Merbau", 1))
+    assert (regency.today, regency.missing) == (18, 3)
+
+
+async def test_totals_follow_every_change_of_the_reports(db: Database) -> None:
+    async with db.transaction() as conn:
+        # A correction of Putri's 16th, Bima's 15th moved to the 14th, Panji's report removed,
+        # and a review (no change of any total).
+        await save_report(
+            conn, officer_id="P1", report_date=okt(16), sls_code="1410012005001",
+            values={"households": 20, "families": 20, "persons": 80}, progress_value=20,
+            note=None, late=True, now=at(17),
+        )
+        await conn.execute("UPDATE reports SET report_date = ? WHERE officer_id = 'P5'"
+                           " AND report_date = ?", (okt(14).isoformat(), okt(15).isoformat()))
+        await conn.execute("DELETE FROM report_revisions WHERE report_id IN"
+                           " (SELECT id FROM reports WHERE officer_id = 'P2')")
+        await conn.execute("DELETE FROM reports WHERE officer_id = 'P2'")
+        await conn.execute("UPDATE reports SET status = 'approved' WHERE officer_id = 'P1'")
+    kept = await read_totals(db.conn)
+    async with db.transaction() as conn:
+        await rebuild_totals(conn)
+    assert await read_totals(db.conn) == kept
+    assert ("P1", "2022-10-16", 1, 1, 20) in kept["officer_days"]
+    assert ("P1", 3, 1, 38) in kept["officer_totals"]
+    assert not [row for row in kept["officer_days"] if row[0] == "P2"]
+    assert not [row for row in kept["area_totals"] if row[0] == "1410012006001"]
+    assert ("14.10.01", "2022-10-14", 1, 10) in kept["kecamatan_days"]

@@ -34,6 +34,7 @@ CREATE INDEX area_days_day ON area_days (day);
 -- `last_positive`: the last day that added households on the SLS (NULL: none yet).
 CREATE TABLE area_totals (
     sls_code TEXT PRIMARY KEY,
+    reports INTEGER NOT NULL,
     households INTEGER NOT NULL,
     last_positive TEXT
 );
@@ -66,6 +67,7 @@ BEGIN
         reports = t.reports + excluded.reports,
         late_reports = t.late_reports + excluded.late_reports,
         households = t.households + excluded.households;
+    DELETE FROM officer_totals WHERE officer_id = p_officer AND reports <= 0;
 
     INSERT INTO area_days AS t (sls_code, day, reports, households)
     VALUES (p_sls, p_day, p_sign, p_sign * p_households)
@@ -74,9 +76,12 @@ BEGIN
         households = t.households + excluded.households;
     DELETE FROM area_days WHERE sls_code = p_sls AND day = p_day AND reports <= 0;
 
-    INSERT INTO area_totals AS t (sls_code, households, last_positive)
-    VALUES (p_sls, p_sign * p_households, NULL)
-    ON CONFLICT (sls_code) DO UPDATE SET households = t.households + excluded.households;
+    INSERT INTO area_totals AS t (sls_code, reports, households, last_positive)
+    VALUES (p_sls, p_sign, p_sign * p_households, NULL)
+    ON CONFLICT (sls_code) DO UPDATE SET
+        reports = t.reports + excluded.reports,
+        households = t.households + excluded.households;
+    DELETE FROM area_totals WHERE sls_code = p_sls AND reports <= 0;
     UPDATE area_totals SET last_positive = (
         SELECT MAX(d.day) FROM area_days d WHERE d.sls_code = p_sls AND d.households > 0
     ) WHERE sls_code = p_sls;
@@ -127,8 +132,8 @@ INSERT INTO area_days (sls_code, day, reports, households)
 SELECT sls_code, report_date, COUNT(*), SUM(progress_value)
 FROM reports GROUP BY sls_code, report_date;
 
-INSERT INTO area_totals (sls_code, households, last_positive)
-SELECT sls_code, SUM(households), MAX(CASE WHEN households > 0 THEN day END)
+INSERT INTO area_totals (sls_code, reports, households, last_positive)
+SELECT sls_code, SUM(reports), SUM(households), MAX(CASE WHEN households > 0 THEN day END)
 FROM area_days GROUP BY sls_code;
 
 INSERT INTO kecamatan_days (kecamatan_code, day, reports, households)

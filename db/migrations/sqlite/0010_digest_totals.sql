@@ -34,6 +34,7 @@ CREATE INDEX area_days_day ON area_days (day);
 -- `last_positive`: the last day that added households on the SLS (NULL: none yet).
 CREATE TABLE area_totals (
     sls_code TEXT PRIMARY KEY,
+    reports INTEGER NOT NULL,
     households INTEGER NOT NULL,
     last_positive TEXT
 );
@@ -70,6 +71,7 @@ BEGIN
         reports = reports + excluded.reports,
         late_reports = late_reports + excluded.late_reports,
         households = households + excluded.households;
+    DELETE FROM officer_totals WHERE officer_id = NEW.officer_id AND reports <= 0;
 
     INSERT INTO area_days (sls_code, day, reports, households)
     VALUES (NEW.sls_code, NEW.day, NEW.sign, NEW.sign * NEW.households)
@@ -78,9 +80,12 @@ BEGIN
         households = households + excluded.households;
     DELETE FROM area_days WHERE sls_code = NEW.sls_code AND day = NEW.day AND reports <= 0;
 
-    INSERT INTO area_totals (sls_code, households, last_positive)
-    VALUES (NEW.sls_code, NEW.sign * NEW.households, NULL)
-    ON CONFLICT (sls_code) DO UPDATE SET households = households + excluded.households;
+    INSERT INTO area_totals (sls_code, reports, households, last_positive)
+    VALUES (NEW.sls_code, NEW.sign, NEW.sign * NEW.households, NULL)
+    ON CONFLICT (sls_code) DO UPDATE SET
+        reports = reports + excluded.reports,
+        households = households + excluded.households;
+    DELETE FROM area_totals WHERE sls_code = NEW.sls_code AND reports <= 0;
     UPDATE area_totals SET last_positive = (
         SELECT MAX(d.day) FROM area_days d WHERE d.sls_code = NEW.sls_code AND d.households > 0
     ) WHERE sls_code = NEW.sls_code;
@@ -129,8 +134,8 @@ INSERT INTO area_days (sls_code, day, reports, households)
 SELECT sls_code, report_date, COUNT(*), SUM(progress_value)
 FROM reports GROUP BY sls_code, report_date;
 
-INSERT INTO area_totals (sls_code, households, last_positive)
-SELECT sls_code, SUM(households), MAX(CASE WHEN households > 0 THEN day END)
+INSERT INTO area_totals (sls_code, reports, households, last_positive)
+SELECT sls_code, SUM(reports), SUM(households), MAX(CASE WHEN households > 0 THEN day END)
 FROM area_days GROUP BY sls_code;
 
 INSERT INTO kecamatan_days (kecamatan_code, day, reports, households)
