@@ -246,6 +246,8 @@ class KecamatanFigures:
     desa: tuple[DesaLine, ...]
     """Lowest share first."""
     series: Series | None
+    """The households of the KOSEKA's kecamatan per day (all its work areas, against their
+    target): the same as the team's when the KOSEKA runs the whole kecamatan, as in the field."""
     problems: tuple[ProblemModel, ...]
 
 
@@ -477,14 +479,25 @@ class DigestFigures:
                                                           for s in everyone).items()]
         desa.sort(key=lambda line: (_share(line.done, line.target), line.name, line.code))
         daily = src.kecamatan_daily.get(code or "", {})
+        chart_target = self._kecamatan_targets.get(code or "", 0)
         return KecamatanFigures(
             koseka=koseka, day=self.day, name=name,
             escalated=tuple(Escalated(s, team_name(s)) for s in escalated),
             total=total, outlook=self.outlook(name, progress, total.target),
             teams=tuple(teams), desa=tuple(desa),
-            series=self.series(name, daily, total.target) if with_series else None,
+            series=self.series(name, daily, chart_target) if with_series else None,
             problems=self.problems_of(koseka),
         )
+
+    @cached_property
+    def _kecamatan_targets(self) -> dict[str, int]:
+        """The target of every kecamatan: its active work areas' targets."""
+        src = self.source
+        targets: dict[str, int] = {}
+        for area in src.areas.values():
+            kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
+            targets[kecamatan] = targets.get(kecamatan, 0) + area.target
+        return targets
 
     def _sum(self, members: Iterable[PplDay]) -> tuple[Totals, Progress]:
         total, progress = Totals(), Progress()
@@ -507,11 +520,10 @@ class DigestFigures:
     def regency(self, name: str, *, with_series: bool = True) -> RegencyFigures:
         """The whole regency (`name` is how the texts call it, for its outlook and chart)."""
         src = self.source
-        targets: dict[str, int] = {}
+        targets = self._kecamatan_targets
         progress: dict[str, Progress] = {}
         for area in src.areas.values():
             kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
-            targets[kecamatan] = targets.get(kecamatan, 0) + area.target
             found = progress.get(kecamatan)
             if found is None:
                 found = progress[kecamatan] = Progress()
