@@ -232,7 +232,6 @@ def build_rows(desa: list[Desa], total: int, days: int, seed: int,
 def _reports(rows: Rows, days: int, rng: random.Random, stats: Generated) -> Iterator[tuple]:
     """Each PPL's reports of the period, officer by officer (so in the order of the reports'
     unique key), with every version written to `rows.revisions` as the trigger would."""
-    last_day = PERIOD_START + timedelta(days=days - 1)
     period = [PERIOD_START + timedelta(days=offset) for offset in range(days)]
     texts = [d.isoformat() for d in period]
     # The stamps of a day: reported that evening (16:00-21:59) or the next morning (late).
@@ -240,67 +239,74 @@ def _reports(rows: Rows, days: int, rng: random.Random, stats: Generated) -> Ite
     morning = [[_stamp(d + timedelta(days=1), 8, m) for m in range(60)] for d in period]
     values_text: dict[tuple[int, int, int], str] = {}
     report_id = 0
-    random_, gauss, randint, choices = rng.random, rng.gauss, rng.randint, rng.choices
+    # Plain `random()` draws: randint and choices cost a few times more per call, and a
+    # national operation draws tens of millions of them.
+    random_, gauss = rng.random, rng.gauss
+    revisions, days_off = rows.revisions, rows.days_off
     for officer_id, tg, mine in rows.ppl_areas:
         total_target = sum(t for _, t in mine)
         pace = total_target / rng.uniform(24, 36)
         left = [t for _, t in mine]
         current = 0
+        last_area = len(mine) - 1
         for offset in range(days):
-            day = period[offset]
             roll = random_()
             if roll < 0.015:
-                rows.days_off.append((officer_id, texts[offset], rng.choice(_DAY_OFF_REASONS),
-                                      None, _stamp(day, 7)))
+                day = period[offset]
+                days_off.append((officer_id, texts[offset],
+                                 _DAY_OFF_REASONS[int(random_() * len(_DAY_OFF_REASONS))],
+                                 None, _stamp(day, 7)))
                 continue
-            late = False
+            late = 0
             if roll < 0.075:  # no report on the day
-                if day == last_day or random_() < 0.5:
+                if offset == days - 1 or random_() < 0.5:
                     continue
-                late = True  # a catch-up report the next morning
-            if sum(left) > 0:
+                late = 1  # a catch-up report the next morning
+            if left[current] > 0 or current < last_area:
                 households = min(60, max(0, round(gauss(pace, pace * 0.4))))
             else:
-                households = randint(0, 3)  # done: a few households found late
+                households = int(random_() * 4)  # done: a few households found late
             parts: list[tuple[int, int]] = []  # (area index, households)
             while True:
-                take = households if current == len(mine) - 1 else min(households, left[current])
+                take = households if current == last_area else min(households, left[current])
                 parts.append((current, take))
                 left[current] = max(0, left[current] - take)
                 households -= take
-                if households <= 0 or current == len(mine) - 1:
+                if households <= 0 or current == last_area:
                     break
                 current += 1
-            if left[current] == 0 and current < len(mine) - 1:
+            if left[current] == 0 and current < last_area:
                 current += 1
-            stamp = (morning[offset][randint(0, 59)] if late
-                     else evening[offset][randint(0, 359)])
-            age = (last_day - day).days
-            for index, count in sorted(parts, key=lambda part: mine[part[0]][0]):
+            stamp = (morning[offset][int(random_() * 60)] if late
+                     else evening[offset][int(random_() * 360)])
+            age = days - 1 - offset
+            if len(parts) > 1:
+                parts.sort(key=lambda part: mine[part[0]][0])
+            for index, count in parts:
                 families = count + (random_() < 0.15)
-                persons = min(600, 3 * families + randint(0, 2 * families))
+                persons = min(600, 3 * families + int(random_() * (2 * families + 1)))
                 key = (count, families, persons)
                 values = values_text.get(key)
                 if values is None:
                     values = values_text[key] = json.dumps(
                         {"households": count, "families": families, "persons": persons},
                         sort_keys=True)
+                draw = random_()
                 if age == 0:
-                    status, revision = "submitted", 1
+                    status = "submitted"
                 elif age <= 2:
-                    status, revision = choices(("submitted", "approved"), (60, 40))[0], 1
+                    status = "submitted" if draw < 0.6 else "approved"
                 else:
-                    status = choices(("approved", "submitted", "returned", "corrected"),
-                                     (88, 8, 1, 3))[0]
-                    revision = 2 if status == "corrected" else 1
+                    status = ("approved" if draw < 0.88 else "submitted" if draw < 0.96 else
+                              "returned" if draw < 0.97 else "corrected")
+                revision = 2 if status == "corrected" else 1
                 report_id += 1
                 for r in range(1, revision + 1):  # every version, the current one included
-                    rows.revisions.append((report_id, r, values, count, None, int(late), stamp,
-                                           tg, None))
+                    revisions.append((report_id, r, values, count, None, late, stamp, tg, None))
                 stats.reports += 1
                 stats.late += late
                 yield (report_id, officer_id, texts[offset], mine[index][0], values, count,
-                       None, status, int(late), revision, stamp, stamp, tg)
+                       None, status, late, revision, stamp, stamp, tg)
     stats.izin = len(rows.days_off)
 
 
@@ -381,7 +387,8 @@ def generate(path: Path, total: int, days: int, seed: int) -> Generated:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA foreign_keys = ON")
+        # Foreign keys are checked once at the end (`foreign_key_check`), not row by row.
+        conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the index builds sort in memory
         marks = ",".join("?" * len(_BULK_TABLES))
         kept = conn.execute(
