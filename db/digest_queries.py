@@ -31,10 +31,25 @@ from db.problems import ProblemModel, open_problems
 from db.reports import REVIEWABLE
 
 _BATCH = 20_000
-_OFFICER_COLUMNS = (
-    "officer_id", "name", "role", "supervisor_id", "phone", "kecamatan_code", "desa_code",
-    "active", "telegram_user_id", "telegram_chat_id", "unreachable_at",
-)
+
+
+class Member(NamedTuple):
+    """An active officer of the roster (a tuple: a national evening reads every one of them);
+    `officer()` makes the model of a digest's recipient."""
+
+    officer_id: str
+    name: str
+    role: Role
+    supervisor_id: str | None
+    phone: str | None
+    kecamatan_code: str | None
+    desa_code: str | None
+    telegram_user_id: int | None
+    telegram_chat_id: int | None
+    unreachable_at: str | None
+
+    def officer(self) -> Officer:
+        return Officer.model_construct(active=True, **self._asdict())
 
 
 class AreaRow(NamedTuple):
@@ -109,7 +124,7 @@ class DigestData:
     """The state of the fieldwork at the end of `day`, as the digests need it."""
 
     day: date
-    officers: dict[str, Officer]
+    officers: dict[str, Member]
     """Active officers by id, in officer-id order."""
     children: dict[str, list[str]]
     """Active officers by supervisor id, each list in officer-id order."""
@@ -159,7 +174,7 @@ class DigestData:
                     queue.append(child)
                     yield child
 
-    def kecamatan_of(self, officer: Officer) -> str | None:
+    def kecamatan_of(self, officer: Member | Officer) -> str | None:
         """The officer's kecamatan, else the kecamatan of their first work area."""
         if officer.kecamatan_code:
             return officer.kecamatan_code
@@ -246,18 +261,15 @@ async def _batches(
     return iter(found)
 
 
-async def _officers(conn: aiosqlite.Connection) -> dict[str, Officer]:
-    officers: dict[str, Officer] = {}
-    construct = Officer.model_construct  # rows of the database: valid already
+async def _officers(conn: aiosqlite.Connection) -> dict[str, Member]:
+    officers: dict[str, Member] = {}
     roles = {role.value: role for role in Role}
-    for row in await _rows(
-        conn, f"SELECT {', '.join(_OFFICER_COLUMNS)} FROM officers WHERE active = 1"
-        " ORDER BY officer_id", (),
+    columns = ", ".join(Member._fields)
+    for row in await _batches(
+        conn, f"SELECT {columns} FROM officers WHERE active = 1 ORDER BY officer_id", ()
     ):
-        values = dict(zip(_OFFICER_COLUMNS, row, strict=True))
-        values["role"] = roles[values["role"]]
-        values["active"] = True
-        officers[row[0]] = construct(**values)
+        officer_id, name, role, *rest = row
+        officers[officer_id] = Member(officer_id, name, roles[role], *rest)
     return officers
 
 
@@ -465,10 +477,11 @@ async def _kecamatan_daily(
 
 
 async def _admins(
-    conn: aiosqlite.Connection, officers: dict[str, Officer], admin_telegram_ids: Sequence[int]
+    conn: aiosqlite.Connection, officers: dict[str, Member], admin_telegram_ids: Sequence[int]
 ) -> list[Officer]:
     admins = [
-        o for o in officers.values() if o.role == Role.ADMIN and o.telegram_user_id is not None
+        o.officer() for o in officers.values()
+        if o.role == Role.ADMIN and o.telegram_user_id is not None
     ]
     wanted = list(dict.fromkeys(admin_telegram_ids))
     if not wanted:

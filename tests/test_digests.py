@@ -492,7 +492,7 @@ async def test_inactive_officers_and_missing_chats_get_nothing(
 async def test_digest_on_demand(db: Database, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     data = await load_data(db.conn, DAY, settings)
-    putri, mahmud = data.officers["P1"], data.officers["M1"]
+    putri, mahmud = data.officers["P1"].officer(), data.officers["M1"].officer()
     assert await digest_for(db.conn, putri, day=DAY, settings=settings, form=FORM,
                             texts=ID) is None
     mine = await digest_for(db.conn, mahmud, day=DAY, settings=settings, form=FORM, texts=ID)
@@ -718,7 +718,7 @@ async def figures_of(db: Database, settings: Settings, day: date = DAY) -> Diges
 
 async def test_figures_of_a_pml_team_without_any_text(db: Database, tmp_path: Path) -> None:
     figures = await figures_of(db, settings_for(tmp_path))
-    team = figures.team(figures.source.officers["M1"])
+    team = figures.team(figures.source.officers["M1"].officer())
     members = {s.officer.officer_id: s for s in team.members}
     # Missing first, then the flagged (Bima's repeated numbers, Panji unreachable), the rest.
     assert list(members) == ["P6", "P5", "P2", "P1"]
@@ -747,7 +747,7 @@ async def test_figures_of_a_pml_team_without_any_text(db: Database, tmp_path: Pa
 
 async def test_figures_of_a_kecamatan_and_the_regency(db: Database, tmp_path: Path) -> None:
     figures = await figures_of(db, settings_for(tmp_path))
-    kec = figures.kecamatan(figures.source.officers["K1"])
+    kec = figures.kecamatan(figures.source.officers["K1"].officer())
     assert (kec.name, kec.total.done, kec.total.target, kec.total.today) == (
         "Tebing Tinggi", 83, 590, 18)
     assert [(e.ppl.officer.officer_id, e.team) for e in kec.escalated] == [("P6", "Mahmud PML")]
@@ -757,7 +757,7 @@ async def test_figures_of_a_kecamatan_and_the_regency(db: Database, tmp_path: Pa
     assert kec.series is not None and kec.series.cumulative == (43, 65, 83)
     # With Sundays off, Zaki's run is 15 and 17 Okt: two days, the PML's alone.
     figures = await figures_of(db, settings_for(tmp_path, days_off=SUNDAYS))
-    assert figures.kecamatan(figures.source.officers["K1"]).escalated == ()
+    assert figures.kecamatan(figures.source.officers["K1"].officer()).escalated == ()
     regency = figures.regency("Kabupaten")
     # Sundays off: ideal 660 * 2 / 26 = 50.8; the pace of 15 and 17 Okt finishes on 5 Nov.
     assert (regency.outlook.done, regency.outlook.target, round(regency.outlook.ideal)) == (

@@ -141,10 +141,11 @@ def digests_from_data(
     recipients: list[Officer] = []
     for role in (Role.PML, Role.KOSEKA):
         if role in roles:
-            recipients.extend(o for o in data.officers.values() if o.role == role)
+            recipients.extend(o.officer() for o in data.officers.values()
+                              if o.role == role and o.telegram_chat_id is not None)
     if Role.ADMIN in roles:
-        recipients.extend(data.admins)
-    return [builder.digest(o) for o in recipients if o.telegram_chat_id is not None]
+        recipients.extend(o for o in data.admins if o.telegram_chat_id is not None)
+    return [builder.digest(o) for o in recipients]
 
 
 # ------------------------------------------------------------------------------ the texts
@@ -235,7 +236,7 @@ class DigestBuilder:
                 "",
                 t("digest_team_total", today=self._n(total.today), unit=self.unit,
                   done=self._n(total.done), target=self._n(total.target),
-                  percent=fmt.percent(total.done, total.target, self.lang)),
+                  percent=self._percent(total.done, total.target)),
             ]
             parts = [t(key, count=self._n(team.counts[name])) for name, key in _COUNT_KEYS
                      if team.counts.get(name)]
@@ -263,10 +264,10 @@ class DigestBuilder:
         t = self.t
         reported = stat.status in (DayStatus.REPORTED, DayStatus.LATE)
         today = t("digest_today", today=self._n(stat.today)) if reported or stat.today else ""
-        return t("digest_ppl_line", status=Raw(t(f"digest_status_{stat.status.value}")),
+        return t("digest_ppl_line", status=self._status[stat.status],
                  name=stat.officer.name, done=self._n(stat.done), target=self._n(stat.target),
-                 percent=fmt.percent(stat.done, stat.target, self.lang), today=Raw(today),
-                 slow=Raw(t("digest_slow") if stat.forecast.slow else ""))
+                 percent=self._percent(stat.done, stat.target), today=Raw(today),
+                 slow=self._slow if stat.forecast.slow else Raw(""))
 
     def _flag_text(self, flag: Flag) -> str:
         d = flag.detail
@@ -310,15 +311,15 @@ class DigestBuilder:
                        if group.missing else "")
             lines.append(t("digest_team_line", name=line.pml.name, done=self._n(group.done),
                            target=self._n(group.target),
-                           percent=fmt.percent(group.done, group.target, self.lang),
+                           percent=self._percent(group.done, group.target),
                            today=Raw(t("digest_today", today=self._n(group.today))),
                            missing=Raw(missing),
-                           slow=Raw(t("digest_slow") if line.forecast.slow else "")))
+                           slow=self._slow if line.forecast.slow else Raw("")))
 
         if kec.desa:
             lines += ["", t("digest_desa_header", unit=self.unit)]
         lines += [t("digest_desa_line", name=d.name, done=self._n(d.done),
-                    target=self._n(d.target), percent=fmt.percent(d.done, d.target, self.lang))
+                    target=self._n(d.target), percent=self._percent(d.done, d.target))
                   for d in kec.desa]
 
         charts: list[Chart] = []
@@ -364,7 +365,7 @@ class DigestBuilder:
                 fc = item.ppl.forecast
                 lines.append(t(
                     "digest_at_risk_line", name=item.ppl.officer.name, kecamatan=item.kecamatan,
-                    percent=fmt.percent(fc.done, fc.target, self.lang),
+                    percent=self._percent(fc.done, fc.target),
                     outlook=Raw(t("digest_at_risk_stalled") if fc.finish_date is None else
                                 t("digest_at_risk_finish",
                                   finish=fmt.short_day(fc.finish_date, self.lang))),
@@ -399,7 +400,7 @@ class DigestBuilder:
         first = t(
             key, name=outlook.name,
             done=self._n(fc.done), target=self._n(target),
-            percent=fmt.percent(fc.done, target, self.lang),
+            percent=self._percent(fc.done, target),
             ideal=self._n(round(ideal)), ideal_percent=_percent_text(ideal, target, self.lang),
             gap=Raw(gap_text),
         )
@@ -432,8 +433,22 @@ class DigestBuilder:
                                                series.cumulative, series.ideal,
                                                series.deadline))]
 
-    def _n(self, value: int) -> str:
-        return fmt.number(value, self.lang)
+    def _n(self, value: int) -> Raw:
+        """A whole number ('1.234'): nothing in it to escape."""
+        return Raw(fmt.number(value, self.lang))
+
+    def _percent(self, done: int, target: int) -> Raw:
+        """'82,3%' or '-': nothing in it to escape."""
+        return Raw(fmt.percent(done, target, self.lang))
+
+    @cached_property
+    def _status(self) -> dict[DayStatus, Raw]:
+        """The mark of each day status, as written before a PPL's line."""
+        return {status: Raw(self.t(f"digest_status_{status.value}")) for status in DayStatus}
+
+    @cached_property
+    def _slow(self) -> Raw:
+        return Raw(self.t("digest_slow"))
 
 
 def period_of(settings: Settings) -> Period:

@@ -39,12 +39,35 @@ if TYPE_CHECKING:  # the query module's row types only name what is read here
     from db.digest_queries import AreaRow, AwaitingReview, OwnReports, ReportRow
 
 
+class Person(Protocol):
+    """An officer as the figures see one (`db.models.Officer`, or a roster row of
+    `db.digest_queries`)."""
+
+    @property
+    def officer_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def supervisor_id(self) -> str | None: ...
+
+    @property
+    def kecamatan_code(self) -> str | None: ...
+
+    @property
+    def unreachable_at(self) -> str | None: ...
+
+
 class DigestSource(Protocol):
     """What the figures read: the state of the fieldwork at the end of `day`
     (`db.digest_queries.DigestData`)."""
 
     day: date
-    officers: dict[str, Officer]
+    officers: Mapping[str, Person]
     children: dict[str, list[str]]
     areas: dict[str, AreaRow]
     areas_by_officer: dict[str, list[AreaRow]]
@@ -62,7 +85,7 @@ class DigestSource(Protocol):
 
     def subtree(self, officer_id: str) -> list[str]: ...
 
-    def kecamatan_of(self, officer: Officer) -> str | None: ...
+    def kecamatan_of(self, officer: Person) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +128,7 @@ def digest_day(today: date, officer: Officer | None = None) -> date:
 class PplDay:
     """Where one PPL stands at the end of the day."""
 
-    officer: Officer
+    officer: Person
     today: int
     done: int
     target: int
@@ -177,7 +200,7 @@ class ReviewEntry:
     """A report of the day that the PML has yet to approve or return."""
 
     report_id: int
-    officer: Officer
+    officer: Person
     sls_name: str
     households: int
 
@@ -209,7 +232,7 @@ class TeamFigures:
 class TeamLine:
     """One PML team in a KOSEKA's digest."""
 
-    pml: Officer
+    pml: Person
     total: Totals
     forecast: Forecast
 
