@@ -434,12 +434,25 @@ class DigestFigures:
         return [self.ppl(i) for i in officer_ids if officers[i].role == Role.PPL]
 
     def problems_of(self, officer: Officer) -> tuple[ProblemModel, ...]:
-        """The open field problems of the officer's scope (everyone's for an admin)."""
-        problems = self.source.problems
-        if officer.role != Role.ADMIN:
-            scope = set(self.source.subtree(officer.officer_id))
-            problems = [p for p in problems if p.officer_id in scope]
-        return tuple(problems)
+        """The open field problems of the officer's scope (everyone's for an admin), oldest
+        first."""
+        if officer.role == Role.ADMIN:
+            return tuple(self.source.problems)
+        by_officer = self._problems_by_officer
+        found = [p for i in self.source.subtree(officer.officer_id) for p in by_officer.get(i, ())]
+        return tuple(sorted(found, key=lambda p: self._problem_order[p.id]))
+
+    @cached_property
+    def _problems_by_officer(self) -> dict[str, list[ProblemModel]]:
+        found: dict[str, list[ProblemModel]] = {}
+        for problem in self.source.problems:
+            found.setdefault(problem.officer_id, []).append(problem)
+        return found
+
+    @cached_property
+    def _problem_order(self) -> dict[int, int]:
+        """Problem id -> its place in the source's list (oldest first)."""
+        return {problem.id: k for k, problem in enumerate(self.source.problems)}
 
     # -- a PML's team ------------------------------------------------------------------------
 
