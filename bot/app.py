@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.messaging.concurrency import PerChatUpdateProcessor
 from bot.messaging.delivery import PacedRateLimiter, Sender
 from bot.messaging.outbox import Outbox
-from bot.messaging.persistence import SQLitePersistence
+from bot.messaging.persistence import DatabasePersistence
 from bot.messaging.problem_alerts import schedule_problem_jobs
 from bot.messaging.services import SERVICES_KEY, Services
 from bot.messaging.transport import AiohttpRequest
@@ -111,7 +111,7 @@ def make_services(
     settings: Settings, clock: Clock | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Services:
-    db = Database(settings.database_path)
+    db = Database(settings.database)
     metrics = Metrics(monotonic)
     db.on_error = metrics.db_error
     return Services(
@@ -163,7 +163,7 @@ def build_application(
         .get_updates_request(InstrumentedRequest(
             HTTPXRequest(connection_pool_size=1), metrics, token=token))
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SQLitePersistence(db, update_interval=settings.persistence_flush_seconds))
+        .persistence(DatabasePersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(PacedRateLimiter(settings.messages_per_second, max_retries=5))
         .concurrent_updates(
             PerChatUpdateProcessor(settings.concurrent_updates, metrics.handling))

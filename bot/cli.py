@@ -82,7 +82,7 @@ async def _open_db(settings: Settings):
     from db.connection import Database
     from db.wilayah import ensure_default_wilayah
 
-    db = Database(settings.database_path)
+    db = Database(settings.database)
     await db.open()
     await ensure_default_wilayah(db)
     return db

@@ -143,7 +143,7 @@ async def _claim(
         if run.resend is None:
             return None
         old = await schedule.get_claim(conn, kind, officer.officer_id, day, slot)
-        if old is None or not run.resend.allows(old, db.is_at_work):
+        if old is None or not run.resend.allows(old, await db.at_work()):
             return None
         if not await schedule.reclaim(conn, old, now, db.run_id):
             return None

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.present.texts import languages
+from db.engine import is_postgres_url, masked
 
 
 class SettingsError(Exception):
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     # carried out, and is not sent again (bot/messaging/retryable.py).
     telegram_read_timeout: float = Field(default=5.0, gt=0)
     database_path: Path = Path("data/regsosek.db")
+    # PostgreSQL instead of the SQLite file: a libpq URI (postgresql://user:password@host/db,
+    # or ?host=/run/postgresql for a unix socket). A secret: shown with its password masked.
+    database_url: SecretStr | None = None
     timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     period_start: date = date(2022, 10, 15)
@@ -115,7 +119,8 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("webhook_url", "webhook_secret", "health_listen", mode="before")
+    @field_validator("webhook_url", "webhook_secret", "health_listen", "database_url",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -131,6 +136,14 @@ class Settings(BaseSettings):
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("not an absolute https:// URL")
         return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_postgres_url(value.get_secret_value().strip()):
+            # the value itself is not repeated: it holds a password
+            raise ValueError("not a PostgreSQL URL (postgresql://user:password@host:port/db)")
+        return value
 
     @field_validator("webhook_secret")
     @classmethod
@@ -206,6 +219,18 @@ class Settings(BaseSettings):
         if self.webhook_mode:
             return parse_listen(self.webhook_listen)
         return parse_listen(self.health_listen) if self.health_listen else None
+
+    @property
+    def database(self) -> Path | str:
+        """Where the data is: DATABASE_URL when set, else the SQLite file DATABASE_PATH."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value().strip()
+        return self.database_path
+
+    @property
+    def database_name(self) -> str:
+        """The database as it may be shown: a URL's password masked."""
+        return masked(self.database)
 
     @property
     def tz(self) -> ZoneInfo:

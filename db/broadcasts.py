@@ -21,8 +21,7 @@ import secrets
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-import aiosqlite
-
+from db.engine import Connection
 from db.models import INTERRUPTED, UNANSWERED, Broadcast, Counts, Officer, Recipient, Unread
 
 _BROADCAST_COLUMNS = (
@@ -43,7 +42,7 @@ def utc_text(moment: datetime) -> str:
 
 
 async def create_broadcast(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     sender: Officer,
     sender_chat_id: int,
@@ -67,15 +66,13 @@ async def create_broadcast(
         ) as cur:
             if await cur.fetchone() is not None:
                 return None
-    cur = await conn.execute(
+    [(broadcast_id,)] = await conn.execute_fetchall(
         "INSERT INTO broadcasts (sender_id, sender_name, sender_role, sender_chat_id, audience,"
         " text, photo_id, document_id, send_at, created_at, unlinked_count, draft_token)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (sender.officer_id, sender.name, sender.role.value, sender_chat_id, audience, text,
          photo_id, document_id, utc_text(send_at), utc_text(now), unlinked_count, draft_token),
     )
-    broadcast_id = cur.lastrowid
-    assert broadcast_id is not None
     rows = [(broadcast_id, o.officer_id, o.telegram_chat_id) for o in recipients
             if o.telegram_chat_id is not None]
     await conn.executemany(
@@ -87,7 +84,7 @@ async def create_broadcast(
     return broadcast
 
 
-async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
+async def get_broadcast(conn: Connection, broadcast_id: int) -> Broadcast | None:
     async with conn.execute(
         f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
     ) as cur:
@@ -96,7 +93,7 @@ async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadc
 
 
 async def set_report_message(
-    conn: aiosqlite.Connection, broadcast_id: int, message_id: int
+    conn: Connection, broadcast_id: int, message_id: int
 ) -> None:
     await conn.execute(
         "UPDATE broadcasts SET report_message_id = ? WHERE id = ?", (message_id, broadcast_id)
@@ -104,7 +101,7 @@ async def set_report_message(
 
 
 async def recent_broadcasts(
-    conn: aiosqlite.Connection, *, sender_id: str | None, limit: int = 5
+    conn: Connection, *, sender_id: str | None, limit: int = 5
 ) -> list[Broadcast]:
     """The newest announcements first: of one sender, or everyone's when `sender_id` is None."""
     sql = f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts"
@@ -119,7 +116,7 @@ async def recent_broadcasts(
 
 
 async def due_recipients(
-    conn: aiosqlite.Connection, now: datetime, *, limit: int, exclude: Collection[int] = ()
+    conn: Connection, now: datetime, *, limit: int, exclude: Collection[int] = ()
 ) -> list[Recipient]:
     """Pending rows of announcements whose time has come, oldest announcement first."""
     skip = list(exclude)
@@ -135,7 +132,7 @@ async def due_recipients(
         return [Recipient(**dict(row)) async for row in cur]
 
 
-async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipient | None:
+async def get_recipient(conn: Connection, recipient_id: int) -> Recipient | None:
     async with conn.execute(
         f"SELECT {_RECIPIENT_COLUMNS} FROM broadcast_recipients WHERE id = ?", (recipient_id,)
     ) as cur:
@@ -144,7 +141,7 @@ async def get_recipient(conn: aiosqlite.Connection, recipient_id: int) -> Recipi
 
 
 async def set_audience(
-    conn: aiosqlite.Connection, broadcast_id: int, recipients: Collection[Officer],
+    conn: Connection, broadcast_id: int, recipients: Collection[Officer],
     unlinked_count: int,
 ) -> tuple[int, int]:
     """The audience computed again as the announcement goes out: pending rows of officers no
@@ -176,7 +173,7 @@ async def set_audience(
 
 
 async def claim(
-    conn: aiosqlite.Connection, recipient_id: int, now: datetime
+    conn: Connection, recipient_id: int, now: datetime
 ) -> Recipient | None:
     """Take a pending row for sending, to its officer's chat of now; None when it is not
     pending (taken, or done), or dropped now because its officer is no longer active or
@@ -201,7 +198,7 @@ async def claim(
 
 
 async def finish(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     claimed: Recipient,
     status: str,
     now: datetime,
@@ -221,7 +218,7 @@ async def finish(
     return cur.rowcount == 1
 
 
-async def recover_interrupted(conn: aiosqlite.Connection) -> list[int]:
+async def recover_interrupted(conn: Connection) -> list[int]:
     """Rows left `sending` by a crash become `failed` (`interrupted`): never resent blindly.
 
     Returns the announcements concerned, whose delivery reports need an update.
@@ -238,7 +235,7 @@ async def recover_interrupted(conn: aiosqlite.Connection) -> list[int]:
     return affected
 
 
-async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime) -> bool:
+async def mark_read(conn: Connection, recipient_id: int, now: datetime) -> bool:
     """Record the first "Sudah dibaca"; an interrupted or unanswered row is thereby known to
     have arrived."""
     cur = await conn.execute(
@@ -250,11 +247,12 @@ async def mark_read(conn: aiosqlite.Connection, recipient_id: int, now: datetime
     return cur.rowcount == 1
 
 
-async def counts(conn: aiosqlite.Connection, broadcast_id: int) -> Counts:
+async def counts(conn: Connection, broadcast_id: int) -> Counts:
     async with conn.execute(
-        "SELECT COUNT(*),"
-        " SUM(status = 'sent'), SUM(status = 'failed'), SUM(status = 'unreachable'),"
-        " SUM(status IN ('pending', 'sending')), SUM(read_at IS NOT NULL)"
+        "SELECT COUNT(*), COUNT(CASE WHEN status = 'sent' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'failed' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'unreachable' THEN 1 END),"
+        " COUNT(CASE WHEN status IN ('pending', 'sending') THEN 1 END), COUNT(read_at)"
         " FROM broadcast_recipients WHERE broadcast_id = ?",
         (broadcast_id,),
     ) as cur:
@@ -265,7 +263,7 @@ async def counts(conn: aiosqlite.Connection, broadcast_id: int) -> Counts:
                   pending=pending, read=read)
 
 
-async def mark_finished(conn: aiosqlite.Connection, broadcast_id: int, now: datetime) -> bool:
+async def mark_finished(conn: Connection, broadcast_id: int, now: datetime) -> bool:
     cur = await conn.execute(
         "UPDATE broadcasts SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
         (utc_text(now), broadcast_id),
@@ -273,14 +271,14 @@ async def mark_finished(conn: aiosqlite.Connection, broadcast_id: int, now: date
     return cur.rowcount == 1
 
 
-async def unfinished_broadcasts(conn: aiosqlite.Connection) -> list[int]:
+async def unfinished_broadcasts(conn: Connection) -> list[int]:
     async with conn.execute(
         "SELECT id FROM broadcasts WHERE finished_at IS NULL ORDER BY id"
     ) as cur:
         return [row[0] async for row in cur]
 
 
-async def unread(conn: aiosqlite.Connection, broadcast_id: int) -> list[Unread]:
+async def unread(conn: Connection, broadcast_id: int) -> list[Unread]:
     """Recipients who have not pressed "Sudah dibaca", by name, with their delivery status."""
     async with conn.execute(
         "SELECT r.officer_id, o.name, r.status FROM broadcast_recipients r"

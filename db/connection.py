@@ -1,4 +1,5 @@
-"""One long-lived connection per process: WAL, full syncs, foreign keys, explicit transactions.
+"""One long-lived connection per process, SQLite or PostgreSQL (db/engine.py), with explicit
+transactions. SQLite: WAL, full syncs, foreign keys. PostgreSQL: `DATABASE_URL`.
 
 A write either commits or leaves nothing behind: a failed `COMMIT` (disk full, I/O error,
 database busy) is rolled back, `BEGIN`, `COMMIT` and `ROLLBACK` run to their end even when the
@@ -16,9 +17,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiosqlite
+import asyncpg
 
+from db.engine import (
+    POSTGRES,
+    Connection,
+    connect_postgres,
+    dialect,
+    engine_of,
+    masked,
+)
 from db.migrations import apply_migrations
-from db.runs import RunMark
+from db.runs import PgRunMark, RunMark
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -37,9 +47,12 @@ class TransactionOpen(RuntimeError):
     of a transaction that someone else commits or rolls back."""
 
 
-# What a write that stored nothing raises: SQLite's errors (disk full, I/O error, busy, a
-# failed COMMIT; each rolled back) and the refusal to join an open transaction.
-WRITE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, TransactionOpen)
+# What a write that stored nothing raises: the engine's errors (SQLite: disk full, I/O error,
+# busy, a failed COMMIT; PostgreSQL: a conflict, a lost connection; each rolled back) and the
+# refusal to join an open transaction.
+WRITE_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, TransactionOpen,
+)
 
 
 async def open_sqlite(path: str) -> aiosqlite.Connection:
@@ -53,9 +66,9 @@ async def _pragma(conn: aiosqlite.Connection, pragma: str) -> object:
     return row[0] if row else None
 
 
-async def connect(path: Path | str, *, opener: Opener | None = None) -> aiosqlite.Connection:
+async def connect(path: Path | str, *, opener: Opener | None = None) -> Connection:
     """Open a connection in autocommit mode; writes go through `Database.transaction()` or
-    `Database.statement()`.
+    `Database.statement()`. `path`: a SQLite file, or a PostgreSQL URL (`postgresql://...`).
 
     WAL journal, checked: SQLite answers the mode it actually set, and a file system where it
     cannot keep a WAL (no shared memory: some network and shared folders) is refused with a
@@ -63,6 +76,8 @@ async def connect(path: Path | str, *, opener: Opener | None = None) -> aiosqlit
     confirmed to an officer survives a power cut. `opener` (default `open_sqlite`) opens the
     SQLite connection itself; tests give their own.
     """
+    if engine_of(path) == POSTGRES:
+        return await _connect_postgres(str(path))
     in_memory = str(path) == ":memory:"
     if not in_memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +107,16 @@ async def connect(path: Path | str, *, opener: Opener | None = None) -> aiosqlit
     return conn
 
 
-async def _execute(conn: aiosqlite.Connection, sql: str) -> None:
+async def _connect_postgres(url: str) -> Connection:
+    """The PostgreSQL connection; errors name the database with its password masked."""
+    try:
+        return await connect_postgres(url)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = str(exc).replace(url, masked(url))
+        raise StorageError(f"cannot open the database {masked(url)}: {reason}") from exc
+
+
+async def _execute(conn: Connection, sql: str) -> None:
     await conn.execute(sql)
 
 
@@ -120,8 +144,10 @@ async def _uninterrupted(aw: Awaitable[T]) -> T:
 class Database:
     """The process's connection plus a lock so that transactions never interleave.
 
+    `path`: a SQLite file, or a PostgreSQL URL (`postgresql://user:password@host/db`).
+
     While open, it holds the mark of its run (db/runs.py): `run_id` names this run in the
-    claims it makes, and `is_at_work(run_id)` tells whether the run of another claim is still
+    claims it makes, and `await at_work()` tells whether the run of another claim is still
     at work or was ended (by a crash) before it finished.
 
     `opener`: how the SQLite connection is opened (see `connect`); tests pass one that opens
@@ -131,23 +157,35 @@ class Database:
 
     def __init__(self, path: Path | str, *, opener: Opener | None = None) -> None:
         self.path = path
+        self.engine = engine_of(path)
         self.opener = opener
         self.on_error: Callable[[BaseException], None] | None = None
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: Connection | None = None
         self._open_lock = asyncio.Lock()
         self._tx_lock = asyncio.Lock()
-        self._run = RunMark(path)
+        self._run: RunMark | PgRunMark = (
+            PgRunMark() if self.engine == POSTGRES else RunMark(path)
+        )
+
+    def __repr__(self) -> str:
+        return f"Database({masked(self.path)!r})"
+
+    @property
+    def name(self) -> str:
+        """The database as it may be shown: a URL with its password masked."""
+        return masked(self.path)
 
     @property
     def run_id(self) -> str:
         return self._run.run_id
 
-    def is_at_work(self, run_id: str | None) -> bool:
-        """Whether the run that made a claim still runs (this one always does)."""
-        return self._run.is_at_work(run_id)
+    async def at_work(self) -> Callable[[str | None], bool]:
+        """Whether the run that made a claim still runs (this one always does), as a predicate
+        on run ids: the runs at work now."""
+        return await self._run.at_work(self.conn)
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
@@ -156,14 +194,14 @@ class Database:
     def is_open(self) -> bool:
         return self._conn is not None
 
-    async def open(self) -> aiosqlite.Connection:
+    async def open(self) -> Connection:
         """Open and migrate once; later calls return the same connection."""
         async with self._open_lock:
             if self._conn is None:
                 conn = await connect(self.path, opener=self.opener)
                 try:
                     await apply_migrations(conn)
-                    self._run.acquire()
+                    await self._run.acquire(conn)
                 except BaseException:
                     await conn.close()
                     raise
@@ -185,7 +223,7 @@ class Database:
             return list(await conn.execute_fetchall(sql, params))
 
     @asynccontextmanager
-    async def statement(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def statement(self) -> AsyncIterator[Connection]:
         """The connection for writes that are each one statement, so each its own transaction
         (autocommit): no transaction of another task is open meanwhile to take them in.
 
@@ -206,8 +244,12 @@ class Database:
                 raise TransactionOpen("a statement() block left a transaction open: rolled back")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, a failed COMMIT included.
+
+        One writing transaction at a time, on either engine: SQLite's write lock, PostgreSQL's
+        transaction-level advisory lock (db/engine.py `Dialect.begin`), taken at the start, so
+        that what a transaction read is still so when it writes, whatever other processes do.
 
         BEGIN, COMMIT and ROLLBACK are not interrupted by a cancellation of the task: they run
         to their end, then the cancellation is raised (after the rollback, when it came before
@@ -217,7 +259,8 @@ class Database:
             conn = self.conn
             _refuse_open(conn)
             try:
-                await _uninterrupted(_execute(conn, "BEGIN IMMEDIATE"))
+                for begin in dialect(conn).begin:
+                    await _uninterrupted(_execute(conn, begin))
                 yield conn
                 await _uninterrupted(_execute(conn, "COMMIT"))
             except BaseException as exc:
@@ -230,7 +273,7 @@ class Database:
             self.on_error(exc)
 
 
-def _refuse_open(conn: aiosqlite.Connection) -> None:
+def _refuse_open(conn: Connection) -> None:
     if conn.in_transaction:
         raise TransactionOpen(
             "a transaction is already open on the database connection (begun outside"
@@ -238,7 +281,7 @@ def _refuse_open(conn: aiosqlite.Connection) -> None:
         )
 
 
-async def _roll_back(conn: aiosqlite.Connection) -> None:
+async def _roll_back(conn: Connection) -> None:
     """Roll back whatever is open: after a failed COMMIT SQLite may or may not have."""
     if conn.in_transaction:
         await _uninterrupted(_execute(conn, "ROLLBACK"))

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-import aiosqlite
-
+from db.engine import Connection
 from db.models import Officer, Role
 from db.problems import ProblemModel, open_problems
 from db.reports import REVIEWABLE
@@ -186,7 +185,7 @@ class DigestData:
 
 
 async def load_digest_data(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     day: date,
     *,
     recent: Sequence[date],
@@ -243,14 +242,14 @@ async def load_digest_data(
         )
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> list[tuple]:
+async def _rows(conn: Connection, sql: str, params: Sequence[object]) -> list[tuple]:
     async with conn.execute(sql, params) as cur:
         cur.row_factory = None  # plain tuples: much cheaper than Row for many rows
         return list(await cur.fetchall())
 
 
 async def _batches(
-    conn: aiosqlite.Connection, sql: str, params: Sequence[object]
+    conn: Connection, sql: str, params: Sequence[object]
 ) -> Iterator[tuple]:
     """Every row, fetched in batches so that the raw rows of a big result are never all held."""
     found: list[tuple] = []
@@ -261,7 +260,7 @@ async def _batches(
     return iter(found)
 
 
-async def _officers(conn: aiosqlite.Connection) -> dict[str, Member]:
+async def _officers(conn: Connection) -> dict[str, Member]:
     officers: dict[str, Member] = {}
     roles = {role.value: role for role in Role}
     columns = ", ".join(Member._fields)
@@ -274,7 +273,7 @@ async def _officers(conn: aiosqlite.Connection) -> dict[str, Member]:
 
 
 async def _areas(
-    conn: aiosqlite.Connection, day: str, recent: Sequence[date], dates: dict[str, date]
+    conn: Connection, day: str, recent: Sequence[date], dates: dict[str, date]
 ) -> tuple[dict[str, AreaRow], dict[str, list[AreaRow]]]:
     joins = "".join(
         f" LEFT JOIN area_days d{k} ON d{k}.sls_code = a.sls_code AND d{k}.day = ?"
@@ -308,7 +307,7 @@ async def _areas(
 
 
 async def _area_days_after(
-    conn: aiosqlite.Connection, day: str, dates: dict[str, date]
+    conn: Connection, day: str, dates: dict[str, date]
 ) -> dict[str, list[tuple[str, int]]]:
     """Per SLS with households dated after the day: every (day, households) of it."""
     later: dict[str, list[tuple[str, int]]] = {}
@@ -332,7 +331,7 @@ def _before(
 
 
 async def _own(
-    conn: aiosqlite.Connection, day: str, run_days: Sequence[date], dates: dict[str, date]
+    conn: Connection, day: str, run_days: Sequence[date], dates: dict[str, date]
 ) -> dict[str, OwnReports]:
     """Each officer's own totals up to the day, and their reports on the `run_days`."""
     later: dict[str, tuple[int, int]] = {}  # households and late reports dated after the day
@@ -370,7 +369,7 @@ async def _own(
 
 
 async def _last_reported(
-    conn: aiosqlite.Connection, run_end: date, start: date, days_off: Collection[date],
+    conn: Connection, run_end: date, start: date, days_off: Collection[date],
     dates: dict[str, date],
 ) -> dict[str, date]:
     off = sorted(d.isoformat() for d in days_off)
@@ -389,7 +388,7 @@ async def _last_reported(
 
 
 async def _izin(
-    conn: aiosqlite.Connection, day: str, run_end: date, days_off: Collection[date],
+    conn: Connection, day: str, run_end: date, days_off: Collection[date],
     dates: dict[str, date],
 ) -> dict[str, set[date]]:
     off = {d.isoformat() for d in days_off}
@@ -409,7 +408,7 @@ async def _izin(
 
 
 async def _history(
-    conn: aiosqlite.Connection, day: str, own: dict[str, OwnReports], run_days: Sequence[date],
+    conn: Connection, day: str, own: dict[str, OwnReports], run_days: Sequence[date],
     limits: FlagLimits, dates: dict[str, date],
 ) -> dict[str, list[ReportRow]]:
     """The reports of the officers who may be flagged for a spike, a repeated run or zeros."""
@@ -427,8 +426,8 @@ async def _history(
         "SELECT t.officer_id,"
         " (SELECT COUNT(*) FROM officer_days d WHERE d.officer_id = t.officer_id AND d.day < ?),"
         " (SELECT COUNT(*) FROM officer_days d WHERE d.officer_id = t.officer_id AND d.day < ?"
-        "  AND d.households * ? < t.households)"
-        " FROM officer_days t WHERE t.day = ? AND t.households > ?",
+        "  AND d.households * CAST(? AS REAL) < t.households)"
+        " FROM officer_days t WHERE t.day = ? AND t.households > CAST(? AS REAL)",
         (day, day, limits.spike_factor, day, limits.spike_factor),
     ):
         if others >= limits.min_history_days and low >= others // 2:
@@ -449,7 +448,7 @@ async def _history(
 
 
 async def _awaiting_review(
-    conn: aiosqlite.Connection, day: str
+    conn: Connection, day: str
 ) -> dict[str, list[AwaitingReview]]:
     waiting: dict[str, list[AwaitingReview]] = {}
     for officer_id, *report in await _batches(
@@ -466,7 +465,7 @@ async def _awaiting_review(
 
 
 async def _kecamatan_daily(
-    conn: aiosqlite.Connection, day: str, dates: dict[str, date]
+    conn: Connection, day: str, dates: dict[str, date]
 ) -> dict[str, dict[date, int]]:
     daily: dict[str, dict[date, int]] = {}
     for kecamatan, text, households in await _rows(
@@ -477,7 +476,7 @@ async def _kecamatan_daily(
 
 
 async def _admins(
-    conn: aiosqlite.Connection, officers: dict[str, Member], admin_telegram_ids: Sequence[int]
+    conn: Connection, officers: dict[str, Member], admin_telegram_ids: Sequence[int]
 ) -> list[Officer]:
     admins = [
         o.officer() for o in officers.values()

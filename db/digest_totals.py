@@ -9,7 +9,7 @@ rows of `read_totals` are the same before and after a rebuild.
 
 from __future__ import annotations
 
-import aiosqlite
+from db.engine import Connection
 
 TOTAL_TABLES = ("officer_days", "officer_totals", "area_days", "area_totals", "kecamatan_days")
 
@@ -53,14 +53,14 @@ _ORDER = {
 }
 
 
-async def rebuild_totals(conn: aiosqlite.Connection) -> None:
+async def rebuild_totals(conn: Connection) -> None:
     """Compute every total again from the reports (inside the caller's transaction)."""
     for statement in REBUILD_TOTALS.split(";"):
         if statement.strip():
             await conn.execute(statement)
 
 
-async def read_totals(conn: aiosqlite.Connection) -> dict[str, list[tuple]]:
+async def read_totals(conn: Connection) -> dict[str, list[tuple]]:
     """Every row of every total table, in key order (to compare two states)."""
     found: dict[str, list[tuple]] = {}
     for table in TOTAL_TABLES:

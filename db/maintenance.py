@@ -10,9 +10,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import aiosqlite
 from pydantic import BaseModel
 
+from db.engine import Connection
 from db.migrations import applied_versions, available_migrations
 
 
@@ -34,7 +34,7 @@ class BackupError(Exception):
 Progress = Callable[[int, int, int], object]
 
 
-async def backup(conn: aiosqlite.Connection, target: Path, *, progress: Progress | None = None,
+async def backup(conn: Connection, target: Path, *, progress: Progress | None = None,
                  pages: int = 256) -> None:
     """A consistent copy through SQLite's online backup API (readers and the writer go on).
 
@@ -94,7 +94,7 @@ def _sync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-async def check(conn: aiosqlite.Connection) -> CheckResult:
+async def check(conn: Connection) -> CheckResult:
     async with conn.execute("PRAGMA integrity_check") as cur:
         integrity = [row[0] async for row in cur]
     applied = await applied_versions(conn)

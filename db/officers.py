@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from db.engine import Connection, Row
 from db.models import Officer, Role
 
 _COLUMNS = (
@@ -14,11 +13,11 @@ _COLUMNS = (
 )
 
 
-def _officer(row: aiosqlite.Row) -> Officer:
+def _officer(row: Row) -> Officer:
     return Officer(**dict(row))
 
 
-async def get_officer(conn: aiosqlite.Connection, officer_id: str) -> Officer | None:
+async def get_officer(conn: Connection, officer_id: str) -> Officer | None:
     async with conn.execute(
         f"SELECT {_COLUMNS} FROM officers WHERE officer_id = ?", (officer_id,)
     ) as cur:
@@ -26,14 +25,14 @@ async def get_officer(conn: aiosqlite.Connection, officer_id: str) -> Officer | 
     return _officer(row) if row else None
 
 
-async def get_by_telegram_id(conn: aiosqlite.Connection, telegram_user_id: int) -> Officer | None:
+async def get_by_telegram_id(conn: Connection, telegram_user_id: int) -> Officer | None:
     rows = await conn.execute_fetchall(  # every update asks: one call to the database thread
         f"SELECT {_COLUMNS} FROM officers WHERE telegram_user_id = ?", (telegram_user_id,)
     )
     return _officer(next(iter(rows))) if rows else None
 
 
-async def find_by_phone(conn: aiosqlite.Connection, phone: str) -> list[Officer]:
+async def find_by_phone(conn: Connection, phone: str) -> list[Officer]:
     async with conn.execute(
         f"SELECT {_COLUMNS} FROM officers WHERE phone = ? AND active = 1", (phone,)
     ) as cur:
@@ -41,7 +40,7 @@ async def find_by_phone(conn: aiosqlite.Connection, phone: str) -> list[Officer]
 
 
 async def link_telegram(
-    conn: aiosqlite.Connection, officer_id: str, telegram_user_id: int, chat_id: int, now: datetime
+    conn: Connection, officer_id: str, telegram_user_id: int, chat_id: int, now: datetime
 ) -> None:
     await conn.execute(
         "UPDATE officers SET telegram_user_id = ?, telegram_chat_id = ?, linked_at = ?,"
@@ -51,7 +50,7 @@ async def link_telegram(
 
 
 async def unlink_telegram(
-    conn: aiosqlite.Connection, officer_id: str, now: datetime
+    conn: Connection, officer_id: str, now: datetime
 ) -> Officer | None:
     """Remove the officer's Telegram link (a lost phone, a replaced officer): from its next
     update on, the account is not recognised. The officer as it was before (with the account
@@ -67,7 +66,7 @@ async def unlink_telegram(
 
 
 async def list_officers(
-    conn: aiosqlite.Connection, *, role: Role | None = None, active_only: bool = True
+    conn: Connection, *, role: Role | None = None, active_only: bool = True
 ) -> list[Officer]:
     sql = f"SELECT {_COLUMNS} FROM officers WHERE 1 = 1"
     params: list[object] = []
@@ -82,7 +81,7 @@ async def list_officers(
 
 
 async def subordinates(
-    conn: aiosqlite.Connection, officer_id: str, *, active_only: bool = True
+    conn: Connection, officer_id: str, *, active_only: bool = True
 ) -> list[Officer]:
     """Everyone below `officer_id` in the supervision tree (not the officer itself)."""
     sql = f"""

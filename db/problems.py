@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import aiosqlite
-
+from db.engine import Connection, Row
 from db.models import (
     OPEN,
     PROBLEM_STATUSES,
@@ -26,12 +25,12 @@ _SELECT = """
 """
 
 
-def _problem(row: aiosqlite.Row) -> ProblemModel:
+def _problem(row: Row) -> ProblemModel:
     return ProblemModel(**dict(row))
 
 
 async def _add_event(
-    conn: aiosqlite.Connection, problem_id: int, status: str, actor_id: str | None,
+    conn: Connection, problem_id: int, status: str, actor_id: str | None,
     now: datetime, note: str | None = None,
 ) -> None:
     await conn.execute(
@@ -41,13 +40,13 @@ async def _add_event(
     )
 
 
-async def get_problem(conn: aiosqlite.Connection, problem_id: int) -> ProblemModel | None:
+async def get_problem(conn: Connection, problem_id: int) -> ProblemModel | None:
     async with conn.execute(_SELECT + " WHERE p.id = ?", (problem_id,)) as cur:
         row = await cur.fetchone()
     return _problem(row) if row else None
 
 
-async def submission_saved(conn: aiosqlite.Connection, token: str) -> int | None:
+async def submission_saved(conn: Connection, token: str) -> int | None:
     """The id of the problem saved from this draft, if any."""
     async with conn.execute("SELECT id FROM problems WHERE submission_token = ?", (token,)) as cur:
         row = await cur.fetchone()
@@ -55,7 +54,7 @@ async def submission_saved(conn: aiosqlite.Connection, token: str) -> int | None
 
 
 async def create_problem(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     officer_id: str,
     category: str,
@@ -72,15 +71,14 @@ async def create_problem(
 ) -> ProblemModel:
     """Insert a problem with status `open` and its first history row."""
     stamp = now.isoformat()
-    cur = await conn.execute(
+    [(problem_id,)] = await conn.execute_fetchall(
         "INSERT INTO problems (officer_id, category, sls_code, desa_code, description,"
         " photo_file_id, latitude, longitude, urgent, revisit_households, status, created_at,"
-        " updated_at, submission_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+        " updated_at, submission_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)"
+        " RETURNING id",
         (officer_id, category, sls_code, desa_code, description, photo_file_id, latitude,
          longitude, int(urgent), revisit_households, stamp, stamp, submission_token),
     )
-    problem_id = cur.lastrowid
-    assert problem_id is not None
     await _add_event(conn, problem_id, OPEN, officer_id, now)
     problem = await get_problem(conn, problem_id)
     assert problem is not None
@@ -88,7 +86,7 @@ async def create_problem(
 
 
 async def set_status(
-    conn: aiosqlite.Connection, problem_id: int, status: str, *, actor_id: str | None,
+    conn: Connection, problem_id: int, status: str, *, actor_id: str | None,
     now: datetime, note: str | None = None,
 ) -> ProblemModel:
     """Change the status and record who did it and when."""
@@ -106,7 +104,7 @@ async def set_status(
     return problem
 
 
-async def clear_revisit(conn: aiosqlite.Connection, problem_id: int, now: datetime) -> None:
+async def clear_revisit(conn: Connection, problem_id: int, now: datetime) -> None:
     """The households of this problem have been visited again."""
     await conn.execute(
         "UPDATE problems SET revisit_households = 0, updated_at = ?"
@@ -115,7 +113,7 @@ async def clear_revisit(conn: aiosqlite.Connection, problem_id: int, now: dateti
     )
 
 
-async def events(conn: aiosqlite.Connection, problem_id: int) -> list[ProblemEvent]:
+async def events(conn: Connection, problem_id: int) -> list[ProblemEvent]:
     """The status history of one problem, oldest first."""
     async with conn.execute(
         "SELECT problem_id, status, actor_id, note, created_at FROM problem_events"
@@ -126,7 +124,7 @@ async def events(conn: aiosqlite.Connection, problem_id: int) -> list[ProblemEve
 
 
 async def problems_of(
-    conn: aiosqlite.Connection, officer_id: str, *, limit: int = 10
+    conn: Connection, officer_id: str, *, limit: int = 10
 ) -> list[ProblemModel]:
     """The officer's own problems, newest first."""
     async with conn.execute(
@@ -137,7 +135,7 @@ async def problems_of(
 
 
 async def open_problems(
-    conn: aiosqlite.Connection, officer_ids: list[str] | None
+    conn: Connection, officer_ids: list[str] | None
 ) -> list[ProblemModel]:
     """Problems not resolved yet, reported by `officer_ids` (None: everyone), oldest first."""
     sql = _SELECT + " WHERE p.status != 'resolved'"
@@ -152,7 +150,7 @@ async def open_problems(
         return [_problem(row) async for row in cur]
 
 
-async def revisit_households(conn: aiosqlite.Connection, officer_id: str) -> int:
+async def revisit_households(conn: Connection, officer_id: str) -> int:
     """Households the officer still has to visit again, over their unresolved problems."""
     async with conn.execute(
         "SELECT COALESCE(SUM(revisit_households), 0) FROM problems"
@@ -164,19 +162,19 @@ async def revisit_households(conn: aiosqlite.Connection, officer_id: str) -> int
 
 
 async def claim_escalation(
-    conn: aiosqlite.Connection, problem_id: int, level: str, now: datetime, source: str
+    conn: Connection, problem_id: int, level: str, now: datetime, source: str
 ) -> bool:
     """Record one escalation level; False when it was recorded before."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO problem_escalations (problem_id, level, escalated_at, source)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO problem_escalations (problem_id, level, escalated_at, source)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (problem_id, level, now.isoformat(), source),
     )
     return cur.rowcount == 1
 
 
 async def escalation_levels(
-    conn: aiosqlite.Connection, problem_ids: Iterable[int]
+    conn: Connection, problem_ids: Iterable[int]
 ) -> dict[int, set[str]]:
     """The levels already recorded, per problem."""
     ids = list(problem_ids)
@@ -193,7 +191,7 @@ async def escalation_levels(
     return found
 
 
-async def supervisor_chain(conn: aiosqlite.Connection, officer_id: str) -> list[Officer]:
+async def supervisor_chain(conn: Connection, officer_id: str) -> list[Officer]:
     """The officer's supervisor, theirs, and so on up the tree (nearest first)."""
     async with conn.execute(
         """

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import aiosqlite
-
+from db.engine import Connection
 from db.models import AreaProgress
 
 
 async def area_progress(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     officer_ids: list[str] | None = None,
     until: date | None = None,
@@ -29,7 +28,7 @@ async def area_progress(
         JOIN officers o ON o.officer_id = a.officer_id
         LEFT JOIN reports r ON r.sls_code = a.sls_code AND r.report_date <= ?
         WHERE {where}
-        GROUP BY a.sls_code
+        GROUP BY a.sls_code, o.officer_id
         ORDER BY a.officer_id, a.sls_code
     """
     return [AreaProgress(**dict(row)) for row in await conn.execute_fetchall(sql, params)]

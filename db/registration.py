@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-import aiosqlite
 from pydantic import BaseModel
+
+from db.engine import Connection
 
 # No 0/O, 1/I/L: codes are sometimes typed by hand from a printed list.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -24,7 +25,7 @@ def new_code() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-async def get_code(conn: aiosqlite.Connection, code: str) -> RegistrationCode | None:
+async def get_code(conn: Connection, code: str) -> RegistrationCode | None:
     async with conn.execute(
         "SELECT code, officer_id, used_at, used_by_telegram_id FROM registration_codes"
         " WHERE code = ?",
@@ -35,7 +36,7 @@ async def get_code(conn: aiosqlite.Connection, code: str) -> RegistrationCode | 
 
 
 async def mark_used(
-    conn: aiosqlite.Connection, code: str, telegram_user_id: int, now: datetime
+    conn: Connection, code: str, telegram_user_id: int, now: datetime
 ) -> None:
     await conn.execute(
         "UPDATE registration_codes SET used_at = ?, used_by_telegram_id = ? WHERE code = ?",
@@ -43,7 +44,7 @@ async def mark_used(
     )
 
 
-async def codes_for_unlinked(conn: aiosqlite.Connection, now: datetime) -> list[RegistrationCode]:
+async def codes_for_unlinked(conn: Connection, now: datetime) -> list[RegistrationCode]:
     """An unused code for every active officer without a Telegram link (existing ones reused)."""
     async with conn.execute(
         "SELECT o.officer_id, (SELECT code FROM registration_codes c"
@@ -64,7 +65,7 @@ async def codes_for_unlinked(conn: aiosqlite.Connection, now: datetime) -> list[
 
 
 async def replace_codes(
-    conn: aiosqlite.Connection, officer_id: str, now: datetime
+    conn: Connection, officer_id: str, now: datetime
 ) -> RegistrationCode:
     """A new code for the officer; the unused codes issued before stop working."""
     await conn.execute(

@@ -6,9 +6,9 @@ import json
 from datetime import date, datetime
 from types import EllipsisType
 
-import aiosqlite
 from pydantic import BaseModel
 
+from db.engine import Connection, Row
 from db.models import Report
 
 _COLUMNS = (
@@ -17,7 +17,7 @@ _COLUMNS = (
 )
 
 
-def _report(row: aiosqlite.Row | dict) -> Report:
+def _report(row: Row | dict) -> Report:
     data = dict(row)
     data["values"] = json.loads(data.pop("values_json"))
     return Report(**data)
@@ -29,7 +29,7 @@ class SavedReport(BaseModel):
 
 
 async def get_report(
-    conn: aiosqlite.Connection, officer_id: str, report_date: date, sls_code: str
+    conn: Connection, officer_id: str, report_date: date, sls_code: str
 ) -> Report | None:
     rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM reports WHERE officer_id = ? AND report_date = ? AND sls_code = ?",
@@ -43,15 +43,15 @@ _NEW = """
     INSERT INTO reports (officer_id, report_date, sls_code, values_json, progress_value, note,
                          late, revision, created_at, updated_at, telegram_user_id,
                          submission_token)
-    SELECT :officer_id, :report_date, :sls_code, :values_json, :progress_value, :note, :late, 1,
-           :now, :now, :telegram_user_id, :token
+    SELECT :officer_id, :report_date, :sls_code, :values_json, CAST(:progress_value AS BIGINT),
+           :note, CAST(:late AS BIGINT), 1, :now, :now, CAST(:telegram_user_id AS BIGINT), :token
     WHERE NOT EXISTS (SELECT 1 FROM report_revisions WHERE submission_token = :token)
 """
 # The next version of a stored report, as a returned report becomes `corrected`.
 _NEXT = """
     values_json = :values_json, progress_value = :progress_value, note = :note, late = :late,
-    revision = revision + 1,
-    status = CASE status WHEN 'returned' THEN 'corrected' ELSE 'submitted' END,
+    revision = reports.revision + 1,
+    status = CASE reports.status WHEN 'returned' THEN 'corrected' ELSE 'submitted' END,
     updated_at = :now, telegram_user_id = :telegram_user_id, submission_token = :token
 """
 _KEY = "officer_id = :officer_id AND report_date = :report_date AND sls_code = :sls_code"
@@ -67,7 +67,7 @@ _SAVE = {
 
 
 async def save_report(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     officer_id: str,
     report_date: date,
@@ -105,7 +105,7 @@ async def save_report(
 
 
 async def list_reports(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     officer_ids: list[str] | None = None,
     date_from: date | None = None,
@@ -128,7 +128,7 @@ async def list_reports(
 
 
 async def daily_totals(
-    conn: aiosqlite.Connection, officer_id: str, *, before: date | None = None
+    conn: Connection, officer_id: str, *, before: date | None = None
 ) -> list[int]:
     """The officer's progress value per reported day (all SLS summed), oldest first."""
     sql = "SELECT SUM(progress_value) FROM reports WHERE officer_id = ?"
@@ -140,14 +140,14 @@ async def daily_totals(
     return [row[0] for row in await conn.execute_fetchall(sql, params)]
 
 
-async def submission_saved(conn: aiosqlite.Connection, token: str) -> bool:
+async def submission_saved(conn: Connection, token: str) -> bool:
     rows = await conn.execute_fetchall(
         "SELECT 1 FROM report_revisions WHERE submission_token = ?", (token,)
     )
     return bool(rows)
 
 
-async def revision_count(conn: aiosqlite.Connection, report_id: int) -> int:
+async def revision_count(conn: Connection, report_id: int) -> int:
     async with conn.execute(
         "SELECT COUNT(*) FROM report_revisions WHERE report_id = ?", (report_id,)
     ) as cur:
@@ -165,7 +165,7 @@ class ExportRow(BaseModel):
 
 
 async def export_rows(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     date_from: date | None = None,
     date_to: date | None = None,
@@ -209,7 +209,7 @@ async def export_rows(
     return rows
 
 
-async def get_report_by_id(conn: aiosqlite.Connection, report_id: int) -> Report | None:
+async def get_report_by_id(conn: Connection, report_id: int) -> Report | None:
     async with conn.execute(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,)) as cur:
         row = await cur.fetchone()
     return _report(row) if row else None
@@ -219,7 +219,7 @@ REVIEWABLE = ("submitted", "corrected")
 
 
 async def review_report(
-    conn: aiosqlite.Connection, report: Report, *, reviewer_id: str, action: str,
+    conn: Connection, report: Report, *, reviewer_id: str, action: str,
     reason: str | None, now: datetime,
 ) -> bool:
     """Approve or return the version of a report the reviewer saw (`report.revision`); the

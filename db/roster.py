@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-import aiosqlite
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from db.connection import Database
+from db.engine import Connection, dialect
 from db.models import SETTINGS_ADMIN_PREFIX, Role
 from db.phone import normalize_phone
 from db.wilayah import list_desa, list_kecamatan
@@ -594,7 +594,7 @@ ON CONFLICT (officer_id) DO UPDATE SET
     desa_code = excluded.desa_code, active = 1, updated_at = excluded.updated_at
 WHERE (officers.name, officers.role, officers.supervisor_id, officers.phone,
        officers.kecamatan_code, officers.desa_code, officers.active)
-   IS NOT (excluded.name, excluded.role, excluded.supervisor_id, excluded.phone,
+   IS DISTINCT FROM (excluded.name, excluded.role, excluded.supervisor_id, excluded.phone,
            excluded.kecamatan_code, excluded.desa_code, 1)
 """
 
@@ -605,7 +605,7 @@ ON CONFLICT (sls_code) DO UPDATE SET
     sls_name = excluded.sls_name, desa_code = excluded.desa_code,
     officer_id = excluded.officer_id, target_households = excluded.target_households, active = 1
 WHERE (areas.sls_name, areas.desa_code, areas.officer_id, areas.target_households, areas.active)
-   IS NOT (excluded.sls_name, excluded.desa_code, excluded.officer_id,
+   IS DISTINCT FROM (excluded.sls_name, excluded.desa_code, excluded.officer_id,
            excluded.target_households, 1)
 """
 
@@ -613,18 +613,18 @@ WHERE (areas.sls_name, areas.desa_code, areas.officer_id, areas.target_household
 _WRITE_ORDER = {Role.ADMIN: 0, Role.KOSEKA: 1, Role.PML: 2, Role.PPL: 3}
 
 
-async def _changes(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
+async def _changes(conn: Connection, sql: str, params: Sequence[object]) -> int:
     async with conn.execute(sql, params) as cur:
         return cur.rowcount
 
 
-async def _ids(conn: aiosqlite.Connection, sql: str) -> set[str]:
+async def _ids(conn: Connection, sql: str) -> set[str]:
     async with conn.execute(sql) as cur:
         return {row[0] async for row in cur}
 
 
 async def _apply(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     officers: list[OfficerRow],
     areas: list[AreaRow] | None,
     stamp: str,
@@ -654,7 +654,7 @@ async def _apply(
     result.officers_deactivated = await _changes(
         conn,
         "UPDATE officers SET active = 0, updated_at = ?"
-        " WHERE active = 1 AND officer_id NOT IN (SELECT value FROM json_each(?))",
+        f" WHERE active = 1 AND officer_id NOT IN ({dialect(conn).json_texts})",
         (stamp, json.dumps([o.officer_id for o in officers])),
     )
     if areas is None:
@@ -674,7 +674,7 @@ async def _apply(
     result.areas_deactivated = await _changes(
         conn,
         "UPDATE areas SET active = 0"
-        " WHERE active = 1 AND sls_code NOT IN (SELECT value FROM json_each(?))",
+        f" WHERE active = 1 AND sls_code NOT IN ({dialect(conn).json_texts})",
         (json.dumps([a.sls_code for a in areas]),),
     )
     return result

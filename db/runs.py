@@ -11,6 +11,10 @@ The locks are `flock` locks (Linux, macOS, the BSDs). They belong to the open fi
 databases opened in one process are two runs, as two processes are. Where there is no flock
 (Windows), and for a database in memory, another run always counts as at work: its claims
 are never taken over.
+
+On PostgreSQL (`PgRunMark`) the mark is a session-level advisory lock on a key drawn from the
+run id, held by the run's connection: the server drops it when that connection ends, however
+the process ended, and `pg_locks` tells which runs of this database still hold theirs.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ import contextlib
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from db.engine import Connection
 
 try:
     import fcntl
@@ -44,7 +53,13 @@ class RunMark:
         self._folder = runs_folder(database) if fcntl is not None else None
         self._fd: int | None = None
 
-    def acquire(self) -> None:
+    async def acquire(self, conn: Connection | None = None) -> None:
+        self.lock()
+
+    async def at_work(self, conn: Connection | None = None) -> Callable[[str | None], bool]:
+        return self.is_at_work
+
+    def lock(self) -> None:
         if self._folder is None or self._fd is not None:
             return
         self._folder.mkdir(parents=True, exist_ok=True)
@@ -90,3 +105,45 @@ class RunMark:
         with contextlib.suppress(OSError):  # left by a run that ended without releasing it
             os.unlink(path)
         return False
+
+
+def _key(run_id: str) -> int:
+    """The advisory lock key (a signed bigint) of a run id (16 hex digits)."""
+    value = int(run_id, 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+# The runs of this database that hold their mark: the advisory locks (bigint keys, so
+# `objsubid = 1`), the key's upper half in `classid`, its lower half in `objid`.
+_HELD = (
+    "SELECT lpad(to_hex((classid::bigint << 32) | objid::bigint), 16, '0') FROM pg_locks"
+    " WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+class PgRunMark:
+    """This run's mark on PostgreSQL: held by the connection from `acquire(conn)` until the
+    connection closes."""
+
+    def __init__(self) -> None:
+        self.run_id = secrets.token_hex(8)
+
+    async def acquire(self, conn: Connection | None = None) -> None:
+        assert conn is not None
+        await conn.execute(f"SELECT pg_advisory_lock({_key(self.run_id)})")
+
+    def release(self) -> None:
+        """Nothing to do: closing the connection drops the lock."""
+
+    async def at_work(self, conn: Connection | None = None) -> Callable[[str | None], bool]:
+        assert conn is not None
+        held = {row[0] for row in await conn.execute_fetchall(_HELD)}
+        mine = self.run_id
+
+        def is_at_work(run_id: str | None) -> bool:
+            if run_id == mine:
+                return True
+            return run_id is not None and _RUN_ID.match(run_id) is not None and run_id in held
+
+        return is_at_work

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import date, datetime
 
-import aiosqlite
 from pydantic import BaseModel
+
+from db.engine import Connection
 
 DAY_OFF_REASONS = ("sakit", "cuti", "pelatihan", "lainnya")
 CLAIMED = "claimed"
@@ -49,21 +50,21 @@ class DayOff(BaseModel):
 
 
 async def claim(
-    conn: aiosqlite.Connection, kind: str, recipient: str, day: date, slot: str, now: datetime,
+    conn: Connection, kind: str, recipient: str, day: date, slot: str, now: datetime,
     run_id: str | None = None,
 ) -> bool:
     """Claim one scheduled message for the run `run_id`; False when it was claimed before
     (sent, being sent, or left: see `reclaim`)."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO sent_log (kind, recipient, day, slot, claimed_at, claimed_by)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sent_log (kind, recipient, day, slot, claimed_at, claimed_by)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (kind, recipient, day.isoformat(), slot, now.isoformat(), run_id),
     )
     return cur.rowcount == 1
 
 
 async def get_claim(
-    conn: aiosqlite.Connection, kind: str, recipient: str, day: date, slot: str
+    conn: Connection, kind: str, recipient: str, day: date, slot: str
 ) -> Claim | None:
     async with conn.execute(
         f"SELECT {_CLAIM_COLUMNS} FROM sent_log WHERE kind = ? AND recipient = ? AND day = ?"
@@ -75,7 +76,7 @@ async def get_claim(
 
 
 async def claims_of(
-    conn: aiosqlite.Connection, kinds: Collection[str], statuses: Collection[str]
+    conn: Connection, kinds: Collection[str], statuses: Collection[str]
 ) -> list[Claim]:
     """The claims of these kinds in these statuses, oldest first."""
     kinds, statuses = list(kinds), list(statuses)
@@ -90,14 +91,14 @@ async def claims_of(
         return [Claim(**dict(row)) async for row in cur]
 
 
-async def reclaim(conn: aiosqlite.Connection, old: Claim, now: datetime, run_id: str) -> bool:
+async def reclaim(conn: Connection, old: Claim, now: datetime, run_id: str) -> bool:
     """Take over a claim as it was read (`old`), to send its message once more; False when it
     changed meanwhile (another run took it over first, or its own run finished it)."""
     cur = await conn.execute(
         "UPDATE sent_log SET status = 'claimed', claimed_at = ?, claimed_by = ?,"
         " finished_at = NULL, attempts = attempts + 1"
         " WHERE kind = ? AND recipient = ? AND day = ? AND slot = ? AND status = ?"
-        " AND attempts = ? AND claimed_by IS ?",
+        " AND attempts = ? AND claimed_by IS NOT DISTINCT FROM ?",
         (now.isoformat(), run_id, old.kind, old.recipient, old.day.isoformat(), old.slot,
          old.status, old.attempts, old.claimed_by),
     )
@@ -105,7 +106,7 @@ async def reclaim(conn: aiosqlite.Connection, old: Claim, now: datetime, run_id:
 
 
 async def finish(
-    conn: aiosqlite.Connection, kind: str, recipient: str, day: date, slot: str, status: str,
+    conn: Connection, kind: str, recipient: str, day: date, slot: str, status: str,
     now: datetime,
 ) -> None:
     await conn.execute(
@@ -115,7 +116,7 @@ async def finish(
     )
 
 
-async def sent_count(conn: aiosqlite.Connection, kind: str, day: date) -> int:
+async def sent_count(conn: Connection, kind: str, day: date) -> int:
     async with conn.execute(
         "SELECT COUNT(*) FROM sent_log WHERE kind = ? AND day = ? AND status = 'sent'",
         (kind, day.isoformat()),
@@ -124,7 +125,7 @@ async def sent_count(conn: aiosqlite.Connection, kind: str, day: date) -> int:
     return int(row[0]) if row else 0
 
 
-async def set_day_off(conn: aiosqlite.Connection, item: DayOff, now: datetime) -> None:
+async def set_day_off(conn: Connection, item: DayOff, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO days_off (officer_id, day, reason, note, created_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (officer_id, day) DO UPDATE SET reason = excluded.reason,"
@@ -133,7 +134,7 @@ async def set_day_off(conn: aiosqlite.Connection, item: DayOff, now: datetime) -
     )
 
 
-async def delete_day_off(conn: aiosqlite.Connection, officer_id: str, day: date) -> bool:
+async def delete_day_off(conn: Connection, officer_id: str, day: date) -> bool:
     """Take back a declared day off; False when there was none (undone already)."""
     cur = await conn.execute(
         "DELETE FROM days_off WHERE officer_id = ? AND day = ?", (officer_id, day.isoformat())
@@ -142,7 +143,7 @@ async def delete_day_off(conn: aiosqlite.Connection, officer_id: str, day: date)
 
 
 async def days_off(
-    conn: aiosqlite.Connection, *, day: date | None = None, until: date | None = None
+    conn: Connection, *, day: date | None = None, until: date | None = None
 ) -> list[DayOff]:
     sql = "SELECT officer_id, day, reason, note FROM days_off WHERE 1 = 1"
     params: list[object] = []
@@ -156,14 +157,14 @@ async def days_off(
         return [DayOff(**dict(row)) async for row in cur]
 
 
-async def mark_unreachable(conn: aiosqlite.Connection, officer_id: str, now: datetime) -> None:
+async def mark_unreachable(conn: Connection, officer_id: str, now: datetime) -> None:
     await conn.execute(
         "UPDATE officers SET unreachable_at = ? WHERE officer_id = ? AND unreachable_at IS NULL",
         (now.isoformat(), officer_id),
     )
 
 
-async def mark_reachable(conn: aiosqlite.Connection, telegram_user_id: int) -> None:
+async def mark_reachable(conn: Connection, telegram_user_id: int) -> None:
     await conn.execute(
         "UPDATE officers SET unreachable_at = NULL WHERE telegram_user_id = ?"
         " AND unreachable_at IS NOT NULL",
@@ -171,7 +172,7 @@ async def mark_reachable(conn: aiosqlite.Connection, telegram_user_id: int) -> N
     )
 
 
-async def officers_to_remind(conn: aiosqlite.Connection, day: date) -> list[str]:
+async def officers_to_remind(conn: Connection, day: date) -> list[str]:
     """Active, reachable, registered PPL with no report and no day off on `day`."""
     async with conn.execute(
         "SELECT o.officer_id FROM officers o"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from db.engine import Connection
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class DatabaseStatus:
     outbox_backlog: int  # announcement messages pending or being sent
 
 
-async def read_status(conn: aiosqlite.Connection) -> DatabaseStatus:
+async def read_status(conn: Connection) -> DatabaseStatus:
     async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
         row = await cur.fetchone()
     version = int(row[0]) if row else 0

@@ -6,9 +6,8 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from db.connection import Database
+from db.engine import Connection
 
 KEEP = timedelta(days=3)
 # Rows of one statement: two parameters each, well under SQLite's 32,766 variables.
@@ -95,8 +94,8 @@ async def _record(db: Database, stamps: dict[int, str]) -> set[int]:
     values = ", ".join("(?, ?)" for _ in stamps)
     params = tuple(item for pair in stamps.items() for item in pair)
     rows = await db.write_fetchall(
-        f"INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES {values}"
-        " RETURNING update_id",
+        f"INSERT INTO processed_updates (update_id, processed_at) VALUES {values}"
+        " ON CONFLICT DO NOTHING RETURNING update_id",
         params,
     )
     return {row[0] for row in rows}
@@ -112,7 +111,7 @@ async def _prune(db: Database, newest: str) -> None:
         log.warning("could not prune the log of handled updates", exc_info=True)
 
 
-async def forget_old(conn: aiosqlite.Connection, now: datetime) -> None:
+async def forget_old(conn: Connection, now: datetime) -> None:
     await conn.execute(
         "DELETE FROM processed_updates WHERE processed_at < ?", ((now - KEEP).isoformat(),)
     )

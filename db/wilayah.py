@@ -6,9 +6,8 @@ import csv
 from importlib import resources
 from pathlib import Path
 
-import aiosqlite
-
 from db.connection import Database
+from db.engine import Connection
 from db.models import Desa, Kecamatan
 
 COLUMNS = ("kecamatan_code", "kecamatan_name", "desa_code", "desa_name", "kind")
@@ -80,7 +79,7 @@ def parse_wilayah_csv(path: Path | str) -> tuple[list[Kecamatan], list[Desa]]:
     return list(kecamatan.values()), list(desa.values())
 
 
-async def _upsert(conn: aiosqlite.Connection, kecamatan: list[Kecamatan], desa: list[Desa]) -> None:
+async def _upsert(conn: Connection, kecamatan: list[Kecamatan], desa: list[Desa]) -> None:
     await conn.executemany(
         "INSERT INTO wilayah_kecamatan (code, name) VALUES (?, ?)"
         " ON CONFLICT (code) DO UPDATE SET name = excluded.name",
@@ -115,12 +114,12 @@ async def ensure_default_wilayah(db: Database) -> bool:
     return True
 
 
-async def list_kecamatan(conn: aiosqlite.Connection) -> list[Kecamatan]:
+async def list_kecamatan(conn: Connection) -> list[Kecamatan]:
     async with conn.execute("SELECT code, name FROM wilayah_kecamatan ORDER BY code") as cur:
         return [Kecamatan(**dict(row)) async for row in cur]
 
 
-async def list_desa(conn: aiosqlite.Connection, kecamatan_code: str | None = None) -> list[Desa]:
+async def list_desa(conn: Connection, kecamatan_code: str | None = None) -> list[Desa]:
     sql = "SELECT code, kecamatan_code, name, kind FROM wilayah_desa"
     params: tuple[str, ...] = ()
     if kecamatan_code is not None:
@@ -130,7 +129,7 @@ async def list_desa(conn: aiosqlite.Connection, kecamatan_code: str | None = Non
         return [Desa(**dict(row)) async for row in cur]
 
 
-async def get_kecamatan(conn: aiosqlite.Connection, code: str) -> Kecamatan | None:
+async def get_kecamatan(conn: Connection, code: str) -> Kecamatan | None:
     async with conn.execute(
         "SELECT code, name FROM wilayah_kecamatan WHERE code = ?", (code,)
     ) as cur:
@@ -138,7 +137,7 @@ async def get_kecamatan(conn: aiosqlite.Connection, code: str) -> Kecamatan | No
     return Kecamatan(**dict(row)) if row else None
 
 
-async def get_desa(conn: aiosqlite.Connection, code: str) -> Desa | None:
+async def get_desa(conn: Connection, code: str) -> Desa | None:
     async with conn.execute(
         "SELECT code, kecamatan_code, name, kind FROM wilayah_desa WHERE code = ?", (code,)
     ) as cur:

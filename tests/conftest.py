@@ -1,16 +1,29 @@
-"""Shared fixtures: an injected clock, the local Bot API and the real bot on the test roster.
-The helpers behind them are in tests/support.py."""
+"""Shared fixtures: an injected clock, the local Bot API, the database on each engine and the
+real bot on the test roster. The helpers behind them are in tests/support.py.
+
+Engines: every test that takes the `database` fixture (directly, or through `harness`) runs
+on SQLite and on PostgreSQL (`engine`). The PostgreSQL server is started once per test
+session (per xdist worker) from the pip package `pgserver`, on a unix socket in a temporary
+folder, and stopped at the end; each test gets its own database, a copy of a template with
+the migrations applied. A module whose tests are about SQLite-only facts (WAL, flock marks,
+sqlite3 errors, the file backup) or about Telegram behaviour alone that no SQL differs in
+overrides `engine` to return "sqlite", saying why.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
-from tests.support import Harness, at, running_harness
+from tests.support import Harness, PgCluster, at, running_harness
+
+ENGINES = ["sqlite", "postgres"]
 
 
 @pytest.fixture
@@ -25,6 +38,44 @@ async def api(clock: ManualClock) -> AsyncIterator[LocalBotApi]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """The session's PostgreSQL server (started on first use, stopped and removed at the
+    end), in a temporary folder of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="regsosek-pg-"))
+    try:
+        cluster = PgCluster(folder)
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The database engine of the test; a module overrides it to run on one engine only."""
+    return request.param
+
+
+@pytest.fixture
+async def database(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Path | str]:
+    """Where the test's data is: a SQLite file in `tmp_path`, or the URL of a PostgreSQL
+    database of its own with the migrations applied (dropped after the test)."""
+    if engine == "sqlite":
+        yield tmp_path / "regsosek.db"
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    url = await cluster.create()
+    try:
+        yield url
+    finally:
+        await cluster.drop(url)
+
+
 @pytest.fixture
 def mode() -> str:
     """How the harness's bot gets its updates; a module overrides this fixture with
@@ -34,9 +85,9 @@ def mode() -> str:
 
 @pytest.fixture
 async def harness(
-    api: LocalBotApi, tmp_path: Path, clock: ManualClock, mode: str
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, mode: str, database: Path | str
 ) -> AsyncIterator[Harness]:
-    async with running_harness(api, tmp_path, clock, mode=mode) as h:
+    async with running_harness(api, tmp_path, clock, mode=mode, database=database) as h:
         yield h
     if mode == "webhook":  # the updates really came by the webhook
         assert api.webhook_deliveries and not api.calls("getUpdates")

@@ -12,13 +12,16 @@ import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+import asyncpg
 import pytest
 
 from bot.app import build_application, services_of
@@ -28,6 +31,7 @@ from bot.settings import Settings
 from bot.web import BotRunner
 from db import problems as problems_repo
 from db.connection import Database
+from db.engine import connect_postgres, is_postgres_url
 from db.registration import codes_for_unlinked
 from db.roster import import_roster
 from db.wilayah import ensure_default_wilayah
@@ -85,7 +89,12 @@ def webhook_overrides(port: int | None = None) -> dict[str, object]:
     }
 
 
-def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: object) -> Settings:
+def make_settings(
+    tmp_path: Path, api: LocalBotApi | None = None, *, database: Path | str | None = None,
+    **overrides: object,
+) -> Settings:
+    """The test's settings; `database` (the `database` fixture: a SQLite file or a PostgreSQL
+    URL) is where its data is, by default a SQLite file in `tmp_path`."""
     values: dict[str, object] = {
         "telegram_bot_token": api.token if api else "123456:TEST-TOKEN",
         "database_path": tmp_path / "regsosek.db",
@@ -98,6 +107,10 @@ def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: o
         # Jobs fire on the real clock; tests run them through the injected clock instead.
         "schedule_jobs": False,
     }
+    if is_postgres_url(database):
+        values["database_url"] = database
+    elif database is not None:
+        values["database_path"] = database
     if api is not None:
         values["telegram_api_base_url"] = api.base_url
         values["telegram_api_base_file_url"] = api.base_file_url
@@ -105,8 +118,9 @@ def make_settings(tmp_path: Path, api: LocalBotApi | None = None, **overrides: o
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-async def load_roster(db_path: Path, now: datetime, tmp_path: Path) -> dict[str, str]:
-    """Import the test roster; returns officer_id -> registration code."""
+async def load_roster(db_path: Path | str, now: datetime, tmp_path: Path) -> dict[str, str]:
+    """Import the test roster into a database (a SQLite file or a PostgreSQL URL); returns
+    officer_id -> registration code."""
     officers_file = tmp_path / "officers.csv"
     areas_file = tmp_path / "areas.csv"
     officers_file.write_text(OFFICERS_CSV, encoding="utf-8")
@@ -123,7 +137,7 @@ async def load_roster(db_path: Path, now: datetime, tmp_path: Path) -> dict[str,
     return {c.officer_id: c.code for c in codes}
 
 
-async def link_officers(db_path: Path, chats: dict[str, int]) -> None:
+async def link_officers(db_path: Path | str, chats: dict[str, int]) -> None:
     """Link officers to Telegram accounts (chat id == user id) without the bot."""
     db = Database(db_path)
     await db.open()
@@ -187,18 +201,22 @@ class Harness:
             row = await cur.fetchone()
         return row[0] if row else None
 
+    async def column(self, sql: str, *params: object) -> list[object]:
+        """The first value of each row."""
+        return [row[0] for row in await self.db.conn.execute_fetchall(sql, params)]
+
 
 @asynccontextmanager
 async def running_harness(
     api: LocalBotApi, tmp_path: Path, clock: Clock, *, mode: str = "polling",
-    **overrides: object,
+    database: Path | str | None = None, **overrides: object,
 ) -> AsyncIterator[Harness]:
     """The test roster loaded and the real bot started, with settings `overrides`, getting its
-    updates in `mode` (polling or webhook)."""
+    updates in `mode` (polling or webhook), on `database` (see `make_settings`)."""
     if mode == "webhook":
         overrides = {**webhook_overrides(), **overrides}
-    settings = make_settings(tmp_path, api, **overrides)
-    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
+    settings = make_settings(tmp_path, api, database=database, **overrides)
+    codes = await load_roster(settings.database, clock.now(), tmp_path)
     h = Harness(api, settings, clock, codes)
     await h.start()
     try:
@@ -224,6 +242,15 @@ async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
 # --- settings from the environment ----------------------------------------------------------
 
 SETTING_NAMES = [name.upper() for name in Settings.model_fields]
+
+
+def database_env(settings: Settings) -> dict[str, str]:
+    """The environment that names the settings' database to another process (the command
+    line, a child): DATABASE_PATH, and DATABASE_URL on PostgreSQL."""
+    env = {"DATABASE_PATH": str(settings.database_path)}
+    if settings.database_url is not None:
+        env["DATABASE_URL"] = settings.database_url.get_secret_value()
+    return env
 
 
 def clear_settings_env(monkeypatch: pytest.MonkeyPatch, cwd: Path) -> None:
@@ -329,12 +356,85 @@ def bot_env(api: LocalBotApi, db_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def query(db_path: Path, sql: str, *params: object) -> list[tuple]:
+def query(db_path: Path | str, sql: str, *params: object) -> list[tuple]:
+    """The rows of one statement, on a connection of its own (`?` placeholders), in a SQLite
+    file or a PostgreSQL database (URL)."""
+    if is_postgres_url(db_path):
+        return run_apart(_pg_query(str(db_path), sql, params))
     conn = sqlite3.connect(db_path)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def run_apart(coroutine: Any) -> Any:
+    """Run a coroutine to its end in a thread with an event loop of its own: callable from
+    plain code that a test's running event loop called."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+async def _pg_query(url: str, sql: str, params: tuple[object, ...]) -> list[tuple]:
+    conn = await connect_postgres(url)
+    try:
+        return [tuple(row) for row in await conn.execute_fetchall(sql, params)]
+    finally:
+        await conn.close()
+
+
+# --- PostgreSQL for the tests ---------------------------------------------------------------
+
+TEMPLATE_DATABASE = "regsosek_template"
+
+
+class PgCluster:
+    """The test session's PostgreSQL server (the pip package `pgserver`, on a unix socket in a
+    temporary folder), with a template database migrated once; each test gets a copy."""
+
+    def __init__(self, folder: Path) -> None:
+        import pgserver
+
+        self.server = pgserver.get_server(folder, cleanup_mode="stop")
+        self._made = 0
+        run_apart(self._prepare())
+
+    def url(self, database: str = "postgres") -> str:
+        return self.server.get_uri(database)
+
+    async def _admin(self, *statements: str) -> None:
+        conn = await asyncpg.connect(self.url())
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    async def _prepare(self) -> None:
+        # A throwaway server: no syncs to disk, as fast as it goes.
+        await self._admin("ALTER SYSTEM SET fsync = off",
+                          "ALTER SYSTEM SET synchronous_commit = off",
+                          "ALTER SYSTEM SET full_page_writes = off",
+                          "SELECT pg_reload_conf()",
+                          f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE}",
+                          f"CREATE DATABASE {TEMPLATE_DATABASE}")
+        db = Database(self.url(TEMPLATE_DATABASE))
+        await db.open()
+        await db.close()
+
+    async def create(self, template: str = TEMPLATE_DATABASE) -> str:
+        """A new database, a copy of the migrated template (`template0`: empty); its URL."""
+        self._made += 1
+        name = f"t_{os.getpid()}_{self._made}"
+        await self._admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+        return self.url(name)
+
+    async def drop(self, url: str) -> None:
+        name = urlsplit(url).path.lstrip("/")
+        await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def stop(self) -> None:
+        self.server.cleanup()
 
 
 # --- steps of the flows ---------------------------------------------------------------------

@@ -187,11 +187,11 @@ class FakeBot:
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+async def services(tmp_path: Path, database: Path | str) -> AsyncIterator[Services]:
     clock = ManualClock(at(17))
-    settings = make_settings(tmp_path, broadcast_rate_per_second=30,
+    settings = make_settings(tmp_path, database=database, broadcast_rate_per_second=30,
                              broadcast_poll_seconds=0.02, broadcast_report_interval=0)
-    await load_roster(settings.database_path, clock.now(), tmp_path)
+    await load_roster(settings.database, clock.now(), tmp_path)
     services = make_services(settings, clock)
     await services.db.open()
     async with services.db.transaction() as conn:  # link everyone but P2

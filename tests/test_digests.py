@@ -96,12 +96,11 @@ async def report(conn, officer_id: str, sls: str, day: int, households: int, *,
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = make_settings(tmp_path)
-    await load_roster(settings.database_path, at(15), tmp_path)
-    database = Database(settings.database_path)
-    await database.open()
-    async with database.transaction() as conn:
+async def db(tmp_path: Path, database: Path | str) -> AsyncIterator[Database]:
+    await load_roster(database, at(15), tmp_path)
+    opened = Database(database)
+    await opened.open()
+    async with opened.transaction() as conn:
         await add_ppl(conn, "P5", "Bima PPL", "M1", "14.10.01.2006", "1410012006009", 100)
         await add_ppl(conn, "P6", "Zaki PPL", "M1", "14.10.01.2005", "1410012005009", 100)
         for day, households in [(15, 10), (16, 12), (17, 8)]:
@@ -116,14 +115,15 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         # Reported after the digest day: not in it.
         await report(conn, "P3", "1410012008001", 18, 40)
         # Everyone who gets digests has a chat.
-        await conn.execute(
-            "UPDATE officers SET telegram_user_id = 600 + rowid, telegram_chat_id = 600 + rowid"
-            " WHERE role IN ('PML', 'KOSEKA')"
-        )
+        rows = await conn.execute_fetchall(
+            "SELECT officer_id FROM officers WHERE role IN ('PML', 'KOSEKA') ORDER BY officer_id")
+        await conn.executemany(
+            "UPDATE officers SET telegram_user_id = ?, telegram_chat_id = ? WHERE officer_id = ?",
+            [(601 + n, 601 + n, row[0]) for n, row in enumerate(rows)])
     try:
-        yield database
+        yield opened
     finally:
-        await database.close()
+        await opened.close()
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:

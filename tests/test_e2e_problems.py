@@ -376,14 +376,14 @@ async def test_forged_visited_presses_change_nothing(harness: Harness) -> None:
     for data, refusal in [("kd:visit:1", "tidak berwenang"), ("kd:visit:2", "tidak berlaku")]:
         answer = await putri.wait_answer(await putri.press_data(mine, data))
         assert refusal in answer["text"] and answer["show_alert"] is True
-    assert await harness.scalar("SELECT group_concat(status) FROM problems") == "open,open,open"
+    assert await harness.column("SELECT status FROM problems ORDER BY id") == ["open"] * 3
     assert await harness.scalar("SELECT COUNT(*) FROM problem_events") == 3
     assert not any("sudah dikunjungi ulang" in text_of(m) for m in harness.api.messages_to(601))
 
     answer = await putri.wait_answer(await putri.press(mine, "Sudah dikunjungi #3"))
     assert "Kendala #3 selesai" in answer["text"]
-    assert await harness.scalar(
-        "SELECT group_concat(status) FROM problems ORDER BY id") == "open,open,resolved"
+    assert await harness.column(
+        "SELECT status FROM problems ORDER BY id") == ["open", "open", "resolved"]
 
 async def test_team_problems_in_each_scope(harness: Harness) -> None:
     putri = await harness.register("P1", 501)

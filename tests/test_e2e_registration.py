@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.support import ADMIN_TELEGRAM_ID, Harness, clear_settings_env, eventually
+from tests.support import (
+    ADMIN_TELEGRAM_ID,
+    Harness,
+    clear_settings_env,
+    database_env,
+    eventually,
+)
 
 
 def text_of(message) -> str:
@@ -175,7 +181,8 @@ async def test_roster_unlink_takes_access_away_at_once(
 
     # The admin runs the command line next to the running bot, on the same database.
     clear_settings_env(monkeypatch, tmp_path)
-    monkeypatch.setenv("DATABASE_PATH", str(harness.settings.database_path))
+    for name, value in database_env(harness.settings).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BOT_USERNAME", "meranti_lapor_bot")
     capsys.readouterr()
     assert await asyncio.to_thread(main, ["roster", "unlink", "P1"]) == 0

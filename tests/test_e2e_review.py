@@ -163,6 +163,6 @@ async def test_an_approval_does_not_overwrite_a_return_saved_meanwhile(
     answer = await mahmud.wait_answer(approval)
     assert "sudah ditinjau" in answer["text"] and answer["show_alert"] is True
     assert await harness.scalar("SELECT status FROM reports") == "returned"
-    assert await harness.scalar(
-        "SELECT group_concat(reviewer_id || ':' || action) FROM report_reviews") == "K1:returned"
+    assert await harness.column(
+        "SELECT reviewer_id || ':' || action FROM report_reviews") == ["K1:returned"]
 

@@ -30,6 +30,7 @@ from db.migrations import available_migrations
 from db.models import Role
 from tests.support import (
     Harness,
+    database_env,
     eventually,
     load_roster,
     make_settings,
@@ -361,7 +362,8 @@ def status_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, cwd: Path) -
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.chdir(cwd)
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    for name, value in database_env(settings).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("WEBHOOK_URL", settings.webhook_url)
     monkeypatch.setenv("WEBHOOK_SECRET", settings.webhook_secret.get_secret_value())
     monkeypatch.setenv("WEBHOOK_LISTEN", settings.webhook_listen)

@@ -247,14 +247,14 @@ def test_an_alert_says_how_urgent_and_puts_the_description_second() -> None:
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    await load_roster(tmp_path / "regsosek.db", at(15), tmp_path)
-    database = Database(tmp_path / "regsosek.db")
-    await database.open()
+async def db(tmp_path: Path, database: Path | str):
+    await load_roster(database, at(15), tmp_path)
+    opened = Database(database)
+    await opened.open()
     try:
-        yield database
+        yield opened
     finally:
-        await database.close()
+        await opened.close()
 
 
 async def test_create_and_change_status_keeps_the_history(db: Database) -> None:
@@ -277,9 +277,9 @@ async def test_create_and_change_status_keeps_the_history(db: Database) -> None:
 
 
 async def test_a_problem_must_belong_to_a_roster_officer(db: Database) -> None:
-    import sqlite3
+    from db.engine import DATABASE_ERRORS
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(DATABASE_ERRORS):
         await add_problem(db, "NOBODY")
     assert await repo.open_problems(db.conn, None) == []
 

@@ -13,10 +13,11 @@ from tests.support import at, load_roster
 DAY, SLS = date(2022, 10, 17), "1410012006001"
 
 
-async def test_replacement_only_over_the_version_that_was_confirmed(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
-    await load_roster(path, at(17), tmp_path)
-    db = Database(path)
+async def test_replacement_only_over_the_version_that_was_confirmed(
+    tmp_path: Path, database: Path | str
+) -> None:
+    await load_roster(database, at(17), tmp_path)
+    db = Database(database)
     await db.open()
 
     async def save(households: int, replaces: int | None):
@@ -49,10 +50,11 @@ async def _revisions(db: Database) -> list[tuple]:
         return [tuple(r) async for r in cur]
 
 
-async def test_a_submission_is_saved_once_and_every_version_is_kept(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
-    await load_roster(path, at(17), tmp_path)
-    db = Database(path)
+async def test_a_submission_is_saved_once_and_every_version_is_kept(
+    tmp_path: Path, database: Path | str
+) -> None:
+    await load_roster(database, at(17), tmp_path)
+    db = Database(database)
     await db.open()
 
     async def save(households: int, token: str, replaces: int | None | object = ...):
@@ -92,10 +94,11 @@ async def test_a_submission_is_saved_once_and_every_version_is_kept(tmp_path: Pa
         await db.close()
 
 
-async def test_a_review_only_changes_the_version_seen_while_it_waits(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
-    await load_roster(path, at(17), tmp_path)
-    db = Database(path)
+async def test_a_review_only_changes_the_version_seen_while_it_waits(
+    tmp_path: Path, database: Path | str
+) -> None:
+    await load_roster(database, at(17), tmp_path)
+    db = Database(database)
     await db.open()
 
     async def save(households: int) -> None:
@@ -112,11 +115,10 @@ async def test_a_review_only_changes_the_version_seen_while_it_waits(tmp_path: P
                                        now=at(17, 20))
 
     async def state() -> tuple:
-        async with db.conn.execute(
-            "SELECT r.status, (SELECT group_concat(v.reviewer_id || ':' || v.action)"
-            " FROM report_reviews v WHERE v.report_id = r.id) FROM reports r"
-        ) as cur:
-            return tuple(await cur.fetchone())
+        [(status,)] = await db.conn.execute_fetchall("SELECT status FROM reports")
+        reviews = await db.conn.execute_fetchall(
+            "SELECT reviewer_id || ':' || action FROM report_reviews ORDER BY id")
+        return status, ",".join(row[0] for row in reviews)
 
     try:
         await save(10)

@@ -48,12 +48,12 @@ AREA_HEADER = AREAS[0].split(",")
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "t.db")
-    await database.open()
-    await ensure_default_wilayah(database)
-    yield database
-    await database.close()
+async def db(database: Path | str) -> AsyncIterator[Database]:
+    opened = Database(database)
+    await opened.open()
+    await ensure_default_wilayah(opened)
+    yield opened
+    await opened.close()
 
 
 def changed(lines: list[str], row: int, line: str | None) -> list[str]:

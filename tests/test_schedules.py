@@ -24,6 +24,7 @@ from tests.support import (
     OFFICERS_CSV,
     Harness,
     at,
+    database_env,
     eventually,
     link_officers,
     load_roster,
@@ -187,14 +188,15 @@ async def test_jobs_are_scheduled_with_deterministic_names(api, tmp_path, clock)
 
 @asynccontextmanager
 async def scheduling_bot(
-    api: LocalBotApi, tmp_path: Path, clock: Clock, links: dict[str, int]
+    api: LocalBotApi, tmp_path: Path, clock: Clock, links: dict[str, int],
+    database: Path | str | None = None,
 ) -> AsyncIterator[Harness]:
     """The bot running its own jobs (SCHEDULE_JOBS) on `clock`, the officers of `links`
     already linked to their chats. A rehearsal clock keeps the test independent of the real
     time of day: the JobQueue's times follow it."""
-    settings = make_settings(tmp_path, api, schedule_jobs=True)
-    codes = await load_roster(settings.database_path, clock.now(), tmp_path)
-    await link_officers(settings.database_path, links)
+    settings = make_settings(tmp_path, api, database=database, schedule_jobs=True)
+    codes = await load_roster(settings.database, clock.now(), tmp_path)
+    await link_officers(settings.database, links)
     for officer_id, chat in links.items():
         api.user(chat, first_name=officer_id)
     harness = Harness(api, settings, clock, codes)
@@ -389,7 +391,7 @@ async def test_send_command_runs_a_job_once_beside_the_running_bot(
         "TELEGRAM_BOT_TOKEN": harness.api.token,
         "TELEGRAM_API_BASE_URL": harness.api.base_url,
         "TELEGRAM_API_BASE_FILE_URL": harness.api.base_file_url,
-        "DATABASE_PATH": str(s.database_path),
+        **database_env(s),
         "ADMIN_TELEGRAM_IDS": "9001",
         "CHAT_MESSAGE_INTERVAL": "0",
     }.items():

@@ -13,6 +13,14 @@ import pytest
 from db.connection import Database, StorageError, TransactionOpen
 from tests.support import Harness, eventually, no_wal
 
+
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: failed COMMITs made by SQLite's temporary triggers and deferred
+    constraints, WAL, sqlite3 errors (tests/test_engine.py has PostgreSQL's transactions)."""
+    return "sqlite"
+
+
 INSERT = "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, '2022-10-17')"
 
 

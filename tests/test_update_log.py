@@ -18,7 +18,7 @@ from tests.support import at, eventually
 class CountingDatabase(Database):
     """Counts the statements (each its own commit) that record updates."""
 
-    def __init__(self, path: Path, *, broken: bool = False) -> None:
+    def __init__(self, path: Path | str, *, broken: bool = False) -> None:
         super().__init__(path)
         self.statements = 0
         self.broken = broken
@@ -31,11 +31,11 @@ class CountingDatabase(Database):
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[CountingDatabase]:
-    database = CountingDatabase(tmp_path / "regsosek.db")
-    await database.open()
-    yield database
-    await database.close()
+async def db(database: Path | str) -> AsyncIterator[CountingDatabase]:
+    opened = CountingDatabase(database)
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 async def recorded(db: Database) -> list[int]:

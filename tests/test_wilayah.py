@@ -20,11 +20,11 @@ HEADER = "kecamatan_code,kecamatan_name,desa_code,desa_name,kind\n"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "t.db")
-    await database.open()
-    yield database
-    await database.close()
+async def db(database: Path | str) -> AsyncIterator[Database]:
+    opened = Database(database)
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:

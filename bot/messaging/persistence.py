@@ -1,4 +1,4 @@
-"""python-telegram-bot persistence in the bot's own SQLite database.
+"""python-telegram-bot persistence in the bot's own database (SQLite or PostgreSQL).
 
 Only conversation states and per-user data (report drafts) are kept; both are JSON.
 python-telegram-bot hands over every changed state at once (every `update_interval`
@@ -24,7 +24,7 @@ ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 
 
-class SQLitePersistence(BasePersistence[dict, dict, dict]):
+class DatabasePersistence(BasePersistence[dict, dict, dict]):
     def __init__(self, db: Database, update_interval: float = 1.0) -> None:
         super().__init__(
             store_data=PersistenceInput(

@@ -247,10 +247,11 @@ async def resend_escalations(services: Services) -> int:
     db, now = services.db, services.clock.now()
     since = now - timedelta(hours=services.settings.missed_grace_hours)
     kinds = [escalation_kind(level) for level in (KOSEKA_LEVEL, ADMIN_LEVEL)]
+    at_work = await db.at_work()
     left = [c for c in await schedule.claims_of(db.conn, kinds, [schedule.CLAIMED,
                                                                  schedule.FAILED])
             if c.attempts < ESCALATION_ATTEMPTS and c.claimed_at >= since
-            and c.left_unsent(db.is_at_work)]
+            and c.left_unsent(at_work)]
     sent = 0
     for old in left:
         async with db.transaction() as tx:

@@ -17,8 +17,6 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import aiosqlite
-
 from bot.present import formatting as fmt
 from bot.present.charts import Chart, CumulativeChart, ProgressBars
 from bot.present.problems import problems_section
@@ -42,6 +40,7 @@ from bot.rules.pace import Forecast
 from bot.rules.quality import RUN_LENGTH, SPIKE_FACTOR, Flag
 from bot.rules.report import MIN_HISTORY_DAYS
 from db.digest_queries import DigestData, FlagLimits, gc_paused, load_digest_data
+from db.engine import Connection
 from db.models import Officer, ProblemModel, Role
 
 if TYPE_CHECKING:  # the settings only pass through; bot.settings reads the text catalogs
@@ -74,7 +73,7 @@ class Digest:
 
 
 async def build_digests(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     day: date,
     settings: Settings,
@@ -96,7 +95,7 @@ async def build_digests(
 
 
 async def digest_for(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     officer: Officer,
     *,
     day: date,
@@ -114,7 +113,7 @@ async def digest_for(
     return await asyncio.to_thread(builder.digest, officer)
 
 
-async def load_data(conn: aiosqlite.Connection, day: date, settings: Settings) -> DigestData:
+async def load_data(conn: Connection, day: date, settings: Settings) -> DigestData:
     """What the figures of `day` need, read with the set-based queries of db.digest_queries."""
     period = period_of(settings)
     return await load_digest_data(

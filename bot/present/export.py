@@ -19,11 +19,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, WriteOnlyCell
 
 from bot.rules.forms import FormDefinition, load_form
+from db.engine import Connection
 from db.models import AreaProgress, Desa
 from db.progress import area_progress
 from db.reports import ExportRow, export_rows
@@ -85,7 +85,7 @@ def append_rows(sheet: Any, rows: Iterable[Sequence[object]]) -> None:
 
 
 async def write_export(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     out: Path,
     *,
     fmt: str = "csv",
@@ -126,7 +126,7 @@ class ScopeData:
 
 
 async def scope_workbook(
-    conn: aiosqlite.Connection, officer_ids: list[str] | None, day: date, form: FormDefinition
+    conn: Connection, officer_ids: list[str] | None, day: date, form: FormDefinition
 ) -> bytes:
     """An XLSX of one scope up to `day`: the reports and done/target per officer, desa, kecamatan.
 

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import aiosqlite
-
 from bot.present import formatting as fmt
 from bot.present.texts import Texts
 from db import areas, reports
+from db.engine import Connection
 from db.models import Officer
 
 
@@ -25,7 +24,7 @@ class ReviewItem:
 
 
 async def review_items(
-    conn: aiosqlite.Connection, team: Sequence[Officer], day: date, t: Texts, unit: str
+    conn: Connection, team: Sequence[Officer], day: date, t: Texts, unit: str
 ) -> list[ReviewItem]:
     """The team's reports of `day` that still wait for a review, as button labels."""
     names = {o.officer_id: o.name for o in team}

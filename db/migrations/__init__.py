@@ -1,6 +1,8 @@
 """Numbered SQL migrations (`<engine>/NNNN_name.sql`), applied in order and recorded in
-`schema_migrations`. Each engine has its own folder of scripts (`sqlite/`, later `postgres/`),
-numbered alike: migration N is the same change of schema on every engine."""
+`schema_migrations`. Each engine has its own folder of scripts (`sqlite/`, `postgres/`),
+numbered and named alike: migration N is the same change of schema on every engine. Each is
+applied in one transaction with its record; on PostgreSQL, processes that migrate at once
+take turns (an advisory lock), so each migration is applied once."""
 
 from __future__ import annotations
 
@@ -8,9 +10,21 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import aiosqlite
+from db.engine import MIGRATION_LOCK, POSTGRES, SQLITE, Connection, dialect
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+# The record of the migrations applied, created before the first one, on each engine.
+_RECORD = {
+    SQLITE: "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+    POSTGRES: "CREATE TABLE IF NOT EXISTS schema_migrations ("
+              " version BIGINT PRIMARY KEY, name TEXT NOT NULL,"
+              " applied_at TEXT NOT NULL DEFAULT"
+              " (to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')))",
+}
+_BEGIN = {SQLITE: "BEGIN IMMEDIATE", POSTGRES: "BEGIN"}
 
 
 @dataclass(frozen=True)
@@ -20,7 +34,7 @@ class Migration:
     sql: str
 
 
-def available_migrations(engine: str = "sqlite") -> list[Migration]:
+def available_migrations(engine: str = SQLITE) -> list[Migration]:
     found = []
     for entry in resources.files(__package__).joinpath(engine).iterdir():
         match = _NAME.match(entry.name)
@@ -33,25 +47,32 @@ def available_migrations(engine: str = "sqlite") -> list[Migration]:
     return found
 
 
-async def applied_versions(conn: aiosqlite.Connection) -> list[int]:
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
-    )
+async def applied_versions(conn: Connection) -> list[int]:
+    await conn.execute(_RECORD[dialect(conn).name])
     async with conn.execute("SELECT version FROM schema_migrations ORDER BY version") as cur:
         return [row[0] async for row in cur]
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> list[Migration]:
+async def apply_migrations(conn: Connection) -> list[Migration]:
     """Apply every pending migration, each in its own transaction; return those applied."""
+    engine = dialect(conn).name
+    if engine == POSTGRES:  # another process may be migrating the same database right now
+        await conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    try:
+        return await _apply_pending(conn, engine)
+    finally:
+        if engine == POSTGRES:
+            await conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+
+
+async def _apply_pending(conn: Connection, engine: str) -> list[Migration]:
     done = set(await applied_versions(conn))
     applied = []
-    for migration in available_migrations():
+    for migration in available_migrations(engine):
         if migration.version in done:
             continue
         script = (
-            "BEGIN IMMEDIATE;\n"
+            f"{_BEGIN[engine]};\n"
             f"{migration.sql}\n;"
             f"INSERT INTO schema_migrations (version, name) VALUES ({migration.version}, "
             f"'{migration.name}');\nCOMMIT;"

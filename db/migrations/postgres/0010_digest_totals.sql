@@ -8,25 +8,25 @@
 CREATE TABLE officer_days (
     officer_id TEXT NOT NULL,
     day TEXT NOT NULL,
-    reports INTEGER NOT NULL,
-    late_reports INTEGER NOT NULL,
-    households INTEGER NOT NULL,
+    reports BIGINT NOT NULL,
+    late_reports BIGINT NOT NULL,
+    households BIGINT NOT NULL,
     PRIMARY KEY (officer_id, day)
 );
 CREATE INDEX officer_days_day ON officer_days (day);
 
 CREATE TABLE officer_totals (
     officer_id TEXT PRIMARY KEY,
-    reports INTEGER NOT NULL,
-    late_reports INTEGER NOT NULL,
-    households INTEGER NOT NULL
+    reports BIGINT NOT NULL,
+    late_reports BIGINT NOT NULL,
+    households BIGINT NOT NULL
 );
 
 CREATE TABLE area_days (
     sls_code TEXT NOT NULL,
     day TEXT NOT NULL,
-    reports INTEGER NOT NULL,
-    households INTEGER NOT NULL,
+    reports BIGINT NOT NULL,
+    households BIGINT NOT NULL,
     PRIMARY KEY (sls_code, day)
 );
 CREATE INDEX area_days_day ON area_days (day);
@@ -34,8 +34,8 @@ CREATE INDEX area_days_day ON area_days (day);
 -- `last_positive`: the last day that added households on the SLS (NULL: none yet).
 CREATE TABLE area_totals (
     sls_code TEXT PRIMARY KEY,
-    reports INTEGER NOT NULL,
-    households INTEGER NOT NULL,
+    reports BIGINT NOT NULL,
+    households BIGINT NOT NULL,
     last_positive TEXT
 );
 
@@ -43,14 +43,14 @@ CREATE TABLE area_totals (
 CREATE TABLE kecamatan_days (
     kecamatan_code TEXT NOT NULL,
     day TEXT NOT NULL,
-    reports INTEGER NOT NULL,
-    households INTEGER NOT NULL,
+    reports BIGINT NOT NULL,
+    households BIGINT NOT NULL,
     PRIMARY KEY (kecamatan_code, day)
 );
 
 -- One change of the totals: a report added (sign 1) or taken away (sign -1).
 CREATE FUNCTION digest_total_change(
-    p_officer TEXT, p_day TEXT, p_sls TEXT, p_sign INTEGER, p_late INTEGER, p_households INTEGER
+    p_officer TEXT, p_day TEXT, p_sls TEXT, p_sign BIGINT, p_late BIGINT, p_households BIGINT
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO officer_days AS t (officer_id, day, reports, late_reports, households)
