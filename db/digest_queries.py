@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -73,7 +73,7 @@ class OwnDay(NamedTuple):
     households: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OwnReports:
     """An officer's own reports up to the day."""
 
@@ -206,12 +206,15 @@ async def load_digest_data(
     with gc_paused():
         text = day.isoformat()
         dates: dict[str, date] = {}
-        officers = await _officers(conn)
+        # One string object per distinct officer id, SLS code and desa code: the driver makes
+        # a new one for every row, and they come back in several queries.
+        shared: dict[str, str] = {}
+        officers = await _officers(conn, shared)
         children: dict[str, list[str]] = {}
         for officer in officers.values():  # officer-id order: the query sorts
             if officer.supervisor_id is not None:
                 children.setdefault(officer.supervisor_id, []).append(officer.officer_id)
-        areas, by_officer = await _areas(conn, text, recent, dates)
+        areas, by_officer = await _areas(conn, text, recent, dates, shared)
         kecamatan_names = {code: name for code, name in await _rows(
             conn, "SELECT code, name FROM wilayah_kecamatan", ())}
         desa_names: dict[str, str] = {}
@@ -235,7 +238,7 @@ async def load_digest_data(
             last_reported=await _last_reported(conn, run_end, period_start, days_off, dates),
             izin=await _izin(conn, text, run_end, days_off, dates),
             history=await _history(conn, text, own, run_days, limits, dates),
-            awaiting_review=await _awaiting_review(conn, text),
+            awaiting_review=await _awaiting_review(conn, text, shared),
             kecamatan_daily=await _kecamatan_daily(conn, text, dates),
             admins=await _admins(conn, officers, admin_telegram_ids),
             problems=await open_problems(conn, None),
@@ -250,30 +253,33 @@ async def _rows(conn: Connection, sql: str, params: Sequence[object]) -> list[tu
 
 async def _batches(
     conn: Connection, sql: str, params: Sequence[object]
-) -> Iterator[tuple]:
+) -> AsyncIterator[tuple]:
     """Every row, fetched in batches so that the raw rows of a big result are never all held."""
-    found: list[tuple] = []
     async with conn.execute(sql, params) as cur:
         cur.row_factory = None
         while rows := await cur.fetchmany(_BATCH):
-            found.extend(rows)
-    return iter(found)
+            for row in rows:
+                yield row
 
 
-async def _officers(conn: Connection) -> dict[str, Member]:
+async def _officers(conn: Connection, shared: dict[str, str]) -> dict[str, Member]:
     officers: dict[str, Member] = {}
+    share = shared.setdefault
     roles = {role.value: role for role in Role}
     columns = ", ".join(Member._fields)
-    for row in await _batches(
+    async for row in _batches(
         conn, f"SELECT {columns} FROM officers WHERE active = 1 ORDER BY officer_id", ()
     ):
-        officer_id, name, role, *rest = row
-        officers[officer_id] = Member(officer_id, name, roles[role], *rest)
+        officer_id, name, role, supervisor, *rest = row
+        officer_id = share(officer_id, officer_id)
+        officers[officer_id] = Member(officer_id, name, roles[role],
+                                      supervisor and share(supervisor, supervisor), *rest)
     return officers
 
 
 async def _areas(
-    conn: Connection, day: str, recent: Sequence[date], dates: dict[str, date]
+    conn: Connection, day: str, recent: Sequence[date], dates: dict[str, date],
+    shared: dict[str, str],
 ) -> tuple[dict[str, AreaRow], dict[str, list[AreaRow]]]:
     joins = "".join(
         f" LEFT JOIN area_days d{k} ON d{k}.sls_code = a.sls_code AND d{k}.day = ?"
@@ -289,14 +295,14 @@ async def _areas(
     later = await _area_days_after(conn, day, dates)
     areas: dict[str, AreaRow] = {}
     by_officer: dict[str, list[AreaRow]] = {}
-    share: dict[str, str] = {}  # one string per distinct desa code
-    for row in await _batches(conn, sql, [d.isoformat() for d in recent]):
+    share = shared.setdefault
+    async for row in _batches(conn, sql, [d.isoformat() for d in recent]):
         sls, desa, owner, target, done, last, *sums = row
+        sls, owner = share(sls, sls), share(owner, owner)
         last_day = _date(dates, last) if last else None
         if sls in later:
             done, last_day = _before(later[sls], done, last_day, day, dates)
-        area = AreaRow(sls, share.setdefault(desa, desa), owner, target, done, tuple(sums),
-                       last_day)
+        area = AreaRow(sls, share(desa, desa), owner, target, done, tuple(sums), last_day)
         areas[sls] = area
         mine = by_officer.get(owner)
         if mine is None:
@@ -356,7 +362,7 @@ async def _own(
         days.setdefault(officer_id, {})[_date(dates, text)] = OwnDay._make(counts)
     own: dict[str, OwnReports] = {}
     none: dict[date, OwnDay] = {}
-    for officer_id, households, late in await _batches(
+    async for officer_id, households, late in _batches(
         conn, "SELECT officer_id, households, late_reports FROM officer_totals", ()
     ):
         after_households, after_late = later.get(officer_id, (0, 0))
@@ -415,9 +421,8 @@ async def _history(
     wanted: set[str] = set()
     run = run_days[: limits.run_length]
     for officer_id, mine in own.items():  # the same households on each day of the run
-        if len(mine.days) >= len(run) and len({
-            mine.days[d].households if d in mine.days else None for d in run
-        }) == 1 and run[0] in mine.days:
+        sums = {mine.days[d].households for d in run if d in mine.days}
+        if len(sums) == 1 and all(d in mine.days for d in run):
             wanted.add(officer_id)
     # A spike: today's households above `spike_factor` times the median of the other days,
     # so at least half of the other days lower than a `spike_factor`-th of today.
@@ -448,10 +453,11 @@ async def _history(
 
 
 async def _awaiting_review(
-    conn: Connection, day: str
+    conn: Connection, day: str, shared: dict[str, str]
 ) -> dict[str, list[AwaitingReview]]:
     waiting: dict[str, list[AwaitingReview]] = {}
-    for officer_id, *report in await _batches(
+    share = shared.setdefault
+    async for officer_id, *report in _batches(
         conn,
         "SELECT r.officer_id, r.id, r.sls_code, COALESCE(a.sls_name, r.sls_code),"
         " r.progress_value FROM reports r"
@@ -460,7 +466,9 @@ async def _awaiting_review(
         " ORDER BY r.officer_id, r.sls_code",
         (day, *REVIEWABLE),
     ):
-        waiting.setdefault(officer_id, []).append(AwaitingReview._make(report))
+        report_id, sls, name, progress = report
+        waiting.setdefault(share(officer_id, officer_id), []).append(
+            AwaitingReview(report_id, share(sls, sls), name, progress))
     return waiting
 
 

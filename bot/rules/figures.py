@@ -146,7 +146,7 @@ class PplDay:
         return bool(self.flags) or self.forecast.slow or self.officer.unreachable_at is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class Totals:
     """Sums over some PPL: today's households, done, target and how many are missing."""
 
@@ -302,7 +302,7 @@ class RegencyFigures:
 # ------------------------------------------------------------------------------ computing
 
 
-@dataclass
+@dataclass(slots=True)
 class Progress:
     """Households on some work areas: done, the day's, the pace window's, and the last day
     that added some."""
