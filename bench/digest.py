@@ -3,6 +3,7 @@
     .venv/bin/python bench/digest.py                      # generate, then measure
     .venv/bin/python bench/digest.py --officers 2000      # another size (same role ratio)
     .venv/bin/python bench/digest.py --officers 400000 --no-render   # national: no drawing
+    .venv/bin/python bench/digest.py --database-url postgresql://...   # on PostgreSQL (empty)
     .venv/bin/python bench/digest.py --generate-only DB   # write the database to DB and stop
     .venv/bin/python bench/digest.py --measure DB         # measure a database written before
     .venv/bin/python bench/digest.py --profile            # cProfile hotspots of the build
@@ -61,6 +62,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -88,6 +90,7 @@ from bot.settings import Settings
 from db import wilayah
 from db.connection import Database
 from db.digest_totals import REBUILD_TOTALS
+from db.engine import masked
 from db.models import Desa
 
 DEFAULT_OFFICERS = 10_000
@@ -103,6 +106,10 @@ WIB = ZoneInfo("Asia/Jakarta")
 PHASES = ("read", "text", "build", "render")
 RENDER_PROFILE_CHARTS = 20
 CHILD_TIMEOUT = 900
+_URL_VARIABLE = "DATABASE_URL"
+
+Target = Path | str
+"""A SQLite file, or the URL of a PostgreSQL database."""
 
 _FIRST = ["Ahmad", "Siti", "Budi", "Nur", "Rahmat", "Dewi", "Agus", "Fitri", "Hendra", "Aisyah",
           "Iwan", "Lestari", "Joko", "Maya", "Rizki", "Ani", "Yusuf", "Wati", "Fajar", "Putri",
@@ -366,9 +373,9 @@ once from sorted rows, and the digest totals computed once (`db.digest_totals`),
 part of keeping them row by row for millions of rows."""
 
 
-async def _schema(path: Path) -> list[Desa]:
+async def _schema(target: Target) -> list[Desa]:
     """Migrations and the shipped wilayah list, through the project's own code."""
-    db = Database(path)
+    db = Database(target)
     await db.open()
     try:
         await wilayah.ensure_default_wilayah(db)
@@ -377,8 +384,72 @@ async def _schema(path: Path) -> list[Desa]:
         await db.close()
 
 
-def generate(path: Path, total: int, days: int, seed: int) -> Generated:
+def _columns(table: str) -> list[str]:
+    """The columns of the table's INSERT statement above."""
+    return [c.strip() for c in _INSERTS[table].split("(", 1)[1].split(")", 1)[0].split(",")]
+
+
+async def _generate_postgres(url: str, total: int, days: int, seed: int) -> Generated:
+    """The same rows into an empty PostgreSQL database: COPY (asyncpg) in one transaction,
+    with the indexes and triggers of the bulk tables dropped and made again, as for SQLite."""
+    import asyncpg
+
+    desa = await _schema(url)
+    stats = Generated()
+    rows, rng = build_rows(desa, total, days, seed, stats)
+    conn = await asyncpg.connect(url)
+    try:
+        if await conn.fetchval("SELECT COUNT(*) FROM reports"):
+            raise ValueError("the database holds reports already: give an empty one")
+        async with conn.transaction():
+            indexes = await conn.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint)", _BULK_TABLES)
+            triggers = await conn.fetch(
+                "SELECT tgname, tgrelid::regclass::text AS tablename, pg_get_triggerdef(oid)"
+                " AS definition FROM pg_trigger WHERE NOT tgisinternal"
+                " AND tgrelid::regclass::text = ANY($1::text[])", _BULK_TABLES)
+            for trigger in triggers:
+                await conn.execute(f"DROP TRIGGER {trigger['tgname']} ON {trigger['tablename']}")
+            for index in indexes:
+                await conn.execute(f"DROP INDEX {index['indexname']}")
+            for table, records in (("officers", rows.officers), ("areas", rows.areas),
+                                   ("reports", rows.reports),
+                                   ("report_revisions", rows.revisions),
+                                   ("days_off", rows.days_off)):
+                await conn.copy_records_to_table(table, records=records,
+                                                 columns=_columns(table))
+            problems, events = _problems(rows, days, rng, stats)
+            await conn.copy_records_to_table("problems", records=problems,
+                                             columns=_columns("problems"))
+            await conn.copy_records_to_table("problem_events", records=events,
+                                             columns=_columns("problem_events"))
+            del rows, problems, events
+            for index in indexes:
+                await conn.execute(index["indexdef"])
+            for trigger in triggers:
+                await conn.execute(trigger["definition"])
+            for statement in REBUILD_TOTALS.split(";"):
+                if statement.strip():
+                    await conn.execute(statement)
+            # The ids were given: the sequences go on after them.
+            for table in ("reports", "problems"):
+                await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                                   f" (SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        await conn.execute("ANALYZE")
+        stats.size_mb = await conn.fetchval("SELECT pg_database_size(current_database())") / 2**20
+    finally:
+        await conn.close()
+    return stats
+
+
+def generate(target: Target, total: int, days: int, seed: int) -> Generated:
     started = time.perf_counter()
+    if isinstance(target, str):
+        stats = asyncio.run(_generate_postgres(target, total, days, seed))
+        stats.seconds = time.perf_counter() - started
+        return stats
+    path = target
     if path.exists():
         raise FileExistsError(f"{path} exists: choose a new file")
     desa = asyncio.run(_schema(path))
@@ -446,31 +517,43 @@ def _rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
 
 
-def db_period(path: Path) -> tuple[date, date]:
+async def db_period(target: Target) -> tuple[date, date]:
     """First and last report date of a generated database: the period and the evening."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        first, last = conn.execute(
-            "SELECT MIN(report_date), MAX(report_date) FROM reports").fetchone()
-    finally:
-        conn.close()
+    first, last = (await _facts(target))[2:]
     if first is None:
-        raise ValueError(f"{path} has no reports: generate it with --generate-only")
+        raise ValueError("the database has no reports: generate it with --generate-only")
     return date.fromisoformat(first), date.fromisoformat(last)
 
 
-def _settings(path: Path, start: date, end: date) -> Settings:
-    return Settings(_env_file=None, telegram_bot_token="1:x", database_path=path,
-                    period_start=start, period_end=end)
+async def _facts(target: Target) -> tuple[int, int, str | None, str | None]:
+    """Active officers, days of reports, the first and the last report date."""
+    db = Database(target)
+    conn = await db.open()
+    try:
+        [(officers,)] = await conn.execute_fetchall(
+            "SELECT COUNT(*) FROM officers WHERE active = 1")
+        [(days, first, last)] = await conn.execute_fetchall(
+            "SELECT COUNT(DISTINCT report_date), MIN(report_date), MAX(report_date)"
+            " FROM reports")
+    finally:
+        await db.close()
+    return officers, days, first, last
 
 
-async def measure(phase: str, path: Path) -> Measurement:
+def _settings(target: Target, start: date, end: date) -> Settings:
+    where: dict[str, object] = (
+        {"database_url": target} if isinstance(target, str) else {"database_path": target})
+    return Settings(_env_file=None, telegram_bot_token="1:x", period_start=start,
+                    period_end=end, **where)
+
+
+async def measure(phase: str, path: Target) -> Measurement:
     from bot.present.charts import render
     from bot.present.digests import DIGEST_ROLES, build_digests, load_data
     from bot.present.texts import Texts
     from bot.rules.forms import load_form
 
-    start, day = db_period(path)
+    start, day = await db_period(path)
     settings = _settings(path, start, day)
     form, texts = load_form(settings.form_file), Texts(settings.language)
     result = Measurement(phase=phase)
@@ -512,7 +595,7 @@ async def measure(phase: str, path: Path) -> Measurement:
     return result
 
 
-async def profile(phase: str, path: Path, top: int) -> str:
+async def profile(phase: str, path: Target, top: int) -> str:
     """cProfile of the CPU part of the build (or of drawing charts), in the main thread."""
     import cProfile
     import io
@@ -522,7 +605,7 @@ async def profile(phase: str, path: Path, top: int) -> str:
     from bot.present.texts import Texts
     from bot.rules.forms import load_form
 
-    start, day = db_period(path)
+    start, day = await db_period(path)
     settings = _settings(path, start, day)
     form, texts = load_form(settings.form_file), Texts(settings.language)
     db = Database(path)
@@ -560,7 +643,7 @@ async def profile(phase: str, path: Path, top: int) -> str:
     return out.getvalue()
 
 
-def run_worker(phase: str, path: Path, top: int) -> int:
+def run_worker(phase: str, path: Target, top: int) -> int:
     if phase.startswith("profile-"):
         print(asyncio.run(profile(phase.removeprefix("profile-"), path, top)), flush=True)
         return 0
@@ -569,10 +652,10 @@ def run_worker(phase: str, path: Path, top: int) -> int:
     return 0
 
 
-def spawn(phase: str, path: Path, top: int = 25) -> Measurement | str:
+def spawn(phase: str, path: Target, top: int = 25) -> Measurement | str:
     """One phase in a fresh child process: the Measurement (or the profile text), or why not."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", phase,
-               "--measure", str(path), "--top", str(top)]
+               "--measure", _argument(path), "--top", str(top)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -650,17 +733,26 @@ def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[s
     return summary, missed
 
 
-def _officer_count(path: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        officers = conn.execute("SELECT COUNT(*) FROM officers WHERE active = 1").fetchone()[0]
-        days = conn.execute("SELECT COUNT(DISTINCT report_date) FROM reports").fetchone()[0]
-    finally:
-        conn.close()
+def _officer_count(target: Target) -> tuple[int, int]:
+    officers, days, _first, _last = asyncio.run(_facts(target))
     return officers, days
 
 
-def _print_generated(stats: Generated, path: Path) -> None:
+def _target(value: str | None) -> Target | None:
+    """A database of the command line: a SQLite file, or `DATABASE_URL` for the PostgreSQL
+    database of that environment variable (a URL stays out of the children's command lines,
+    where `ps` would show its password)."""
+    if value is None:
+        return None
+    return os.environ[_URL_VARIABLE] if value == _URL_VARIABLE else Path(value)
+
+
+def _argument(target: Target) -> str:
+    return _URL_VARIABLE if isinstance(target, str) else str(target)
+
+
+def _print_generated(stats: Generated, path: Target) -> None:
+    path = masked(path) if isinstance(path, str) else path
     roles = ", ".join(f"{stats.officers[r]:,} {r}" for r in ("PPL", "PML", "KOSEKA", "ADMIN"))
     print(f"generated in {stats.seconds:.1f} s (not measured): {roles}; {stats.areas:,} SLS; "
           f"{stats.reports:,} reports ({stats.late:,} late), {stats.izin:,} days off, "
@@ -674,10 +766,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS,
                         help=f"days of reports, from {PERIOD_START} (default {DEFAULT_DAYS})")
     parser.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
-    parser.add_argument("--generate-only", type=Path, metavar="DB",
+    parser.add_argument("--generate-only", metavar="DB",
                         help="write the database to DB (a new file) and stop")
-    parser.add_argument("--measure", type=Path, metavar="DB",
+    parser.add_argument("--measure", metavar="DB",
                         help="measure DB (written by --generate-only) instead of generating")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="generate into and measure this PostgreSQL database (empty), "
+                             "instead of a SQLite file")
     parser.add_argument("--profile", choices=("charts", "text", "render"), nargs="?",
                         const="charts",
                         help="print cProfile hotspots of the build (default: with the chart "
@@ -688,26 +783,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions per profile list")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.database_url:
+        os.environ[_URL_VARIABLE] = args.database_url  # inherited by the children
+    measured, generated = _target(args.measure), _target(args.generate_only)
     if args.worker:
-        if args.measure is None:
+        if measured is None:
             parser.error("--worker needs --measure DB")
-        return run_worker(args.worker, args.measure, args.top)
+        return run_worker(args.worker, measured, args.top)
     if args.days < 1 or args.officers < 1:
         parser.error("--days and --officers must be at least 1")
-    if args.generate_only:
-        _print_generated(generate(args.generate_only, args.officers, args.days, args.seed),
-                         args.generate_only)
+    if generated is not None:
+        _print_generated(generate(generated, args.officers, args.days, args.seed), generated)
         return 0
 
     print(f"digest benchmark on {machine()}")
     with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
-        path = args.measure
+        path: Target | None = measured
         if path is None:
-            path = Path(tmp) / "regsosek.db"
+            path = args.database_url or Path(tmp) / "regsosek.db"
             # In a child too: a child's ru_maxrss starts from its parent's RSS (Linux carries
             # it over fork and exec), so this process must stay small.
             made = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--generate-only", str(path),
+                [sys.executable, str(Path(__file__).resolve()), "--generate-only", _argument(path),
                  "--officers", str(args.officers), "--days", str(args.days),
                  "--seed", str(args.seed)],
                 capture_output=True, text=True, timeout=CHILD_TIMEOUT,
@@ -716,10 +813,10 @@ def main(argv: list[str] | None = None) -> int:
             if made.returncode != 0:
                 print(f"generation failed: exit {made.returncode}\n{made.stderr.strip()}")
                 return 1
-        elif not path.exists():
+        elif isinstance(path, Path) and not path.exists():
             parser.error(f"{path} does not exist")
         officers, days = _officer_count(path)
-        start, day = db_period(path)
+        start, day = asyncio.run(db_period(path))
         print(f"evening of {day} (day {(day - start).days + 1} of the period), "
               f"each phase in a fresh process\n")
         if args.profile:
