@@ -1,5 +1,6 @@
-"""Command line: `python -m bot run | status | db migrate | wilayah import | roster import |
-roster codes | roster unlink | export | demo` (also installed as `regsosek-bot`)."""
+"""Command line: `python -m bot run | status | db migrate | db backup | db check | db copy |
+wilayah import | roster import | roster codes | roster unlink | export | demo` (also installed
+as `regsosek-bot`)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("migrate", help="create or upgrade the database")
     db_backup = db.add_parser("backup", help="consistent copy while the bot runs")
     db_backup.add_argument("file", type=Path)
-    db.add_parser("check", help="integrity check and migration status")
+    db.add_parser("check", help="integrity check, migration status and rows per table")
+    db_copy = db.add_parser(
+        "copy", help="copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL one")
+    db_copy.add_argument("--to", dest="url", required=True,
+                         help="the PostgreSQL database: postgresql://user:password@host/db")
 
     wil = sub.add_parser("wilayah", help="kecamatan/desa reference list").add_subparsers(
         dest="action", required=True)
@@ -96,7 +101,7 @@ async def _migrate(settings: Settings) -> int:
         versions = await applied_versions(db.conn)
     finally:
         await db.close()
-    print(f"database {settings.database_path} is at schema version {max(versions)}")
+    print(f"database {settings.database_name} is at schema version {max(versions)}")
     return 0
 
 
@@ -110,12 +115,28 @@ def _backup_progress(_status: int, remaining: int, total: int) -> None:
 BACKUP_STEP = 256  # pages copied at a time
 
 
+def _missing(path: Path) -> bool:
+    """Whether a SQLite database file does not exist (said on stderr)."""
+    if Path(path).exists():
+        return False
+    print(f"database {path} does not exist", file=sys.stderr)
+    return True
+
+
 async def _db_backup(settings: Settings, target: Path) -> int:
     from db.connection import connect
-    from db.maintenance import BackupError, backup
+    from db.maintenance import BackupError, backup, pg_backup
 
-    if not Path(settings.database_path).exists():
-        print(f"database {settings.database_path} does not exist", file=sys.stderr)
+    if settings.database_url is not None:
+        try:
+            await pg_backup(str(settings.database), target)
+        except (FileExistsError, BackupError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"backup of {settings.database_name} written to {target} (pg_dump custom format:"
+              " restore with pg_restore)")
+        return 0
+    if _missing(settings.database_path):
         return 1
     conn = await connect(settings.database_path)
     try:
@@ -133,18 +154,46 @@ async def _db_check(settings: Settings) -> int:
     from db.connection import connect
     from db.maintenance import check
 
-    if not Path(settings.database_path).exists():
-        print(f"database {settings.database_path} does not exist", file=sys.stderr)
+    if settings.database_url is None and _missing(settings.database_path):
         return 1
-    conn = await connect(settings.database_path)
+    conn = await connect(settings.database)
     try:
         result = await check(conn)
     finally:
         await conn.close()
+    print(f"database: {settings.database_name}")
     print(f"integrity: {', '.join(result.integrity)}")
     print(f"schema version: {max(result.applied, default=0)}; pending migrations: "
           f"{', '.join(map(str, result.pending)) or 'none'}")
+    print("rows: " + ", ".join(f"{table} {count}" for table, count in result.counts.items()))
     return 0 if result.ok else 1
+
+
+async def _db_copy(settings: Settings, url: str) -> int:
+    from db.connection import Database
+    from db.engine import is_postgres_url, masked
+    from db.maintenance import CopyError, copy_database
+
+    if not is_postgres_url(url):
+        print("db copy --to needs a PostgreSQL URL (postgresql://user:password@host/db)",
+              file=sys.stderr)
+        return 2
+    if _missing(settings.database_path):
+        return 1
+    source, target = Database(settings.database_path), Database(url)
+    await source.open()
+    try:
+        await target.open()
+        copied = await copy_database(source, target)
+    except CopyError as exc:
+        print(f"regsosek-bot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await target.close()
+        await source.close()
+    print(f"copied {sum(copied.values())} rows of {len(copied)} tables from"
+          f" {settings.database_path} to {masked(url)}")
+    return 0
 
 
 async def _wilayah_import(settings: Settings, path: Path) -> int:
@@ -397,9 +446,9 @@ async def _local_status(settings: Settings) -> list[str]:
     from db.connection import connect
     from db.status import read_status
 
-    if not Path(settings.database_path).exists():
+    if settings.database_url is None and not Path(settings.database_path).exists():
         return [f"database: {settings.database_path} does not exist"]
-    conn = await connect(settings.database_path)
+    conn = await connect(settings.database)
     try:
         status = await read_status(conn)
     finally:
@@ -447,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_db_backup(settings, args.file))
         if args.command == "db" and args.action == "check":
             return asyncio.run(_db_check(settings))
+        if args.command == "db" and args.action == "copy":
+            return asyncio.run(_db_copy(settings, args.url))
         if args.command == "db":
             return asyncio.run(_migrate(settings))
         if args.command == "wilayah":

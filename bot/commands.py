@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.present.form_text import fast_example
 from bot.present.texts import Texts
+from bot.rules.forms import FormDefinition, load_form
 from db.models import Officer, Role
 
 # Indonesian command -> English alias.
@@ -44,16 +46,25 @@ def names(command: str) -> list[str]:
     return sorted({command, ALIASES[command]})
 
 
-def menu(role: Role | None, texts: Texts, *, on_roster: bool = True) -> list[BotCommand]:
+def menu(
+    role: Role | None, texts: Texts, *, on_roster: bool = True, form: FormDefinition | None = None
+) -> list[BotCommand]:
+    """The commands of a role with their descriptions; `/lapor`'s says what its fast path's
+    example means on `form` (the default form when None)."""
     commands = ROLE_COMMANDS[role] if role else ("start", "bantuan")
     if not on_roster:
         commands = tuple(c for c in commands if c not in _ROSTER_ONLY)
     english = texts.language == "en"
-    return [BotCommand(ALIASES[c] if english else c, texts(f"cmd_{c}")) for c in commands]
+    example, meaning = fast_example(form or load_form(), texts.language)
+    return [
+        BotCommand(ALIASES[c] if english else c,
+                   texts(f"cmd_{c}", example=example, meaning=meaning))
+        for c in commands
+    ]
 
 
-def help_lines(officer: Officer, texts: Texts) -> str:
-    commands = menu(officer.role, texts, on_roster=officer.on_roster)
+def help_lines(officer: Officer, texts: Texts, form: FormDefinition | None = None) -> str:
+    commands = menu(officer.role, texts, on_roster=officer.on_roster, form=form)
     return "\n".join(f"/{c.command} – {c.description}" for c in commands)
 
 
@@ -61,6 +72,8 @@ async def set_default_menu(bot: Bot, texts: Texts) -> None:
     await bot.set_my_commands(menu(None, texts), scope=BotCommandScopeDefault())
 
 
-async def set_officer_menu(bot: Bot, chat_id: int, officer: Officer, texts: Texts) -> None:
-    commands = menu(officer.role, texts, on_roster=officer.on_roster)
+async def set_officer_menu(
+    bot: Bot, chat_id: int, officer: Officer, texts: Texts, form: FormDefinition | None = None
+) -> None:
+    commands = menu(officer.role, texts, on_roster=officer.on_roster, form=form)
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))

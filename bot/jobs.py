@@ -32,6 +32,7 @@ from bot.metrics import sending
 from bot.present import formatting as fmt
 from bot.present.charts import render
 from bot.present.digests import KINDS, build_digests
+from bot.present.review import review_pages
 from bot.rules.calendar import is_working_day
 from db import officers, problems, schedule
 from db.models import Officer, Role
@@ -232,10 +233,8 @@ async def send_digests(
         # Drawn only once the digest is claimed, while its texts go out (see Sender.send_all).
         items += [Outgoing(chat, chart.caption, make_photo=partial(render, chart.spec))
                   for chart in digest.charts]
-        if digest.review:
-            items.append(
-                Outgoing(chat, t("review_prompt"), reply_markup=review_markup(digest.review, t))
-            )
+        items += [Outgoing(chat, page.text, reply_markup=review_markup(page, t))
+                  for page in review_pages(digest.review, t, services.form)]
         by_kind.setdefault(digest.kind, []).append((digest.recipient, items))
     run = _Run(summary, resend, progress)
     for kind, deliveries in by_kind.items():

@@ -1,11 +1,12 @@
 """`/kendala`: an officer reports a field problem; their PML is alerted at once.
 
 Steps: category, SLS (skipped for officers without one), description, photo and/or location
-(or Lewati; a photo with a caption sent for the description is the photo and the description
-at once), urgency, households to revisit (only for "responden tidak di rumah"), then a
-summary with Kirim / Batal. The draft lives in `user_data` (persisted as JSON); whatever it
-still lacks decides the next question. Buttons carry the draft's token, so a button from an
-earlier draft or step is refused politely.
+(or Lewati), urgency, households to revisit (only for "responden tidak di rumah"), then a
+summary with Kirim / Batal. A photo with a caption sent for the description is the photo and
+the description at once and goes straight on to the urgency (a location is still taken up to
+Kirim). The draft lives in `user_data` (persisted as JSON); whatever it still lacks decides
+the next question. Buttons carry the draft's token, so a button from an earlier draft or step
+is refused politely.
 """
 
 from __future__ import annotations
@@ -235,7 +236,8 @@ async def on_photo_description(update: Update, context: BotContext) -> str:
         key, values = refused
         return await _next(update, context, context.t(key, **values) + "\n\n")
     draft["description"] = caption
-    return await _next(update, context)
+    draft["attach_done"] = True  # photo and description at once: no attachment step
+    return await _next(update, context, context.t("problem_photo_and_description") + "\n\n")
 
 
 async def on_photo(update: Update, context: BotContext) -> str:
@@ -247,11 +249,15 @@ async def on_photo(update: Update, context: BotContext) -> str:
 
 
 async def on_location(update: Update, context: BotContext) -> str:
+    """A location at the attachment step, or later up to Kirim (after a captioned photo there
+    is no attachment step): kept, and the question asked again."""
     draft = get_draft(context, DRAFT)
     message = update.effective_message
     assert draft is not None and message is not None and message.location is not None
+    late = draft["attach_done"]
     draft["location"] = [message.location.latitude, message.location.longitude]
-    return await _next(update, context)
+    prefix = context.t("problem_location_received") + "\n\n" if late else ""
+    return await _next(update, context, prefix)
 
 
 async def on_revisit(update: Update, context: BotContext) -> str:
@@ -352,6 +358,7 @@ def build(tracker: FlowTracker) -> Flow:
     button = CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:")
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND
+    location = MessageHandler(filters.LOCATION, on_location)
     return Flow(
         tracker,
         draft=DRAFT,
@@ -364,14 +371,15 @@ def build(tracker: FlowTracker) -> Flow:
                               MessageHandler(other, reask(_next, "problem_text_expected")),
                               button],
             ASK_ATTACHMENT: [button, MessageHandler(filters.PHOTO, on_photo),
-                             MessageHandler(filters.LOCATION, on_location),
+                             location,
                              MessageHandler(other, reask(_next, "problem_attachment_expected"))],
-            ASK_URGENCY: [button, MessageHandler(other, reask(_next, "use_buttons"))],
-            ASK_REVISIT: [MessageHandler(text, on_revisit),
+            ASK_URGENCY: [button, location,
+                          MessageHandler(other, reask(_next, "use_buttons"))],
+            ASK_REVISIT: [MessageHandler(text, on_revisit), location,
                           MessageHandler(other, reask(_next, "problem_revisit_invalid",
                                                              max=rules.REVISIT_MAX)),
                           button],
-            CONFIRM: [button, MessageHandler(other, reask(_next, "use_buttons"))],
+            CONFIRM: [button, location, MessageHandler(other, reask(_next, "use_buttons"))],
         },
         fallbacks=[CommandHandler(names("batal"), cancel)],
         name="kendala",

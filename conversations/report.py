@@ -15,7 +15,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -28,6 +28,7 @@ from bot.clock import from_real
 from bot.commands import names
 from bot.context import BotContext
 from bot.messaging.replies import say
+from bot.present import form_text
 from bot.present import formatting as fmt
 from bot.present.texts import Raw
 from bot.rules.progress import total_progress
@@ -72,11 +73,11 @@ END = ConversationHandler.END
 
 DRAFT = "report"
 PREFIX = "lapor"
-EXAMPLE = (12, 14, 51)  # the fast path's example numbers, in the form's order
 # Which buttons belong to which step; anything else is a stale button.
 _ACTIONS = {
     ASK_DATE: {"date"},
     ASK_SLS: {"sls"},
+    ASK_VALUE: {"rulefix"},
     CONFIRM_VALUE: {"ok", "fix"},
     ASK_NOTE: {"back"},
     CONFIRM: {"send", "edit", "cancel", "editf", "back", "note"},
@@ -181,8 +182,49 @@ async def _ask_value(
     spec = context.form.field(key)
     text = context.t("ask_value", unit=spec.unit(lang), when=_when(context, draft),
                      min=spec.min, max=spec.max)
-    await say(update, context, prefix + text)
+    await say(update, context, prefix + text, _rule_fix_markup(context, draft, key))
     return ASK_VALUE
+
+
+# --- a broken cross-field rule: either number may be the wrong one ------------------------
+
+
+def _rule_fix_markup(
+    context: BotContext, draft: dict, key: str
+) -> InlineKeyboardMarkup | None:
+    """ "Ubah jiwa (13)" / "Ubah keluarga (14)" under the question of a number that broke a
+    cross-field rule (`draft["rule"]`): the officer corrects whichever of the two is wrong."""
+    broken = draft.get("rule")
+    if not broken or broken["key"] != key:
+        return None
+    lang = context.t.language
+    shown = {key: broken["value"], broken["other"]: draft["values"][broken["other"]]}
+    buttons = [
+        (context.t("btn_fix_field", unit=context.form.field(k).unit(lang),
+                   value=fmt.number(v, lang)), f"rulefix:{k}")
+        for k, v in shown.items()
+    ]
+    return keyboard(PREFIX, draft, [buttons])
+
+
+def _note_broken_rule(context: BotContext, draft: dict, key: str, value: int) -> None:
+    """Remember the number that broke a rule and the other number of that rule."""
+    rule = context.form.broken_rule({**draft["values"], key: value})
+    draft["rule"] = None
+    if rule is not None:
+        other = next(k for k in rule.greater_or_equal if k != key)
+        if other in draft["values"]:
+            draft["rule"] = {"key": key, "value": value, "other": other}
+
+
+def _fix_rule(context: BotContext, draft: dict, field: str) -> None:
+    """The officer chose which number of a broken rule to correct: the one just typed is asked
+    again; or the other one is, the one just typed kept meanwhile (checked again with it)."""
+    broken = draft.pop("rule", None)
+    if broken is None or field != broken["other"] or field not in draft["values"]:
+        return  # the number just typed: asked again as it is
+    draft["values"][broken["key"]] = broken["value"]
+    draft["values"].pop(field)
 
 
 async def _ask_confirm_value(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
@@ -204,23 +246,13 @@ async def _ask_note(update: Update, context: BotContext, draft: dict, prefix: st
 
 def _values_text(context: BotContext, values: dict[str, int]) -> str:
     """ "<b>12</b> ruta, <b>14</b> keluarga, <b>51</b> jiwa": every field with its unit."""
-    lang = context.t.language
-    return ", ".join(
-        f"<b>{fmt.number(values[f.key], lang)}</b> {fmt.esc(f.unit(lang))}"
-        for f in context.form.fields
-    )
+    return form_text.values_text(context.form, values, context.t.language)
 
 
 def fast_example(context: BotContext) -> tuple[str, str]:
     """The fast path's example, the same everywhere (`/lapor 12 14 51`), and which number is
     which ("12 ruta, 14 keluarga, 51 jiwa")."""
-    lang = context.t.language
-    numbers = [min(f.max, max(f.min, n)) for f, n in zip(context.form.fields, EXAMPLE)]
-    numbers += [f.min for f in context.form.fields[len(numbers):]]
-    meaning = ", ".join(
-        f"{n} {f.unit(lang)}" for f, n in zip(context.form.fields, numbers, strict=True)
-    )
-    return " ".join(str(n) for n in numbers), meaning
+    return form_text.fast_example(context.form, context.t.language)
 
 
 async def _show_summary(update: Update, context: BotContext, draft: dict, prefix: str) -> str:
@@ -398,7 +430,17 @@ async def on_value_text(update: Update, context: BotContext) -> str:
     if isinstance(parsed, Problem):
         return await _next(update, context, _count_problem(context, key, parsed) + "\n\n")
     problem = await _accept_value(update, context, draft, key, parsed)
-    prefix = _problem_text(context, problem) + "\n\n" if problem else ""
+    prefix = ""
+    if problem is not None:
+        _note_broken_rule(context, draft, key, parsed)
+        prefix = _problem_text(context, problem) + "\n\n"
+        if draft.get("rule"):
+            lang = context.t.language
+            prefix += context.t("rule_fix_hint", unit=context.form.field(key).unit(lang),
+                                other=context.form.field(draft["rule"]["other"]).unit(lang))
+            prefix += "\n\n"
+    else:
+        draft["rule"] = None
     return await _next(update, context, prefix)
 
 
@@ -458,6 +500,8 @@ async def on_button(update: Update, context: BotContext) -> str | None:
         return await _ask_edit(update, context, draft)
     elif action == "editf":
         _forget(context, draft, arg)
+    elif action == "rulefix":
+        _fix_rule(context, draft, arg)
     return await _next(update, context)
 
 

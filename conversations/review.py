@@ -21,7 +21,8 @@ from bot.rules.review import RETURN
 from conversations.drafts import canceller
 from conversations.flows import Flow, FlowTracker
 from db import areas, officers, reports, schedule
-from handlers.review import drop_row, load_for_review
+from db.models import Area
+from handlers.review import drop_row, drop_stale_row, load_for_review
 
 ASK_REASON = "ask_reason"
 END = ConversationHandler.END
@@ -35,15 +36,19 @@ async def start_return(update: Update, context: BotContext) -> str | int:
     loaded = await load_for_review(context, query.data or "")
     if isinstance(loaded, str):
         await query.answer(context.t(loaded), show_alert=True)
+        if loaded in ("review_done_already", "review_changed"):
+            await drop_stale_row(update, context)
         return END
     report, reporter = loaded
     await query.answer()
-    await drop_row(update, report.id)
+    await drop_row(update, context, report.id)
     context.user_data[KEY] = {"report_id": report.id, "revision": report.revision}
     assert update.effective_chat is not None
+    area = await _area(context, reporter.officer_id, report.sls_code)
     await context.bot.send_message(
         update.effective_chat.id,
         context.t("ask_return_reason", name=reporter.name,
+                  sls=area.sls_name if area else report.sls_code,
                   day=fmt.day(report.report_date, context.t.language)),
         parse_mode="HTML",
     )
@@ -96,8 +101,7 @@ async def _tell_reporter(
     if reporter.telegram_chat_id is None:
         return None
     t = context.t
-    area = next((a for a in await areas.areas_of(context.db.conn, reporter.officer_id)
-                 if a.sls_code == sls_code), None)
+    area = await _area(context, reporter.officer_id, sls_code)
     text = t("report_returned", day=fmt.day(day, t.language),
              sls=area.sls_name if area else sls_code, reviewer=context.officer.name, reason=reason)
     sender = context.services.sender
@@ -107,6 +111,12 @@ async def _tell_reporter(
         async with context.db.transaction() as conn:
             await schedule.mark_unreachable(conn, reporter.officer_id, context.clock.now())
     return result.status
+
+
+async def _area(context: BotContext, officer_id: str, sls_code: str) -> Area | None:
+    """The officer's work area of that SLS (None when it is no longer theirs)."""
+    return next((a for a in await areas.areas_of(context.db.conn, officer_id)
+                 if a.sls_code == sls_code), None)
 
 
 cancel = canceller(KEY)

@@ -1,1 +1,2 @@
-"""Storage: SQLite through aiosqlite, numbered migrations, one repository module per concept."""
+"""Storage: SQLite (aiosqlite) or PostgreSQL (asyncpg) behind one connection API, numbered
+migrations per engine, one repository module per concept."""

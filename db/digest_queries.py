@@ -106,6 +106,13 @@ class AwaitingReview(NamedTuple):
     sls_name: str
     """The active work area's name, else the SLS code."""
     progress: int
+    revision: int
+    values_json: str
+    note: str | None
+
+    @property
+    def values(self) -> dict[str, int]:
+        return json.loads(self.values_json)
 
 
 @dataclass(frozen=True)
@@ -460,15 +467,15 @@ async def _awaiting_review(
     async for officer_id, *report in _batches(
         conn,
         "SELECT r.officer_id, r.id, r.sls_code, COALESCE(a.sls_name, r.sls_code),"
-        " r.progress_value FROM reports r"
+        " r.progress_value, r.revision, r.values_json, r.note FROM reports r"
         " LEFT JOIN areas a ON a.sls_code = r.sls_code AND a.active = 1"
         f" WHERE r.report_date = ? AND r.status IN ({','.join('?' * len(REVIEWABLE))})"
         " ORDER BY r.officer_id, r.sls_code",
         (day, *REVIEWABLE),
     ):
-        report_id, sls, name, progress = report
+        report_id, sls, *rest = report
         waiting.setdefault(share(officer_id, officer_id), []).append(
-            AwaitingReview(report_id, share(sls, sls), name, progress))
+            AwaitingReview(report_id, share(sls, sls), *rest))
     return waiting
 
 

@@ -26,7 +26,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiosqlite
 import asyncpg
@@ -52,16 +52,35 @@ def masked(target: object) -> str:
     if not is_postgres_url(text):
         return text
     parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
     query = re.sub(r"(?i)(^|&)password=[^&]*", r"\1password=***", parts.query)
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}", query=query))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 # A row of a result: `row["name"]`, `row[0]`, `dict(row)` (aiosqlite.Row or asyncpg.Record).
 Row = Any
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """The URL without its password (in the user part or as `password=`), and the password:
+    for a child process (pg_dump), which gets it through its environment instead."""
+    parts = urlsplit(url)
+    password = parts.password
+    netloc = parts.netloc
+    if password is not None:
+        user = parts.username or ""
+        netloc = f"{user}@{netloc.rpartition('@')[2]}" if user else netloc.rpartition("@")[2]
+    kept = []
+    for item in parts.query.split("&") if parts.query else []:
+        name, _, value = item.partition("=")
+        if name.lower() == "password":
+            password = value
+        else:
+            kept.append(item)
+    stripped = urlunsplit(parts._replace(netloc=netloc, query="&".join(kept)))
+    return stripped, None if password is None else unquote(password)
 
 
 class Cursor(Protocol):
@@ -292,39 +311,59 @@ class _Pending:
         return None
 
 
+STATEMENTS = 1024  # statements kept prepared, and shapes known, per connection
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a statement needs before it runs: its text with `$n`, where each parameter comes
+    from, the type PostgreSQL infers for each, and whether it returns rows."""
+    text: str
+    order: tuple[int | str, ...]
+    types: tuple[str, ...]
+    returns_rows: bool
+
+
 class PgConnection:
     """One asyncpg connection with aiosqlite's API (see the module's docstring).
 
     One statement at a time (asyncpg allows no more): tasks that share it take turns, as they
-    do on aiosqlite's thread. Statements are prepared once per connection and kept."""
+    do on aiosqlite's thread. Statements run through asyncpg's own statement cache (prepared
+    once per connection, and prepared again when another process changed the schema); the
+    shape of each (`_Shape`) is learnt once."""
 
     engine = POSTGRES
-    CACHE = 256
 
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
         self._lock = asyncio.Lock()
-        self._prepared: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
+        self._shapes: dict[str, _Shape] = {}
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.is_in_transaction()
 
-    async def _statement(self, sql: str) -> tuple[Any, tuple[int | str, ...], list[str]]:
-        text, order = translate(sql)
-        stmt = self._prepared.get(text)
-        if stmt is None:
+    async def _shape(self, sql: str) -> _Shape:
+        shape = self._shapes.get(sql)
+        if shape is None:
+            text, order = translate(sql)
             stmt = await self.raw.prepare(text)
-            if len(self._prepared) >= self.CACHE:
-                self._prepared.pop(next(iter(self._prepared)))
-            self._prepared[text] = stmt
-        return stmt, order, [t.name for t in stmt.get_parameters()]
+            shape = _Shape(text, order, tuple(t.name for t in stmt.get_parameters()),
+                           bool(stmt.get_attributes()))
+            if len(self._shapes) >= STATEMENTS:  # SQL built with a varying number of `?`
+                self._shapes.pop(next(iter(self._shapes)))
+            self._shapes[sql] = shape
+        return shape
 
     async def _run(self, sql: str, parameters: Any) -> PgCursor:
         async with self._lock:
-            stmt, order, types = await self._statement(sql)
-            rows = await stmt.fetch(*_arguments(order, parameters, types))
-            return PgCursor(rows, _rowcount(stmt.get_statusmsg()))
+            shape = await self._shape(sql)
+            arguments = _arguments(shape.order, parameters, shape.types)
+            if shape.returns_rows:
+                rows = await self.raw.fetch(shape.text, *arguments)
+                return PgCursor(rows, len(rows))
+            status = await self.raw.execute(shape.text, *arguments)
+            return PgCursor([], _rowcount(status))
 
     def execute(self, sql: str, parameters: Any = None) -> _Pending:
         return _Pending(self._run(sql, parameters))
@@ -334,16 +373,16 @@ class PgConnection:
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> PgCursor:
         async with self._lock:
-            stmt, order, types = await self._statement(sql)
-            rows = [_arguments(order, p, types) for p in parameters]
+            shape = await self._shape(sql)
+            rows = [_arguments(shape.order, p, shape.types) for p in parameters]
             if rows:
-                await stmt.executemany(rows)
+                await self.raw.executemany(shape.text, rows)
             return PgCursor([], -1)
 
     async def executescript(self, sql: str) -> None:
         """Several statements without parameters (a migration), as they are."""
         async with self._lock:
-            self._prepared.clear()  # the schema may change under the prepared statements
+            self._shapes.clear()  # the schema may change under the statements
             await self.raw.execute(sql)
 
     async def close(self) -> None:
@@ -351,7 +390,7 @@ class PgConnection:
 
 
 async def connect_postgres(url: str) -> PgConnection:
-    raw = await asyncpg.connect(url, statement_cache_size=0)
+    raw = await asyncpg.connect(url, statement_cache_size=STATEMENTS)
     try:
         await raw.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=_numeric,
                                  format="text")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from types import EllipsisType
 
@@ -230,16 +231,43 @@ async def review_report(
     written and False is returned.
     """
     status = {"approved": "approved", "returned": "returned"}[action]
+    return await _review(conn, report.id, report.revision, reviewer_id=reviewer_id,
+                         status=status, reason=reason, now=now)
+
+
+async def _review(
+    conn: Connection, report_id: int, revision: int, *, reviewer_id: str,
+    status: str, reason: str | None, now: datetime,
+) -> bool:
     cur = await conn.execute(
         "UPDATE reports SET status = ?, updated_at = ? WHERE id = ? AND revision = ?"
         f" AND status IN ({','.join('?' * len(REVIEWABLE))})",
-        (status, now.isoformat(), report.id, report.revision, *REVIEWABLE),
+        (status, now.isoformat(), report_id, revision, *REVIEWABLE),
     )
     if cur.rowcount != 1:
         return False
     await conn.execute(
         "INSERT INTO report_reviews (report_id, revision, reviewer_id, action, reason, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (report.id, report.revision, reviewer_id, action, reason, now.isoformat()),
+        (report_id, revision, reviewer_id, status, reason, now.isoformat()),
     )
     return True
+
+
+async def approve_reports(
+    conn: Connection, seen: Sequence[tuple[int, int]], *, reviewer_id: str,
+    now: datetime,
+) -> list[int]:
+    """Approve every report of `seen` (report id, the revision the reviewer saw) that still
+    waits for review in that revision; the ids approved, in the order given.
+
+    Run it inside `Database.transaction()`: all of them are approved or, when any write fails,
+    none. A report replaced by a newer revision, or reviewed by someone else, since the
+    reviewer saw it is left as it is (its id is not in the answer).
+    """
+    approved = []
+    for report_id, revision in seen:
+        if await _review(conn, report_id, revision, reviewer_id=reviewer_id, status="approved",
+                         reason=None, now=now):
+            approved.append(report_id)
+    return approved

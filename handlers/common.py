@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.commands import names
 from bot.context import BotContext
 from bot.messaging.replies import say
+from bot.present import form_text
 from db.models import Role
 
 _NUMBERS = re.compile(r"[0-9]+(?:[\s,;]+[0-9]+)*")
@@ -53,13 +54,15 @@ async def unknown(update: Update, context: BotContext) -> None:
     is_ppl = officer is not None and officer.role == Role.PPL
     numbers = bare_numbers(message.text)
     if numbers is not None and is_ppl:
-        form = context.form
-        if len(numbers) == len(form.fields):
-            text = t("hint_numbers", numbers=" ".join(numbers))
+        form, lang = context.form, t.language
+        if len(numbers) == len(form.fields):  # which number is which, as the fast path reads it
+            text = t("hint_numbers", numbers=" ".join(numbers),
+                     meaning=form_text.meaning(form, numbers, lang))
         else:
-            lang = t.language
+            example, meaning = form_text.fast_example(form, lang)
             text = t("hint_numbers_count", count=len(form.fields),
-                     keys=" ".join(f.unit(lang) for f in form.fields))
+                     keys=" ".join(f.unit(lang) for f in form.fields),
+                     example=example, meaning=meaning)
         await say(update, context, text)
         return
     first = t(hint_key(message))

@@ -174,7 +174,7 @@ async def team_problems(update: Update, context: BotContext) -> None:
         headline = t("problem_item_header", id=p.id,
                      urgent=Raw(t("problem_urgent_flag") if p.urgent else ""))
         await say(
-            update, context, problem_view.item(p, t, headline, unit=unit),
+            update, context, problem_view.item(p, t, headline, unit=unit, tz=context.settings.tz),
             keyboards.status_markup(p, t, forward=me.role == Role.PML),
         )
 

@@ -10,7 +10,7 @@ from bot.context import BotContext
 from bot.messaging.keyboards import review_markup
 from bot.messaging.replies import say
 from bot.present import formatting as fmt
-from bot.present.review import review_items
+from bot.present.review import review_items, review_pages
 from bot.present.texts import Texts
 from bot.rules.progress import ProgressLine, group_progress, total_progress
 from db import officers, wilayah
@@ -73,13 +73,9 @@ async def progress_command(update: Update, context: BotContext) -> None:
     await say(update, context, await progress_view(context, me))
     if me.role == Role.PML:  # today's reports of the team, to approve or return
         team = await officers.subordinates(context.db.conn, me.officer_id)
-        unit = context.form.field(context.form.progress_field).unit(context.t.language)
-        items = await review_items(context.db.conn, team, context.clock.today(), context.t, unit)
-        if items:
-            await say(
-                update, context, context.t("review_prompt"),
-                review_markup(items, context.t),
-            )
+        items = await review_items(context.db.conn, team, context.clock.today())
+        for page in review_pages(items, context.t, context.form):
+            await say(update, context, page.text, review_markup(page, context.t))
 
 
 def register(app: Application) -> None:

@@ -18,11 +18,12 @@ async def _welcome(update: Update, context: BotContext, officer: Officer) -> Non
     t = context.t
     text = (
         t("welcome", name=officer.name, role=t(f"role_{officer.role.value}"))
-        + "\n\n" + t("help_header") + "\n" + commands.help_lines(officer, t)
+        + "\n\n" + t("help_header") + "\n" + commands.help_lines(officer, t, context.form)
     )
     assert update.effective_message is not None
     await say(update, context, text, ReplyKeyboardRemove())
-    await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer, t)
+    await commands.set_officer_menu(context.bot, update.effective_message.chat_id, officer, t,
+                                    context.form)
 
 
 async def _link(
@@ -121,9 +122,8 @@ async def help_command(update: Update, context: BotContext) -> None:
     context.require_officer()
     assert update.effective_message is not None
     t = context.t
-    await say(
-        update, context, t("help_header") + "\n" + commands.help_lines(context.officer, t),
-    )
+    lines = commands.help_lines(context.officer, t, context.form)
+    await say(update, context, t("help_header") + "\n" + lines)
 
 
 def register(app: Application) -> None:

@@ -5,9 +5,20 @@ Engines: every test that takes the `database` fixture (directly, or through `har
 on SQLite and on PostgreSQL (`engine`). The PostgreSQL server is started once per test
 session (per xdist worker) from the pip package `pgserver`, on a unix socket in a temporary
 folder, and stopped at the end; each test gets its own database, a copy of a template with
-the migrations applied. A module whose tests are about SQLite-only facts (WAL, flock marks,
-sqlite3 errors, the file backup) or about Telegram behaviour alone that no SQL differs in
-overrides `engine` to return "sqlite", saying why.
+the migrations applied (made ahead: `tests.support.PgCluster`).
+
+On both engines: the repositories' tests (reports, roster, wilayah, problems, schedules,
+broadcasts, digests, the update log, resend), the end-to-end tests that run distinct SQL
+(reports by polling, problems, review, registration, digests on demand, announcements,
+operations and /healthz), the real `python -m bot run` process (test_process), the engine's
+own tests and PostgreSQL's maintenance (backup, check, copy). SQLite only, each module saying
+why in its `engine` fixture: SQLite's own facts (test_storage_safety: failed COMMITs, WAL,
+sqlite3 errors; test_maintenance's file backup and old-schema upgrade; test_crash: SIGKILL
+of a process writing a file), and Telegram
+behaviour that no SQL differs in (test_flows, test_interactions, test_gate,
+test_e2e_field_texts, test_e2e_floods, the webhook variant of test_e2e_report, and the
+modules with a harness of their own: test_access, test_properties, test_faults,
+test_webhook).
 """
 
 from __future__ import annotations

@@ -4,12 +4,14 @@ bot, the real bot process, and the steps of a few flows. Fixtures are in conftes
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import os
 import signal
 import socket
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -107,9 +109,9 @@ def make_settings(
         # Jobs fire on the real clock; tests run them through the injected clock instead.
         "schedule_jobs": False,
     }
-    if is_postgres_url(database):
-        values["database_url"] = database
-    elif database is not None:
+    # Never the DATABASE_URL of the shell the tests run in.
+    values["database_url"] = database if is_postgres_url(database) else None
+    if database is not None and not is_postgres_url(database):
         values["database_path"] = database
     if api is not None:
         values["telegram_api_base_url"] = api.base_url
@@ -339,15 +341,19 @@ class BotProcess:
             await self.proc.wait()
 
 
-def bot_env(api: LocalBotApi, db_path: Path, **extra: str) -> dict[str, str]:
-    """The parent's environment without any bot setting, plus the settings of the test."""
+def bot_env(api: LocalBotApi, db_path: Path | str, **extra: str) -> dict[str, str]:
+    """The parent's environment without any bot setting, plus the settings of the test; the
+    database a SQLite file or a PostgreSQL URL."""
     names = {name.upper() for name in Settings.model_fields}
     env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    if is_postgres_url(db_path):
+        env["DATABASE_URL"] = str(db_path)
+    else:
+        env["DATABASE_PATH"] = str(db_path)
     env.update(
         TELEGRAM_BOT_TOKEN=api.token,
         TELEGRAM_API_BASE_URL=api.base_url,
         TELEGRAM_API_BASE_FILE_URL=api.base_file_url,
-        DATABASE_PATH=str(db_path),
         # The bot's clock starts at a fixed moment of the period, whatever the real time is.
         REHEARSAL_START=PROCESS_START.isoformat(),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -366,6 +372,12 @@ def query(db_path: Path | str, sql: str, *params: object) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def with_password(url: str, password: str = "s3cr3t") -> str:
+    """A test server's URL with a password: the server trusts every local connection and
+    ignores it; a test shows that it is never printed."""
+    return url.replace("postgres:@", f"postgres:{password}@")
 
 
 def run_apart(coroutine: Any) -> Any:
@@ -390,50 +402,98 @@ TEMPLATE_DATABASE = "regsosek_template"
 
 class PgCluster:
     """The test session's PostgreSQL server (the pip package `pgserver`, on a unix socket in a
-    temporary folder), with a template database migrated once; each test gets a copy."""
+    temporary folder), with a template database migrated once; each test gets a copy.
+
+    Copies of the template are made ahead, and dropped after, by a thread of its own (with its
+    own event loop and connection): the server does that work while the tests run."""
+
+    AHEAD = 2  # copies of the template kept ready
 
     def __init__(self, folder: Path) -> None:
         import pgserver
 
         self.server = pgserver.get_server(folder, cleanup_mode="stop")
         self._made = 0
-        run_apart(self._prepare())
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._ready: asyncio.Queue[str] | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._filler: asyncio.Task | None = None
+        self._in_thread(self._prepare()).result()
+
+    @property
+    def bin_folder(self) -> Path:
+        """The server's programs, pg_dump among them: the folder of its running postmaster."""
+        return Path(self.server.get_postmaster_info().process.exe()).parent
 
     def url(self, database: str = "postgres") -> str:
         return self.server.get_uri(database)
 
-    async def _admin(self, *statements: str) -> None:
-        conn = await asyncpg.connect(self.url())
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
+    def _in_thread(self, coroutine: Any) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     async def _prepare(self) -> None:
+        conn = self._conn = await asyncpg.connect(self.url())
         # A throwaway server: no syncs to disk, as fast as it goes.
-        await self._admin("ALTER SYSTEM SET fsync = off",
+        for statement in ("ALTER SYSTEM SET fsync = off",
                           "ALTER SYSTEM SET synchronous_commit = off",
                           "ALTER SYSTEM SET full_page_writes = off",
                           "SELECT pg_reload_conf()",
                           f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE}",
-                          f"CREATE DATABASE {TEMPLATE_DATABASE}")
+                          f"CREATE DATABASE {TEMPLATE_DATABASE}"):
+            await conn.execute(statement)
         db = Database(self.url(TEMPLATE_DATABASE))
         await db.open()
         await db.close()
+        self._ready = asyncio.Queue(self.AHEAD)
+        self._turn = asyncio.Lock()  # one statement at a time on the connection
+        self._filler = asyncio.create_task(self._fill())
+
+    async def _copy(self, template: str) -> str:
+        assert self._conn is not None
+        self._made += 1
+        name = f"t_{os.getpid()}_{self._made}"
+        async with self._turn:
+            await self._conn.execute(
+                f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY WAL_LOG")
+        return self.url(name)
+
+    async def _fill(self) -> None:
+        assert self._ready is not None
+        while True:
+            await self._ready.put(await self._copy(TEMPLATE_DATABASE))
+
+    async def _take(self, template: str) -> str:
+        if template != TEMPLATE_DATABASE:
+            return await self._copy(template)
+        assert self._ready is not None
+        return await self._ready.get()
 
     async def create(self, template: str = TEMPLATE_DATABASE) -> str:
         """A new database, a copy of the migrated template (`template0`: empty); its URL."""
-        self._made += 1
-        name = f"t_{os.getpid()}_{self._made}"
-        await self._admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
-        return self.url(name)
+        return await asyncio.wrap_future(self._in_thread(self._take(template)))
+
+    async def _drop(self, name: str) -> None:
+        assert self._conn is not None
+        async with self._turn:
+            await self._conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     async def drop(self, url: str) -> None:
-        name = urlsplit(url).path.lstrip("/")
-        await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        """Drop a test's database, in the cluster's thread: the test does not wait for it."""
+        self._in_thread(self._drop(urlsplit(url).path.lstrip("/")))
+
+    async def _close(self) -> None:
+        if self._filler is not None:
+            self._filler.cancel()
+        if self._conn is not None:
+            async with self._turn:  # the drops asked for before are done
+                await self._conn.close()
 
     def stop(self) -> None:
+        self._in_thread(self._close()).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
         self.server.cleanup()
 
 

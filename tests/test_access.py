@@ -337,6 +337,22 @@ async def return_report(w: World, user: SimUser) -> None:
         await user.send("Jumlah jiwa perlu dicek lagi")
 
 
+async def m1_opens_the_review(w: World) -> None:
+    """M1's /progres: the review message of today's reports of P1 and P2."""
+    mahmud = await w.officer("M1")
+    await mahmud.send("/progres")
+    w.real["review"] = await mahmud.wait_for(lambda m: "perlu ditinjau" in (m.text or ""))
+
+
+async def m1_asks_to_approve_all(w: World) -> None:
+    """M1 presses "Setujui semua" on the review message: the confirmation takes its place."""
+    await m1_opens_the_review(w)
+    review = w.real["review"]
+    version = review.version
+    await w.users["M1"].press(review, "✅ Setujui semua")
+    await w.users["M1"].wait_edit(review, since_version=version)
+
+
 async def p1_drafts_a_report(w: World) -> None:
     """P1 starts /lapor for their second SLS and stops at the summary (Kirim not pressed)."""
     putri = await w.officer("P1")
@@ -412,6 +428,14 @@ def problem_status(status: str, *, escalated: bool = False) -> Effect:
         assert_only_changed(before, after, *changed)
 
     return check
+
+
+async def team_approved(w: World, _actor: Actor, before: dict, after: dict) -> None:
+    """Both reports of M1's review message approved by M1, nothing else."""
+    team = {w.ids["report_P1"], w.ids["report_P2"]}
+    assert sorted(after["report_reviews"]) == sorted((i, "M1", "approved") for i in team)
+    assert [r[2] for r in after["reports"] if r[0] in ("P1", "P2")] == ["approved"] * 2
+    assert_only_changed(before, after, "reports", "report_reviews")
 
 
 async def read_receipt(w: World, _actor: Actor, before: dict, after: dict) -> None:
@@ -494,9 +518,10 @@ IZIN = dict(refusal="Perintah /izin hanya untuk PPL", shows={PPL.label: ("Izin u
 PROGRES = dict(refusal="", shows=per_role(
     ppl=("Progres Putri PPL", "RT 001 Banglas", "RT 002 Banglas", "Total: 12/180"),
     pml=("Progres tim Mahmud PML", "Putri PPL: 12/180", "Panji PPL: 7/120", "Total: 19/300",
-         "perlu ditinjau", "✅ Putri PPL · RT 001 Banglas: 12 ruta", "✅ Panji PPL"),
+         "perlu ditinjau", "1. Putri PPL · RT 001 Banglas\n12 ruta, 12 keluarga, 48 jiwa",
+         "2. Panji PPL", "✅ Setujui 2", "✅ Setujui semua"),
     other=("Progres tim Maryam PML", "Prabu PPL: 9/90", "Total: 9/90", "perlu ditinjau",
-           "✅ Prabu PPL"),
+           "1. Prabu PPL", "✅ Setujui 1"),
     koseka=("Progres kecamatan Tebing Tinggi", "Mahmud PML: 19/300", "Maryam PML: 9/90",
             "Total: 28/390"),
     other_koseka=("Progres kecamatan Merbau", "Melati PML: 5/70", "Total: 5/70"),
@@ -597,6 +622,17 @@ ACTIONS: dict[str, Action] = {
         report_status("returned"), "alasan pengembalian laporan Putri PPL",
         # Putri's account is not linked in this world: the reviewer reads that she was not told.
         "Laporan Putri PPL dikembalikan", "Putri PPL belum diberi tahu")),
+    # Setujui semua, then Ya or Batal, on M1's review message: the reports are those of the
+    # message's rows, so a press anywhere else names none.
+    "rv:all": button(lambda _w: "rv:all", "review", data=("rv:all",), refusal=STALE,
+                     shows={PML.label: ("Setujui 2 laporan?", "✅ Ya, setujui 2 laporan")},
+                     prepare=(m1_opens_the_review,)),
+    "rv:yes": button(lambda _w: "rv:yes", "review", data=("rv:yes",), refusal=STALE,
+                     shows={PML.label: ("2 laporan disetujui: Putri PPL · RT 001 Banglas",)},
+                     prepare=(m1_asks_to_approve_all,), effect=team_approved),
+    "rv:no": button(lambda _w: "rv:no", "review", data=("rv:no",), refusal=STALE,
+                    shows={PML.label: ("✅ Setujui semua",)},
+                    prepare=(m1_asks_to_approve_all,)),
     "kd:take": button(lambda w: f"kd:take:{w.ids['problem_P1']}", data=("kd:take:1",),
                       **review_by_supervisor(problem_status("in_progress"),
                                              "Kendala #1: Ditangani")),
@@ -667,6 +703,9 @@ action         unregistered PPL PML KOSEKA admin deactivated PML-other-team
 /announcements      .        -   .    .      +       .            +
 rv:ok               -        -   +    +      +       -            -
 rv:back             -        -   +    +      +       -            -
+rv:all              -        -   +    -      -       -            -
+rv:yes              -        -   +    -      -       -            -
+rv:no               -        -   +    -      -       -            -
 kd:take             -        -   +    +      +       -            -
 kd:done             -        -   +    +      +       -            -
 kd:fwd              -        -   +    -      -       -            -
@@ -701,6 +740,9 @@ action         KOSEKA-other-kecamatan
 /pengumuman              +
 rv:ok                    -
 rv:back                  -
+rv:all                   -
+rv:yes                   -
+rv:no                    -
 kd:take                  -
 kd:done                  -
 kd:fwd                   -

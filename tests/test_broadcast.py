@@ -446,7 +446,7 @@ def test_report_text_counts_and_states() -> None:
     )
     waiting = models.Counts(total=1234, pending=1234)
     text = announcement_view.report_text(t, broadcast, waiting, at(17), "Seluruh kecamatan")
-    assert "Dijadwalkan Senin, 17 Okt 2022 19:30" in text
+    assert "Dijadwalkan Senin, 17 Okt 2022 pukul 19.30 WIB" in text
     assert "Terkirim 0/1.234" in text and "Belum terdaftar di bot (tidak menerima): 2" in text
     sending = announcement_view.report_text(
         t, broadcast, models.Counts(total=3, sent=1, pending=2), at(17, 19, 31), "x"

@@ -38,6 +38,7 @@ from bot.present.digests import (
     period_of,
 )
 from bot.present.export import scope_workbook
+from bot.present.review import review_pages
 from bot.present.splitting import TELEGRAM_LIMIT
 from bot.present.texts import Texts
 from bot.rules.attendance import DayStatus
@@ -227,9 +228,11 @@ async def test_pml_review_items_are_todays_unreviewed_reports(db: Database, tmp_
             "SELECT id FROM reports WHERE officer_id = 'P5' AND report_date = ?", (DAY.isoformat(),)
         )
     digest = (await digests(db, settings_for(tmp_path)))["M1"]
-    assert digest.review == [
-        ReviewItem(report_id=bima[0][0], label="Bima PPL · RT 009 P5: 10 ruta")
-    ]
+    [item] = digest.review
+    assert isinstance(item, ReviewItem)
+    assert (item.report_id, item.revision, item.name, item.sls) == (
+        bima[0][0], 1, "Bima PPL", "RT 009 P5")
+    assert item.values["households"] == 10  # every field of the form, for the review message
     assert (await digests(db, settings_for(tmp_path)))["M2"].review == []
 
 
@@ -431,8 +434,9 @@ async def test_names_are_escaped_everywhere(db: Database, tmp_path: Path) -> Non
     assert "<b>Ringkasan harian tim Tim &lt;Satu&gt; &amp; Dua</b>" in text(pml)
     plain, _ = parse_html(pml.chunks[0])
     assert "✅ <b>Ani & Budi</b>: 30/180 (16,7%), +8 hari ini" in plain  # shown as typed
-    # A button label is plain text: no entities left in it.
-    assert any(item.label.startswith("<b>Ani & Budi</b> · ") for item in pml.review)
+    # The review message escapes the name too.
+    [page] = review_pages(pml.review, Texts("id"), load_form())
+    assert "&lt;b&gt;Ani &amp; Budi&lt;/b&gt; · " in page.text
     for digest in built.values():
         assert_valid_chunks(digest)
         assert "<b>Ani & Budi</b>" not in text(digest)
@@ -741,7 +745,8 @@ async def test_figures_of_a_pml_team_without_any_text(db: Database, tmp_path: Pa
     assert (putri.status, putri.today, putri.done, putri.flags) == (DayStatus.REPORTED, 8, 30, ())
     assert (putri.forecast.pace, putri.forecast.finish_date, putri.forecast.at_risk) == (
         10.0, okt(17) + timedelta(days=15), False)
-    assert [(e.officer.officer_id, e.households) for e in team.review] == [("P5", 10), ("P1", 8)]
+    assert [(e.officer.officer_id, e.revision, e.values["households"]) for e in team.review] == [
+        ("P5", 1, 10), ("P1", 1, 8)]
     assert team.problems == ()
 
 

@@ -34,9 +34,11 @@ FAST = {  # small pacing intervals: the whole module stays within a few seconds
 
 
 @pytest.fixture
-async def harness(api: LocalBotApi, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    """conftest's harness, with the broadcast pacing of FAST."""
-    async with running_harness(api, tmp_path, clock, **FAST) as h:
+async def harness(
+    api: LocalBotApi, tmp_path: Path, clock: ManualClock, database: Path | str
+) -> AsyncIterator[Harness]:
+    """conftest's harness, with the broadcast pacing of FAST, on each engine."""
+    async with running_harness(api, tmp_path, clock, database=database, **FAST) as h:
         yield h
 
 
@@ -189,10 +191,10 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     assert bad.text.startswith("Waktu tidak dapat dibaca.")
     await admin.send("17:30")
     past = await admin.wait_for(lambda m: "Kapan dikirim" in text_of(m))
-    assert past.text.startswith("Waktu Senin, 17 Okt 2022 17:30 sudah lewat.")
+    assert past.text.startswith("Waktu Senin, 17 Okt 2022 pukul 17.30 WIB sudah lewat.")
     await admin.send("19:30")
     preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in text_of(m))
-    assert "Dikirim: Senin, 17 Okt 2022 19:30" in preview.text
+    assert "Dikirim: Senin, 17 Okt 2022 pukul 19.30 WIB" in preview.text
     # K1, M1, M2, P1, P2, P3 are in 14.10.01; only K1 and P1 have registered.
     assert "Penerima: 2 petugas" in preview.text and "4 lainnya belum terdaftar" in preview.text
 
@@ -201,7 +203,7 @@ async def test_admin_schedules_for_one_kecamatan(harness: Harness) -> None:
     assert (await admin.wait_answer(old))["text"].startswith("Tombol ini sudah tidak berlaku.")
     await admin.press(preview, "Kirim")
     report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in text_of(m))
-    assert "Dijadwalkan Senin, 17 Okt 2022 19:30" in report.text
+    assert "Dijadwalkan Senin, 17 Okt 2022 pukul 19.30 WIB" in report.text
 
     outbox = services_of(harness.app).outbox
     assert outbox is not None
@@ -362,7 +364,7 @@ class Faults:
         return None
 
 
-async def pending_rows(path: Path) -> int:
+async def pending_rows(path: Path | str) -> int:
     db = Database(path)
     await db.open()
     try:
@@ -396,7 +398,7 @@ async def test_300_recipients_get_it_exactly_once_despite_faults_and_a_restart(
     # Telegram is throttling (the rate limiter waits out retry_after=1): restart right now.
     await eventually(lambda: faults.served_429 == faults.throttled)
     await harness.stop()
-    left = await pending_rows(harness.settings.database_path)
+    left = await pending_rows(harness.settings.database)
     assert 0 < left < EXTRA  # stopped halfway
     await harness.start()
 

@@ -4,8 +4,11 @@ the unit of the form's progress field."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot import jobs
 from bot.app import services_of
@@ -18,6 +21,12 @@ from db.problems import create_problem
 from tests.support import Harness, running_harness
 
 
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: the texts officers read, no SQL of their own (see tests/conftest.py)."""
+    return "sqlite"
+
+
 def text_of(message) -> str:
     return message.text or ""
 
@@ -26,13 +35,31 @@ def saying(*parts: str):
     return lambda m: all(part in text_of(m) for part in parts)
 
 
+async def test_the_fast_path_example_is_the_same_everywhere_and_says_which_is_which(
+    harness: Harness,
+) -> None:
+    putri = await harness.register("P1", 501)
+    welcome = putri.inbox[-1]  # the commands of the role, as /bantuan lists them
+    shown = [welcome.text]
+    await putri.send("12 14")  # bare numbers, too few
+    shown.append((await putri.wait_for(saying("belum tersimpan"))).text)
+    await putri.send("/lapor 12 14")  # the fast path, too few
+    shown.append((await putri.wait_for(saying("Format cepat"))).text)
+    await putri.send("/lapor 12 dua 51")
+    shown.append((await putri.wait_for(saying("Format cepat"))).text)
+    for text in shown:
+        assert "/lapor 12 14 51" in text
+        assert re.search(r"/lapor 12 14 51 (=|\() ?12 ruta, 14 keluarga, 51 jiwa", text), text
+
+
 async def test_unexpected_messages_outside_a_flow_get_a_way_forward(harness: Harness) -> None:
     putri = await harness.register("P1", 501)
     mahmud = await harness.register("M1", 601)
 
     await putri.send("12 14 51")
     hint = await putri.wait_for(saying("belum tersimpan"))
-    assert "ketik /lapor 12 14 51" in hint.text and "tidak dikenal" not in hint.text
+    assert "ketik /lapor 12 14 51 (12 ruta, 14 keluarga, 51 jiwa)" in hint.text
+    assert "tidak dikenal" not in hint.text
 
     await putri.send("12 14")
     hint = await putri.wait_for(saying("belum tersimpan"))

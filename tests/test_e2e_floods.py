@@ -19,6 +19,13 @@ from handlers.access import WINDOWS_KEY
 from handlers.throttle import ChatWindows
 from tests.support import Harness, eventually, running_harness
 
+
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: flood limits before any database work (see tests/conftest.py)."""
+    return "sqlite"
+
+
 STRANGER = 4242
 NOT_REGISTERED = "belum terhubung"
 TOO_FAST = "datang terlalu cepat"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.app import services_of
@@ -62,6 +63,7 @@ async def test_ppl_problem_with_photo_and_location_alerts_only_their_pml(harness
 
     alert = await mahmud.wait_for(lambda m: "Kendala baru #1" in text_of(m))
     assert "Pelapor: Putri PPL (PPL)" in alert.text
+    assert re.search(r"Dilaporkan: Sen, 17 Okt pukul \d\d\.\d\d WIB", alert.text)
     assert "Kategori: Responden tidak di rumah" in alert.text
     assert "Uraian: <b>Ani & Budi</b> ke kebun, kembali sore" in alert.text
     assert not any(e["type"] == "bold" and e["offset"] > alert.text.index("Uraian")
@@ -318,8 +320,37 @@ async def test_flow_resumes_after_restart(harness: Harness) -> None:
     await panji.press(summary, "Kirim")
     await panji.wait_for(lambda m: "Kendala #1 tercatat" in text_of(m))
     row = await harness.scalar(
-        "SELECT latitude || ',' || longitude || '|' || (photo_file_id IS NOT NULL) FROM problems")
-    assert row == "1.05,102.6|1"
+        "SELECT latitude || ',' || longitude || '|'"
+        " || CASE WHEN photo_file_id IS NULL THEN 'no photo' ELSE 'photo' END FROM problems")
+    assert row == "1.05,102.6|photo"
+
+
+async def test_a_captioned_photo_is_photo_and_description_at_once(harness: Harness) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/kendala")
+    await panji.press(await panji.wait_for(lambda m: "Pilih kategori" in text_of(m)), "SLS berubah")
+    await panji.press(
+        await panji.wait_for(lambda m: "terkait SLS" in text_of(m)), "RT 001 Alah Air"
+    )
+    await panji.wait_for(lambda m: "uraian singkat" in text_of(m))
+    await panji.send_photo("Batas RT bergeser ke timur")
+    # Neither the description nor Lanjut is asked: straight on to the urgency.
+    urgency = await panji.wait_for(lambda m: "Seberapa mendesak" in text_of(m))
+    assert urgency.text.startswith("📷 Foto dan uraian diterima.")
+    assert not [m for m in panji.inbox if "Lanjut" in " ".join(b.text for b in m.buttons())]
+    await panji.send_location(1.05, 102.6)  # a location is still taken, up to Kirim
+    urgency = await panji.wait_for(lambda m: "Seberapa mendesak" in text_of(m))
+    assert urgency.text.startswith("📍 Lokasi diterima.")
+    await panji.press(urgency, "Biasa")
+    summary = await panji.wait_for(lambda m: "Ringkasan kendala" in text_of(m))
+    assert "Lampiran: foto, lokasi" in summary.text
+    assert "Uraian: Batas RT bergeser ke timur" in summary.text
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Kendala #1 tercatat" in text_of(m))
+    row = await harness.scalar(
+        "SELECT description || '|' || latitude || '|'"
+        " || CASE WHEN photo_file_id IS NULL THEN 'no photo' ELSE 'photo' END FROM problems")
+    assert row == "Batas RT bergeser ke timur|1.05|photo"
 
 
 async def test_my_problems_and_visited_households(harness: Harness) -> None:
@@ -405,6 +436,7 @@ async def test_team_problems_in_each_scope(harness: Harness) -> None:
     assert header.text.startswith("Kendala terbuka: 1")
     item = await mahmud.wait_for(lambda m: "Kendala #" in text_of(m))
     assert "Kendala #2" in item.text and "Petugas <sakit> & demam" in item.text
+    assert re.search(r"Dilaporkan: Sen, 17 Okt pukul \d\d\.\d\d WIB", item.text)
     assert [b.text for b in item.buttons()] == [
         "🛠 Ditangani", "✅ Selesai", "↗️ Teruskan ke KOSEKA"]
     await maryam.send("/team_issues")

@@ -12,9 +12,22 @@ from db import reports
 from tests.support import Harness, at
 
 
-@pytest.fixture(params=["polling", "webhook"])
-def mode(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=[("polling", "sqlite"), ("webhook", "sqlite"), ("polling", "postgres")],
+                ids=lambda variant: "-".join(variant))
+def variant(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """How updates come, and the engine: both ways on SQLite, and PostgreSQL by polling (how
+    updates come changes no SQL)."""
     return request.param
+
+
+@pytest.fixture
+def mode(variant: tuple[str, str]) -> str:
+    return variant[0]
+
+
+@pytest.fixture
+def engine(variant: tuple[str, str]) -> str:
+    return variant[1]
 
 
 def text_of(message) -> str:
@@ -143,6 +156,36 @@ async def test_bad_inputs_get_an_explanation_and_the_same_question(harness: Harn
     await panji.send("/batal")
     await panji.wait_for(lambda m: "Dibatalkan" in text_of(m))
     assert await harness.scalar("SELECT COUNT(*) FROM reports") == 0
+
+
+async def test_a_broken_cross_field_rule_lets_either_number_be_corrected(
+    harness: Harness,
+) -> None:
+    panji = await harness.register("P2", 502)
+    await panji.send("/lapor")
+    await panji.wait_for(lambda m: "Berapa ruta" in text_of(m))
+    for number in ("12", "14", "13"):  # fewer persons than families
+        await panji.send(number)
+    broken = await panji.wait_for(lambda m: "lebih kecil" in text_of(m))
+    # Both numbers named, and a button for each: the families may be the wrong one.
+    assert "Jumlah jiwa (13) lebih kecil dari jumlah keluarga (14)" in broken.text
+    assert "Berapa jiwa yang selesai didata hari ini?" in broken.text
+    assert [b.text for b in broken.buttons()] == ["Ubah jiwa (13)", "Ubah keluarga (14)"]
+    await panji.press(broken, "Ubah keluarga (14)")
+    await panji.wait_for(lambda m: text_of(m).startswith("Berapa keluarga yang selesai"))
+    await panji.send("15")  # still more than the 13 persons kept meanwhile
+    again = await panji.wait_for(lambda m: "lebih kecil" in text_of(m))
+    assert "Jumlah jiwa (13) lebih kecil dari jumlah keluarga (15)" in again.text
+    assert [b.text for b in again.buttons()] == ["Ubah keluarga (15)", "Ubah jiwa (13)"]
+    await panji.press(again, "Ubah jiwa (13)")
+    await panji.wait_for(lambda m: text_of(m).startswith("Berapa jiwa yang selesai"))
+    await panji.send("45")
+    summary = await panji.wait_for(lambda m: "Ringkasan laporan" in text_of(m))
+    assert "12 ruta, 15 keluarga, 45 jiwa" in summary.text
+    await panji.press(summary, "Kirim")
+    await panji.wait_for(lambda m: "Laporan tersimpan" in text_of(m))
+    values = json.loads(str(await harness.scalar("SELECT values_json FROM reports")))
+    assert values == {"households": 12, "families": 15, "persons": 45}
 
 
 async def test_late_report_is_flagged(harness: Harness) -> None:

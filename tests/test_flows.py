@@ -18,6 +18,13 @@ from conversations.flows import tracker_of
 from tests.support import Harness
 
 
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: how flows take turns in a chat, Telegram behaviour whose SQL (the
+    conversation state) the e2e tests run on both engines (see tests/conftest.py)."""
+    return "sqlite"
+
+
 def text_of(message) -> str:
     return message.text or ""
 

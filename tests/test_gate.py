@@ -14,6 +14,13 @@ from bot.context import BotContext, NotLetIn
 from handlers.errors import describe
 from tests.support import Harness
 
+
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: the access gate's answers, Telegram behaviour; its lookups run on both
+    engines in the e2e tests (see tests/conftest.py)."""
+    return "sqlite"
+
 APOLOGY = "Mohon maaf, terjadi gangguan"
 NOT_REGISTERED = "belum terhubung"
 GROUP_HINT = "Mohon gunakan chat pribadi"

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot import jobs
 from bot.app import services_of
 from bot.localapi import SimUser
+from db.models import Role
 from tests.conftest import Harness
+
+
+@pytest.fixture
+def engine() -> str:
+    """SQLite only: the answers to presses and messages, Telegram behaviour that no SQL differs
+    in (see tests/conftest.py)."""
+    return "sqlite"
 
 
 def text_of(message) -> str:
@@ -123,7 +133,7 @@ async def test_announcement_takes_three(harness: Harness) -> None:
     assert mahmud.interactions == 3
 
 
-async def test_problem_with_a_captioned_photo_takes_seven(harness: Harness) -> None:
+async def test_problem_with_a_captioned_photo_takes_six(harness: Harness) -> None:
     panji = await officer(harness, "P2", 502)
     await panji.send("/kendala")
     await panji.press(await panji.wait_for("Pilih kategori"), "Dokumen KK tidak ada")
@@ -133,10 +143,58 @@ async def test_problem_with_a_captioned_photo_takes_seven(harness: Harness) -> N
         await panji.press(ask, ask.buttons()[0].text)
         await panji.wait_for("uraian singkat")
     await panji.send_photo("KK dibawa ke Selatpanjang")  # the photo and the description
-    await panji.press(await panji.wait_for("Diterima: foto"), "Lanjut")
-    await panji.press(await panji.wait_for("Seberapa mendesak"), "Biasa")
+    await panji.press(await panji.wait_for("Foto dan uraian diterima", "Seberapa mendesak"),
+                      "Biasa")
     summary = await panji.wait_for("Ringkasan kendala", "KK dibawa ke Selatpanjang")
     await panji.press(summary, "Kirim")
     await panji.wait_for("tercatat")
-    assert await harness.scalar("SELECT photo_file_id IS NOT NULL FROM problems") == 1
-    assert panji.interactions == 7
+    assert await harness.scalar(
+        "SELECT CASE WHEN photo_file_id IS NULL THEN 'no photo' ELSE 'photo' END"
+        " || '|' || description FROM problems"
+    ) == "photo|KK dibawa ke Selatpanjang"
+    assert panji.interactions == 6
+
+
+async def pml_review_message(harness: Harness, mahmud: Officer):
+    """The evening digest's review message of today's reports of P1 (two SLS) and P2."""
+    for officer_id, user_id, numbers in (("P1", 501, "12 14 51"), ("P2", 502, "7 8 30")):
+        ppl = await officer(harness, officer_id, user_id)
+        await ppl.send(f"/lapor {numbers}")
+        ask = await ppl.user.wait_for(
+            lambda m: "Pilih SLS" in text_of(m) or "Ringkasan laporan" in text_of(m))
+        if "Pilih SLS" in text_of(ask):
+            await ppl.press(ask, ask.buttons()[0].text)
+            ask = await ppl.wait_for("Ringkasan laporan")
+        await ppl.press(ask, "Kirim")
+        await ppl.wait_for("Laporan tersimpan")
+    await jobs.send_digests(services_of(harness.app), day=date(2022, 10, 17), roles=[Role.PML])
+    return await mahmud.wait_for("perlu ditinjau")
+
+
+async def test_approving_every_report_of_the_digest_takes_two(harness: Harness) -> None:
+    mahmud = await officer(harness, "M1", 601)
+    review = await pml_review_message(harness, mahmud)
+    assert "12 ruta, 14 keluarga, 51 jiwa" in review.text  # the numbers are in the message
+    version = review.version
+    await mahmud.press(review, "✅ Setujui semua")
+    await mahmud.user.wait_edit(review, since_version=version)
+    await mahmud.press(review, "✅ Ya, setujui 2 laporan")
+    await mahmud.wait_for("2 laporan disetujui")
+    assert await harness.scalar(
+        "SELECT COUNT(*) FROM reports WHERE status = 'approved'") == 2
+    assert mahmud.interactions == 2
+
+
+async def test_returning_a_report_of_the_digest_takes_two(harness: Harness) -> None:
+    mahmud = await officer(harness, "M1", 601)
+    review = await pml_review_message(harness, mahmud)
+    await mahmud.press(review, "↩️ 2")
+    await mahmud.wait_for("alasan pengembalian")
+    await mahmud.send("Jumlah jiwa perlu dicek")
+    await mahmud.wait_for("dikembalikan")
+    [second] = [line for line in review.text.splitlines() if line.startswith("2. ")]
+    returned = await harness.scalar(
+        "SELECT o.name FROM reports r JOIN officers o USING (officer_id)"
+        " WHERE r.status = 'returned'")
+    assert second.startswith(f"2. {returned} · ")
+    assert mahmud.interactions == 2

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import re
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
@@ -11,10 +13,20 @@ import pytest
 
 from bot.cli import main
 from db.connection import Database
-from db.maintenance import backup
+from db.maintenance import backup, copy_database, row_counts
 from db.migrations import available_migrations
 from db.reports import save_report
-from tests.support import WIB
+from tests.support import (
+    WIB,
+    PgCluster,
+    add_problem,
+    at,
+    clear_settings_env,
+    link_officers,
+    load_roster,
+    query,
+    with_password,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 
@@ -134,3 +146,137 @@ async def test_a_backup_appears_only_whole_and_checked_and_a_failed_one_leaves_n
         assert sorted(p.name for p in folder.iterdir()) == ["regsosek.db"]  # no partial file
     finally:
         await db.close()
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def pg_env(monkeypatch: pytest.MonkeyPatch, cwd: Path, url: str) -> None:
+    clear_settings_env(monkeypatch, cwd)
+    monkeypatch.setenv("DATABASE_URL", url)
+
+
+async def test_migrate_check_and_status_on_postgresql(
+    tmp_path: Path, monkeypatch, capsys, pg_cluster: PgCluster
+) -> None:
+    url = with_password(await pg_cluster.create("template0"), "s3cr3t")
+    try:
+        pg_env(monkeypatch, tmp_path, url)
+        assert await asyncio.to_thread(main, ["db", "migrate"]) == 0
+        assert await asyncio.to_thread(main, ["db", "check"]) == 0
+        assert await asyncio.to_thread(main, ["status"]) == 1  # no bot to ask
+        out = capsys.readouterr().out
+        assert f"is at schema version {len(available_migrations('postgres'))}" in out
+        assert "integrity: ok" in out and "pending migrations: none" in out
+        # `db migrate` loads the default wilayah list; no roster yet.
+        assert re.search(r"rows: .*wilayah_kecamatan [1-9]", out) and "officers 0" in out
+        assert "database: reachable, schema version" in out
+        assert "postgres:***@" in out and "s3cr3t" not in out
+    finally:
+        await pg_cluster.drop(url)
+
+
+async def test_backup_of_postgresql_through_pg_dump(
+    tmp_path: Path, monkeypatch, capsys, database: str, pg_cluster: PgCluster
+) -> None:
+    await load_roster(database, at(17), tmp_path)
+    pg_env(monkeypatch, tmp_path, with_password(database, "s3cr3t"))
+    # Without pg_dump on PATH: how to make one, nothing written.
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert await asyncio.to_thread(main, ["db", "backup", "dump.pg"]) == 1
+    assert "pg_dump is not on PATH" in capsys.readouterr().err
+    assert not (tmp_path / "dump.pg").exists()
+    # With the server's own pg_dump (a client of the server's major version).
+    monkeypatch.setenv("PATH", str(pg_cluster.bin_folder))
+    assert await asyncio.to_thread(main, ["db", "backup", "dump.pg"]) == 0
+    out = capsys.readouterr().out
+    assert "written to dump.pg" in out and "s3cr3t" not in out
+    assert (tmp_path / "dump.pg").read_bytes().startswith(b"PGDMP")
+    assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+    assert await asyncio.to_thread(main, ["db", "backup", "dump.pg"]) == 1  # never overwrites
+
+
+@pytest.fixture
+def engine() -> str:
+    """The backup and copy tests above and below run on PostgreSQL; the others are about
+    SQLite's files."""
+    return "postgres"
+
+
+async def test_copy_a_regency_into_postgresql_with_ids_kept(
+    tmp_path: Path, monkeypatch, capsys, pg_cluster: PgCluster
+) -> None:
+    lite = tmp_path / "regsosek.db"
+    await load_roster(lite, at(17), tmp_path)
+    await link_officers(lite, {"P1": 501, "M1": 601})
+    db = Database(lite)
+    await db.open()
+    try:
+        for households, replaces in [(10, None), (12, 1)]:  # two versions of one report
+            async with db.statement() as conn:
+                await save_report(
+                    conn, officer_id="P1", report_date=date(2022, 10, 17),
+                    sls_code="1410012005001", values={"households": households},
+                    progress_value=households, note=None, late=False, now=at(17),
+                    telegram_user_id=501, submission_token=f"t{households}", replaces=replaces)
+        await add_problem(db, latitude=1.25, longitude=102.5)
+        expected = await row_counts(db.conn)
+    finally:
+        await db.close()
+    url = await pg_cluster.create("template0")
+    try:
+        clear_settings_env(monkeypatch, tmp_path)
+        monkeypatch.setenv("DATABASE_PATH", str(lite))
+        assert await asyncio.to_thread(main, ["db", "copy", "--to", url]) == 0
+        assert f"copied {sum(expected.values())} rows" in capsys.readouterr().out
+        target = Database(url)
+        await target.open()
+        try:
+            assert await row_counts(target.conn) == expected
+            assert query(url, "SELECT id, revision, progress_value FROM report_revisions"
+                              " ORDER BY id") == [(1, 1, 10), (2, 2, 12)]
+            assert query(url, "SELECT telegram_user_id FROM officers WHERE officer_id = 'P1'"
+                         ) == [(501,)]
+            assert query(url, "SELECT latitude, longitude FROM problems") == [(1.25, 102.5)]
+            # The sequences go on after the copied ids; the trigger makes revisions again.
+            problem = await add_problem(target)
+            assert problem.id == 2
+            async with target.statement() as conn:
+                saved = await save_report(
+                    conn, officer_id="P1", report_date=date(2022, 10, 17),
+                    sls_code="1410012005001", values={"households": 14}, progress_value=14,
+                    note=None, late=False, now=at(17), replaces=2)
+            assert saved is not None and saved.report.revision == 3
+            assert query(url, "SELECT MAX(id), COUNT(*) FROM report_revisions") == [(3, 3)]
+        finally:
+            await target.close()
+        # A database with data is never copied into.
+        assert await asyncio.to_thread(main, ["db", "copy", "--to", url]) == 1
+        assert "is not empty" in capsys.readouterr().err
+    finally:
+        await pg_cluster.drop(url)
+
+
+async def test_a_copy_that_fails_midway_leaves_the_target_empty(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    lite = tmp_path / "regsosek.db"
+    await load_roster(lite, at(17), tmp_path)
+    # SQLite keeps a text in an INTEGER column; PostgreSQL refuses it, after officers.
+    conn = sqlite3.connect(lite)
+    conn.execute("UPDATE areas SET target_households = 'banyak' WHERE sls_code = ?",
+                 ("1410012005001",))
+    conn.commit()
+    conn.close()
+    url = await pg_cluster.create("template0")
+    source, target = Database(lite), Database(url)
+    await source.open()
+    await target.open()
+    try:
+        with pytest.raises(ValueError):
+            await copy_database(source, target)
+        assert all(count == 0 for count in (await row_counts(target.conn)).values())
+    finally:
+        await source.close()
+        await target.close()
+        await pg_cluster.drop(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -215,7 +216,19 @@ def test_details_escape_the_description() -> None:
                          T, unit="ruta", with_reporter=True)
     assert "Uraian: &lt;i&gt;x&lt;/i&gt; &amp; y" in text
     assert "Pelapor: Putri (PPL)" in text and "Lampiran: foto, lokasi" in text
-    assert "Ruta perlu dikunjungi ulang: 5" in text and "Dilaporkan: Sen, 17 Okt 18:00" in text
+    assert "Ruta perlu dikunjungi ulang: 5" in text
+    assert "Dilaporkan: Sen, 17 Okt pukul 18.00 WIB" in text  # the time carries its zone
+
+
+def test_the_time_of_a_problem_is_shown_in_the_zone_given() -> None:
+    reported = problem(created_at=at(17).astimezone(ZoneInfo("UTC")))  # as a database may return it
+    text = problem_view.item(reported, T, "🔔", unit="ruta", tz=ZoneInfo("Asia/Jakarta"))
+    assert "Dilaporkan: Sen, 17 Okt pukul 18.00 WIB" in text
+    text = problem_view.item(reported, T, "🔔", unit="ruta", tz=ZoneInfo("Asia/Makassar"))
+    assert "Dilaporkan: Sen, 17 Okt pukul 19.00 WITA" in text
+    english = problem_view.item(reported, Texts("en"), "🔔", unit="households",
+                                tz=ZoneInfo("Asia/Jakarta"))
+    assert "Mon, 17 Oct at 18:00 WIB" in english
 
 
 def test_households_to_visit_again_are_counted_in_the_unit_of_the_progress_field() -> None:
@@ -353,6 +366,7 @@ async def test_escalation_fires_once_per_level_across_runs_and_restarts(harness:
     [first] = escalations_to(harness, 701)
     assert "Kendala #1 belum selesai setelah 24 jam" in first.text
     assert "Air pasang <tinggi>" in first.text
+    assert "Dilaporkan: Sen, 17 Okt pukul 18.00 WIB" in first.text  # the time with its zone
     assert [b.text for b in first.buttons()] == ["🛠 Ditangani", "✅ Selesai"]
     assert escalations_to(harness, 801) == [] and escalations_to(harness, 601) == []
     assert await run() == 0

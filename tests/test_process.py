@@ -20,6 +20,7 @@ from tests.support import (
     query,
     text_of,
     webhook_overrides,
+    with_password,
 )
 
 USER_ID = 7702
@@ -34,8 +35,12 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 
 @pytest.fixture
-async def roster(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    db_path = tmp_path / "data" / "regsosek.db"
+async def roster(
+    tmp_path: Path, engine: str, database: Path | str
+) -> tuple[Path | str, dict[str, str]]:
+    """The test roster, in a SQLite file in a folder the bot creates, or on PostgreSQL (the
+    bot process then runs with DATABASE_URL)."""
+    db_path = tmp_path / "data" / "regsosek.db" if engine == "sqlite" else with_password(database)
     codes = await load_roster(db_path, PROCESS_START, tmp_path)
     return db_path, codes
 
@@ -52,7 +57,7 @@ async def processes() -> AsyncIterator[list[BotProcess]]:
 
 
 async def test_register_report_and_stop_on_sigterm(
-    api: LocalBotApi, tmp_path: Path, roster: tuple[Path, dict[str, str]],
+    api: LocalBotApi, tmp_path: Path, roster: tuple[Path | str, dict[str, str]],
     processes: list[BotProcess],
 ) -> None:
     db_path, codes = roster
@@ -81,11 +86,12 @@ async def test_register_report_and_stop_on_sigterm(
     assert json.loads(values) == {"households": 12, "families": 14, "persons": 51}
     output = bot.output()
     assert "Application started" in output  # the log was written, and...
-    assert api.token not in output  # ...never with the token
+    assert api.token not in output  # ...never with the token, nor the database's password
+    assert "s3cr3t" not in output
 
 
 async def test_flow_resumes_at_the_same_step_after_a_restart(
-    api: LocalBotApi, tmp_path: Path, roster: tuple[Path, dict[str, str]],
+    api: LocalBotApi, tmp_path: Path, roster: tuple[Path | str, dict[str, str]],
     processes: list[BotProcess],
 ) -> None:
     db_path, codes = roster
@@ -132,7 +138,7 @@ async def test_flow_resumes_at_the_same_step_after_a_restart(
 
 
 async def test_webhook_mode_finishes_the_update_in_hand_on_sigterm_and_logs_json(
-    api: LocalBotApi, tmp_path: Path, roster: tuple[Path, dict[str, str]],
+    api: LocalBotApi, tmp_path: Path, roster: tuple[Path | str, dict[str, str]],
     processes: list[BotProcess],
 ) -> None:
     db_path, codes = roster

@@ -3,11 +3,20 @@ submission is saved once, and every version is kept."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from db.connection import Database
-from db.reports import get_report, review_report, save_report, submission_saved
+from db.reports import (
+    approve_reports,
+    get_report,
+    review_report,
+    save_report,
+    submission_saved,
+)
 from tests.support import at, load_roster
 
 DAY, SLS = date(2022, 10, 17), "1410012006001"
@@ -139,5 +148,62 @@ async def test_a_review_only_changes_the_version_seen_while_it_waits(
         assert await state() == ("approved", "M1:returned,K1:approved")
         assert await review(corrected, "returned", "M1") is False  # approved already
         assert await state() == ("approved", "M1:returned,K1:approved")
+    finally:
+        await db.close()
+
+
+class _FailsAt:
+    """The connection of a transaction whose `n`-th statement fails (a disk full, say)."""
+
+    def __init__(self, conn, n: int) -> None:
+        self._conn, self._left = conn, n
+
+    def execute(self, *args, **kwargs):
+        self._left -= 1
+        if self._left == 0:
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(*args, **kwargs)
+
+
+async def test_approving_several_reports_is_all_or_nothing(
+    tmp_path: Path, database: Path | str
+) -> None:
+    await load_roster(database, at(17), tmp_path)
+    db = Database(database)
+    await db.open()
+    try:
+        seen = []
+        for officer_id, sls in (("P1", "1410012005001"), ("P1", "1410012005002"), ("P2", SLS)):
+            async with db.transaction() as conn:
+                saved = await save_report(
+                    conn, officer_id=officer_id, report_date=DAY, sls_code=sls,
+                    values={"households": 5, "families": 5, "persons": 20},
+                    progress_value=5, note=None, late=False, now=at(17))
+            assert saved is not None
+            seen.append((saved.report.id, saved.report.revision))
+
+        async def state() -> list[str]:
+            rows = await db.conn.execute_fetchall("SELECT status FROM reports ORDER BY id")
+            return [row[0] for row in rows]
+
+        # The fourth statement (the second report's review) fails: none is approved.
+        with pytest.raises(sqlite3.OperationalError):
+            async with db.transaction() as conn:
+                await approve_reports(_FailsAt(conn, 4), seen, reviewer_id="M1", now=at(17, 20))
+        assert await state() == ["submitted"] * 3
+        assert await db.conn.execute_fetchall("SELECT 1 FROM report_reviews") == []
+
+        # One changed since it was seen (a new revision): the others are approved, it is not.
+        async with db.transaction() as conn:
+            await save_report(conn, officer_id="P2", report_date=DAY, sls_code=SLS,
+                              values={"households": 6, "families": 6, "persons": 24},
+                              progress_value=6, note=None, late=False, now=at(17, 19))
+        async with db.transaction() as conn:
+            approved = await approve_reports(conn, seen, reviewer_id="M1", now=at(17, 20))
+        assert approved == [seen[0][0], seen[1][0]]
+        assert await state() == ["approved", "approved", "submitted"]
+        reviews = await db.conn.execute_fetchall(
+            "SELECT report_id, revision, reviewer_id, action FROM report_reviews ORDER BY id")
+        assert [tuple(r) for r in reviews] == [(i, 1, "M1", "approved") for i, _ in seen[:2]]
     finally:
         await db.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -105,7 +106,10 @@ async def run_demo(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "regsosek.db"
     for stale in [*out.glob("regsosek.db*"), *out.glob("chart_*.png")]:
-        stale.unlink()
+        if stale.is_dir():  # the folder of the run marks (regsosek.db-runs)
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
     rng = random.Random(17)
 
     desa = wilayah.parse_wilayah_csv(resources.files("db").joinpath("data/meranti_wilayah.csv"))[1]
@@ -120,6 +124,7 @@ async def run_demo(out: Path) -> int:
             telegram_api_base_url=api.base_url,
             telegram_api_base_file_url=api.base_file_url,
             database_path=db_path,
+            database_url=None,  # its own SQLite file, whatever DATABASE_URL the shell has
             admin_telegram_ids=[ADMIN_TELEGRAM_ID],
             # Telegram allows about 30 messages/s and 1/s per chat; the local API has no limit.
             messages_per_second=1000,
@@ -165,6 +170,8 @@ async def run_demo(out: Path) -> int:
     finally:
         await db.close()
     print(f"\nField problem of the first day, as the PML saw it:\n{stats['problem']}")
+    print(f"\nThe PML's review of the last evening, from the digest:\n{stats['review']}")
+    print(f"\nA PPL on the last evening, when something unexpected happens:\n{stats['field']}")
     print(f"\nAnnouncement of the last evening, the admin's delivery report and list:\n"
           f"{stats['broadcast']}")
     print(f"\nExport: {count} reports in {export_path} (and laporan.xlsx); roster files, charts "
@@ -186,7 +193,7 @@ def _show_digests(api: LocalBotApi, officers: list[dict], stats: dict, out: Path
     chats = [("PML", users[first_pml].chat_id), ("KOSEKA", users[first_koseka].chat_id),
              ("admin", ADMIN_TELEGRAM_ID)]
     for label, chat_id in chats:
-        received = api.messages_to(chat_id)
+        received = api.messages_to(chat_id)[:stats["received"][chat_id]]
         start = max(i for i, m in enumerate(received)
                     if (m.text or "").startswith("Ringkasan harian"))
         texts = [m.text or "" for m in received[start:] if m.kind == "text"]
@@ -269,7 +276,99 @@ async def _simulate(
         summary = await jobs.send_digests(services, day=clock.today(), roles=[role])
         stats[f"digests_{role.value}"] = summary.sent
     stats["users"] = users  # type: ignore[assignment]
+    # The digests are shown as they were received, before the evening's scenes below.
+    stats["received"] = {u.chat_id: len(api.messages_to(u.chat_id))  # type: ignore[assignment]
+                         for u in [*users.values(), admin]}
+    clock.set(datetime.combine(clock.today(), day_time(20, 45), clock.tz))
+    pml_id = next(o["officer_id"] for o in officers
+                  if o["role"] == "PML" and o["officer_id"] in users)
+    team = [oid for oid in ppl if supervisor[oid] == pml_id]
+    stats["review"] = await _review_story(users[pml_id], [users[oid] for oid in team])
+    stats["field"] = await _field_story(users[team[0]])
     return stats
+
+
+def _shown(message: SentMessage) -> str:
+    """A message as the demo prints it: its text, then its buttons."""
+    buttons = " | ".join(b.text for b in message.buttons())
+    return (message.text or "") + (f"\n[{buttons}]" if buttons else "")
+
+
+async def _review_story(pml: SimUser, team: list[SimUser]) -> str:
+    """The PML returns one report of the digest's review with a reason, then approves all the
+    others in two taps: "Setujui semua", then "Ya" on the confirmation."""
+    review = next(m for m in reversed(pml.inbox) if "perlu ditinjau" in (m.text or ""))
+    lines = [f"(buttons of the review message) [{' | '.join(b.text for b in review.buttons())}]"]
+    await pml.press(review, "↩️ 1")
+    lines.append("→ ↩️ 1: " + ((await pml.wait_for(_has("alasan pengembalian"), timeout=30)).text
+                               or ""))
+    await pml.send("Jumlah jiwa perlu dicek lagi")
+    lines.append("→ " + (await pml.wait_for(_has("dikembalikan"), timeout=30)).text)
+    returned = await _any_of(team, "dikembalikan oleh")
+    lines.append(f"(the PPL reads) {returned}")
+    if len(review.buttons()) > 2:  # "Setujui semua" is offered for two reports or more
+        version = review.version
+        await pml.press(review, "✅ Setujui semua")
+        await pml.wait_edit(review, since_version=version, timeout=30)
+        lines.append(f"→ ✅ Setujui semua: [{' | '.join(b.text for b in review.buttons())}]")
+        yes = next(b.text for b in review.buttons() if b.text.startswith("✅ Ya"))
+        await pml.press(review, yes)
+        lines.append(f"→ {yes}: " + ((await pml.wait_for(_has("laporan disetujui"), timeout=30))
+                                     .text or ""))
+    return "\n".join(lines)
+
+
+async def _any_of(users: list[SimUser], fragment: str) -> str:
+    """The first message containing `fragment` that one of `users` received."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for user in users:
+            for message in user.inbox:
+                if fragment in (message.text or ""):
+                    return message.text or ""
+        await asyncio.sleep(0.05)
+    return "-"
+
+
+async def _field_story(user: SimUser) -> str:
+    """What a PPL reads when something unexpected happens: bare numbers, a sticker, a broken
+    cross-field rule corrected on the other number, a second report of the day (it replaces
+    the first), and a day off saved with one tap."""
+    out = []
+    await user.send("12 14 51")
+    out.append("(bare numbers) " + ((await user.wait_for(_has("belum tersimpan"), timeout=30))
+                                    .text or ""))
+    await user.send_sticker()
+    out.append("(a sticker) " + ((await user.wait_for(_has("stiker"), timeout=30)).text or ""))
+    await _open_report(user)
+    for value in ("9", "14", "13"):  # fewer persons than families
+        await user.send(value)
+    broken = await user.wait_for(_has("lebih kecil"), timeout=30)
+    out.append("(guided: 9, 14, 13) " + _shown(broken))
+    fix = next(b.text for b in broken.buttons() if "keluarga" in b.text)
+    await user.press(broken, fix)
+    await user.wait_for(_has("Berapa keluarga"), timeout=30)
+    await user.send("10")
+    summary = await user.wait_for(_has("Ringkasan"), timeout=30)
+    out.append(f"→ {fix}, 10: " + _shown(summary))
+    await user.press(summary, "Kirim")  # "Kirim (ganti)" when it replaces the first
+    saved = await user.wait_for(lambda m: "diperbarui" in (m.text or "")
+                                or "Laporan tersimpan" in (m.text or ""), timeout=30)
+    out.append("→ Kirim: " + "\n".join((saved.text or "").splitlines()[-2:]))
+    # The evening's remainder sent as a second report of the day: it replaces the first.
+    await user.send("/lapor 3 3 12")
+    second = await user.wait_for(lambda m: "Pilih SLS" in (m.text or "")
+                                 or "Ringkasan" in (m.text or ""), timeout=30)
+    if "Pilih SLS" in (second.text or ""):
+        await user.press(second, second.buttons()[0].callback_data or "")
+        second = await user.wait_for(_has("Ringkasan"), timeout=30)
+    out.append("(/lapor 3 3 12, the same day and SLS) " + _shown(second))
+    await user.press(second, "Batal")
+    await user.wait_for(_has("Dibatalkan"), timeout=30)
+    await user.send("/izin")
+    await user.press(await user.wait_for(_has("alasannya"), timeout=30), "Sakit")
+    out.append("(/izin, Sakit) " + _shown(await user.wait_for(_has("Izin tercatat"), timeout=30)))
+    return "\n\n".join(out)
 
 
 async def _late_report(user: SimUser) -> None:
@@ -334,10 +433,10 @@ async def _problem_story(
     if "terkait SLS" in (step.text or ""):
         await reporter.press(step, step.buttons()[0].callback_data or "")
         await reporter.wait_for(_has("uraian singkat"), timeout=30)
-    await reporter.send("Empat ruta tutup, pemilik ke kebun sampai sore")
-    await reporter.press(await reporter.wait_for(_has("foto dan/atau lokasi"), timeout=30),
-                         "Lewati")
-    await reporter.press(await reporter.wait_for(_has("Seberapa mendesak"), timeout=30), "Biasa")
+    # A photo whose caption is the description: both at once, straight on to the urgency.
+    await reporter.send_photo("Empat ruta tutup, pemilik ke kebun sampai sore")
+    urgency = await reporter.wait_for(_has("Seberapa mendesak"), timeout=30)
+    await reporter.press(urgency, "Biasa")
     await reporter.wait_for(_has("dikunjungi ulang"), timeout=30)
     await reporter.send("4")
     await reporter.press(await reporter.wait_for(_has("Ringkasan kendala"), timeout=30), "Kirim")
@@ -347,7 +446,9 @@ async def _problem_story(
     await reporter.wait_for(_has("status sekarang Ditangani"), timeout=30)
     await pml.press(alert, "Selesai")
     done = await reporter.wait_for(_has("status sekarang Selesai"), timeout=30)
-    return f"{alert.text}\n\n→ {done.text}"
+    asked = (urgency.text or "").splitlines()[0]
+    return (f"(the PPL, after sending the captioned photo: {asked})\n\n{alert.text}"
+            f"\n\n→ {done.text}")
 
 
 async def _print_table(db: Database, stats: dict[str, int]) -> None:

@@ -3,15 +3,23 @@ of an announcement. The button data are the rules' (`bot.rules`); the labels com
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.present.review import ReviewItem
+from bot.present.review import ReviewPage
 from bot.present.texts import Texts
 from bot.rules.announcements import READ_PREFIX
 from bot.rules.problems import FORWARD, PREFIX, RESOLVE, TAKE, VISITED, has_revisit
-from bot.rules.review import APPROVE, RETURN
+from bot.rules.review import (
+    APPROVE,
+    APPROVE_ALL,
+    CANCEL_ALL,
+    CONFIRM_ALL,
+    RETURN,
+    button_data,
+    review_target,
+)
 from db.models import ESCALATED, IN_PROGRESS, RESOLVED, ProblemModel
 
 
@@ -43,32 +51,69 @@ def visited_markup(problems: Sequence[ProblemModel], t: Texts) -> InlineKeyboard
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def review_markup(items: Sequence[ReviewItem], t: Texts) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    f"✅ {item.label}", callback_data=f"{APPROVE}:{item.report_id}"
-                ),
-                InlineKeyboardButton(t("btn_return"), callback_data=f"{RETURN}:{item.report_id}"),
-            ]
-            for item in items
-        ]
-    )
-
-
-def without_report(
-    markup: InlineKeyboardMarkup | None, report_id: int
-) -> InlineKeyboardMarkup | None:
-    """The same keyboard minus the row of one report (None when nothing is left)."""
-    if markup is None:
-        return None
-    suffix = f":{report_id}"
+def review_markup(page: ReviewPage, t: Texts) -> InlineKeyboardMarkup:
+    """ "✅ Setujui N" / "↩️ N" per report of the message, then "✅ Setujui semua" when there
+    are several."""
     rows = [
-        row for row in markup.inline_keyboard
-        if not any((b.callback_data or "").endswith(suffix) for b in row)
+        [
+            InlineKeyboardButton(t("btn_approve_n", number=number),
+                                 callback_data=button_data(APPROVE, item.report_id, item.revision)),
+            InlineKeyboardButton(t("btn_return_n", number=number),
+                                 callback_data=button_data(RETURN, item.report_id, item.revision)),
+        ]
+        for number, item in page.numbered
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup(_with_approve_all(rows, t))
+
+
+def _row_report(row: Sequence[InlineKeyboardButton]) -> tuple[int, int | None] | None:
+    """The report (id, revision shown) a row of a review keyboard is about, if any."""
+    for button in row:
+        if isinstance(button.callback_data, str):
+            target = review_target(button.callback_data)
+            if target is not None:
+                return target
+    return None
+
+
+def _report_rows(markup: InlineKeyboardMarkup | None) -> list[list[InlineKeyboardButton]]:
+    """The rows of a review keyboard that belong to a report (not "Setujui semua" or its
+    confirmation)."""
+    if markup is None:
+        return []
+    return [list(row) for row in markup.inline_keyboard if _row_report(row) is not None]
+
+
+def _with_approve_all(
+    rows: list[list[InlineKeyboardButton]], t: Texts
+) -> list[list[InlineKeyboardButton]]:
+    if len(rows) < 2:
+        return rows
+    return [*rows, [InlineKeyboardButton(t("btn_approve_all"), callback_data=APPROVE_ALL)]]
+
+
+def reviewed_in(markup: InlineKeyboardMarkup | None) -> list[tuple[int, int | None]]:
+    """The reports (id, revision shown) whose rows are still in a review keyboard."""
+    return [target for row in _report_rows(markup) if (target := _row_report(row))]
+
+
+def without_reports(
+    markup: InlineKeyboardMarkup | None, report_ids: Collection[int], t: Texts
+) -> InlineKeyboardMarkup | None:
+    """The same review keyboard minus the rows of `report_ids`, with "Setujui semua" again in
+    place of a confirmation (None when no report is left)."""
+    rows = [row for row in _report_rows(markup)
+            if (target := _row_report(row)) and target[0] not in report_ids]
+    return InlineKeyboardMarkup(_with_approve_all(rows, t)) if rows else None
+
+
+def confirm_all_markup(markup: InlineKeyboardMarkup | None, t: Texts) -> InlineKeyboardMarkup:
+    """The review keyboard with "Ya, setujui N laporan" / "Batal" in place of "Setujui semua"."""
+    rows = _report_rows(markup)
+    return InlineKeyboardMarkup([*rows, [
+        InlineKeyboardButton(t("btn_approve_all_yes", count=len(rows)), callback_data=CONFIRM_ALL),
+        InlineKeyboardButton(t("btn_approve_all_cancel"), callback_data=CANCEL_ALL),
+    ]])
 
 
 def read_markup(t: Texts, recipient_id: int) -> InlineKeyboardMarkup:

@@ -70,7 +70,7 @@ def alert_items(
     t = services.texts
     chat = recipient.telegram_chat_id
     assert chat is not None
-    text = problem_view.item(problem, t, headline,
+    text = problem_view.item(problem, t, headline, tz=services.settings.tz,
                              unit=problem_view.revisit_unit(services.form, t.language))
     markup = keyboards.status_markup(problem, t, forward=recipient.role == Role.PML)
     items = [Outgoing(chat, text, reply_markup=markup)]

@@ -17,9 +17,8 @@ PREVIEW_CHARS = 60
 
 
 def when_text(moment: datetime, tz: tzinfo | None, language: str) -> str:
-    """'Senin, 17 Okt 2022 19:30' in the deployment's time zone."""
-    local = moment.astimezone(tz)
-    return f"{fmt.day(local.date(), language)} {local:%H:%M}"
+    """'Senin, 17 Okt 2022 pukul 19.30 WIB' in the deployment's time zone, with the zone."""
+    return fmt.day_time(moment, tz, language)
 
 
 def paid_cost(t: Texts, recipients: int) -> str:

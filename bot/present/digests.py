@@ -284,11 +284,9 @@ class DigestBuilder:
         return self.t(f"digest_flag_{flag.code}", **values)
 
     def _review_item(self, entry: ReviewEntry) -> ReviewItem:
-        label = html.unescape(self.t(  # a button label is plain text, not HTML
-            "digest_review_label", name=entry.officer.name, sls=entry.sls_name,
-            count=self._n(entry.households), unit=self.unit,
-        ))
-        return ReviewItem(report_id=entry.report_id, label=label)
+        return ReviewItem(report_id=entry.report_id, revision=entry.revision,
+                          name=entry.officer.name, sls=entry.sls_name, values=entry.values,
+                          note=entry.note)
 
     # -- KOSEKA --------------------------------------------------------------------------
 

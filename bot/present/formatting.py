@@ -60,3 +60,15 @@ def time_of_day(moment: datetime, tz: tzinfo | None = None, language: str = "id"
     separator = "." if language == "id" else ":"
     zone = local.strftime("%Z")
     return f"{local:%H}{separator}{local:%M} {zone}".rstrip()
+
+
+_AT = {"id": "pukul", "en": "at"}
+
+
+def day_time(moment: datetime, tz: tzinfo | None = None, language: str = "id", *,
+             short: bool = False) -> str:
+    """'Senin, 17 Okt 2022 pukul 19.30 WIB' ('Sen, 17 Okt pukul 19.30 WIB' when `short`): the
+    day and the time in `tz`, with the zone, as every text that shows a time writes it."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    shown = short_day(local.date(), language) if short else day(local.date(), language)
+    return f"{shown} {_AT.get(language, _AT['id'])} {time_of_day(local, tz, language)}"

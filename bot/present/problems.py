@@ -9,7 +9,7 @@ counted in the unit of the form's progress field (`revisit_unit`), never a hard-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.present import formatting as fmt
 from bot.present.texts import Raw, Texts
@@ -48,8 +48,9 @@ def category_label(category: str, t: Texts) -> str:
     return t(f"problem_cat_{category}")
 
 
-def when(moment: datetime, language: str) -> str:
-    return f"{fmt.short_day(moment.date(), language)} {moment:%H:%M}"
+def when(moment: datetime, language: str, tz: tzinfo | None = None) -> str:
+    """'Sen, 17 Okt pukul 17.05 WIB': in `tz` (the deployment's zone), with the zone."""
+    return fmt.day_time(moment, tz, language, short=True)
 
 
 def place(problem: ProblemModel, t: Texts) -> str:
@@ -74,11 +75,11 @@ def description_line(problem: ProblemModel, t: Texts) -> str:
 
 def details(
     problem: ProblemModel, t: Texts, *, unit: str, with_reporter: bool = False,
-    preview: bool = False, description: bool = True,
+    preview: bool = False, description: bool = True, tz: tzinfo | None = None,
 ) -> Raw:
     """The body of an alert or a summary (`preview`: not saved yet; `description`: with the
     description as its last line); `unit` counts the households to visit again. User strings
-    are escaped."""
+    are escaped. Times are shown in `tz` with its zone."""
     lang = t.language
     lines = []
     if with_reporter:
@@ -98,7 +99,7 @@ def details(
     ]
     if not preview:
         lines += [
-            t("problem_line_reported", value=when(problem.created_at, lang)),
+            t("problem_line_reported", value=when(problem.created_at, lang, tz)),
             t("problem_line_status", value=status_label(problem.status, t)),
         ]
     if description:
@@ -106,13 +107,15 @@ def details(
     return Raw("\n".join(lines))
 
 
-def item(problem: ProblemModel, t: Texts, headline: str, *, unit: str) -> str:
+def item(
+    problem: ProblemModel, t: Texts, headline: str, *, unit: str, tz: tzinfo | None = None
+) -> str:
     """An alert or a list item: the headline, the description on the second line, then the
     details (with the reporter)."""
     return "\n".join([
         headline,
         description_line(problem, t),
-        details(problem, t, unit=unit, with_reporter=True, description=False),
+        details(problem, t, unit=unit, with_reporter=True, description=False, tz=tz),
     ])
 
 

@@ -200,9 +200,12 @@ class ReviewEntry:
     """A report of the day that the PML has yet to approve or return."""
 
     report_id: int
+    revision: int
     officer: Person
     sls_name: str
-    households: int
+    values: Mapping[str, int]
+    """Every field of the form, as the review message shows them."""
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -479,8 +482,9 @@ class DigestFigures:
         waiting = self.source.awaiting_review
         for stat in members:
             for report in waiting.get(stat.officer.officer_id, ()):
-                yield ReviewEntry(report_id=report.id, officer=stat.officer,
-                                  sls_name=report.sls_name, households=report.progress)
+                yield ReviewEntry(report_id=report.id, revision=report.revision,
+                                  officer=stat.officer, sls_name=report.sls_name,
+                                  values=report.values, note=report.note)
 
     # -- a KOSEKA's kecamatan ------------------------------------------------------------------
 
