@@ -14,7 +14,9 @@ async def area_progress(
     officer_ids: list[str] | None = None,
     until: date | None = None,
 ) -> list[AreaProgress]:
-    """Active areas with the households reported so far (current report versions only)."""
+    """Active areas with the households reported so far (current report versions only),
+    up to `until` when given: from the totals the digests read too (`area_totals`, less the
+    days after `until` in `area_days`), not from every report."""
     params: list[object] = [until.isoformat() if until else "9999-12-31"]
     where = "a.active = 1"
     if officer_ids is not None:
@@ -23,12 +25,13 @@ async def area_progress(
     sql = f"""
         SELECT a.sls_code, a.sls_name, a.desa_code, a.officer_id, o.name AS officer_name,
                o.supervisor_id, o.kecamatan_code, a.target_households AS target,
-               COALESCE(SUM(r.progress_value), 0) AS done
+               COALESCE(t.households, 0) - COALESCE((
+                   SELECT SUM(d.households) FROM area_days d
+                   WHERE d.sls_code = a.sls_code AND d.day > ?), 0) AS done
         FROM areas a
         JOIN officers o ON o.officer_id = a.officer_id
-        LEFT JOIN reports r ON r.sls_code = a.sls_code AND r.report_date <= ?
+        LEFT JOIN area_totals t ON t.sls_code = a.sls_code
         WHERE {where}
-        GROUP BY a.sls_code, o.officer_id
         ORDER BY a.officer_id, a.sls_code
     """
     return [AreaProgress(**dict(row)) for row in await conn.execute_fetchall(sql, params)]

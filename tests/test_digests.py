@@ -34,19 +34,24 @@ from bot.present.digests import (
     ReviewItem,
     build_digests,
     digest_for,
+    load_data,
+    period_of,
 )
 from bot.present.export import scope_workbook
 from bot.present.review import review_pages
 from bot.present.splitting import TELEGRAM_LIMIT
 from bot.present.texts import Texts
+from bot.rules.attendance import DayStatus
+from bot.rules.figures import DigestFigures
 from bot.rules.forms import load_form
+from bot.rules.quality import Flag
 from bot.settings import Settings
 from db.connection import Database
+from db.digest_totals import read_totals, rebuild_totals
 from db.models import Officer, Role
 from db.problems import create_problem
 from db.reports import save_report
 from db.schedule import DayOff, mark_unreachable, set_day_off
-from db.snapshot import load_snapshot
 from tests.support import ADMIN_TELEGRAM_ID, at, load_roster, make_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -371,8 +376,9 @@ async def test_admins_linked_and_from_settings(db: Database, tmp_path: Path) -> 
             " WHERE officer_id = 'A1'"
         )
     # 7001 is linked to A1, so it is not added a second time as a synthetic admin.
-    snapshot = await load_snapshot(db.conn, DAY, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001])
-    assert [(a.officer_id, a.telegram_chat_id) for a in snapshot.admins] == [
+    data = await load_data(db.conn, DAY,
+                           settings_for(tmp_path, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001]))
+    assert [(a.officer_id, a.telegram_chat_id) for a in data.admins] == [
         ("A1", 7001), (f"admin-{ADMIN_TELEGRAM_ID}", ADMIN_TELEGRAM_ID)
     ]
     built = await digests(db, settings_for(tmp_path, admin_telegram_ids=[ADMIN_TELEGRAM_ID, 7001]),
@@ -437,24 +443,39 @@ async def test_names_are_escaped_everywhere(db: Database, tmp_path: Path) -> Non
     assert "Tim Tim &lt;Satu&gt; &amp; Dua" in text(built["K1"])
 
 
-async def test_snapshot_holds_the_state_at_the_end_of_the_day(db: Database) -> None:
-    snapshot = await load_snapshot(db.conn, DAY)
-    assert {r.report_date for r in snapshot.reports} == {okt(15), okt(16), okt(17)}
-    assert sum(r.progress for r in snapshot.reports_by_officer["P3"]) == 3  # not the 18th
-    bima = sorted(snapshot.reports_by_officer["P5"], key=lambda r: r.report_date)
-    assert [r.late for r in bima] == [False, False, True]
-    assert bima[0].values == {"households": 10, "families": 10, "persons": 40}
-    assert snapshot.izin == {"P2": {okt(17)}}
-    assert snapshot.subtree("M1") == ["P1", "P2", "P5", "P6"]
-    assert snapshot.subtree("K1") == ["M1", "M2", "P1", "P2", "P5", "P6", "P3"]
-    assert snapshot.target_by_officer["P1"] == 180
-    assert snapshot.target_by_desa["14.10.01.2006"] == 220
-    assert snapshot.desa_kecamatan["14.10.01.2008"] == "14.10.01"
-    assert snapshot.kecamatan_names["14.10.01"] == "Tebing Tinggi"
-    assert snapshot.desa_names["14.10.01.2005"] == "Banglas"
-    assert snapshot.officers["P2"].unreachable_at is not None
-    assert snapshot.admins == []
-    synthetic = (await load_snapshot(db.conn, DAY, admin_telegram_ids=[5])).admins
+async def test_what_is_read_is_the_state_at_the_end_of_the_day(
+    db: Database, tmp_path: Path
+) -> None:
+    data = await load_data(db.conn, DAY, settings_for(tmp_path, admin_telegram_ids=[]))
+    # Prabu's 40 of the 18th are taken back out of the totals.
+    assert data.areas["1410012008001"].done == 3
+    assert data.own["P3"].done == 3
+    # Per SLS: households so far, on the pace window (15, 16, 17 Okt) and the last day that
+    # added some.
+    putri = data.areas["1410012005001"]
+    assert (putri.done, putri.recent, putri.last_positive) == (30, (10, 12, 8), okt(17))
+    # Bima's own reports: a catch-up on the 17th, the same 10 on each day of the run.
+    bima = data.own["P5"]
+    assert bima.late_before == 0
+    assert {d: (r.reports, r.late_reports, r.households) for d, r in bima.days.items()} == {
+        okt(17): (1, 1, 10), okt(16): (1, 0, 10), okt(15): (1, 0, 10)}
+    # Only Bima may have a repeated run: nobody else's history is read.
+    assert sorted(data.history) == ["P5"]
+    assert [r.values for r in sorted(data.history["P5"])][0] == {
+        "households": 10, "families": 10, "persons": 40}
+    assert data.last_reported == {"P1": okt(17), "P2": okt(15), "P3": okt(15), "P5": okt(17)}
+    assert data.izin == {"P2": {okt(17)}}
+    assert data.kecamatan_daily == {"14.10.01": {okt(15): 43, okt(16): 22, okt(17): 18}}
+    assert data.subtree("M1") == ["P1", "P2", "P5", "P6"]
+    assert data.subtree("K1") == ["M1", "M2", "P1", "P2", "P5", "P6", "P3"]
+    assert sum(a.target for a in data.areas_by_officer["P1"]) == 180
+    assert data.desa_kecamatan["14.10.01.2008"] == "14.10.01"
+    assert data.kecamatan_names["14.10.01"] == "Tebing Tinggi"
+    assert data.desa_names["14.10.01.2005"] == "Banglas"
+    assert data.officers["P2"].unreachable_at is not None
+    assert data.admins == []
+    synthetic = (await load_data(db.conn, DAY,
+                                 settings_for(tmp_path, admin_telegram_ids=[5]))).admins
     assert synthetic == [Officer(officer_id="admin-5", name="Admin", role=Role.ADMIN,
                                  telegram_user_id=5, telegram_chat_id=5)]
 
@@ -474,8 +495,8 @@ async def test_inactive_officers_and_missing_chats_get_nothing(
 
 async def test_digest_on_demand(db: Database, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    snapshot = await load_snapshot(db.conn, DAY)
-    putri, mahmud = snapshot.officers["P1"], snapshot.officers["M1"]
+    data = await load_data(db.conn, DAY, settings)
+    putri, mahmud = data.officers["P1"].officer(), data.officers["M1"].officer()
     assert await digest_for(db.conn, putri, day=DAY, settings=settings, form=FORM,
                             texts=ID) is None
     mine = await digest_for(db.conn, mahmud, day=DAY, settings=settings, form=FORM, texts=ID)
@@ -692,3 +713,92 @@ async def test_digest_says_when_its_data_was_read_with_the_zone(
     later = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
                                 roles=[Role.PML], with_charts=False, as_of=at(18, 7, 5))
     assert lines(later[0])[1].startswith("Senin, 17 Okt 2022 · data per Sel, 18 Okt pukul ")
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+async def figures_of(db: Database, settings: Settings, day: date = DAY) -> DigestFigures:
+    return DigestFigures(await load_data(db.conn, day, settings), period_of(settings))
+
+
+async def test_figures_of_a_pml_team_without_any_text(db: Database, tmp_path: Path) -> None:
+    figures = await figures_of(db, settings_for(tmp_path))
+    team = figures.team(figures.source.officers["M1"].officer())
+    members = {s.officer.officer_id: s for s in team.members}
+    # Missing first, then the flagged (Bima's repeated numbers, Panji unreachable), the rest.
+    assert list(members) == ["P6", "P5", "P2", "P1"]
+    assert (team.total.today, team.total.done, team.total.target, team.total.missing) == (
+        18, 80, 500, 1)
+    assert team.counts == {"missing": 1, "late": 1, "izin": 1, "reported": 1, "slow": 0}
+    zaki, bima, panji, putri = (members[i] for i in ("P6", "P5", "P2", "P1"))
+    assert team.missing_runs == (zaki,) and team.unreachable == (panji,)
+    assert (zaki.status, zaki.missing_run, zaki.done, zaki.target) == (
+        DayStatus.MISSING, 3, 0, 100)
+    # 28 working days are left after 17 Okt: 100 / 28 = 3.6 -> 4 a day, and no pace at all.
+    assert (zaki.forecast.finish_date, zaki.forecast.needed_per_day, zaki.forecast.at_risk) == (
+        None, 4, True)
+    assert (panji.status, panji.missing_run) == (DayStatus.IZIN, 0)
+    # Bima: the same numbers three days in a row, the last one a catch-up on the day itself.
+    assert (bima.status, bima.today, bima.done) == (DayStatus.LATE, 10, 30)
+    assert bima.flags == (Flag("repeated", {
+        "values": {"households": 10, "families": 10, "persons": 40}, "days": 3}),)
+    # Putri: 30 of 180 at 10 a day -> the 150 left take 15 working days: Tue 1 Nov.
+    assert (putri.status, putri.today, putri.done, putri.flags) == (DayStatus.REPORTED, 8, 30, ())
+    assert (putri.forecast.pace, putri.forecast.finish_date, putri.forecast.at_risk) == (
+        10.0, okt(17) + timedelta(days=15), False)
+    assert [(e.officer.officer_id, e.revision, e.values["households"]) for e in team.review] == [
+        ("P5", 1, 10), ("P1", 1, 8)]
+    assert team.problems == ()
+
+
+async def test_figures_of_a_kecamatan_and_the_regency(db: Database, tmp_path: Path) -> None:
+    figures = await figures_of(db, settings_for(tmp_path))
+    kec = figures.kecamatan(figures.source.officers["K1"].officer())
+    assert (kec.name, kec.total.done, kec.total.target, kec.total.today) == (
+        "Tebing Tinggi", 83, 590, 18)
+    assert [(e.ppl.officer.officer_id, e.team) for e in kec.escalated] == [("P6", "Mahmud PML")]
+    assert [line.pml.officer_id for line in kec.teams] == ["M2", "M1"]
+    assert [(d.name, d.done, d.target) for d in kec.desa] == [
+        ("Sesap", 3, 90), ("Banglas", 30, 280), ("Alah Air", 50, 220)]
+    assert kec.series is not None and kec.series.cumulative == (43, 65, 83)
+    # With Sundays off, Zaki's run is 15 and 17 Okt: two days, the PML's alone.
+    figures = await figures_of(db, settings_for(tmp_path, days_off=SUNDAYS))
+    assert figures.kecamatan(figures.source.officers["K1"].officer()).escalated == ()
+    regency = figures.regency("Kabupaten")
+    # Sundays off: ideal 660 * 2 / 26 = 50.8; the pace of 15 and 17 Okt finishes on 5 Nov.
+    assert (regency.outlook.done, regency.outlook.target, round(regency.outlook.ideal)) == (
+        83, 660, 51)
+    assert regency.outlook.gap == 32
+    assert [o.name for o in regency.kecamatan] == ["Merbau", "Tebing Tinggi"]
+    assert regency.kecamatan[1].forecast.finish_date == date(2022, 11, 5)
+    assert [(a.ppl.officer.officer_id, a.kecamatan) for a in regency.at_risk] == [
+        ("P4", "Merbau"), ("P6", "Tebing Tinggi"), ("P3", "Tebing Tinggi")]
+    assert regency.at_risk_by_kecamatan == (("Tebing Tinggi", 2), ("Merbau", 1))
+    assert (regency.today, regency.missing) == (18, 3)
+
+
+async def test_totals_follow_every_change_of_the_reports(db: Database) -> None:
+    async with db.transaction() as conn:
+        # A correction of Putri's 16th, Bima's 15th moved to the 14th, Panji's report removed,
+        # and a review (no change of any total).
+        await save_report(
+            conn, officer_id="P1", report_date=okt(16), sls_code="1410012005001",
+            values={"households": 20, "families": 20, "persons": 80}, progress_value=20,
+            note=None, late=True, now=at(17),
+        )
+        await conn.execute("UPDATE reports SET report_date = ? WHERE officer_id = 'P5'"
+                           " AND report_date = ?", (okt(14).isoformat(), okt(15).isoformat()))
+        await conn.execute("DELETE FROM report_revisions WHERE report_id IN"
+                           " (SELECT id FROM reports WHERE officer_id = 'P2')")
+        await conn.execute("DELETE FROM reports WHERE officer_id = 'P2'")
+        await conn.execute("UPDATE reports SET status = 'approved' WHERE officer_id = 'P1'")
+    kept = await read_totals(db.conn)
+    async with db.transaction() as conn:
+        await rebuild_totals(conn)
+    assert await read_totals(db.conn) == kept
+    assert ("P1", "2022-10-16", 1, 1, 20) in kept["officer_days"]
+    assert ("P1", 3, 1, 38) in kept["officer_totals"]
+    assert not [row for row in kept["officer_days"] if row[0] == "P2"]
+    assert not [row for row in kept["area_totals"] if row[0] == "1410012006001"]
+    assert ("14.10.01", "2022-10-14", 1, 10) in kept["kecamatan_days"]

@@ -1,20 +1,17 @@
 """The evening digests: a PML's team, a KOSEKA's kecamatan, the whole regency for the admin.
 
-Everything here is built from one `Snapshot` (db/snapshot.py) and the settings; the async
-entry points only load the snapshot and then build in a worker thread (a whole regency is
-about a second of CPU). The charts are only described here and drawn when they are sent
-(`bot.present.charts.render`). Progress is counted per work area, as in /progres: the households
-reported on an SLS count for the officer the SLS is assigned to, against its target. Who
-reported on a day (reported, late, izin, missing) is about the officer's own reports.
+A digest is built in two steps: its figures (`bot.rules.figures`: plain data, computed once
+per PPL from what db/digest_queries.py reads and the settings), then its texts, rendered here
+from those figures and nothing else. The async entry points only read (a few set-based
+queries over the totals of the reports) and then build in a worker thread. The charts are only
+described here and drawn when they are sent (`bot.present.charts.render`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import json
-from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
@@ -27,14 +24,26 @@ from bot.present.problems import problems_section
 from bot.present.review import ReviewItem
 from bot.present.splitting import split_message
 from bot.present.texts import Raw, Texts
-from bot.rules.attendance import DayStatus, consecutive_missing, day_status, escalation
-from bot.rules.calendar import ONE_DAY, Coverage, is_working_day, zone_days
+from bot.rules.attendance import DayStatus
+from bot.rules.calendar import Coverage, zone_days
+from bot.rules.figures import (
+    DigestFigures,
+    KecamatanFigures,
+    Outlook,
+    Period,
+    PplDay,
+    ReviewEntry,
+    Series,
+    TeamFigures,
+    digest_day,
+)
 from bot.rules.forms import FormDefinition
-from bot.rules.pace import Forecast, forecast, ideal_done, ideal_line
-from bot.rules.quality import Flag, day_flags
+from bot.rules.pace import Forecast
+from bot.rules.quality import RUN_LENGTH, SPIKE_FACTOR, Flag
+from bot.rules.report import MIN_HISTORY_DAYS
+from db.digest_queries import DigestData, FlagLimits, gc_paused, load_digest_data
 from db.engine import Connection
 from db.models import Officer, ProblemModel, Role
-from db.snapshot import Snapshot, gc_paused, load_snapshot
 
 if TYPE_CHECKING:  # the settings only pass through; bot.settings reads the text catalogs
     from bot.settings import Settings
@@ -62,46 +71,6 @@ class Digest:
     """PML digest only."""
 
 
-@dataclass(frozen=True, slots=True)
-class PplDay:
-    """Where one PPL stands at the end of the day."""
-
-    officer: Officer
-    today: int
-    done: int
-    target: int
-    status: DayStatus
-    forecast: Forecast
-    missing_run: int
-    """Working days in a row without a report or izin, ending on the day."""
-
-
-@dataclass
-class _Group:
-    """Sums over some PPL: today's households, done, target and how many are missing."""
-
-    today: int = 0
-    done: int = 0
-    target: int = 0
-    missing: int = 0
-
-    def add(self, stat: PplDay) -> None:
-        self.today += stat.today
-        self.done += stat.done
-        self.target += stat.target
-        self.missing += stat.status == DayStatus.MISSING
-
-
-@dataclass(frozen=True)
-class _AreaSums:
-    """Households reported on the active work areas, summed per officer, kecamatan and SLS."""
-
-    daily_by_owner: dict[str, dict[date, int]]
-    """Households per day on each officer's active work areas."""
-    daily_by_kecamatan: dict[str, dict[date, int]]
-    by_sls: dict[str, int]
-
-
 # ------------------------------------------------------------------------------ entry points
 
 
@@ -119,9 +88,9 @@ async def build_digests(
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat; `as_of`,
     when the data is read, is shown under the header with its zone."""
     with gc_paused():
-        snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+        data = await load_data(conn, day, settings)
         digests = await asyncio.to_thread(
-            digests_from_snapshot, snapshot, settings=settings, form=form, texts=texts,
+            digests_from_data, data, settings=settings, form=form, texts=texts,
             roles=roles, with_charts=with_charts, as_of=as_of,
         )
     return digests
@@ -141,16 +110,25 @@ async def digest_for(
     """The digest of one officer on demand (/ringkasan); None for a PPL."""
     if officer.role not in KINDS:
         return None
-    snapshot = await load_snapshot(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    digest = await asyncio.to_thread(
-        digest_from_snapshot, snapshot, officer, settings=settings, form=form, texts=texts,
-        with_charts=with_charts, as_of=as_of,
+    data = await load_data(conn, digest_day(day, officer), settings)
+    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    return await asyncio.to_thread(builder.digest, officer)
+
+
+async def load_data(conn: Connection, day: date, settings: Settings) -> DigestData:
+    """What the figures of `day` need, read with the set-based queries of db.digest_queries."""
+    period = period_of(settings)
+    return await load_digest_data(
+        conn, day, recent=period.recent(day), run_days=period.run_days(day),
+        run_end=period.run_end(day), period_start=period.start, days_off=period.days_off,
+        limits=FlagLimits(spike_factor=SPIKE_FACTOR, min_history_days=MIN_HISTORY_DAYS,
+                          run_length=RUN_LENGTH),
+        admin_telegram_ids=settings.admin_telegram_ids,
     )
-    return digest
 
 
-def digests_from_snapshot(
-    snapshot: Snapshot,
+def digests_from_data(
+    data: DigestData,
     *,
     settings: Settings,
     form: FormDefinition,
@@ -159,41 +137,27 @@ def digests_from_snapshot(
     with_charts: bool = True,
     as_of: datetime | None = None,
 ) -> list[Digest]:
-    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    """Every digest of `roles` whose recipient has a Telegram chat, from what was read."""
+    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
     recipients: list[Officer] = []
     for role in (Role.PML, Role.KOSEKA):
         if role in roles:
-            recipients.extend(o for o in snapshot.officers.values() if o.role == role)
+            recipients.extend(o.officer() for o in data.officers.values()
+                              if o.role == role and o.telegram_chat_id is not None)
     if Role.ADMIN in roles:
-        recipients.extend(snapshot.admins)
-    return [builder.digest(o) for o in recipients if o.telegram_chat_id is not None]
+        recipients.extend(o for o in data.admins if o.telegram_chat_id is not None)
+    return [builder.digest(o) for o in recipients]
 
 
-def digest_from_snapshot(
-    snapshot: Snapshot,
-    officer: Officer,
-    *,
-    settings: Settings,
-    form: FormDefinition,
-    texts: Texts,
-    with_charts: bool = True,
-    as_of: datetime | None = None,
-) -> Digest | None:
-    if officer.role not in KINDS:
-        return None
-    builder = DigestBuilder(snapshot, settings, form, texts, with_charts=with_charts, as_of=as_of)
-    return builder.digest(officer)
-
-
-# ------------------------------------------------------------------------------ the builder
+# ------------------------------------------------------------------------------ the texts
 
 
 class DigestBuilder:
-    """Builds any number of digests from one snapshot, computing each PPL's facts once."""
+    """Renders any number of digests of one day from their figures (`bot.rules.figures`)."""
 
     def __init__(
         self,
-        snapshot: Snapshot,
+        data: DigestData,
         settings: Settings,
         form: FormDefinition,
         texts: Texts,
@@ -201,40 +165,29 @@ class DigestBuilder:
         with_charts: bool = True,
         as_of: datetime | None = None,
     ) -> None:
-        self.snap = snapshot
-        self.day = snapshot.day
+        self.data = data
+        self.figures = DigestFigures(data, period_of(settings))
+        self.day = data.day
         self.t = texts
         self.lang = texts.language
         self.unit = form.field(form.progress_field).unit(self.lang)
-        self.start = settings.period_start
-        self.end = settings.period_end
-        self.days_off = frozenset(settings.days_off)
-        self.threshold = settings.consecutive_missing_days
         self.with_charts = with_charts
         self.tz = settings.tz
         self.as_of = as_of
-        self._ppl: dict[str, PplDay] = {}
-        self._flags: dict[str, list[Flag]] = {}
-        self._decoded: dict[str, dict[str, int]] = {}
 
     def digest(self, officer: Officer) -> Digest:
         """The officer's digest: what needs action first, the open field problems of their scope
         last, all in as few messages as the text allows."""
         if officer.role == Role.PML:
-            return self.pml_digest(officer)
+            return self.pml_digest(self.figures.team(officer))
         if officer.role == Role.KOSEKA:
-            return self.koseka_digest(officer)
+            return self.koseka_digest(
+                self.figures.kecamatan(officer, with_series=self.with_charts))
         if officer.role == Role.ADMIN:
-            return self.admin_digest(officer)
+            chunks, charts = self._regency(officer.zone(self.tz).key)
+            return Digest(kind=KINDS[Role.ADMIN], recipient=officer, chunks=list(chunks),
+                          charts=list(charts))
         raise ValueError(f"no digest for role {officer.role}")
-
-    def _problems_of(self, officer: Officer) -> list[ProblemModel]:
-        """The open field problems of the officer's scope (everyone's for an admin)."""
-        problems = self.snap.problems
-        if officer.role != Role.ADMIN:
-            scope = set(self.snap.subtree(officer.officer_id))
-            problems = [p for p in problems if p.officer_id in scope]
-        return list(problems)
 
     def _as_of(self, zone: ZoneInfo | None = None) -> Raw:
         """' · data pukul 20.30 WIB' under the header, with the day when it is another one;
@@ -250,7 +203,7 @@ class DigestBuilder:
                           time=time))
 
     def _with_actions(self, header: str, actions: list[str],
-                      problems: list[ProblemModel]) -> list[str]:
+                      problems: Sequence[ProblemModel]) -> list[str]:
         """The header, then the lines that need action (left out when there is none)."""
         if problems:
             actions = [*actions, self.t("digest_action_problems",
@@ -259,156 +212,55 @@ class DigestBuilder:
             return [header]
         return [header, "", self.t("digest_action_header"), *actions]
 
-    def _finish_text(self, lines: list[str], problems: list[ProblemModel]) -> list[str]:
+    def _finish_text(self, lines: list[str], problems: Sequence[ProblemModel]) -> list[str]:
         """The digest's messages: its lines, then the open problems when there are any."""
         if problems:
             lines = [*lines, "", problems_section(problems, self.t, self.lang)]
         return split_message("\n".join(lines))
 
-    # -- facts ---------------------------------------------------------------------------
-
-    @cached_property
-    def _sums(self) -> _AreaSums:
-        """Households reported on the active work areas, summed three ways in one pass."""
-        snap = self.snap
-        owner_days: dict[str, dict[date, int]] = {}
-        kecamatan_days: dict[str, dict[date, int]] = {}
-        # Per active SLS: the dicts its reports add to (shared), looked up once, not per report.
-        where: dict[str, tuple[dict[date, int], dict[date, int]]] = {}
-        for sls, area in snap.areas.items():
-            kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
-            where[sls] = (owner_days.setdefault(area.officer_id, {}),
-                          kecamatan_days.setdefault(kecamatan, {}))
-        by_sls: dict[str, int] = {}
-        for report in snap.reports:
-            found = where.get(report.sls_code)
-            if found is None:
-                continue
-            mine, theirs = found
-            day, count = report.report_date, report.progress
-            mine[day] = mine.get(day, 0) + count
-            theirs[day] = theirs.get(day, 0) + count
-            by_sls[report.sls_code] = by_sls.get(report.sls_code, 0) + count
-        return _AreaSums(owner_days, kecamatan_days, by_sls)
-
-    def ppl(self, officer_id: str) -> PplDay:
-        found = self._ppl.get(officer_id)
-        if found is not None:
-            return found
-        snap, day = self.snap, self.day
-        daily = self._sums.daily_by_owner.get(officer_id, {})
-        target = snap.target_by_officer.get(officer_id, 0)
-        reported: dict[date, bool] = {}  # day -> reported by catch-up reports only
-        for report in snap.reports_by_officer.get(officer_id, ()):
-            reported[report.report_date] = reported.get(report.report_date, True) and report.late
-        izin = snap.izin.get(officer_id, set())
-        working = is_working_day(day, self.start, self.end, self.days_off)
-        found = PplDay(
-            officer=snap.officers[officer_id],
-            today=daily.get(day, 0),
-            done=sum(daily.values()),
-            target=target,
-            status=day_status(day, reported, izin, working),
-            forecast=forecast(daily, target, day, self.start, self.end, self.days_off),
-            missing_run=consecutive_missing(
-                reported, izin, min(day, self.end), self.start, self.days_off
-            ),
-        )
-        self._ppl[officer_id] = found
-        return found
-
-    def flags(self, officer_id: str) -> list[Flag]:
-        found = self._flags.get(officer_id)
-        if found is None:
-            reports = self.snap.reports_by_officer.get(officer_id, ())
-            day = self.day
-            progress: dict[date, int] = {}
-            late = 0
-            for r in reports:
-                progress[r.report_date] = progress.get(r.report_date, 0) + r.progress
-                late += r.late and r.report_date < day
-
-            def values_of(wanted: date) -> Counter[str] | None:
-                summed = None
-                for r in reports:
-                    if r.report_date == wanted:
-                        if summed is None:
-                            summed = Counter()
-                        summed.update(self._values(r.values_json))
-                return summed
-
-            target = self.snap.target_by_officer.get(officer_id, 0)
-            found = self._flags[officer_id] = day_flags(progress, values_of, late, target, day)
-        return found
-
-    def _values(self, values_json: str) -> dict[str, int]:
-        """A report's values, decoded once per distinct text: the same few hundred combinations
-        come back in every officer's reports. The dicts are shared, so they are only read."""
-        found = self._decoded.get(values_json)
-        if found is None:
-            found = self._decoded[values_json] = json.loads(values_json)
-        return found
-
-    def _ppl_of(self, officer_ids: Iterable[str]) -> list[PplDay]:
-        officers = self.snap.officers
-        return [self.ppl(i) for i in officer_ids if officers[i].role == Role.PPL]
-
     # -- PML -----------------------------------------------------------------------------
 
-    def pml_digest(self, pml: Officer) -> Digest:
+    def pml_digest(self, team: TeamFigures) -> Digest:
         t = self.t
-        team = self._ppl_of(self.snap.children.get(pml.officer_id, ()))
-        flags = {s.officer.officer_id: self.flags(s.officer.officer_id) for s in team}
-        team.sort(key=lambda s: _pml_order(s, bool(flags[s.officer.officer_id])))
-
         actions = [t("digest_action_missing", name=s.officer.name, days=s.missing_run)
-                   for s in sorted((s for s in team if s.missing_run >= self.threshold),
-                                   key=lambda s: -s.missing_run)]
-        actions += [t("digest_unreachable_line", name=s.officer.name)
-                    for s in team if s.officer.unreachable_at is not None]
-        problems = self._problems_of(pml)
-        header = t("digest_pml_header", team=pml.name, day=fmt.day(self.day, self.lang),
-                   as_of=self._as_of(pml.zone(self.tz)))
-        lines = self._with_actions(header, actions, problems)
+                   for s in team.missing_runs]
+        actions += [t("digest_unreachable_line", name=s.officer.name) for s in team.unreachable]
+        header = t("digest_pml_header", team=team.pml.name, day=fmt.day(team.day, self.lang),
+                   as_of=self._as_of(team.pml.zone(self.tz)))
+        lines = self._with_actions(header, actions, team.problems)
 
         lines.append("")
-        if not team:
+        if not team.members:
             lines.append(t("digest_no_ppl"))
         else:
             lines.append(t("digest_ppl_header", unit=self.unit))
-            lines.extend(self._ppl_line(stat) for stat in team)
-
-            total = _Group()
-            counts: Counter[str] = Counter()
-            for stat in team:
-                total.add(stat)
-                counts[stat.status.value] += 1
-                counts["slow"] += stat.forecast.slow
+            lines.extend(self._ppl_line(stat) for stat in team.members)
+            total = team.total
             lines += [
                 "",
                 t("digest_team_total", today=self._n(total.today), unit=self.unit,
                   done=self._n(total.done), target=self._n(total.target),
-                  percent=fmt.percent(total.done, total.target, self.lang)),
+                  percent=self._percent(total.done, total.target)),
             ]
-            parts = [t(key, count=self._n(counts[name])) for name, key in _COUNT_KEYS
-                     if counts[name]]
+            parts = [t(key, count=self._n(team.counts[name])) for name, key in _COUNT_KEYS
+                     if team.counts.get(name)]
             if parts:
                 lines.append(" · ".join(parts))
 
-        flagged = [(s, flags[s.officer.officer_id]) for s in team if flags[s.officer.officer_id]]
+        flagged = team.flagged
         if flagged:
             lines += ["", t("digest_quality_header")]
             lines += [
                 t("digest_quality_line", name=s.officer.name,
-                  flags=Raw("; ".join(self._flag_text(flag) for flag in officer_flags)))
-                for s, officer_flags in flagged
+                  flags=Raw("; ".join(self._flag_text(flag) for flag in s.flags)))
+                for s in flagged
             ]
 
         return Digest(
             kind=KINDS[Role.PML],
-            recipient=pml,
-            chunks=self._finish_text(lines, problems),
-            review=self._review(team),
+            recipient=team.pml,
+            chunks=self._finish_text(lines, team.problems),
+            review=[self._review_item(entry) for entry in team.review],
         )
 
     def _ppl_line(self, stat: PplDay) -> str:
@@ -416,10 +268,10 @@ class DigestBuilder:
         t = self.t
         reported = stat.status in (DayStatus.REPORTED, DayStatus.LATE)
         today = t("digest_today", today=self._n(stat.today)) if reported or stat.today else ""
-        return t("digest_ppl_line", status=Raw(t(f"digest_status_{stat.status.value}")),
+        return t("digest_ppl_line", status=self._status[stat.status],
                  name=stat.officer.name, done=self._n(stat.done), target=self._n(stat.target),
-                 percent=fmt.percent(stat.done, stat.target, self.lang), today=Raw(today),
-                 slow=Raw(t("digest_slow") if stat.forecast.slow else ""))
+                 percent=self._percent(stat.done, stat.target), today=Raw(today),
+                 slow=self._slow if stat.forecast.slow else Raw(""))
 
     def _flag_text(self, flag: Flag) -> str:
         d = flag.detail
@@ -436,133 +288,72 @@ class DigestBuilder:
             values |= {"count": d["count"]}
         return self.t(f"digest_flag_{flag.code}", **values)
 
-    def _review(self, team: list[PplDay]) -> list[ReviewItem]:
-        items: list[ReviewItem] = []
-        for stat in team:
-            officer = stat.officer
-            for report in self.snap.awaiting_review.get(officer.officer_id, ()):
-                area = self.snap.areas.get(report.sls_code)
-                items.append(ReviewItem(
-                    report_id=report.id, revision=report.revision, name=officer.name,
-                    sls=area.sls_name if area else report.sls_code, values=report.values,
-                    note=report.note,
-                ))
-        return items
+    def _review_item(self, entry: ReviewEntry) -> ReviewItem:
+        return ReviewItem(report_id=entry.report_id, revision=entry.revision,
+                          name=entry.officer.name, sls=entry.sls_name, values=entry.values,
+                          note=entry.note)
 
     # -- KOSEKA --------------------------------------------------------------------------
 
-    def koseka_digest(self, koseka: Officer) -> Digest:
-        t, snap = self.t, self.snap
-        subtree = snap.subtree(koseka.officer_id)
-        everyone = self._ppl_of(subtree)
-        kecamatan = snap.kecamatan_of(koseka)
-        area_name = snap.kecamatan_names.get(kecamatan or "", kecamatan or koseka.name)
+    def koseka_digest(self, kec: KecamatanFigures) -> Digest:
+        t = self.t
+        actions = [t("digest_action_escalated", name=e.ppl.officer.name, team=e.team,
+                     days=e.ppl.missing_run) for e in kec.escalated]
+        header = t("digest_koseka_header", area=kec.name, name=kec.koseka.name,
+                   day=fmt.day(kec.day, self.lang), as_of=self._as_of(kec.koseka.zone(self.tz)))
+        lines = self._with_actions(header, actions, kec.problems)
+        lines += ["", *self._outlook(kec.outlook, key="digest_koseka_total"),
+                  self._today_line(kec.total.today, kec.total.missing)]
 
-        escalated = [s for s in everyone if "KOSEKA" in escalation(s.missing_run, self.threshold)]
-        escalated.sort(key=lambda s: (-s.missing_run, s.officer.name.casefold()))
-        actions = []
-        for stat in escalated:
-            supervisor = snap.officers.get(stat.officer.supervisor_id or "")
-            actions.append(t("digest_action_escalated", name=stat.officer.name,
-                             team=supervisor.name if supervisor else "-", days=stat.missing_run))
-        problems = self._problems_of(koseka)
-        header = t("digest_koseka_header", area=area_name, name=koseka.name,
-                   day=fmt.day(self.day, self.lang), as_of=self._as_of(koseka.zone(self.tz)))
-        lines = self._with_actions(header, actions, problems)
-
-        total = _Group()
-        daily: dict[date, int] = {}
-        for stat in everyone:
-            total.add(stat)
-            for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id, {}).items():
-                daily[d] = daily.get(d, 0) + count
-        lines += ["", *self._outlook(area_name, daily, total.target, key="digest_koseka_total"),
-                  self._today_line(total.today, total.missing)]
-
-        pmls = [snap.officers[i] for i in snap.children.get(koseka.officer_id, ())
-                if snap.officers[i].role == Role.PML]
-        teams: list[tuple[Officer, _Group, Forecast]] = []
-        for pml in pmls:
-            group = _Group()
-            team_daily: dict[date, int] = {}
-            for stat in self._ppl_of(snap.children.get(pml.officer_id, ())):
-                group.add(stat)
-                for d, count in self._sums.daily_by_owner.get(stat.officer.officer_id,
-                                                              {}).items():
-                    team_daily[d] = team_daily.get(d, 0) + count
-            fc = forecast(team_daily, group.target, self.day, self.start, self.end, self.days_off)
-            teams.append((pml, group, fc))
-        teams.sort(key=lambda item: (item[2].pace_share, _share(item[1].done, item[1].target),
-                                     item[0].name.casefold(), item[0].officer_id))
-        if teams:
+        if kec.teams:
             lines += ["", t("digest_teams_header", unit=self.unit)]
-        for pml, group, fc in teams:
+        for line in kec.teams:
+            group = line.total
             missing = (t("digest_team_missing", count=self._n(group.missing))
                        if group.missing else "")
-            lines.append(t("digest_team_line", name=pml.name, done=self._n(group.done),
+            lines.append(t("digest_team_line", name=line.pml.name, done=self._n(group.done),
                            target=self._n(group.target),
-                           percent=fmt.percent(group.done, group.target, self.lang),
+                           percent=self._percent(group.done, group.target),
                            today=Raw(t("digest_today", today=self._n(group.today))),
                            missing=Raw(missing),
-                           slow=Raw(t("digest_slow") if fc.slow else "")))
+                           slow=self._slow if line.forecast.slow else Raw("")))
 
-        by_desa = self._by_desa(p.officer.officer_id for p in everyone)
-        if by_desa:
+        if kec.desa:
             lines += ["", t("digest_desa_header", unit=self.unit)]
-        for desa, (done, target) in sorted(
-            by_desa.items(), key=lambda item: (_share(*item[1]),
-                                               snap.desa_names.get(item[0], item[0]), item[0])
-        ):
-            lines.append(t("digest_desa_line", name=snap.desa_names.get(desa, desa),
-                           done=self._n(done), target=self._n(target),
-                           percent=fmt.percent(done, target, self.lang)))
+        lines += [t("digest_desa_line", name=d.name, done=self._n(d.done),
+                    target=self._n(d.target), percent=self._percent(d.done, d.target))
+                  for d in kec.desa]
 
         charts: list[Chart] = []
         if self.with_charts:
-            charts += self._cumulative(area_name, daily, total.target)
-            if teams:
-                caption = t("digest_chart_teams", name=area_name)
+            charts += self._cumulative(kec.series)
+            if kec.teams:
+                caption = t("digest_chart_teams", name=kec.name)
                 charts.append(Chart(caption, ProgressBars(
-                    html.unescape(caption), tuple(pml.name for pml, _, _ in teams),
-                    tuple(_percent_value(g.done, g.target) for _, g, _ in teams),
+                    html.unescape(caption), tuple(line.pml.name for line in kec.teams),
+                    tuple(_percent_value(line.total.done, line.total.target)
+                          for line in kec.teams),
                 )))
-        return Digest(kind=KINDS[Role.KOSEKA], recipient=koseka,
-                      chunks=self._finish_text(lines, problems), charts=charts)
+        return Digest(kind=KINDS[Role.KOSEKA], recipient=kec.koseka,
+                      chunks=self._finish_text(lines, kec.problems), charts=charts)
 
     def _today_line(self, today: int, missing: int) -> str:
         t = self.t
         return t("digest_today_total", today=self._n(today), unit=self.unit,
                  missing=Raw(t("digest_today_missing", count=self._n(missing)) if missing else ""))
 
-    def _by_desa(self, owners: Iterable[str]) -> dict[str, tuple[int, int]]:
-        """(done, target) per desa over the work areas of these officers."""
-        progress = self._sums.by_sls
-        sums: dict[str, tuple[int, int]] = {}
-        for owner in owners:
-            for area in self.snap.areas_by_officer.get(owner, ()):
-                done, target = sums.get(area.desa_code, (0, 0))
-                sums[area.desa_code] = (
-                    done + progress.get(area.sls_code, 0), target + area.target_households
-                )
-        return sums
-
     # -- admin ---------------------------------------------------------------------------
-
-    def admin_digest(self, admin: Officer) -> Digest:
-        chunks, charts = self._regency(admin.zone(self.tz).key)
-        return Digest(kind=KINDS[Role.ADMIN], recipient=admin, chunks=list(chunks),
-                      charts=list(charts))
 
     def _zones_line(self, zone: ZoneInfo) -> str | None:
         """When the officers live in other zones than the reader's: which part of the day
         the digest covers in each ('Hari Senin, 17 Okt 2022 per zona: s.d. 21.30 WIB · s.d.
         23.30 WIT'); None when they all live in the reader's zone."""
-        zones = {o.zone(self.tz).key: o.zone(self.tz) for o in self.snap.officers.values()
-                 if o.role == Role.PPL}
-        if self.as_of is None or set(zones) <= {zone.key}:
+        keys = {m.timezone or self.tz.key for m in self.data.officers.values()
+                if m.role == Role.PPL}
+        if self.as_of is None or keys <= {zone.key}:
             return None
         parts = []
-        for local, part in zone_days(self.day, self.as_of, zones.values()):
+        for local, part in zone_days(self.day, self.as_of, [ZoneInfo(k) for k in keys]):
             if part is Coverage.SO_FAR:
                 parts.append(self.t("digest_zone_so_far",
                                     time=fmt.time_of_day(local, None, self.lang)))
@@ -575,87 +366,56 @@ class DigestBuilder:
     @cache  # noqa: B019 - one builder per evening: the cache goes with it
     def _regency(self, zone_key: str) -> tuple[list[str], list[Chart]]:
         """The admin digest's messages and charts: the same for every admin of one zone."""
+        t = self.t
         zone = ZoneInfo(zone_key)
-        t, snap = self.t, self.snap
-        targets: dict[str, int] = {}
-        for area in snap.areas.values():
-            kecamatan = snap.desa_kecamatan.get(area.desa_code, "-")
-            targets[kecamatan] = targets.get(kecamatan, 0) + area.target_households
-        by_kecamatan = self._sums.daily_by_kecamatan
-        regency_daily: dict[date, int] = {}
-        for days in by_kecamatan.values():
-            for d, count in days.items():
-                regency_daily[d] = regency_daily.get(d, 0) + count
-        regency_target = sum(targets.values())
-        everyone = self._ppl_of(o.officer_id for o in snap.officers.values())
-        missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
-
-        problems = list(snap.problems)
-        header = t("digest_admin_header", day=fmt.day(self.day, self.lang),
+        reg = self.figures.regency(t("digest_regency_name"), with_series=self.with_charts)
+        header = t("digest_admin_header", day=fmt.day(reg.day, self.lang),
                    as_of=self._as_of(zone))
         if zones_line := self._zones_line(zone):
             header += "\n" + zones_line
-        lines = [*self._with_actions(header, [], problems), ""]
-        lines += self._outlook(t("digest_regency_name"), regency_daily, regency_target,
-                               key="digest_area_total")
-        lines.append(self._today_line(regency_daily.get(self.day, 0), missing))
+        lines = [*self._with_actions(header, [], reg.problems), ""]
+        lines += self._outlook(reg.outlook, key="digest_area_total")
+        lines.append(self._today_line(reg.today, reg.missing))
 
-        def kecamatan_name(code: str | None) -> str:
-            return snap.kecamatan_names.get(code or "", code or "-")
-
-        outlooks = {k: forecast(by_kecamatan.get(k, {}), targets[k], self.day, self.start,
-                                self.end, self.days_off) for k in targets}
-        order = sorted(targets, key=lambda k: (outlooks[k].pace_share,
-                                               _share(outlooks[k].done, targets[k]),
-                                               kecamatan_name(k), k))
-        if order:
+        if reg.kecamatan:
             lines += ["", t("digest_kecamatan_header")]
-        for kecamatan in order:
-            lines += self._outlook(kecamatan_name(kecamatan), by_kecamatan.get(kecamatan, {}),
-                                   targets[kecamatan])
+        for outlook in reg.kecamatan:
+            lines += self._outlook(outlook)
 
-        at_risk = sorted((s for s in everyone if s.forecast.at_risk), key=_risk_order)
-        if at_risk:
-            lines += ["", t("digest_at_risk_header", count=self._n(len(at_risk)))]
-            if len(at_risk) > AT_RISK_LIMIT:
+        if reg.at_risk:
+            lines += ["", t("digest_at_risk_header", count=self._n(len(reg.at_risk)))]
+            if len(reg.at_risk) > AT_RISK_LIMIT:
                 lines.append(t("digest_at_risk_top", count=self._n(AT_RISK_LIMIT)))
-            for stat in at_risk[:AT_RISK_LIMIT]:
-                fc = stat.forecast
+            for item in reg.at_risk[:AT_RISK_LIMIT]:
+                fc = item.ppl.forecast
                 lines.append(t(
-                    "digest_at_risk_line", name=stat.officer.name,
-                    kecamatan=kecamatan_name(snap.kecamatan_of(stat.officer)),
-                    percent=fmt.percent(fc.done, fc.target, self.lang),
+                    "digest_at_risk_line", name=item.ppl.officer.name, kecamatan=item.kecamatan,
+                    percent=self._percent(fc.done, fc.target),
                     outlook=Raw(t("digest_at_risk_stalled") if fc.finish_date is None else
                                 t("digest_at_risk_finish",
                                   finish=fmt.short_day(fc.finish_date, self.lang))),
                 ))
-            per_kecamatan = Counter(kecamatan_name(snap.kecamatan_of(s.officer)) for s in at_risk)
-            counts = sorted(per_kecamatan.items(), key=lambda item: (-item[1], item[0]))
             lines.append(t("digest_at_risk_by_kecamatan", counts=Raw(", ".join(
                 t("digest_at_risk_count", name=name, count=self._n(count))
-                for name, count in counts))))
+                for name, count in reg.at_risk_by_kecamatan))))
 
         charts: list[Chart] = []
         if self.with_charts:
-            charts += self._cumulative(t("digest_regency_name"), regency_daily, regency_target)
-            if order:
+            charts += self._cumulative(reg.series)
+            if reg.kecamatan:
                 caption = t("digest_chart_kecamatan")
                 charts.append(Chart(caption, ProgressBars(
                     html.unescape(caption),
-                    tuple(kecamatan_name(k) for k in order),
-                    tuple(_percent_value(sum(by_kecamatan.get(k, {}).values()), targets[k])
-                          for k in order),
+                    tuple(outlook.name for outlook in reg.kecamatan),
+                    tuple(_percent_value(outlook.done, outlook.target)
+                          for outlook in reg.kecamatan),
                 )))
-        return self._finish_text(lines, problems), charts
+        return self._finish_text(lines, reg.problems), charts
 
-    def _outlook(
-        self, name: str, daily: Mapping[date, int], target: int, *, key: str = "digest_area_line"
-    ) -> list[str]:
+    def _outlook(self, outlook: Outlook, *, key: str = "digest_area_line") -> list[str]:
         """Progress against where a steady pace would be, and the forecast of one area."""
         t = self.t
-        fc = forecast(daily, target, self.day, self.start, self.end, self.days_off)
-        ideal = ideal_done(target, self.day, self.start, self.end, self.days_off)
-        gap = fc.done - round(ideal)
+        fc, target, ideal, gap = outlook.forecast, outlook.target, outlook.ideal, outlook.gap
         if gap > 0:
             gap_text = t("digest_gap_ahead", count=self._n(gap), unit=self.unit)
         elif gap < 0:
@@ -663,9 +423,9 @@ class DigestBuilder:
         else:
             gap_text = t("digest_gap_even")
         first = t(
-            key, name=name,
+            key, name=outlook.name,
             done=self._n(fc.done), target=self._n(target),
-            percent=fmt.percent(fc.done, target, self.lang),
+            percent=self._percent(fc.done, target),
             ideal=self._n(round(ideal)), ideal_percent=_percent_text(ideal, target, self.lang),
             gap=Raw(gap_text),
         )
@@ -689,29 +449,38 @@ class DigestBuilder:
 
     # -- charts and numbers ----------------------------------------------------------------
 
-    def _cumulative(self, name: str, daily: Mapping[date, int], target: int) -> list[Chart]:
+    def _cumulative(self, series: Series | None) -> list[Chart]:
         """Households so far against the ideal line, drawn over the whole period to the target."""
-        if self.day < self.start:
+        if series is None:
             return []
-        days = self._chart_days
-        ideal = ideal_line(target, self.start, self.end, self.days_off, days[-1])
-        cumulative: list[int] = []
-        running = sum(count for d, count in daily.items() if d < self.start)
-        for current in days[: (self.day - self.start).days + 1]:
-            running += daily.get(current, 0)
-            cumulative.append(running)
-        caption = self.t("digest_chart_cumulative", name=name, unit=self.unit)
-        return [Chart(caption, CumulativeChart(html.unescape(caption), days, tuple(cumulative),
-                                               tuple(ideal), self.end))]
+        caption = self.t("digest_chart_cumulative", name=series.name, unit=self.unit)
+        return [Chart(caption, CumulativeChart(html.unescape(caption), series.days,
+                                               series.cumulative, series.ideal,
+                                               series.deadline))]
+
+    def _n(self, value: int) -> Raw:
+        """A whole number ('1.234'): nothing in it to escape."""
+        return Raw(fmt.number(value, self.lang))
+
+    def _percent(self, done: int, target: int) -> Raw:
+        """'82,3%' or '-': nothing in it to escape."""
+        return Raw(fmt.percent(done, target, self.lang))
 
     @cached_property
-    def _chart_days(self) -> tuple[date, ...]:
-        """The days of a cumulative chart: the whole period, and past its end up to the day."""
-        last = max(self.day, self.end)
-        return tuple(self.start + k * ONE_DAY for k in range((last - self.start).days + 1))
+    def _status(self) -> dict[DayStatus, Raw]:
+        """The mark of each day status, as written before a PPL's line."""
+        return {status: Raw(self.t(f"digest_status_{status.value}")) for status in DayStatus}
 
-    def _n(self, value: int) -> str:
-        return fmt.number(value, self.lang)
+    @cached_property
+    def _slow(self) -> Raw:
+        return Raw(self.t("digest_slow"))
+
+
+def period_of(settings: Settings) -> Period:
+    """The calendar of the figures, from the settings."""
+    return Period(start=settings.period_start, end=settings.period_end,
+                  days_off=frozenset(settings.days_off),
+                  threshold=settings.consecutive_missing_days)
 
 
 _COUNT_KEYS = (
@@ -722,33 +491,6 @@ _COUNT_KEYS = (
     ("slow", "digest_count_slow"),
 )
 """The team's counts under its total, in this order; a count of 0 is left out."""
-
-_STATUS_ORDER = {DayStatus.MISSING: 0, DayStatus.LATE: 1, DayStatus.IZIN: 2, DayStatus.OFF: 3,
-                 DayStatus.REPORTED: 4}
-
-
-def _pml_order(stat: PplDay, flagged: bool) -> tuple[object, ...]:
-    """Missing first (the longest run first), then the flagged (data-quality notes, a slow
-    pace, unreachable), then the rest, each by status and name."""
-    missing = stat.status == DayStatus.MISSING
-    flagged = flagged or stat.forecast.slow or stat.officer.unreachable_at is not None
-    group = 0 if missing else 1 if flagged else 2
-    return (group, -stat.missing_run, _STATUS_ORDER[stat.status], stat.officer.name.casefold(),
-            stat.officer.officer_id)
-
-
-def _risk_order(stat: PplDay) -> tuple[object, ...]:
-    """Worst first: no finish in sight, then the latest finish, then the least done."""
-    fc = stat.forecast
-    finish = fc.finish_date.toordinal() if fc.finish_date else 0
-    ratio = fc.done / fc.target if fc.target else 0.0
-    return (fc.finish_date is not None, -finish, ratio, stat.officer.name.casefold(),
-            stat.officer.officer_id)
-
-
-def _share(done: int, target: int) -> float:
-    """Done as a share of the target, for ordering: no target sorts last."""
-    return done / target if target > 0 else float("inf")
 
 
 def _percent_value(done: float, target: int) -> float:

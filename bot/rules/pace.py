@@ -81,6 +81,40 @@ class Forecast:
         return self.pace / self.needed_per_day
 
 
+@dataclass(frozen=True, slots=True)
+class PaceCalendar:
+    """What every forecast of one day shares: the pace window and the working days counted."""
+
+    today: date
+    period_start: date
+    period_end: date
+    days_off: frozenset[date]
+    recent: tuple[date, ...]
+    """The working days of the pace window, oldest first."""
+    days_left: int
+    """Working days of the period after today."""
+    worked: int
+    """Working days of the period from its start up to today."""
+
+    @classmethod
+    def of(
+        cls,
+        today: date,
+        period_start: date,
+        period_end: date,
+        days_off: Collection[date],
+        window: int = PACE_WINDOW,
+    ) -> PaceCalendar:
+        return cls(
+            today=today, period_start=period_start, period_end=period_end,
+            days_off=frozenset(days_off),
+            recent=tuple(previous_working_days(today, window, period_start, days_off)),
+            days_left=len(working_days(max(today + ONE_DAY, period_start), period_end,
+                                       days_off)),
+            worked=len(working_days(period_start, min(today, period_end), days_off)),
+        )
+
+
 def forecast(
     daily: Mapping[date, int],
     target: int,
@@ -97,23 +131,37 @@ def forecast(
     day on which the remaining households are done at the pace; days off are skipped, and
     beyond `period_end` every calendar day counts.
     """
-    done = sum(count for day, count in daily.items() if day <= today)
+    calendar = PaceCalendar.of(today, period_start, period_end, days_off, window)
+    return forecast_totals(
+        done=sum(count for day, count in daily.items() if day <= today),
+        target=target,
+        recent_total=sum(daily.get(day, 0) for day in calendar.recent),
+        last_positive=max((d for d, c in daily.items() if d <= today and c > 0), default=None),
+        calendar=calendar,
+    )
+
+
+def forecast_totals(
+    *, done: int, target: int, recent_total: int, last_positive: date | None,
+    calendar: PaceCalendar,
+) -> Forecast:
+    """`forecast` from totals: the households up to today, those of the pace window's days and
+    the last day up to today that added some (None: none)."""
     remaining = max(target - done, 0)
-    recent = previous_working_days(today, window, period_start, days_off)
-    recent_total = sum(daily.get(day, 0) for day in recent)
+    recent = calendar.recent
     pace = recent_total / len(recent) if recent else 0.0
 
     finish_date: date | None
     if remaining == 0:
-        finish_date = max((d for d, c in daily.items() if d <= today and c > 0), default=today)
+        finish_date = last_positive or calendar.today
     elif recent_total <= 0:
         finish_date = None
     else:
         days_needed = -(-remaining * len(recent) // recent_total)  # ceil(remaining / pace)
-        finish_date = _working_day_after(today, days_needed, period_end, days_off)
+        finish_date = _working_day_after(calendar.today, days_needed, calendar.period_end,
+                                         calendar.days_off)
 
-    days_left = len(working_days(max(today + ONE_DAY, period_start), period_end, days_off))
-    worked = len(working_days(period_start, min(today, period_end), days_off))
+    days_left = calendar.days_left
     return Forecast(
         done=done,
         target=target,
@@ -121,9 +169,9 @@ def forecast(
         pace=pace,
         finish_date=finish_date,
         needed_per_day=-(-remaining // days_left) if days_left else None,  # ceil
-        at_risk=remaining > 0 and (finish_date is None or finish_date > period_end),
+        at_risk=remaining > 0 and (finish_date is None or finish_date > calendar.period_end),
         finished=remaining == 0,
-        worked_days=worked,
+        worked_days=calendar.worked,
     )
 
 
@@ -131,6 +179,8 @@ def _working_day_after(
     day: date, count: int, period_end: date, days_off: Collection[date]
 ) -> date:
     """The `count`-th working day after `day`; after `period_end` no day is off."""
+    if not any(day < off <= period_end for off in days_off):
+        return day + count * ONE_DAY  # no day off ahead: every day counts
     while count > 0:
         day += ONE_DAY
         if day > period_end or day not in days_off:
