@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
+
 from bot import jobs
 from bot.app import services_of
 from tests.support import Harness, at, report_today
@@ -24,6 +26,9 @@ def text_of(message) -> str:
     return message.text or ""
 
 
+# SQLite only: a long scenario whose statements the repository and end-to-end tests already
+# run on PostgreSQL; twice it would cost the suite its budget.
+@pytest.mark.parametrize("engine", ["sqlite"])
 async def test_a_week_of_reminders_and_digests_with_a_restart(harness: Harness) -> None:
     users = {oid: await harness.register(oid, uid)
              for oid, uid in (("P1", 501), ("P2", 502), ("P3", 503))}
