@@ -18,7 +18,8 @@ of a process writing a file), and Telegram
 behaviour that no SQL differs in (test_flows, test_interactions, test_gate,
 test_e2e_field_texts, test_e2e_floods, the webhook variant of test_e2e_report, and the
 modules with a harness of their own: test_access, test_properties, test_faults,
-test_webhook).
+test_webhook), and two long scenarios whose SQL the others already run on PostgreSQL
+(test_week, the 300-recipient announcement in test_e2e_broadcast).
 """
 
 from __future__ import annotations
