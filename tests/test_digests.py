@@ -47,6 +47,7 @@ from bot.rules.forms import load_form
 from bot.rules.quality import Flag
 from bot.settings import Settings
 from db.connection import Database
+from db.digest_queries import digest_shards
 from db.digest_totals import read_totals, rebuild_totals
 from db.models import Officer, Role
 from db.problems import create_problem
@@ -478,6 +479,43 @@ async def test_what_is_read_is_the_state_at_the_end_of_the_day(
                                  settings_for(tmp_path, admin_telegram_ids=[5]))).admins
     assert synthetic == [Officer(officer_id="admin-5", name="Admin", role=Role.ADMIN,
                                  telegram_user_id=5, telegram_chat_id=5)]
+
+
+def _everything(built: list[Digest]) -> list[tuple[object, ...]]:
+    return sorted((d.recipient.officer_id, d.kind, d.chunks, d.charts, d.review) for d in built)
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["by-kecamatan", "team-across-kecamatan"])
+async def test_digests_built_a_few_kecamatan_at_a_time_are_the_same(
+    db: Database, tmp_path: Path, moved: bool
+) -> None:
+    settings = settings_for(tmp_path)
+    async with db.transaction() as conn:
+        await create_problem(conn, officer_id="P4", category="access",
+                             sls_code="1410051001001", description="Jalan putus", now=at(17, 9))
+        if moved:  # Prabu lives in Merbau, his PML and KOSEKA in Tebing Tinggi
+            await conn.execute(
+                "UPDATE officers SET kecamatan_code = '14.10.05' WHERE officer_id = 'P3'")
+    shards = await digest_shards(db.conn, 1)
+    groups = [("14.10.01", "14.10.05")] if moved else [("14.10.01",), ("14.10.05",)]
+    assert [s.kecamatan for s in shards if s is not None] == [*groups, ()]
+    assert await digest_shards(db.conn, 100) == [None]
+    whole = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                as_of=at(17, 21))
+    pieces = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                 as_of=at(17, 21), shard_officers=1)
+    assert _everything(pieces) == _everything(whole)
+    assert sorted(d.recipient.officer_id for d in whole) == [
+        "K1", "K2", "M1", "M2", "M3", f"admin-{ADMIN_TELEGRAM_ID}"]
+    admin = next(d for d in pieces if d.kind == "digest_admin")
+    assert "Pandu PPL · Akses/geografis/cuaca" in text(admin)
+    assert "Total kabupaten: 83/660" in text(admin)
+    for officer_id in ("M2", "K1"):  # on demand, from the shard of the officer's kecamatan
+        officer = next(d.recipient for d in whole if d.recipient.officer_id == officer_id)
+        alone = await digest_for(db.conn, officer, day=DAY, settings=settings, form=FORM,
+                                 texts=ID, as_of=at(17, 21), shard_officers=1)
+        assert alone is not None
+        assert alone.chunks == next(d.chunks for d in whole if d.recipient == officer)
 
 
 async def test_inactive_officers_and_missing_chats_get_nothing(

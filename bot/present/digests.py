@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
@@ -32,6 +32,7 @@ from bot.rules.figures import (
     Outlook,
     Period,
     PplDay,
+    RegencyPart,
     ReviewEntry,
     Series,
     TeamFigures,
@@ -41,7 +42,16 @@ from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast
 from bot.rules.quality import RUN_LENGTH, SPIKE_FACTOR, Flag
 from bot.rules.report import MIN_HISTORY_DAYS
-from db.digest_queries import DigestData, FlagLimits, gc_paused, load_digest_data
+from db.digest_queries import (
+    Common,
+    DigestData,
+    FlagLimits,
+    Shard,
+    digest_shards,
+    gc_paused,
+    load_common,
+    load_digest_data,
+)
 from db.engine import Connection
 from db.models import Officer, ProblemModel, Role
 
@@ -54,6 +64,10 @@ KINDS: Mapping[Role, str] = {
     Role.ADMIN: "digest_admin",
 }
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
+SHARD_OFFICERS = 20_000
+"""About this many active officers' digests are read and built at once (`iter_digests`)."""
+AsOf = datetime | Callable[[], datetime] | None
+"""When the data is read: a moment, a clock read as each shard is read, or not shown."""
 AT_RISK_LIMIT = 10
 """At most this many PPL at risk (the most urgent) are listed in the admin digest; all of them
 are counted per kecamatan."""
@@ -83,17 +97,59 @@ async def build_digests(
     texts: Texts,
     roles: Collection[Role] = DIGEST_ROLES,
     with_charts: bool = True,
-    as_of: datetime | None = None,
+    as_of: AsOf = None,
+    shard_officers: int = SHARD_OFFICERS,
 ) -> list[Digest]:
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat; `as_of`,
     when the data is read, is shown under the header with its zone."""
-    with gc_paused():
-        data = await load_data(conn, day, settings)
-        digests = await asyncio.to_thread(
-            digests_from_data, data, settings=settings, form=form, texts=texts,
-            roles=roles, with_charts=with_charts, as_of=as_of,
-        )
-    return digests
+    return [digest async for batch in iter_digests(
+        conn, day=day, settings=settings, form=form, texts=texts, roles=roles,
+        with_charts=with_charts, as_of=as_of, shard_officers=shard_officers,
+    ) for digest in batch]
+
+
+async def iter_digests(
+    conn: Connection,
+    *,
+    day: date,
+    settings: Settings,
+    form: FormDefinition,
+    texts: Texts,
+    roles: Collection[Role] = DIGEST_ROLES,
+    with_charts: bool = True,
+    as_of: AsOf = None,
+    wanted: Callable[[Officer], bool] | None = None,
+    shard_officers: int = SHARD_OFFICERS,
+) -> AsyncIterator[list[Digest]]:
+    """The digests of `build_digests`, a batch per shard of kecamatan (`digest_shards`: at
+    most about `shard_officers` active officers each), then the admins', from the parts of
+    every shard: a national roster is never read or held at once, and a batch can be sent
+    before the next one is read. `wanted` leaves recipients out (their digests are not
+    built); `as_of` may be a clock, read as each shard is read."""
+    common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+    shards = await digest_shards(conn, shard_officers)
+    local = [r for r in roles if r != Role.ADMIN]
+    regency = RegencyPart() if Role.ADMIN in roles else None
+    for shard in shards:
+        read_at = as_of() if callable(as_of) else as_of
+        with gc_paused():
+            data = await load_data(conn, day, settings, shard=shard, common=common)
+            builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts,
+                                    as_of=read_at)
+            batch = await asyncio.to_thread(builder.digests, local, wanted)
+            if regency is not None:
+                regency.merge(await asyncio.to_thread(builder.figures.regency_part))
+        del data, builder
+        if batch:
+            yield batch
+    if regency is not None:
+        admins = [o for o in common.admins if o.telegram_chat_id is not None
+                  and (wanted is None or wanted(o))]
+        if admins:
+            read_at = as_of() if callable(as_of) else as_of
+            builder = DigestBuilder(DigestData.of_common(day, common), settings, form, texts,
+                                    with_charts=with_charts, as_of=read_at, regency=regency)
+            yield await asyncio.to_thread(builder.digests, [Role.ADMIN], None, admins)
 
 
 async def digest_for(
@@ -106,24 +162,44 @@ async def digest_for(
     texts: Texts,
     with_charts: bool = True,
     as_of: datetime | None = None,
+    shard_officers: int = SHARD_OFFICERS,
 ) -> Digest | None:
-    """The digest of one officer on demand (/ringkasan); None for a PPL."""
+    """The digest of one officer on demand (/ringkasan); None for a PPL. A PML or KOSEKA
+    reads the shard of their kecamatan only; an admin, every shard."""
     if officer.role not in KINDS:
         return None
-    data = await load_data(conn, digest_day(day, officer), settings)
-    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    day = digest_day(day, officer)
+    common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+    shards = await digest_shards(conn, shard_officers)
+    if officer.role == Role.ADMIN:
+        regency = RegencyPart()
+        for shard in shards:
+            data = await load_data(conn, day, settings, shard=shard, common=common)
+            figures = DigestFigures(data, period_of(settings))
+            regency.merge(await asyncio.to_thread(figures.regency_part))
+        data, part = DigestData.of_common(day, common), regency
+    else:
+        mine = next((s for s in shards if s is None or officer.kecamatan_code in s.kecamatan),
+                    shards[-1])
+        data, part = await load_data(conn, day, settings, shard=mine, common=common), None
+    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of,
+                            regency=part)
     return await asyncio.to_thread(builder.digest, officer)
 
 
-async def load_data(conn: Connection, day: date, settings: Settings) -> DigestData:
-    """What the figures of `day` need, read with the set-based queries of db.digest_queries."""
+async def load_data(
+    conn: Connection, day: date, settings: Settings, *, shard: Shard | None = None,
+    common: Common | None = None,
+) -> DigestData:
+    """What the figures of `day` need, read with the set-based queries of db.digest_queries:
+    of everyone, or of one shard of kecamatan."""
     period = period_of(settings)
     return await load_digest_data(
         conn, day, recent=period.recent(day), run_days=period.run_days(day),
         run_end=period.run_end(day), period_start=period.start, days_off=period.days_off,
         limits=FlagLimits(spike_factor=SPIKE_FACTOR, min_history_days=MIN_HISTORY_DAYS,
                           run_length=RUN_LENGTH),
-        admin_telegram_ids=settings.admin_telegram_ids,
+        admin_telegram_ids=settings.admin_telegram_ids, shard=shard, common=common,
     )
 
 
@@ -137,16 +213,10 @@ def digests_from_data(
     with_charts: bool = True,
     as_of: datetime | None = None,
 ) -> list[Digest]:
-    """Every digest of `roles` whose recipient has a Telegram chat, from what was read."""
+    """Every digest of `roles` whose recipient has a Telegram chat, from what was read (all of
+    it: the admins' from this data alone)."""
     builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
-    recipients: list[Officer] = []
-    for role in (Role.PML, Role.KOSEKA):
-        if role in roles:
-            recipients.extend(o.officer() for o in data.officers.values()
-                              if o.role == role and o.telegram_chat_id is not None)
-    if Role.ADMIN in roles:
-        recipients.extend(o for o in data.admins if o.telegram_chat_id is not None)
-    return [builder.digest(o) for o in recipients]
+    return builder.digests(roles)
 
 
 # ------------------------------------------------------------------------------ the texts
@@ -164,6 +234,7 @@ class DigestBuilder:
         *,
         with_charts: bool = True,
         as_of: datetime | None = None,
+        regency: RegencyPart | None = None,
     ) -> None:
         self.data = data
         self.figures = DigestFigures(data, period_of(settings))
@@ -174,6 +245,26 @@ class DigestBuilder:
         self.with_charts = with_charts
         self.tz = settings.tz
         self.as_of = as_of
+        self._regency_part = regency
+
+    @cached_property
+    def regency_part(self) -> RegencyPart:
+        """The regency's figures of every shard (given), else of this data."""
+        return self._regency_part or self.figures.regency_part()
+
+    def digests(self, roles: Collection[Role], wanted: Callable[[Officer], bool] | None = None,
+                admins: Sequence[Officer] | None = None) -> list[Digest]:
+        """The digests of `roles` whose recipient has a Telegram chat (and is `wanted`): the
+        PML and KOSEKA of this data, the admins of the data (or `admins`)."""
+        recipients: list[Officer] = []
+        for role in (Role.PML, Role.KOSEKA):
+            if role in roles:
+                recipients.extend(o.officer() for o in self.data.officers.values()
+                                  if o.role == role and o.telegram_chat_id is not None)
+        if Role.ADMIN in roles:
+            recipients.extend(o for o in (self.data.admins if admins is None else admins)
+                              if o.telegram_chat_id is not None)
+        return [self.digest(o) for o in recipients if wanted is None or wanted(o)]
 
     def digest(self, officer: Officer) -> Digest:
         """The officer's digest: what needs action first, the open field problems of their scope
@@ -348,8 +439,7 @@ class DigestBuilder:
         """When the officers live in other zones than the reader's: which part of the day
         the digest covers in each ('Hari Senin, 17 Okt 2022 per zona: s.d. 21.30 WIB · s.d.
         23.30 WIT'); None when they all live in the reader's zone."""
-        keys = {m.timezone or self.tz.key for m in self.data.officers.values()
-                if m.role == Role.PPL}
+        keys = {key or self.tz.key for key in self.regency_part.zones}
         if self.as_of is None or keys <= {zone.key}:
             return None
         parts = []
@@ -368,7 +458,8 @@ class DigestBuilder:
         """The admin digest's messages and charts: the same for every admin of one zone."""
         t = self.t
         zone = ZoneInfo(zone_key)
-        reg = self.figures.regency(t("digest_regency_name"), with_series=self.with_charts)
+        reg = self.figures.regency(t("digest_regency_name"), with_series=self.with_charts,
+                                   part=self.regency_part)
         header = t("digest_admin_header", day=fmt.day(reg.day, self.lang),
                    as_of=self._as_of(zone))
         if zones_line := self._zones_line(zone):

@@ -61,6 +61,9 @@ class Person(Protocol):
     @property
     def unreachable_at(self) -> str | None: ...
 
+    @property
+    def timezone(self) -> str | None: ...
+
 
 class DigestSource(Protocol):
     """What the figures read: the state of the fieldwork at the end of `day`
@@ -80,6 +83,7 @@ class DigestSource(Protocol):
     history: dict[str, list[ReportRow]]
     awaiting_review: dict[str, list[AwaitingReview]]
     kecamatan_daily: dict[str, dict[date, int]]
+    kecamatan_targets: dict[str, int]
     admins: list[Officer]
     problems: list[ProblemModel]
 
@@ -302,6 +306,31 @@ class RegencyFigures:
     problems: tuple[ProblemModel, ...]
 
 
+@dataclass(slots=True)
+class RegencyPart:
+    """What the admin digest sums over the officers of one shard (`db.digest_queries.Shard`):
+    the parts of every shard, merged, give the figures of the whole regency."""
+
+    progress: dict[str, Progress] = field(default_factory=dict)
+    """Per kecamatan of the work areas ("-": unknown)."""
+    missing: int = 0
+    """PPL missing on the day."""
+    at_risk: list[AtRisk] = field(default_factory=list)
+    zones: set[str | None] = field(default_factory=set)
+    """The time zones of the PPL (None: the deployment's)."""
+
+    def merge(self, other: RegencyPart) -> None:
+        for code, progress in other.progress.items():
+            mine = self.progress.get(code)
+            if mine is None:
+                self.progress[code] = progress
+            else:
+                mine.add(progress)
+        self.missing += other.missing
+        self.at_risk += other.at_risk
+        self.zones |= other.zones
+
+
 # ------------------------------------------------------------------------------ computing
 
 
@@ -519,7 +548,7 @@ class DigestFigures:
                                                           for s in everyone).items()]
         desa.sort(key=lambda line: (_share(line.done, line.target), line.name, line.code))
         daily = src.kecamatan_daily.get(code or "", {})
-        chart_target = self._kecamatan_targets.get(code or "", 0)
+        chart_target = src.kecamatan_targets.get(code or "", 0)
         return KecamatanFigures(
             koseka=koseka, day=self.day, name=name,
             escalated=tuple(Escalated(s, team_name(s)) for s in escalated),
@@ -528,16 +557,6 @@ class DigestFigures:
             series=self.series(name, daily, chart_target) if with_series else None,
             problems=self.problems_of(koseka),
         )
-
-    @cached_property
-    def _kecamatan_targets(self) -> dict[str, int]:
-        """The target of every kecamatan: its active work areas' targets."""
-        src = self.source
-        targets: dict[str, int] = {}
-        for area in src.areas.values():
-            kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
-            targets[kecamatan] = targets.get(kecamatan, 0) + area.target
-        return targets
 
     def _sum(self, members: Iterable[PplDay]) -> tuple[Totals, Progress]:
         total, progress = Totals(), Progress()
@@ -557,17 +576,36 @@ class DigestFigures:
 
     # -- the regency -----------------------------------------------------------------------------
 
-    def regency(self, name: str, *, with_series: bool = True) -> RegencyFigures:
-        """The whole regency (`name` is how the texts call it, for its outlook and chart)."""
+    def regency_part(self) -> RegencyPart:
+        """This source's part of the regency's figures (see `RegencyPart`)."""
         src = self.source
-        targets = self._kecamatan_targets
-        progress: dict[str, Progress] = {}
+        part = RegencyPart()
+        progress = part.progress
         for area in src.areas.values():
             kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
             found = progress.get(kecamatan)
             if found is None:
                 found = progress[kecamatan] = Progress()
             found.add(self._area_progress(area))
+        everyone = self.ppl_of(o.officer_id for o in src.officers.values())
+        part.missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
+        part.at_risk = [AtRisk(s, self._kecamatan_name(src.kecamatan_of(s.officer)))
+                        for s in everyone if s.forecast.at_risk]
+        part.zones = {s.officer.timezone for s in everyone}
+        return part
+
+    def _kecamatan_name(self, code: str | None) -> str:
+        return self.source.kecamatan_names.get(code or "", code or "-")
+
+    def regency(self, name: str, *, with_series: bool = True,
+                part: RegencyPart | None = None) -> RegencyFigures:
+        """The whole regency (`name` is how the texts call it, for its outlook and chart):
+        from this source, or from the merged `part` of every shard."""
+        src = self.source
+        if part is None:
+            part = self.regency_part()
+        targets = src.kecamatan_targets
+        progress = {k: part.progress.get(k) or Progress() for k in targets}
         whole = Progress()
         for found in progress.values():
             whole.add(found)
@@ -576,22 +614,16 @@ class DigestFigures:
         for days in src.kecamatan_daily.values():
             for d, count in days.items():
                 daily[d] = daily.get(d, 0) + count
-        everyone = self.ppl_of(o.officer_id for o in src.officers.values())
-        missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
-
-        def kecamatan_name(code: str | None) -> str:
-            return src.kecamatan_names.get(code or "", code or "-")
-
+        kecamatan_name = self._kecamatan_name
         outlooks = {k: self.outlook(kecamatan_name(k), progress[k], targets[k]) for k in targets}
         order = sorted(targets, key=lambda k: (outlooks[k].forecast.pace_share,
                                                _share(outlooks[k].done, targets[k]),
                                                kecamatan_name(k), k))
-        at_risk = [AtRisk(s, kecamatan_name(src.kecamatan_of(s.officer)))
-                   for s in sorted((s for s in everyone if s.forecast.at_risk), key=_risk_order)]
+        at_risk = sorted(part.at_risk, key=lambda item: _risk_order(item.ppl))
         per_kecamatan = Counter(item.kecamatan for item in at_risk)
         return RegencyFigures(
             day=self.day, outlook=self.outlook(name, whole, target),
-            today=whole.today, missing=missing,
+            today=whole.today, missing=part.missing,
             kecamatan=tuple(outlooks[k] for k in order),
             at_risk=tuple(at_risk),
             at_risk_by_kecamatan=tuple(sorted(per_kecamatan.items(),
