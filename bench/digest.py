@@ -550,9 +550,16 @@ def _settings(target: Target, start: date, end: date) -> Settings:
 
 async def measure(phase: str, path: Target) -> Measurement:
     from bot.present.charts import render
-    from bot.present.digests import DIGEST_ROLES, build_digests, load_data
+    from bot.present.digests import (
+        DIGEST_ROLES,
+        SHARD_OFFICERS,
+        build_digests,
+        iter_digests,
+        load_data,
+    )
     from bot.present.texts import Texts
     from bot.rules.forms import load_form
+    from db.digest_queries import digest_shards, load_common
 
     start, day = await db_period(path)
     settings = _settings(path, start, day)
@@ -567,33 +574,48 @@ async def measure(phase: str, path: Target) -> Measurement:
         result.rss_before_kb = _rss_kb()
         cpu_started = time.process_time()
         started = time.perf_counter()
-        if phase == "read":
-            data = await load_data(conn, day, settings)
+        if phase == "read":  # every shard read, one after another, as the job does
+            read: Counter[str] = Counter()
+            common = await load_common(conn, day,
+                                       admin_telegram_ids=settings.admin_telegram_ids)
+            for shard in await digest_shards(conn, SHARD_OFFICERS):
+                data = await load_data(conn, day, settings, shard=shard, common=common)
+                read.update({
+                    "shards": 1, "officers": len(data.officers), "areas": len(data.areas),
+                    "own": len(data.own), "history": len(data.history),
+                    "history_reports": sum(len(v) for v in data.history.values()),
+                    "review": sum(len(v) for v in data.awaiting_review.values())})
+                del data
         elif phase == "render":
             pngs = [await render(chart.spec) for d in digests for chart in d.charts]
-        else:
-            digests = await build_digests(conn, day=day, settings=settings, form=form,
-                                          texts=texts, roles=DIGEST_ROLES,
-                                          with_charts=phase == "build")
+        else:  # batch by batch, each dropped once counted: the job sends it, then drops it
+            async for batch in iter_digests(conn, day=day, settings=settings, form=form,
+                                            texts=texts, roles=DIGEST_ROLES,
+                                            with_charts=phase == "build"):
+                _tally(result, batch)
+                del batch
         result.seconds = time.perf_counter() - started
         result.cpu = time.process_time() - cpu_started
         result.peak_rss_kb = _rss_kb()
     finally:
         await db.close()
     if phase == "read":
-        result.read = {"officers": len(data.officers), "areas": len(data.areas),
-                       "own": len(data.own), "history": len(data.history),
-                       "history_reports": sum(len(v) for v in data.history.values()),
-                       "review": sum(len(v) for v in data.awaiting_review.values())}
-        return result
-    result.digests = dict(Counter(d.kind for d in digests))
-    result.messages = sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
-    result.charts = sum(len(d.charts) for d in digests)
-    result.text_chars = sum(len(c) for d in digests for c in d.chunks)
-    result.review_items = sum(len(d.review) for d in digests)
-    if phase == "render":
+        result.read = dict(read)
+    elif phase == "render":
+        _tally(result, digests)
         result.png_bytes = sum(len(png) for png in pngs)
     return result
+
+
+def _tally(result: Measurement, digests: list) -> None:
+    """Add what these digests hold to the result's counts."""
+    kinds = Counter(result.digests)
+    kinds.update(d.kind for d in digests)
+    result.digests = dict(kinds)
+    result.messages += sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
+    result.charts += sum(len(d.charts) for d in digests)
+    result.text_chars += sum(len(c) for d in digests for c in d.chunks)
+    result.review_items += sum(len(d.review) for d in digests)
 
 
 async def profile(phase: str, path: Target, top: int) -> str:
@@ -710,7 +732,8 @@ def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[s
     kinds = ", ".join(f"{count:,} {kind.removeprefix('digest_').upper()}"
                       for kind, count in sorted(build.digests.items()))
     total = sum(build.digests.values())
-    print(f"\nread: {read.read.get('officers', 0):,} active officers, "
+    print(f"\nread in {read.read.get('shards', 0):,} shards of kecamatan: "
+          f"{read.read.get('officers', 0):,} active officers, "
           f"{read.read.get('areas', 0):,} SLS, own totals of {read.read.get('own', 0):,} "
           f"officers, the whole history of {read.read.get('history', 0):,} only "
           f"({read.read.get('history_reports', 0):,} reports: who may have a spike, repeated "
