@@ -10,6 +10,7 @@ described here and drawn when they are sent (`bot.present.charts.render`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ KINDS: Mapping[Role, str] = {
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
 SHARD_OFFICERS = 20_000
 """About this many active officers' digests are read and built at once (`iter_digests`)."""
+_DONE = Shard((), 0)
+"""After the last shard: nothing more to read."""
 AsOf = datetime | Callable[[], datetime] | None
 """When the data is read: a moment, a clock read as each shard is read, or not shown."""
 AT_RISK_LIMIT = 10
@@ -130,18 +133,34 @@ async def iter_digests(
     shards = await digest_shards(conn, shard_officers)
     local = [r for r in roles if r != Role.ADMIN]
     regency = RegencyPart() if Role.ADMIN in roles else None
-    for shard in shards:
+
+    async def read(shard: Shard | None) -> tuple[DigestData, datetime | None]:
         read_at = as_of() if callable(as_of) else as_of
         with gc_paused():
-            data = await load_data(conn, day, settings, shard=shard, common=common)
+            return await load_data(conn, day, settings, shard=shard, common=common), read_at
+
+    # The next shard is read while this one is built in a worker thread (on PostgreSQL, its
+    # queries run on the server meanwhile): at most two shards are held at once.
+    reading = asyncio.ensure_future(read(shards[0]))
+    try:
+        for following in [*shards[1:], _DONE]:
+            data, read_at = await reading
+            if following is not _DONE:
+                reading = asyncio.ensure_future(read(following))
             builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts,
                                     as_of=read_at)
-            batch = await asyncio.to_thread(builder.digests, local, wanted)
-            if regency is not None:
-                regency.merge(await asyncio.to_thread(builder.figures.regency_part))
-        del data, builder
-        if batch:
-            yield batch
+            with gc_paused():
+                batch = await asyncio.to_thread(builder.digests, local, wanted)
+                if regency is not None:
+                    regency.merge(await asyncio.to_thread(builder.figures.regency_part))
+            del data, builder
+            if batch:
+                yield batch
+    finally:
+        if not reading.done():
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
     if regency is not None:
         admins = [o for o in common.admins if o.telegram_chat_id is not None
                   and (wanted is None or wanted(o))]
