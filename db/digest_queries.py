@@ -28,6 +28,7 @@ from db.engine import Connection
 from db.models import Officer, Role
 from db.problems import ProblemModel, open_problems
 from db.reports import REVIEWABLE
+from db.wilayah import area_names
 
 _BATCH = 20_000
 
@@ -154,6 +155,8 @@ class Common:
     kecamatan_daily: dict[str, dict[date, int]]
     admins: list[Officer]
     problems: list[ProblemModel]
+    area_names: dict[str, str] = field(default_factory=dict)
+    """Every province's and kabupaten's name (`db.wilayah.area_names`)."""
 
 
 @dataclass
@@ -195,6 +198,8 @@ class DigestData:
     """See `Common.kecamatan_targets` (every kecamatan's, whatever the shard)."""
     shard: Shard | None = None
     """The group of kecamatan read; None: everything."""
+    area_names: dict[str, str] = field(default_factory=dict)
+    """See `Common.area_names`."""
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -206,7 +211,8 @@ class DigestData:
                    kecamatan_names=common.kecamatan_names, desa_names=common.desa_names,
                    own={}, last_reported={}, izin={}, history={}, awaiting_review={},
                    kecamatan_daily=common.kecamatan_daily, admins=common.admins,
-                   problems=common.problems, kecamatan_targets=common.kecamatan_targets)
+                   problems=common.problems, kecamatan_targets=common.kecamatan_targets,
+                   area_names=common.area_names)
 
     def subtree(self, officer_id: str) -> list[str]:
         """Every active officer below `officer_id` (breadth first), not the officer itself."""
@@ -330,6 +336,7 @@ async def load_common(
             kecamatan_daily=await _kecamatan_daily(conn, day.isoformat(), {}),
             admins=await _admins(conn, admin_telegram_ids),
             problems=await open_problems(conn, None),
+            area_names=area_names(),
         )
 
 
@@ -390,6 +397,7 @@ async def load_digest_data(
             problems=common.problems,
             kecamatan_targets=common.kecamatan_targets,
             shard=shard,
+            area_names=common.area_names,
         )
 
 

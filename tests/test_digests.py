@@ -42,7 +42,7 @@ from bot.present.review import review_pages
 from bot.present.splitting import TELEGRAM_LIMIT
 from bot.present.texts import Texts
 from bot.rules.attendance import DayStatus
-from bot.rules.figures import DigestFigures
+from bot.rules.figures import KABUPATEN, DigestFigures
 from bot.rules.forms import load_form
 from bot.rules.quality import Flag
 from bot.settings import Settings
@@ -518,6 +518,31 @@ async def test_digests_built_a_few_kecamatan_at_a_time_are_the_same(
         assert alone.chunks == next(d.chunks for d in whole if d.recipient == officer)
 
 
+async def test_an_admin_digest_over_two_kabupaten_lists_them_under_their_province(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.transaction() as conn:  # Pandu's SLS in Kota Pekanbaru, also in Riau
+        await conn.execute("UPDATE areas SET desa_code = '14.71.01.1002'"
+                           " WHERE sls_code = '1410051001001'")
+    figures = await figures_of(db, settings_for(tmp_path))
+    assert figures.level == (KABUPATEN, "14")
+    regency = figures.regency("Provinsi Riau")
+    assert (regency.level, regency.area) == (KABUPATEN, "14")
+    assert [(o.name, o.done, o.target) for o in regency.parts] == [
+        ("Kota Pekanbaru", 0, 70), ("Kabupaten Kepulauan Meranti", 83, 590)]
+    # At risk counted where the PPL lives (Pandu in Merbau, Meranti), not where the SLS is.
+    assert regency.at_risk_by_part == (("Kabupaten Kepulauan Meranti", 3),)
+    admin = (await digests(db, settings_for(tmp_path)))[f"admin-{ADMIN_TELEGRAM_ID}"]
+    got = lines(admin)
+    assert got[0] == "<b>Ringkasan harian Provinsi Riau</b>"
+    assert "<b>Total provinsi: 83/660 (12,6%)</b>" in got[got.index("") + 1]
+    listed = got.index("<b>Per kabupaten/kota</b>, paling lambat dulu")
+    assert got[listed + 1].startswith("<b>Kota Pekanbaru</b>: 0/70 (0,0%)")
+    assert got[listed + 3].startswith("<b>Kabupaten Kepulauan Meranti</b>: 83/590")
+    assert [chart.caption for chart in admin.charts] == [
+        "Kumulatif ruta Provinsi Riau dan garis ideal", "Progres per kabupaten/kota"]
+
+
 async def test_inactive_officers_and_missing_chats_get_nothing(
     db: Database, tmp_path: Path
 ) -> None:
@@ -808,11 +833,11 @@ async def test_figures_of_a_kecamatan_and_the_regency(db: Database, tmp_path: Pa
     assert (regency.outlook.done, regency.outlook.target, round(regency.outlook.ideal)) == (
         83, 660, 51)
     assert regency.outlook.gap == 32
-    assert [o.name for o in regency.kecamatan] == ["Merbau", "Tebing Tinggi"]
-    assert regency.kecamatan[1].forecast.finish_date == date(2022, 11, 5)
+    assert [o.name for o in regency.parts] == ["Merbau", "Tebing Tinggi"]
+    assert regency.parts[1].forecast.finish_date == date(2022, 11, 5)
     assert [(a.ppl.officer.officer_id, a.kecamatan) for a in regency.at_risk] == [
         ("P4", "Merbau"), ("P6", "Tebing Tinggi"), ("P3", "Tebing Tinggi")]
-    assert regency.at_risk_by_kecamatan == (("Tebing Tinggi", 2), ("Merbau", 1))
+    assert regency.at_risk_by_part == (("Tebing Tinggi", 2), ("Merbau", 1))
     assert (regency.today, regency.missing) == (18, 3)
 
 

@@ -28,6 +28,7 @@ from bot.present.texts import Raw, Texts
 from bot.rules.attendance import DayStatus
 from bot.rules.calendar import Coverage, zone_days
 from bot.rules.figures import (
+    KECAMATAN,
     DigestFigures,
     KecamatanFigures,
     Outlook,
@@ -477,19 +478,21 @@ class DigestBuilder:
         """The admin digest's messages and charts: the same for every admin of one zone."""
         t = self.t
         zone = ZoneInfo(zone_key)
-        reg = self.figures.regency(t("digest_regency_name"), with_series=self.with_charts,
-                                   part=self.regency_part)
-        header = t("digest_admin_header", day=fmt.day(reg.day, self.lang),
+        name = self._area_name()
+        reg = self.figures.regency(name, with_series=self.with_charts, part=self.regency_part)
+        level = Raw(t(f"digest_level_{reg.level}"))
+        header = t("digest_admin_header", area=name, day=fmt.day(reg.day, self.lang),
                    as_of=self._as_of(zone))
         if zones_line := self._zones_line(zone):
             header += "\n" + zones_line
         lines = [*self._with_actions(header, [], reg.problems), ""]
-        lines += self._outlook(reg.outlook, key="digest_area_total")
+        lines += self._outlook(reg.outlook, key="digest_area_total",
+                               scope=Raw(t(f"digest_scope_{reg.level}")))
         lines.append(self._today_line(reg.today, reg.missing))
 
-        if reg.kecamatan:
-            lines += ["", t("digest_kecamatan_header")]
-        for outlook in reg.kecamatan:
+        if reg.parts:
+            lines += ["", t("digest_kecamatan_header", level=level)]
+        for outlook in reg.parts:
             lines += self._outlook(outlook)
 
         if reg.at_risk:
@@ -505,24 +508,36 @@ class DigestBuilder:
                                 t("digest_at_risk_finish",
                                   finish=fmt.short_day(fc.finish_date, self.lang))),
                 ))
-            lines.append(t("digest_at_risk_by_kecamatan", counts=Raw(", ".join(
-                t("digest_at_risk_count", name=name, count=self._n(count))
-                for name, count in reg.at_risk_by_kecamatan))))
+            lines.append(t("digest_at_risk_by_kecamatan", level=level, counts=Raw(", ".join(
+                t("digest_at_risk_count", name=part, count=self._n(count))
+                for part, count in reg.at_risk_by_part))))
 
         charts: list[Chart] = []
         if self.with_charts:
             charts += self._cumulative(reg.series)
-            if reg.kecamatan:
-                caption = t("digest_chart_kecamatan")
+            if reg.parts:
+                caption = t("digest_chart_kecamatan", level=level)
                 charts.append(Chart(caption, ProgressBars(
                     html.unescape(caption),
-                    tuple(outlook.name for outlook in reg.kecamatan),
+                    tuple(outlook.name for outlook in reg.parts),
                     tuple(_percent_value(outlook.done, outlook.target)
-                          for outlook in reg.kecamatan),
+                          for outlook in reg.parts),
                 )))
         return self._finish_text(lines, reg.problems), charts
 
-    def _outlook(self, outlook: Outlook, *, key: str = "digest_area_line") -> list[str]:
+    def _area_name(self) -> str:
+        """What the admin digest covers, as plain text: the one kabupaten/kota of every work
+        area, their one province, or the country."""
+        level, area = self.figures.level
+        names = self.data.area_names
+        if area is None:
+            return html.unescape(self.t("digest_national_name"))
+        if level == KECAMATAN:
+            return names.get(area, area)
+        return html.unescape(self.t("digest_province_name", name=names.get(area, area)))
+
+    def _outlook(self, outlook: Outlook, *, key: str = "digest_area_line",
+                 **values: object) -> list[str]:
         """Progress against where a steady pace would be, and the forecast of one area."""
         t = self.t
         fc, target, ideal, gap = outlook.forecast, outlook.target, outlook.ideal, outlook.gap
@@ -537,7 +552,7 @@ class DigestBuilder:
             done=self._n(fc.done), target=self._n(target),
             percent=self._percent(fc.done, target),
             ideal=self._n(round(ideal)), ideal_percent=_percent_text(ideal, target, self.lang),
-            gap=Raw(gap_text),
+            gap=Raw(gap_text), **values,
         )
         if fc.finished:
             second = t("digest_finished", finish=fmt.day(fc.finish_date or self.day, self.lang))

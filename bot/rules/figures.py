@@ -84,6 +84,7 @@ class DigestSource(Protocol):
     awaiting_review: dict[str, list[AwaitingReview]]
     kecamatan_daily: dict[str, dict[date, int]]
     kecamatan_targets: dict[str, int]
+    area_names: dict[str, str]
     admins: list[Officer]
     problems: list[ProblemModel]
 
@@ -286,6 +287,13 @@ class AtRisk:
     ppl: PplDay
     kecamatan: str
     """The name of the PPL's kecamatan ("-" when unknown)."""
+    part: str
+    """The name of the part of the regency's list the PPL is in (`RegencyFigures.parts`)."""
+
+
+KECAMATAN, KABUPATEN, PROVINSI = "kecamatan", "kabupaten", "provinsi"
+"""The levels of the admin digest's list: per kecamatan of one kabupaten/kota, per kabupaten/kota
+of one province, per province of the country."""
 
 
 @dataclass(frozen=True)
@@ -293,15 +301,22 @@ class RegencyFigures:
     """The figures of the admin digest: the whole regency."""
 
     day: date
+    level: str
+    """What `parts` lists: `KECAMATAN` when every work area is in one kabupaten/kota,
+    `KABUPATEN` when they are in one province, else `PROVINSI`."""
+    area: str | None
+    """The code of that one kabupaten/kota (`14.10`) or province (`14`); None for several
+    provinces (or no work area)."""
     outlook: Outlook
     today: int
     missing: int
-    kecamatan: tuple[Outlook, ...]
-    """Worst first against the pace each needs."""
+    parts: tuple[Outlook, ...]
+    """Per kecamatan, kabupaten/kota or province (`level`), worst first against the pace each
+    needs."""
     at_risk: tuple[AtRisk, ...]
     """Every PPL at risk, the most urgent first."""
-    at_risk_by_kecamatan: tuple[tuple[str, int], ...]
-    """(kecamatan name, PPL at risk), the most first."""
+    at_risk_by_part: tuple[tuple[str, int], ...]
+    """(name of the part, PPL at risk), the most first."""
     series: Series | None
     problems: tuple[ProblemModel, ...]
 
@@ -589,13 +604,40 @@ class DigestFigures:
             found.add(self._area_progress(area))
         everyone = self.ppl_of(o.officer_id for o in src.officers.values())
         part.missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
-        part.at_risk = [AtRisk(s, self._kecamatan_name(src.kecamatan_of(s.officer)))
-                        for s in everyone if s.forecast.at_risk]
+        part.at_risk = []
+        for s in everyone:
+            if s.forecast.at_risk:
+                code = src.kecamatan_of(s.officer)
+                part.at_risk.append(AtRisk(s, self._kecamatan_name(code),
+                                           self._part_name(self._part_code(code or "-"))))
         part.zones = {s.officer.timezone for s in everyone}
         return part
 
     def _kecamatan_name(self, code: str | None) -> str:
         return self.source.kecamatan_names.get(code or "", code or "-")
+
+    @cached_property
+    def level(self) -> tuple[str, str | None]:
+        """What the admin digest lists, and the one area it lies in (`RegencyFigures`)."""
+        codes = [code for code in self.source.kecamatan_targets if code != "-"]
+        provinces = {code[:2] for code in codes}
+        if len(provinces) > 1:
+            return PROVINSI, None
+        kabupaten = {code[:5] for code in codes}
+        if len(kabupaten) > 1:
+            return KABUPATEN, provinces.pop()
+        return KECAMATAN, kabupaten.pop() if kabupaten else None
+
+    def _part_code(self, kecamatan: str) -> str:
+        level = self.level[0]
+        if level == KECAMATAN or kecamatan == "-":
+            return kecamatan
+        return kecamatan[:2] if level == PROVINSI else kecamatan[:5]
+
+    def _part_name(self, code: str) -> str:
+        if self.level[0] == KECAMATAN:
+            return self._kecamatan_name(code)
+        return self.source.area_names.get(code, code)
 
     def regency(self, name: str, *, with_series: bool = True,
                 part: RegencyPart | None = None) -> RegencyFigures:
@@ -604,8 +646,14 @@ class DigestFigures:
         src = self.source
         if part is None:
             part = self.regency_part()
-        targets = src.kecamatan_targets
-        progress = {k: part.progress.get(k) or Progress() for k in targets}
+        targets: dict[str, int] = {}
+        progress: dict[str, Progress] = {}
+        for code, kecamatan_target in src.kecamatan_targets.items():
+            key = self._part_code(code)
+            targets[key] = targets.get(key, 0) + kecamatan_target
+            found = progress.setdefault(key, Progress())
+            if code in part.progress:
+                found.add(part.progress[code])
         whole = Progress()
         for found in progress.values():
             whole.add(found)
@@ -614,20 +662,21 @@ class DigestFigures:
         for days in src.kecamatan_daily.values():
             for d, count in days.items():
                 daily[d] = daily.get(d, 0) + count
-        kecamatan_name = self._kecamatan_name
-        outlooks = {k: self.outlook(kecamatan_name(k), progress[k], targets[k]) for k in targets}
+        part_name = self._part_name
+        outlooks = {k: self.outlook(part_name(k), progress[k], targets[k]) for k in targets}
         order = sorted(targets, key=lambda k: (outlooks[k].forecast.pace_share,
                                                _share(outlooks[k].done, targets[k]),
-                                               kecamatan_name(k), k))
+                                               part_name(k), k))
         at_risk = sorted(part.at_risk, key=lambda item: _risk_order(item.ppl))
-        per_kecamatan = Counter(item.kecamatan for item in at_risk)
+        per_part = Counter(item.part for item in at_risk)
+        level, area = self.level
         return RegencyFigures(
-            day=self.day, outlook=self.outlook(name, whole, target),
+            day=self.day, level=level, area=area, outlook=self.outlook(name, whole, target),
             today=whole.today, missing=part.missing,
-            kecamatan=tuple(outlooks[k] for k in order),
+            parts=tuple(outlooks[k] for k in order),
             at_risk=tuple(at_risk),
-            at_risk_by_kecamatan=tuple(sorted(per_kecamatan.items(),
-                                              key=lambda item: (-item[1], item[0]))),
+            at_risk_by_part=tuple(sorted(per_part.items(),
+                                         key=lambda item: (-item[1], item[0]))),
             series=self.series(name, daily, target) if with_series else None,
             problems=tuple(src.problems),
         )
