@@ -74,7 +74,7 @@ AsOf = datetime | Callable[[], datetime] | None
 """When the data is read: a moment, a clock read as each shard is read, or not shown."""
 AT_RISK_LIMIT = 10
 """At most this many PPL at risk (the most urgent) are listed in the admin digest; all of them
-are counted per kecamatan."""
+are counted per kecamatan (or kabupaten/kota, or province: `RegencyFigures.level`)."""
 
 
 @dataclass
@@ -266,11 +266,14 @@ class DigestBuilder:
         self.tz = settings.tz
         self.as_of = as_of
         self._regency_part = regency
+        self._numbers: dict[int, Raw] = {}
 
     @cached_property
     def regency_part(self) -> RegencyPart:
         """The regency's figures of every shard (given), else of this data."""
-        return self._regency_part or self.figures.regency_part()
+        if self._regency_part is not None:
+            return self._regency_part
+        return self.figures.regency_part()
 
     def digests(self, roles: Collection[Role], wanted: Callable[[Officer], bool] | None = None,
                 admins: Sequence[Officer] | None = None) -> list[Digest]:
@@ -584,8 +587,11 @@ class DigestBuilder:
                                                series.deadline))]
 
     def _n(self, value: int) -> Raw:
-        """A whole number ('1.234'): nothing in it to escape."""
-        return Raw(fmt.number(value, self.lang))
+        """A whole number ('1.234'): nothing in it to escape (each one formatted once)."""
+        found = self._numbers.get(value)
+        if found is None:
+            found = self._numbers[value] = Raw(fmt.number(value, self.lang))
+        return found
 
     def _percent(self, done: int, target: int) -> Raw:
         """'82,3%' or '-': nothing in it to escape."""
