@@ -16,6 +16,7 @@ the same numbers every day; Panji has blocked the bot.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -31,6 +32,7 @@ from bot.present.charts import CumulativeChart, ProgressBars
 from bot.present.digests import (
     AT_RISK_LIMIT,
     Digest,
+    DigestBuilder,
     ReviewItem,
     build_digests,
     digest_for,
@@ -541,6 +543,16 @@ async def test_an_admin_digest_over_two_kabupaten_lists_them_under_their_provinc
     assert got[listed + 3].startswith("<b>Kabupaten Kepulauan Meranti</b>: 83/590")
     assert [chart.caption for chart in admin.charts] == [
         "Kumulatif ruta Provinsi Riau dan garis ideal", "Progres per kabupaten/kota"]
+
+
+async def test_nothing_of_an_evening_is_kept_once_its_digests_are_built(
+    db: Database, tmp_path: Path
+) -> None:
+    built = await digests(db, settings_for(tmp_path), with_charts=False)
+    assert f"admin-{ADMIN_TELEGRAM_ID}" in built  # the admin digest was built too
+    gc.collect()
+    # A bot runs for a month: no builder (nor the evening it holds) outlives its run.
+    assert not [o for o in gc.get_objects() if isinstance(o, DigestBuilder)]
 
 
 async def test_inactive_officers_and_missing_chats_get_nothing(

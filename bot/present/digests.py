@@ -15,7 +15,7 @@ import html
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -66,7 +66,7 @@ KINDS: Mapping[Role, str] = {
     Role.ADMIN: "digest_admin",
 }
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
-SHARD_OFFICERS = 20_000
+SHARD_OFFICERS = 10_000
 """About this many active officers' digests are read and built at once (`iter_digests`)."""
 _DONE = Shard((), 0)
 """After the last shard: nothing more to read."""
@@ -267,6 +267,7 @@ class DigestBuilder:
         self.as_of = as_of
         self._regency_part = regency
         self._numbers: dict[int, Raw] = {}
+        self._regencies: dict[str, tuple[list[str], list[Chart]]] = {}
 
     @cached_property
     def regency_part(self) -> RegencyPart:
@@ -298,7 +299,11 @@ class DigestBuilder:
             return self.koseka_digest(
                 self.figures.kecamatan(officer, with_series=self.with_charts))
         if officer.role == Role.ADMIN:
-            chunks, charts = self._regency(officer.zone(self.tz).key)
+            zone_key = officer.zone(self.tz).key
+            found = self._regencies.get(zone_key)
+            if found is None:
+                found = self._regencies[zone_key] = self._regency(zone_key)
+            chunks, charts = found
             return Digest(kind=KINDS[Role.ADMIN], recipient=officer, chunks=list(chunks),
                           charts=list(charts))
         raise ValueError(f"no digest for role {officer.role}")
@@ -476,9 +481,9 @@ class DigestBuilder:
         return self.t("digest_zones", day=fmt.day(self.day, self.lang),
                       zones=Raw(" · ".join(parts)))
 
-    @cache  # noqa: B019 - one builder per evening: the cache goes with it
     def _regency(self, zone_key: str) -> tuple[list[str], list[Chart]]:
-        """The admin digest's messages and charts: the same for every admin of one zone."""
+        """The admin digest's messages and charts: the same for every admin of one zone
+        (built once per zone: `_regencies`)."""
         t = self.t
         zone = ZoneInfo(zone_key)
         name = self._area_name()
