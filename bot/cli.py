@@ -21,6 +21,8 @@ from bot.settings import Settings, SettingsError, load_settings
 from db.connection import StorageError
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from bot.messaging.delivery import DeliveryStatus
     from db.models import Officer
 
@@ -347,7 +349,14 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     services = make_services(settings)
     now = services.clock.now()
-    day = args.date or now.date()
+    # Without --date: each officer's today, as the scheduled jobs (once per zone when the
+    # zones' days differ, late in the WIB evening); with it, that day for everyone.
+    runs: list[tuple[date, ZoneInfo | None]] = [(args.date, None)] if args.date else []
+    if not runs:
+        days = {zone: jobs.local_day(services, zone) for zone in jobs.zones(settings.tz)}
+        runs = ([(next(iter(days.values())), None)] if len(set(days.values())) == 1
+                else [(day, zone) for zone, day in days.items()])
+    label = ", ".join(dict.fromkeys(str(day) for day, _zone in runs))
     await services.db.open()
     await ensure_default_wilayah(services.db)
     bot = Bot(settings.token(), base_url=settings.telegram_api_base_url,
@@ -360,22 +369,24 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
                 passed = [t for t in settings.reminder_times if t <= now.time()]
                 at = max(passed) if passed else min(settings.reminder_times)
                 slot = args.slot or at.strftime("%H:%M")
-                summaries = [await jobs.send_reminders(services, day=day, slot=slot)]
+                summaries = [await jobs.send_reminders(services, day=day, slot=slot, zone=zone)
+                             for day, zone in runs]
             else:
                 resend = jobs.BY_HAND if args.resend_failed else None
                 summaries = [await jobs.send_digests(services, day=day, roles=[role],
-                                                     resend=resend, progress=_digest_progress)
-                             for role in KINDS]
+                                                     resend=resend, progress=_digest_progress,
+                                                     zone=zone)
+                             for role in KINDS for day, zone in runs]
     finally:
         await services.db.close()
-    if any(s.off_day for s in summaries):
-        print(f"{day} is not a working day of the period: nothing sent")
+    if all(s.off_day for s in summaries):
+        print(f"{label} is not a working day of the period: nothing sent")
         return 0
     sent = sum(s.sent for s in summaries)
     already = sum(s.already for s in summaries)
     failed = sum(s.failed + s.unreachable for s in summaries)
     again = f" ({sum(s.resent for s in summaries)} of them again)" if args.resend_failed else ""
-    print(f"{args.what} {day}: {sent} sent{again}, {already} already sent before,"
+    print(f"{args.what} {label}: {sent} sent{again}, {already} already sent before,"
           f" {failed} not delivered")
     return 0
 
