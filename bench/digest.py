@@ -32,7 +32,7 @@ the 31 days, no days off, `Texts("id")`, the default form):
 
 * read: the set-based queries of `db.digest_queries` over the totals, and the Python rows,
   shard by shard as the job reads them (`digest_shards`: groups of kecamatan of at most
-  `bot.present.digests.SHARD_OFFICERS` officers; one shard up to that size), each shard
+  `DIGEST_SHARD_OFFICERS` officers; one shard up to that size), each shard
   dropped before the next is read.
 * text: `bot.present.digests.iter_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`,
   each batch (a shard's digests) counted, then dropped, as the job sends it, then drops it;
@@ -577,7 +577,6 @@ async def measure(phase: str, path: Target) -> Measurement:
     from bot.present.charts import render
     from bot.present.digests import (
         DIGEST_ROLES,
-        SHARD_OFFICERS,
         build_digests,
         iter_digests,
         load_data,
@@ -603,7 +602,7 @@ async def measure(phase: str, path: Target) -> Measurement:
             read: Counter[str] = Counter()
             common = await load_common(conn, day,
                                        admin_telegram_ids=settings.admin_telegram_ids)
-            for shard in await digest_shards(conn, SHARD_OFFICERS):
+            for shard in await digest_shards(conn, settings.digest_shard_officers):
                 data = await load_data(conn, day, settings, shard=shard, common=common)
                 read.update({
                     "shards": 1, "officers": len(data.officers), "areas": len(data.areas),

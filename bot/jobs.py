@@ -103,9 +103,14 @@ def zones(default: ZoneInfo) -> list[ZoneInfo]:
 def serves(default: ZoneInfo, slot_zone: ZoneInfo | None, officer: Officer) -> bool:
     """Whether a slot of `slot_zone` is for `officer`. The slot of `default` (TIMEZONE) also
     serves an officer whose zone has no slot of its own (a roster may name any IANA zone)."""
+    return serves_zone(default, slot_zone, officer.zone(default).key)
+
+
+def serves_zone(default: ZoneInfo, slot_zone: ZoneInfo | None, zone: str | None) -> bool:
+    """Whether a slot of `slot_zone` is for the officers of `zone` (None: TIMEZONE)."""
     if slot_zone is None:
         return True
-    mine = officer.zone(default).key
+    mine = zone or default.key
     if slot_zone.key == default.key:
         return mine not in {z.key for z in zones(default)[1:]}
     return mine == slot_zone.key
@@ -277,6 +282,7 @@ async def send_digests(
     async for batch in iter_digests(
         services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
         roles=roles, as_of=services.clock.now, wanted=wanted,
+        zone_wanted=partial(serves_zone, services.settings.tz, zone),
     ):
         by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
         for digest in batch:

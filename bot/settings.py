@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     missed_grace_hours: float = Field(default=2.0, ge=0)
     schedule_jobs: bool = True
     consecutive_missing_days: int = Field(default=2, ge=1)
+    digest_shard_officers: int = Field(default=10_000, ge=1)
 
     # Field problems
     problem_escalate_hours: float = Field(default=24, gt=0)

@@ -140,6 +140,8 @@ class Shard:
     officers: int
     """Active officers in the group."""
     rest: bool = False
+    zones: frozenset[str | None] = frozenset()
+    """The time zones of its active officers (None: the deployment's)."""
 
 
 @dataclass(frozen=True)
@@ -251,13 +253,13 @@ async def digest_shards(conn: Connection, max_officers: int) -> list[Shard | Non
     kecamatan comes last."""
     rows = await _rows(
         conn,
-        "SELECT o.kecamatan_code, p.kecamatan_code, g.kecamatan_code, COUNT(*) FROM officers o"
-        " LEFT JOIN officers p ON p.officer_id = o.supervisor_id"
-        " LEFT JOIN officers g ON g.officer_id = p.supervisor_id"
-        " WHERE o.active = 1 GROUP BY o.kecamatan_code, p.kecamatan_code, g.kecamatan_code",
+        "SELECT o.kecamatan_code, p.kecamatan_code, g.kecamatan_code, o.timezone, COUNT(*)"
+        " FROM officers o LEFT JOIN officers p ON p.officer_id = o.supervisor_id"
+        " LEFT JOIN officers g ON g.officer_id = p.supervisor_id WHERE o.active = 1"
+        " GROUP BY o.kecamatan_code, p.kecamatan_code, g.kecamatan_code, o.timezone",
         (),
     )
-    if sum(row[3] for row in rows) <= max_officers:
+    if sum(row[4] for row in rows) <= max_officers:
         return [None]
     joined: dict[str, str] = {}  # kecamatan -> another of its group (union-find)
 
@@ -269,8 +271,10 @@ async def digest_shards(conn: Connection, max_officers: int) -> list[Shard | Non
         return code
 
     per_kecamatan: dict[str, int] = {}
+    zones: dict[str | None, set[str | None]] = {}
     rest = 0
-    for own, supervisor, top, count in rows:
+    for own, supervisor, top, zone, count in rows:
+        zones.setdefault(own, set()).add(zone)
         if own is None:
             rest += count
             continue
@@ -284,16 +288,21 @@ async def digest_shards(conn: Connection, max_officers: int) -> list[Shard | Non
     shards: list[Shard | None] = []
     codes: list[str] = []
     count = 0
+
+    def shard(codes: list[str], count: int) -> Shard:
+        return Shard(tuple(codes), count,
+                     zones=frozenset(z for code in codes for z in zones[code]))
+
     for group in sorted(groups.values()):
         size = sum(per_kecamatan[code] for code in group)
         if codes and count + size > max_officers:
-            shards.append(Shard(tuple(codes), count))
+            shards.append(shard(codes, count))
             codes, count = [], 0
         codes += group
         count += size
     if codes:
-        shards.append(Shard(tuple(codes), count))
-    shards.append(Shard((), rest, rest=True))
+        shards.append(shard(codes, count))
+    shards.append(Shard((), rest, rest=True, zones=frozenset(zones.get(None, ()))))
     return shards
 
 

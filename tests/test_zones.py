@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,9 @@ from bot import jobs
 from bot.app import services_of
 from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
+from bot.present.digests import iter_digests
 from bot.rules.calendar import Coverage, coverage, zone_days
+from db.digest_queries import Shard
 from db.models import Officer, Role
 from tests.support import (
     AREAS_CSV,
@@ -212,6 +215,31 @@ async def test_the_send_command_reminds_each_officer_of_their_own_day(
     [monday] = [text_of(m) for m in harness.api.messages_to(501) if "Senin" in text_of(m)]
     [tuesday] = [text_of(m) for m in harness.api.messages_to(509) if "Selasa" in text_of(m)]
     assert "Senin, 17 Okt 2022" in monday and "Selasa, 18 Okt 2022" in tuesday
+
+
+async def test_a_zones_digest_run_reads_only_the_kecamatan_it_serves(harness: Harness) -> None:
+    services = services_of(harness.app)
+    await harness.register("A1", 801)
+    await harness.register("M9", 609)
+    wit = jobs.INDONESIA[2]
+
+    async def run(roles: list[Role], zone: ZoneInfo) -> tuple[list[list[str]], list[str]]:
+        read: list[Shard | None] = []
+        built = [d.recipient.officer_id async for batch in iter_digests(
+            services.db.conn, day=date(2022, 10, 17), settings=services.settings,
+            form=services.form, texts=services.texts, roles=roles, shard_officers=1,
+            wanted=partial(jobs.serves, services.settings.tz, zone),
+            zone_wanted=partial(jobs.serves_zone, services.settings.tz, zone),
+            on_read=read.append) for d in batch]
+        return [list(s.kecamatan) for s in read if s is not None], built
+
+    # The PML digests of Papua's evening: Jayapura's kecamatan only, not Riau's.
+    assert await run([Role.PML], wit) == ([["91.71.01"]], ["M9"])
+    # No admin lives in WIT: the admin digest's run there reads nothing.
+    assert await run([Role.ADMIN], wit) == ([], [])
+    # The admin in WIB: every shard, for the sums of the whole area.
+    read, built = await run([Role.ADMIN], jobs.INDONESIA[0])
+    assert built == ["A1", "admin-9001"] and ["91.71.01"] in read and ["14.10.01"] in read
 
 
 def test_how_much_of_a_day_each_zone_has_had() -> None:

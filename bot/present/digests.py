@@ -66,8 +66,6 @@ KINDS: Mapping[Role, str] = {
     Role.ADMIN: "digest_admin",
 }
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
-SHARD_OFFICERS = 10_000
-"""About this many active officers' digests are read and built at once (`iter_digests`)."""
 _DONE = Shard((), 0)
 """After the last shard: nothing more to read."""
 AsOf = datetime | Callable[[], datetime] | None
@@ -102,7 +100,7 @@ async def build_digests(
     roles: Collection[Role] = DIGEST_ROLES,
     with_charts: bool = True,
     as_of: AsOf = None,
-    shard_officers: int = SHARD_OFFICERS,
+    shard_officers: int | None = None,
 ) -> list[Digest]:
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat; `as_of`,
     when the data is read, is shown under the header with its zone."""
@@ -123,19 +121,31 @@ async def iter_digests(
     with_charts: bool = True,
     as_of: AsOf = None,
     wanted: Callable[[Officer], bool] | None = None,
-    shard_officers: int = SHARD_OFFICERS,
+    zone_wanted: Callable[[str | None], bool] | None = None,
+    shard_officers: int | None = None,
+    on_read: Callable[[Shard | None], None] | None = None,
 ) -> AsyncIterator[list[Digest]]:
     """The digests of `build_digests`, a batch per shard of kecamatan (`digest_shards`: at
-    most about `shard_officers` active officers each), then the admins', from the parts of
-    every shard: a national roster is never read or held at once, and a batch can be sent
-    before the next one is read. `wanted` leaves recipients out (their digests are not
-    built); `as_of` may be a clock, read as each shard is read."""
+    most about `shard_officers` active officers each, `DIGEST_SHARD_OFFICERS` when None),
+    then the admins', from the parts of every shard: a national roster is never read or held
+    at once, and a batch can be sent before the next one is read. `wanted` leaves recipients
+    out (their digests are not built); `zone_wanted` (a time zone, None for TIMEZONE) leaves
+    out the shards with no officer of a wanted zone, unless an admin digest needs them all;
+    `as_of` may be a clock, read as each shard is read; `on_read` is told of each shard read."""
     common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    shards = await digest_shards(conn, shard_officers)
     local = [r for r in roles if r != Role.ADMIN]
-    regency = RegencyPart() if Role.ADMIN in roles else None
+    admins = [o for o in common.admins if Role.ADMIN in roles and o.telegram_chat_id is not None
+              and (wanted is None or wanted(o))]
+    regency = RegencyPart() if admins else None
+    shards = [s for s in await digest_shards(conn, shard_officers or settings.digest_shard_officers)
+              if regency is not None or s is None or zone_wanted is None
+              or any(zone_wanted(zone) for zone in s.zones)]
+    if not shards or not (local or admins):
+        return
 
     async def read(shard: Shard | None) -> tuple[DigestData, datetime | None]:
+        if on_read is not None:
+            on_read(shard)
         read_at = as_of() if callable(as_of) else as_of
         with gc_paused():
             return await load_data(conn, day, settings, shard=shard, common=common), read_at
@@ -163,13 +173,10 @@ async def iter_digests(
             with contextlib.suppress(BaseException):
                 await reading
     if regency is not None:
-        admins = [o for o in common.admins if o.telegram_chat_id is not None
-                  and (wanted is None or wanted(o))]
-        if admins:
-            read_at = as_of() if callable(as_of) else as_of
-            builder = DigestBuilder(DigestData.of_common(day, common), settings, form, texts,
-                                    with_charts=with_charts, as_of=read_at, regency=regency)
-            yield await asyncio.to_thread(builder.digests, [Role.ADMIN], None, admins)
+        read_at = as_of() if callable(as_of) else as_of
+        builder = DigestBuilder(DigestData.of_common(day, common), settings, form, texts,
+                                with_charts=with_charts, as_of=read_at, regency=regency)
+        yield await asyncio.to_thread(builder.digests, [Role.ADMIN], None, admins)
 
 
 async def digest_for(
@@ -182,7 +189,7 @@ async def digest_for(
     texts: Texts,
     with_charts: bool = True,
     as_of: datetime | None = None,
-    shard_officers: int = SHARD_OFFICERS,
+    shard_officers: int | None = None,
 ) -> Digest | None:
     """The digest of one officer on demand (/ringkasan); None for a PPL. A PML or KOSEKA
     reads the shard of their kecamatan only; an admin, every shard."""
@@ -190,7 +197,7 @@ async def digest_for(
         return None
     day = digest_day(day, officer)
     common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
-    shards = await digest_shards(conn, shard_officers)
+    shards = await digest_shards(conn, shard_officers or settings.digest_shard_officers)
     if officer.role == Role.ADMIN:
         regency = RegencyPart()
         for shard in shards:
