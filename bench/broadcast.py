@@ -50,7 +50,8 @@ local API as it is answered (`LocalBotApi.answer_hook`), with its answer status.
 
 `--bots N`: several bots on one database (BOT_SCOPE, see the README's "National
 deployment"): N bots (at most 9, one group of the 9 kecamatan each), each with its own token
-and its own local Bot API enforcing 30/s and 1/s per chat, all in this process on one
+and its own local Bot API enforcing 30/s and 1/s per chat, each bot and its API in a process
+of its own as a deployment runs them (`--one-process`: all in this process), on one
 PostgreSQL database (the pip package `pgserver`, in a temporary folder; `--engine sqlite` for
 one SQLite file instead). The roster (default 8,000 linked officers, `--recipients`) is split
 evenly between the bots' scopes; the admin, linked in the first bot, sends one announcement
@@ -69,6 +70,7 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import json
 import logging
 import sys
 import tempfile
@@ -537,6 +539,145 @@ async def _run_bots(target: str | Path, bots: int, recipients: int, rate_setting
     return result
 
 
+# --------------------------------------------------------------------------- one process per bot
+
+
+async def run_bot_processes(bots: int, recipients: int, rate_setting: float, deadline_s: float,
+                            engine: str) -> BotsRun:
+    with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
+        async with bench_database(engine, Path(tmp)) as target:
+            return await _run_bot_processes(Path(tmp), target, bots, recipients, rate_setting,
+                                            deadline_s, engine)
+
+
+async def _run_bot_processes(folder: Path, target: str | Path, bots: int, recipients: int,
+                             rate_setting: float, deadline_s: float, engine: str) -> BotsRun:
+    """Each bot with its own local Bot API in a process of its own, as a deployment runs one
+    process per province: the first one's admin sends the announcement once every bot is up;
+    each process ends when each of its officers has it (or at the deadline) and reports its
+    sends, timed by the machine's monotonic clock (the same in every process)."""
+    base = Settings(_env_file=None, telegram_bot_token="1:TOKEN", schedule_jobs=False)
+    start = datetime.combine(base.period_start + timedelta(days=2), day_time(10, 0), base.tz)
+    groups, chats = await prepare_bots_database(target, recipients, bots, start)
+    result = BotsRun(bots=bots, engine=engine, rate_setting=rate_setting,
+                     recipients=sum(len(c) for c in chats))
+    children = []
+    for b in range(bots):
+        job = folder / f"bot-{b}.json"
+        job.write_text(json.dumps({
+            "index": b, "target": str(target), "engine": engine, "scope": groups[b],
+            "chats": chats[b], "rate": rate_setting, "deadline": deadline_s,
+            "start": start.isoformat()}), encoding="utf-8")
+        children.append(await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--bot-process", str(job),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE))
+    try:
+        for child in children:  # every bot up before the announcement is sent
+            line = await asyncio.wait_for(child.stdout.readline(), 120)
+            if line.strip() != b"READY":
+                raise RuntimeError(f"a bot process did not start: {line!r}")
+        children[0].stdin.write(b"GO\n")
+        await children[0].stdin.drain()
+        outputs = await asyncio.wait_for(
+            asyncio.gather(*(child.communicate() for child in children)), deadline_s + 120)
+    finally:
+        for child in children:
+            if child.returncode is None:
+                child.kill()
+    announced: list[float] = []
+    for b, (out, _err) in enumerate(outputs):
+        found = [line for line in out.decode().splitlines() if line.startswith("RESULT ")]
+        if not found:
+            raise RuntimeError(f"bot process {b} reported nothing")
+        got = json.loads(found[-1].removeprefix("RESULT "))
+        mine = sorted(got["announced"])
+        announced += mine
+        if len(mine) > 1:
+            result.per_bot.append((len(mine) - 1) / (mine[-1] - mine[0]))
+        result.answers_429 += got["answers_429"]
+        result.wrong_bot += got["wrong_bot"]
+        result.lost += got["lost"]
+        result.duplicates += got["duplicates"]
+        if b == 0:
+            result.finished, result.total_s = got["finished"], got["total_s"]
+    announced.sort()
+    result.delivered = len(announced)
+    if len(announced) > 1:
+        result.window_s = announced[-1] - announced[0]
+        result.rate = (len(announced) - 1) / result.window_s
+    db = Database(target)
+    await db.open()
+    try:
+        counts = await repo.counts(db.conn, 1)
+    finally:
+        await db.close()
+    result.statuses = {"sent": counts.sent, "failed": counts.failed,
+                       "unreachable": counts.unreachable, "pending": counts.pending}
+    return result
+
+
+async def bot_process(job: dict[str, Any]) -> dict[str, Any]:
+    """One bot of `_run_bot_processes` (run with --bot-process JOB)."""
+    b, own = job["index"], set(job["chats"])
+    clock = ManualClock(datetime.fromisoformat(job["start"]))
+    got: dict[str, Any] = {"finished": False, "total_s": 0.0}
+    async with LocalBotApi(f"{1000 + b}:TOKEN-{b}", bot_id=1000 + b,
+                           bot_username=_bot_name(b), clock=clock) as api:
+        for chat in own:
+            api.user(chat, f"Petugas {chat}")
+        api.enforce_rate_limits(per_second=LIMIT_PER_SECOND, per_chat_per_second=LIMIT_PER_CHAT)
+        log = SendLog(api)
+        database = ({"database_url": job["target"]} if job["engine"] == "postgres"
+                    else {"database_path": job["target"]})
+        settings = Settings(
+            _env_file=None, telegram_bot_token=api.token, schedule_jobs=False,
+            telegram_api_base_url=api.base_url, telegram_api_base_file_url=api.base_file_url,
+            bot_username=_bot_name(b), bot_scope=job["scope"],
+            broadcast_rate_per_second=job["rate"], **database)
+        app = build_application(settings, clock=clock)
+        await start_application(app, poll_timeout=1)
+        try:
+            print("READY", flush=True)
+            report = None
+            if b == 0:
+                await asyncio.to_thread(sys.stdin.readline)  # GO: every bot is up
+                admin = api.user(ADMIN_ID, "Admin")
+                await admin.send("/umumkan")
+                choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
+                await admin.press(choice, "Semua petugas")
+                await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
+                await admin.send(TEXT)
+                preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
+                pressed = time.monotonic()
+                await admin.press(preview, "Kirim sekarang")
+                report = await admin.wait_for(
+                    lambda m: "Status pengiriman pengumuman" in _text(m), 30)
+            started = time.monotonic()
+            while time.monotonic() - started < job["deadline"]:
+                have = {s.chat_id for s in log.sends if s.status == 200 and s.chat_id in own}
+                done = report is None or DONE_MARK in _text(
+                    api.message(report.chat_id, report.message_id))
+                if len(have) == len(own) and done:
+                    got["finished"] = True
+                    break
+                await asyncio.sleep(0.05)
+            if report is not None:
+                got["total_s"] = time.monotonic() - pressed
+        finally:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop_application(app), STOP_TIMEOUT)
+        got["announced"] = [s.at for s in log.sends if s.method == "sendMessage"
+                            and s.status == 200 and s.chat_id in own]
+        got["answers_429"] = sum(1 for s in log.sends if s.status == 429)
+        got["wrong_bot"] = sum(1 for s in log.sends  # another bot's officer, or a stranger
+                               if s.chat_id not in own and s.chat_id != ADMIN_ID)
+        marks = [sum(1 for m in api.messages_to(chat) if ANNOUNCEMENT_MARK in _text(m))
+                 for chat in own]
+        got["lost"] = sum(1 for n in marks if n == 0)
+        got["duplicates"] = sum(1 for n in marks if n > 1)
+    return got
+
+
 async def _bots_progress(logs: list[SendLog], chats: set[int], started: float,
                          total: int) -> None:
     while True:
@@ -671,7 +812,17 @@ def main(argv: list[str] | None = None) -> int:
                              "through this many bots, each at 30/s")
     parser.add_argument("--engine", choices=("postgres", "sqlite"), default="postgres",
                         help="with --bots: the database (default postgres, via pgserver)")
+    parser.add_argument("--one-process", action="store_true",
+                        help="with --bots: every bot and local API in this one process "
+                             "(default: each bot with its API in a process of its own)")
+    parser.add_argument("--bot-process", metavar="JOB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.bot_process:
+        logging.basicConfig(level=logging.ERROR)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        job = json.loads(Path(args.bot_process).read_text(encoding="utf-8"))
+        print("RESULT " + json.dumps(asyncio.run(bot_process(job))), flush=True)
+        return 0
     if args.recipients < 3:
         parser.error("--recipients must be at least 3")
     if any(rate <= 0 for rate in args.rate):
@@ -718,7 +869,9 @@ def main_bots(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"broadcast benchmark on {machine()}")
     print(f"{args.bots} bots on one {args.engine} database, each local Bot API enforcing "
           f"{LIMIT_PER_SECOND} send*/s overall and {LIMIT_PER_CHAT}/s per chat")
-    run = asyncio.run(run_bots(args.bots, recipients, rate, args.deadline, args.engine))
+    how = run_bots if args.one_process else run_bot_processes
+    print("all bots in this process" if args.one_process else "each bot in a process of its own")
+    run = asyncio.run(how(args.bots, recipients, rate, args.deadline, args.engine))
     print_table(("figure", "value", "target", "ok?"), bots_table(run), {0, 2, 3},
                 f"{args.bots} bots ({run.recipients:,} recipients)")
     print("\nbroadcast: " + bots_summary(run))
