@@ -310,9 +310,9 @@ def _in_shard(shard: Shard | None, column: str) -> tuple[str, list[object]]:
     """' AND <column> IN (the officers of the shard)' and its parameters; nothing for None."""
     if shard is None:
         return "", []
-    if shard.rest:
-        return (f" AND {column} NOT IN (SELECT officer_id FROM officers"
-                " WHERE kecamatan_code IS NOT NULL)"), []
+    if shard.rest:  # NOT EXISTS, not NOT IN: PostgreSQL runs the latter row by row
+        return (" AND NOT EXISTS (SELECT 1 FROM officers shard WHERE"
+                f" shard.officer_id = {column} AND shard.kecamatan_code IS NOT NULL)"), []
     marks = ",".join("?" * len(shard.kecamatan))
     return (f" AND {column} IN (SELECT officer_id FROM officers"
             f" WHERE kecamatan_code IN ({marks}))"), list(shard.kecamatan)
