@@ -307,7 +307,8 @@ async def digest_shards(conn: Connection, max_officers: int) -> list[Shard | Non
 
 
 def _in_shard(shard: Shard | None, column: str) -> tuple[str, list[object]]:
-    """' AND <column> IN (the officers of the shard)' and its parameters; nothing for None."""
+    """' AND <column> IN (the officers of the shard)' and its parameters; nothing for None.
+    `column` is qualified by its table or alias (the subquery reads a table of officers)."""
     if shard is None:
         return "", []
     if shard.rest:  # NOT EXISTS, not NOT IN: PostgreSQL runs the latter row by row
@@ -434,7 +435,7 @@ async def _officers(
     share = shared.setdefault
     roles = {role.value: role for role in Role}
     columns = ", ".join(Member._fields)
-    mine, params = _in_shard(shard, "officer_id")
+    mine, params = _in_shard(shard, "officers.officer_id")
     async for row in _batches(
         conn, f"SELECT {columns} FROM officers WHERE active = 1{mine} ORDER BY officer_id",
         params,
@@ -511,7 +512,7 @@ async def _own(
     shard: Shard | None,
 ) -> dict[str, OwnReports]:
     """Each officer's own totals up to the day, and their reports on the `run_days`."""
-    mine, params = _in_shard(shard, "officer_id")
+    mine, params = _in_shard(shard, "officer_days.officer_id")
     later: dict[str, tuple[int, int]] = {}  # households and late reports dated after the day
     late_on_day: dict[str, int] = {}
     for officer_id, text, late, households in await _rows(
@@ -537,7 +538,8 @@ async def _own(
     none: dict[date, OwnDay] = {}
     async for officer_id, households, late in _batches(
         conn,
-        f"SELECT officer_id, households, late_reports FROM officer_totals WHERE 1 = 1{mine}",
+        "SELECT officer_id, households, late_reports FROM officer_totals WHERE 1 = 1"
+        + _in_shard(shard, "officer_totals.officer_id")[0],
         params,
     ):
         after_households, after_late = later.get(officer_id, (0, 0))
@@ -574,7 +576,7 @@ async def _izin(
     dates: dict[str, date], shard: Shard | None,
 ) -> dict[str, set[date]]:
     off = {d.isoformat() for d in days_off}
-    mine, params = _in_shard(shard, "officer_id")
+    mine, params = _in_shard(shard, "days_off.officer_id")
     end = run_end.isoformat()
     last: dict[str, str] = {}
     izin: dict[str, set[date]] = {}

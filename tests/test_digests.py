@@ -502,6 +502,14 @@ async def test_digests_built_a_few_kecamatan_at_a_time_are_the_same(
     groups = [("14.10.01", "14.10.05")] if moved else [("14.10.01",), ("14.10.05",)]
     assert [s.kecamatan for s in shards if s is not None] == [*groups, ()]
     assert await digest_shards(db.conn, 100) == [None]
+    # Every active officer is read in exactly one shard; the last one holds those with no
+    # kecamatan (the admin).
+    settings_all = settings_for(tmp_path, admin_telegram_ids=[])
+    read = [set((await load_data(db.conn, DAY, settings_all, shard=s)).officers)
+            for s in shards]
+    everyone = set((await load_data(db.conn, DAY, settings_all)).officers)
+    assert sum(map(len, read)) == len(everyone) and set().union(*read) == everyone
+    assert read[-1] == {"A1"}
     whole = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
                                 as_of=at(17, 21))
     pieces = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
