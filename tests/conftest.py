@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -58,19 +59,59 @@ async def api(clock: ManualClock) -> AsyncIterator[LocalBotApi]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    """The session's PostgreSQL server (started on first use, stopped and removed at the
-    end), in a temporary folder of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="regsosek-pg-"))
-    try:
-        cluster = PgCluster(folder)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """When tests on PostgreSQL are to run, the server is started at once, in a thread: it
+    starts (and its template is migrated) while the first tests run on SQLite."""
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        if any("postgres" in item.name for item in items):
+            PG_START.begin()
+
+
+class PgStart:
+    """The session's PostgreSQL server, started in a thread of its own (`begin`) or on first
+    use (`cluster`), stopped and its folder removed at the end of the session (`end`)."""
+
+    def __init__(self) -> None:
+        self.pool: ThreadPoolExecutor | None = None
+        self.future: Future[PgCluster] | None = None
+        self.folder: Path | None = None
+
+    def begin(self) -> None:
+        if self.future is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="regsosek-pg-"))
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="pg-start")
+            self.future = self.pool.submit(PgCluster, self.folder)
+
+    def cluster(self) -> PgCluster:
+        self.begin()
+        assert self.future is not None
+        return self.future.result()
+
+    def end(self) -> None:
+        if self.future is None:
+            return
         try:
-            yield cluster
+            if self.future.exception() is None:
+                self.future.result().stop()
         finally:
-            cluster.stop()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+            assert self.pool is not None and self.folder is not None
+            self.pool.shutdown()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.future = None
+
+
+PG_START = PgStart()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    PG_START.end()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> PgCluster:
+    """The session's PostgreSQL server (started early in the background, or on first use;
+    stopped and removed at the end), in a temporary folder of its own."""
+    return PG_START.cluster()
 
 
 @pytest.fixture(params=ENGINES)
