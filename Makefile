@@ -18,9 +18,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
-# Two processes (pytest-xdist); each starts its own PostgreSQL server (tests/conftest.py).
+# Three processes (pytest-xdist) on two cores: the tests spend much of their time waiting on
+# servers, child processes and timers. Each starts its own PostgreSQL server
+# (tests/conftest.py); a process without tests left takes some from another (worksteal).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 3 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

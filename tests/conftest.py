@@ -4,8 +4,9 @@ real bot on the test roster. The helpers behind them are in tests/support.py.
 Engines: every test that takes the `database` fixture (directly, or through `harness`) runs
 on SQLite and on PostgreSQL (`engine`). The PostgreSQL server is started once per test
 session (per xdist worker) from the pip package `pgserver`, on a unix socket in a temporary
-folder, and stopped at the end; each test gets its own database, a copy of a template with
-the migrations applied (made ahead: `tests.support.PgCluster`).
+folder, in the background as soon as the tests are collected, and stopped at the end; each
+test gets its own database, a copy of a template with the migrations applied (made ahead:
+`tests.support.PgCluster`).
 
 On both engines: the repositories' tests (reports, roster, wilayah, problems, schedules,
 broadcasts, digests, the update log, resend), the end-to-end tests that run distinct SQL

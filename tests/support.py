@@ -152,8 +152,9 @@ async def seeded_database(target: Path | str) -> Database:
     return Database(target)
 
 
-# (officers, areas, moment of the import) -> the SQLite file it made, and its codes
-_rostered: dict[tuple[str, str, str], tuple[Path, dict[str, str]]] = {}
+# (officers, areas, moment of the import, on PostgreSQL) -> the SQLite file it made (or the
+# URL of a copy of the PostgreSQL database it made), and its codes
+_rostered: dict[tuple[str, str, str, bool], tuple[Path | str, dict[str, str]]] = {}
 
 
 async def load_roster(
@@ -166,14 +167,20 @@ async def load_roster(
     areas_file = tmp_path / "areas.csv"
     officers_file.write_text(officers, encoding="utf-8")
     areas_file.write_text(areas, encoding="utf-8")
-    # A new SQLite file gets a copy of the file this roster was imported into before (the
-    # import reads the national list to check the codes: a third of a second each time).
-    fresh = not is_postgres_url(db_path) and not Path(db_path).exists()
-    key = (officers, areas, now.isoformat())
+    # A new database gets a copy of the one this roster was imported into before (the import
+    # reads the national list to check the codes: a third of a second each time): a new
+    # SQLite file, or a PostgreSQL database as the cluster made it (`PgCluster.untouched`).
+    cluster = PgCluster.untouched.pop(str(db_path), None)
+    key = (officers, areas, now.isoformat(), cluster is not None)
+    fresh = cluster is not None or (
+        not is_postgres_url(db_path) and not Path(db_path).exists())
     if fresh and key in _rostered:
         made, codes = _rostered[key]
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(made, db_path)
+        if cluster is not None:
+            await cluster.replace(str(db_path), str(made))
+        else:
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(made, db_path)
         return dict(codes)
     db = await seeded_database(db_path)
     await db.open()
@@ -185,7 +192,11 @@ async def load_roster(
     finally:
         await db.close()
     codes = {c.officer_id: c.code for c in found}
-    if fresh and not Path(f"{db_path}-wal").exists():  # all of it in the one file
+    if cluster is not None:
+        made = await cluster.keep(str(db_path))
+        if made is not None:
+            _rostered[key] = (made, dict(codes))
+    elif fresh and not Path(f"{db_path}-wal").exists():  # all of it in the one file
         made = (await build_template()).with_name(f"roster-{len(_rostered)}.db")
         shutil.copyfile(db_path, made)
         _rostered[key] = (made, dict(codes))
@@ -463,6 +474,8 @@ class PgCluster:
     own event loop and connection): the server does that work while the tests run."""
 
     AHEAD = 2  # copies of the template kept ready
+    # The URLs of the copies handed out that nothing has used yet (`load_roster` takes them)
+    untouched: dict[str, PgCluster] = {}
 
     def __init__(self, folder: Path) -> None:
         import pgserver
@@ -530,7 +543,41 @@ class PgCluster:
 
     async def create(self, template: str = TEMPLATE_DATABASE) -> str:
         """A new database, a copy of the migrated template (`template0`: empty); its URL."""
-        return await asyncio.wrap_future(self._in_thread(self._take(template)))
+        url = await asyncio.wrap_future(self._in_thread(self._take(template)))
+        if template == TEMPLATE_DATABASE:
+            PgCluster.untouched[url] = self
+        return url
+
+    async def _keep(self, name: str) -> str | None:
+        self._made += 1
+        kept = f"r_{os.getpid()}_{self._made}"
+        assert self._conn is not None
+        for _ in range(50):  # the last session on it may still be closing
+            try:
+                async with self._turn:
+                    await self._conn.execute(
+                        f"CREATE DATABASE {kept} TEMPLATE {name} STRATEGY WAL_LOG")
+                return self.url(kept)
+            except asyncpg.ObjectInUseError:
+                await asyncio.sleep(0.01)
+        return None
+
+    async def keep(self, url: str) -> str | None:
+        """A copy of the database at `url`, kept to the end (None if it stayed in use)."""
+        return await asyncio.wrap_future(
+            self._in_thread(self._keep(urlsplit(url).path.lstrip("/"))))
+
+    async def _replace(self, name: str, source: str) -> None:
+        assert self._conn is not None
+        async with self._turn:
+            await self._conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await self._conn.execute(
+                f"CREATE DATABASE {name} TEMPLATE {source} STRATEGY WAL_LOG")
+
+    async def replace(self, url: str, source_url: str) -> None:
+        """The database at `url` made anew as a copy of the one at `source_url`."""
+        await asyncio.wrap_future(self._in_thread(self._replace(
+            urlsplit(url).path.lstrip("/"), urlsplit(source_url).path.lstrip("/"))))
 
     async def _drop(self, name: str) -> None:
         assert self._conn is not None
@@ -539,6 +586,7 @@ class PgCluster:
 
     async def drop(self, url: str) -> None:
         """Drop a test's database, in the cluster's thread: the test does not wait for it."""
+        PgCluster.untouched.pop(url, None)
         self._in_thread(self._drop(urlsplit(url).path.lstrip("/")))
 
     async def _close(self) -> None:
