@@ -10,7 +10,9 @@
     .venv/bin/python bench/digest.py --profile render     # ... of drawing the first charts
 
 Run from the repository root. The database is synthetic but shaped like the real operation,
-on the real Kepulauan Meranti kecamatan/desa list (`db/data/meranti_wilayah.csv`): officers in
+on the real wilayah list (`db/data/wilayah_indonesia.csv.gz`): the kecamatan and desa of
+Kabupaten Kepulauan Meranti up to 20,000 officers, of the whole country (three time zones,
+each officer in their kecamatan's) from there (`--area`). Officers in
 the census ratio (76.5% PPL, 20.3% PML, 3% KOSEKA, 5 admins), every KOSEKA, PML and PPL in
 one kecamatan, each PPL with 1-3 SLS and their targets, everyone linked to a Telegram chat
 (a few have blocked the bot), and 31 days of reports: each PPL reports most days (sometimes
@@ -28,12 +30,16 @@ generation of a national operation.
 Measured on the evening of the last day (the 31st), with the production settings (period of
 the 31 days, no days off, `Texts("id")`, the default form):
 
-* read: `bot.present.digests.load_data` alone (the set-based queries of
-  `db.digest_queries` over the totals, and the Python rows).
-* text: `bot.present.digests.build_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`.
+* read: the set-based queries of `db.digest_queries` over the totals, and the Python rows,
+  shard by shard as the job reads them (`digest_shards`: groups of kecamatan of at most
+  `bot.present.digests.SHARD_OFFICERS` officers; one shard up to that size), each shard
+  dropped before the next is read.
+* text: `bot.present.digests.iter_digests(..., roles=(PML, KOSEKA, ADMIN), with_charts=False)`,
+  each batch (a shard's digests) counted, then dropped, as the job sends it, then drops it;
+  the next shard is read while one is built.
 * build: the same with `with_charts=True`: the texts plus a small description of every chart
-  (`bot.present.charts.CumulativeChart` / `ProgressBars`), what the scheduled job builds before it
-  sends anything (`send_digests` builds one role per slot; here all three roles at once).
+  (`bot.present.charts.CumulativeChart` / `ProgressBars`), what the scheduled job builds
+  (`send_digests` builds one role per slot; here all three roles at once).
   Target at national size (`--officers 400000`): under 10 s and under 500 MB.
 * render: every chart of that build drawn to PNG by `bot.present.charts.render`, one after another,
   as the job does when it delivers each digest: in the same process, in a worker thread
@@ -105,7 +111,14 @@ FIRST_TELEGRAM_ID = 1_000_000
 WIB = ZoneInfo("Asia/Jakarta")
 PHASES = ("read", "text", "build", "render")
 RENDER_PROFILE_CHARTS = 20
-CHILD_TIMEOUT = 900
+CHILD_TIMEOUT = 1800
+AREAS = {"meranti": "14.10.", "national": ""}
+"""Where the officers work: the desa whose code starts so (Kabupaten Kepulauan Meranti, or
+the whole country in its three time zones)."""
+OFFICERS_PER_KECAMATAN = 50
+"""At least this many officers per kecamatan (the national operation had about 64)."""
+NATIONAL_FROM = 20_000
+"""Officers from which the default area is the whole country: more than a regency has."""
 _URL_VARIABLE = "DATABASE_URL"
 
 Target = Path | str
@@ -176,14 +189,18 @@ class Rows:
     """Per PPL: (officer id, Telegram id, [(SLS code, target)])."""
 
 
-def build_rows(desa: list[Desa], total: int, days: int, seed: int,
+def build_rows(desa: list[Desa], zones: dict[str, str], total: int, days: int, seed: int,
                stats: Generated) -> tuple[Rows, random.Random]:
-    """Every row of the synthetic operation (the wilayah tables are already filled)."""
+    """Every row of the synthetic operation (the wilayah tables are already filled); each
+    officer lives in the zone of their kecamatan (`zones`), as `roster import` sets it."""
     rng = random.Random(seed)
     by_kec: dict[str, list[Desa]] = {}
     for d in desa:
         by_kec.setdefault(d.kecamatan_code, []).append(d)
     kecamatan = sorted(by_kec)
+    if len(kecamatan) > total // OFFICERS_PER_KECAMATAN:  # too few officers for all of them:
+        step = len(kecamatan) / max(1, total // OFFICERS_PER_KECAMATAN)  # some, spread out
+        kecamatan = [kecamatan[int(k * step)] for k in range(int(len(kecamatan) / step))]
     counts = role_counts(total, len(kecamatan))
     weights = [len(by_kec[k]) for k in kecamatan]
     per_kec = {role: spread(counts[role], weights) for role in ("KOSEKA", "PML", "PPL")}
@@ -203,6 +220,7 @@ def build_rows(desa: list[Desa], total: int, days: int, seed: int,
             officer_id, f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", role, supervisor,
             f"0812{tg:08d}", kec, desa_code, tg, tg, created, created, created,
             _stamp(last_day - timedelta(days=rng.randint(1, 9)), 20) if blocked else None,
+            zones.get(kec or "", WIB.key),
         ))
         stats.officers[role] += 1
         return officer_id
@@ -349,7 +367,8 @@ def _problems(rows: Rows, days: int, rng: random.Random,
 _INSERTS = {
     "officers": "INSERT INTO officers (officer_id, name, role, supervisor_id, phone,"
                 " kecamatan_code, desa_code, telegram_user_id, telegram_chat_id, linked_at,"
-                " created_at, updated_at, unreachable_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " created_at, updated_at, unreachable_at, timezone)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "areas": "INSERT INTO areas (sls_code, sls_name, desa_code, officer_id, target_households)"
              " VALUES (?,?,?,?,?)",
     "reports": "INSERT INTO reports (id, officer_id, report_date, sls_code, values_json,"
@@ -373,14 +392,16 @@ once from sorted rows, and the digest totals computed once (`db.digest_totals`),
 part of keeping them row by row for millions of rows."""
 
 
-async def _schema(target: Target) -> list[Desa]:
-    """Migrations and the shipped wilayah list, through the project's own code."""
+async def _schema(target: Target, area: str) -> tuple[list[Desa], dict[str, str]]:
+    """Migrations and the shipped wilayah list, through the project's own code; the desa of
+    the `area` (`AREAS`) and every kecamatan's time zone."""
     db = Database(target)
     await db.open()
     try:
         await wilayah.ensure_default_wilayah(db)
-        # Kepulauan Meranti, of the national list.
-        return [d for d in await wilayah.list_desa(db.conn) if d.code.startswith("14.10.")]
+        prefix = AREAS[area]
+        zones = {k.code: k.timezone or WIB.key for k in await wilayah.list_kecamatan(db.conn)}
+        return [d for d in await wilayah.list_desa(db.conn) if d.code.startswith(prefix)], zones
     finally:
         await db.close()
 
@@ -390,14 +411,15 @@ def _columns(table: str) -> list[str]:
     return [c.strip() for c in _INSERTS[table].split("(", 1)[1].split(")", 1)[0].split(",")]
 
 
-async def _generate_postgres(url: str, total: int, days: int, seed: int) -> Generated:
+async def _generate_postgres(url: str, total: int, days: int, seed: int,
+                             area: str) -> Generated:
     """The same rows into an empty PostgreSQL database: COPY (asyncpg) in one transaction,
     with the indexes and triggers of the bulk tables dropped and made again, as for SQLite."""
     import asyncpg
 
-    desa = await _schema(url)
+    desa, zones = await _schema(url, area)
     stats = Generated()
-    rows, rng = build_rows(desa, total, days, seed, stats)
+    rows, rng = build_rows(desa, zones, total, days, seed, stats)
     conn = await asyncpg.connect(url)
     try:
         if await conn.fetchval("SELECT COUNT(*) FROM reports"):
@@ -444,21 +466,24 @@ async def _generate_postgres(url: str, total: int, days: int, seed: int) -> Gene
     return stats
 
 
-def generate(target: Target, total: int, days: int, seed: int) -> Generated:
+def generate(target: Target, total: int, days: int, seed: int, area: str) -> Generated:
     started = time.perf_counter()
     if isinstance(target, str):
-        stats = asyncio.run(_generate_postgres(target, total, days, seed))
+        stats = asyncio.run(_generate_postgres(target, total, days, seed, area))
         stats.seconds = time.perf_counter() - started
         return stats
     path = target
     if path.exists():
         raise FileExistsError(f"{path} exists: choose a new file")
-    desa = asyncio.run(_schema(path))
+    desa, zones = asyncio.run(_schema(path, area))
     stats = Generated()
-    rows, rng = build_rows(desa, total, days, seed, stats)
+    rows, rng = build_rows(desa, zones, total, days, seed, stats)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous = OFF")
+        # No journal for the load (a failed generation leaves a file to delete anyway): in
+        # WAL mode every page would be written twice, to the WAL and again at the checkpoint.
+        conn.execute("PRAGMA journal_mode = OFF")
         # Foreign keys are checked once at the end (`foreign_key_check`), not row by row.
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the index builds sort in memory
@@ -487,7 +512,7 @@ def generate(target: Target, total: int, days: int, seed: int) -> Generated:
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
             raise RuntimeError(f"generated rows break foreign keys: {broken[:5]}")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = WAL")  # as the bot keeps it
     finally:
         conn.close()
     stats.seconds = time.perf_counter() - started
@@ -550,9 +575,16 @@ def _settings(target: Target, start: date, end: date) -> Settings:
 
 async def measure(phase: str, path: Target) -> Measurement:
     from bot.present.charts import render
-    from bot.present.digests import DIGEST_ROLES, build_digests, load_data
+    from bot.present.digests import (
+        DIGEST_ROLES,
+        SHARD_OFFICERS,
+        build_digests,
+        iter_digests,
+        load_data,
+    )
     from bot.present.texts import Texts
     from bot.rules.forms import load_form
+    from db.digest_queries import digest_shards, load_common
 
     start, day = await db_period(path)
     settings = _settings(path, start, day)
@@ -567,33 +599,48 @@ async def measure(phase: str, path: Target) -> Measurement:
         result.rss_before_kb = _rss_kb()
         cpu_started = time.process_time()
         started = time.perf_counter()
-        if phase == "read":
-            data = await load_data(conn, day, settings)
+        if phase == "read":  # every shard read, one after another, as the job does
+            read: Counter[str] = Counter()
+            common = await load_common(conn, day,
+                                       admin_telegram_ids=settings.admin_telegram_ids)
+            for shard in await digest_shards(conn, SHARD_OFFICERS):
+                data = await load_data(conn, day, settings, shard=shard, common=common)
+                read.update({
+                    "shards": 1, "officers": len(data.officers), "areas": len(data.areas),
+                    "own": len(data.own), "history": len(data.history),
+                    "history_reports": sum(len(v) for v in data.history.values()),
+                    "review": sum(len(v) for v in data.awaiting_review.values())})
+                del data
         elif phase == "render":
             pngs = [await render(chart.spec) for d in digests for chart in d.charts]
-        else:
-            digests = await build_digests(conn, day=day, settings=settings, form=form,
-                                          texts=texts, roles=DIGEST_ROLES,
-                                          with_charts=phase == "build")
+        else:  # batch by batch, each dropped once counted: the job sends it, then drops it
+            async for batch in iter_digests(conn, day=day, settings=settings, form=form,
+                                            texts=texts, roles=DIGEST_ROLES,
+                                            with_charts=phase == "build"):
+                _tally(result, batch)
+                del batch
         result.seconds = time.perf_counter() - started
         result.cpu = time.process_time() - cpu_started
         result.peak_rss_kb = _rss_kb()
     finally:
         await db.close()
     if phase == "read":
-        result.read = {"officers": len(data.officers), "areas": len(data.areas),
-                       "own": len(data.own), "history": len(data.history),
-                       "history_reports": sum(len(v) for v in data.history.values()),
-                       "review": sum(len(v) for v in data.awaiting_review.values())}
-        return result
-    result.digests = dict(Counter(d.kind for d in digests))
-    result.messages = sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
-    result.charts = sum(len(d.charts) for d in digests)
-    result.text_chars = sum(len(c) for d in digests for c in d.chunks)
-    result.review_items = sum(len(d.review) for d in digests)
-    if phase == "render":
+        result.read = dict(read)
+    elif phase == "render":
+        _tally(result, digests)
         result.png_bytes = sum(len(png) for png in pngs)
     return result
+
+
+def _tally(result: Measurement, digests: list) -> None:
+    """Add what these digests hold to the result's counts."""
+    kinds = Counter(result.digests)
+    kinds.update(d.kind for d in digests)
+    result.digests = dict(kinds)
+    result.messages += sum(len(d.chunks) + len(d.charts) + bool(d.review) for d in digests)
+    result.charts += sum(len(d.charts) for d in digests)
+    result.text_chars += sum(len(c) for d in digests for c in d.chunks)
+    result.review_items += sum(len(d.review) for d in digests)
 
 
 async def profile(phase: str, path: Target, top: int) -> str:
@@ -710,7 +757,8 @@ def report(results: dict[str, Measurement], officers: int, days: int) -> tuple[s
     kinds = ", ".join(f"{count:,} {kind.removeprefix('digest_').upper()}"
                       for kind, count in sorted(build.digests.items()))
     total = sum(build.digests.values())
-    print(f"\nread: {read.read.get('officers', 0):,} active officers, "
+    print(f"\nread in {read.read.get('shards', 0):,} shards of kecamatan: "
+          f"{read.read.get('officers', 0):,} active officers, "
           f"{read.read.get('areas', 0):,} SLS, own totals of {read.read.get('own', 0):,} "
           f"officers, the whole history of {read.read.get('history', 0):,} only "
           f"({read.read.get('history_reports', 0):,} reports: who may have a spike, repeated "
@@ -767,6 +815,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS,
                         help=f"days of reports, from {PERIOD_START} (default {DEFAULT_DAYS})")
     parser.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
+    parser.add_argument("--area", choices=sorted(AREAS),
+                        help="where the officers work: Kepulauan Meranti's desa, or all of "
+                             f"Indonesia's (default: national from {NATIONAL_FROM:,} officers)")
     parser.add_argument("--generate-only", metavar="DB",
                         help="write the database to DB (a new file) and stop")
     parser.add_argument("--measure", metavar="DB",
@@ -793,10 +844,13 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker(args.worker, measured, args.top)
     if args.days < 1 or args.officers < 1:
         parser.error("--days and --officers must be at least 1")
+    area = args.area or ("national" if args.officers >= NATIONAL_FROM else "meranti")
     if generated is not None:
-        _print_generated(generate(generated, args.officers, args.days, args.seed), generated)
+        _print_generated(generate(generated, args.officers, args.days, args.seed, area),
+                         generated)
         return 0
 
+    began = time.perf_counter()
     print(f"digest benchmark on {machine()}")
     with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
         path: Target | None = measured
@@ -807,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
             made = subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "--generate-only", _argument(path),
                  "--officers", str(args.officers), "--days", str(args.days),
-                 "--seed", str(args.seed)],
+                 "--seed", str(args.seed), "--area", area],
                 capture_output=True, text=True, timeout=CHILD_TIMEOUT,
             )
             print(made.stdout.strip())
@@ -836,6 +890,8 @@ def main(argv: list[str] | None = None) -> int:
         summary, missed = report(results, officers, days)
         if missed:
             print("target missed: `--profile` shows where the time goes")
+        print(f"\nwhole run{'' if measured else ', generation included'}: "
+              f"{(time.perf_counter() - began) / 60:.1f} min")
         print("\n" + summary)
     return 0
 

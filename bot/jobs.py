@@ -32,7 +32,7 @@ from bot.messaging.services import SERVICES_KEY, Services
 from bot.metrics import sending
 from bot.present import formatting as fmt
 from bot.present.charts import render
-from bot.present.digests import KINDS, build_digests
+from bot.present.digests import KINDS, iter_digests
 from bot.present.review import review_pages
 from bot.rules.calendar import is_working_day
 from db import bots, officers, problems, schedule
@@ -264,30 +264,34 @@ async def send_digests(
         summary.off_day = True
         return summary
     t = services.texts
-    digests = await build_digests(
-        services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
-        roles=roles, as_of=services.clock.now(),
-    )
-    by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
     served = await bots.served_ids(services.db.conn, services.scope)  # several bots
-    for digest in digests:
-        recipient = digest.recipient  # an admin of ADMIN_TELEGRAM_IDS is this bot's own
+
+    def wanted(recipient: Officer) -> bool:
+        # An admin of ADMIN_TELEGRAM_IDS is this bot's own.
         if served is not None and recipient.on_roster and recipient.officer_id not in served:
-            continue
-        if not serves(services.settings.tz, zone, recipient):
-            continue
-        chat = digest.recipient.telegram_chat_id
-        assert chat is not None
-        items = [Outgoing(chat, chunk) for chunk in digest.chunks]
-        # Drawn only once the digest is claimed, while its texts go out (see Sender.send_all).
-        items += [Outgoing(chat, chart.caption, make_photo=partial(render, chart.spec))
-                  for chart in digest.charts]
-        items += [Outgoing(chat, page.text, reply_markup=review_markup(page, t))
-                  for page in review_pages(digest.review, t, services.form)]
-        by_kind.setdefault(digest.kind, []).append((digest.recipient, items))
+            return False
+        return serves(services.settings.tz, zone, recipient)
+
     run = _Run(summary, resend, progress)
-    for kind, deliveries in by_kind.items():
-        await _deliver_all(services, run, kind, day, "", deliveries)
+    # A batch per shard of kecamatan: sent before the next one is read and built.
+    async for batch in iter_digests(
+        services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
+        roles=roles, as_of=services.clock.now, wanted=wanted,
+    ):
+        by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
+        for digest in batch:
+            chat = digest.recipient.telegram_chat_id
+            assert chat is not None
+            items = [Outgoing(chat, chunk) for chunk in digest.chunks]
+            # Drawn only once the digest is claimed, while its texts go out (Sender.send_all).
+            items += [Outgoing(chat, chart.caption, make_photo=partial(render, chart.spec))
+                      for chart in digest.charts]
+            items += [Outgoing(chat, page.text, reply_markup=review_markup(page, t))
+                      for page in review_pages(digest.review, t, services.form)]
+            by_kind.setdefault(digest.kind, []).append((digest.recipient, items))
+        del batch
+        for kind, deliveries in by_kind.items():
+            await _deliver_all(services, run, kind, day, "", deliveries)
     return summary
 
 

@@ -28,6 +28,7 @@ from db.engine import Connection
 from db.models import Officer, Role
 from db.problems import ProblemModel, open_problems
 from db.reports import REVIEWABLE
+from db.wilayah import area_names
 
 _BATCH = 20_000
 
@@ -127,9 +128,41 @@ class FlagLimits:
     run_length: int
 
 
+@dataclass(frozen=True)
+class Shard:
+    """A group of kecamatan whose officers' digests are built together: every officer of a
+    kecamatan of the group (by their own `kecamatan_code`), with their work areas, reports,
+    days off and reviews. A group is closed under supervision: a PML or KOSEKA is in the group
+    of everyone they supervise. `rest` is the group of what has no kecamatan (admins, work
+    areas of officers off the roster)."""
+
+    kecamatan: tuple[str, ...]
+    officers: int
+    """Active officers in the group."""
+    rest: bool = False
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every group's digests share: read once per evening."""
+
+    kecamatan_names: dict[str, str]
+    desa_names: dict[str, str]
+    desa_kecamatan: dict[str, str]
+    kecamatan_targets: dict[str, int]
+    """The target of every kecamatan ("-": of work areas in no known desa): its active work
+    areas' targets."""
+    kecamatan_daily: dict[str, dict[date, int]]
+    admins: list[Officer]
+    problems: list[ProblemModel]
+    area_names: dict[str, str] = field(default_factory=dict)
+    """Every province's and kabupaten's name (`db.wilayah.area_names`)."""
+
+
 @dataclass
 class DigestData:
-    """The state of the fieldwork at the end of `day`, as the digests need it."""
+    """The state of the fieldwork at the end of `day`, as the digests need it: of every
+    officer, or of one group of kecamatan (`shard`)."""
 
     day: date
     officers: dict[str, Member]
@@ -160,8 +193,26 @@ class DigestData:
     admins: list[Officer]
     """Linked active ADMIN officers, then the unlinked ADMIN_TELEGRAM_IDS as synthetic admins."""
     problems: list[ProblemModel]
-    """Field problems not resolved yet, oldest first."""
+    """Field problems not resolved yet, oldest first (everyone's, whatever the shard)."""
+    kecamatan_targets: dict[str, int] = field(default_factory=dict)
+    """See `Common.kecamatan_targets` (every kecamatan's, whatever the shard)."""
+    shard: Shard | None = None
+    """The group of kecamatan read; None: everything."""
+    area_names: dict[str, str] = field(default_factory=dict)
+    """See `Common.area_names`."""
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of_common(cls, day: date, common: Common) -> DigestData:
+        """What every shard shares, and no officer: what the admin digest needs besides the
+        merged figures of every shard."""
+        return cls(day=day, officers={}, children={}, areas={}, areas_by_officer={},
+                   desa_kecamatan=common.desa_kecamatan,
+                   kecamatan_names=common.kecamatan_names, desa_names=common.desa_names,
+                   own={}, last_reported={}, izin={}, history={}, awaiting_review={},
+                   kecamatan_daily=common.kecamatan_daily, admins=common.admins,
+                   problems=common.problems, kecamatan_targets=common.kecamatan_targets,
+                   area_names=common.area_names)
 
     def subtree(self, officer_id: str) -> list[str]:
         """Every active officer below `officer_id` (breadth first), not the officer itself."""
@@ -193,6 +244,102 @@ class DigestData:
         return None
 
 
+async def digest_shards(conn: Connection, max_officers: int) -> list[Shard | None]:
+    """The groups of kecamatan whose digests are built one after another, each of at most
+    about `max_officers` active officers (a kecamatan is never split, nor a team); `[None]`
+    (everything at once) when all the active officers fit in one. The group of what has no
+    kecamatan comes last."""
+    rows = await _rows(
+        conn,
+        "SELECT o.kecamatan_code, p.kecamatan_code, g.kecamatan_code, COUNT(*) FROM officers o"
+        " LEFT JOIN officers p ON p.officer_id = o.supervisor_id"
+        " LEFT JOIN officers g ON g.officer_id = p.supervisor_id"
+        " WHERE o.active = 1 GROUP BY o.kecamatan_code, p.kecamatan_code, g.kecamatan_code",
+        (),
+    )
+    if sum(row[3] for row in rows) <= max_officers:
+        return [None]
+    joined: dict[str, str] = {}  # kecamatan -> another of its group (union-find)
+
+    def root(code: str) -> str:
+        joined.setdefault(code, code)
+        while joined[code] != code:
+            joined[code] = joined[joined[code]]
+            code = joined[code]
+        return code
+
+    per_kecamatan: dict[str, int] = {}
+    rest = 0
+    for own, supervisor, top, count in rows:
+        if own is None:
+            rest += count
+            continue
+        per_kecamatan[own] = per_kecamatan.get(own, 0) + count
+        for other in (supervisor, top):  # whoever supervises them is built with them
+            if other is not None:
+                joined[root(other)] = root(own)
+    groups: dict[str, list[str]] = {}
+    for code in sorted(per_kecamatan):
+        groups.setdefault(root(code), []).append(code)
+    shards: list[Shard | None] = []
+    codes: list[str] = []
+    count = 0
+    for group in sorted(groups.values()):
+        size = sum(per_kecamatan[code] for code in group)
+        if codes and count + size > max_officers:
+            shards.append(Shard(tuple(codes), count))
+            codes, count = [], 0
+        codes += group
+        count += size
+    if codes:
+        shards.append(Shard(tuple(codes), count))
+    shards.append(Shard((), rest, rest=True))
+    return shards
+
+
+def _in_shard(shard: Shard | None, column: str) -> tuple[str, list[object]]:
+    """' AND <column> IN (the officers of the shard)' and its parameters; nothing for None."""
+    if shard is None:
+        return "", []
+    if shard.rest:
+        return (f" AND {column} NOT IN (SELECT officer_id FROM officers"
+                " WHERE kecamatan_code IS NOT NULL)"), []
+    marks = ",".join("?" * len(shard.kecamatan))
+    return (f" AND {column} IN (SELECT officer_id FROM officers"
+            f" WHERE kecamatan_code IN ({marks}))"), list(shard.kecamatan)
+
+
+async def load_common(
+    conn: Connection, day: date, *, admin_telegram_ids: Sequence[int] = ()
+) -> Common:
+    """What every shard's digests of `day` share (see `Common`)."""
+    with gc_paused():
+        desa_names: dict[str, str] = {}
+        desa_kecamatan: dict[str, str] = {}
+        for code, kecamatan, name in await _rows(
+            conn, "SELECT code, kecamatan_code, name FROM wilayah_desa", ()
+        ):
+            desa_names[code] = name
+            desa_kecamatan[code] = kecamatan
+        return Common(
+            kecamatan_names={code: name for code, name in await _rows(
+                conn, "SELECT code, name FROM wilayah_kecamatan", ())},
+            desa_names=desa_names,
+            desa_kecamatan=desa_kecamatan,
+            kecamatan_targets={code: total for code, total in await _rows(
+                conn,
+                "SELECT COALESCE(d.kecamatan_code, '-'), SUM(a.target_households) FROM areas a"
+                " LEFT JOIN wilayah_desa d ON d.code = a.desa_code WHERE a.active = 1"
+                " GROUP BY COALESCE(d.kecamatan_code, '-')",
+                (),
+            )},
+            kecamatan_daily=await _kecamatan_daily(conn, day.isoformat(), {}),
+            admins=await _admins(conn, admin_telegram_ids),
+            problems=await open_problems(conn, None),
+            area_names=area_names(),
+        )
+
+
 async def load_digest_data(
     conn: Connection,
     day: date,
@@ -204,53 +351,53 @@ async def load_digest_data(
     days_off: Collection[date],
     limits: FlagLimits,
     admin_telegram_ids: Sequence[int] = (),
+    shard: Shard | None = None,
+    common: Common | None = None,
 ) -> DigestData:
-    """Read the state at the end of `day`.
+    """Read the state at the end of `day`: of every officer, or of the officers of `shard`
+    (with `common`, read once for every shard; read here when None).
 
     `recent`: the days whose households each work area needs (the pace window and the day);
     `run_days`: the day and the days before it that the quality runs look at (repeated numbers,
     zeros); `run_end`, `period_start` and `days_off` bound the last reported day and izin that
     count for a missing run.
     """
+    if common is None:
+        common = await load_common(conn, day, admin_telegram_ids=admin_telegram_ids)
     with gc_paused():
         text = day.isoformat()
         dates: dict[str, date] = {}
         # One string object per distinct officer id, SLS code and desa code: the driver makes
         # a new one for every row, and they come back in several queries.
         shared: dict[str, str] = {}
-        officers = await _officers(conn, shared)
+        officers = await _officers(conn, shared, shard)
         children: dict[str, list[str]] = {}
         for officer in officers.values():  # officer-id order: the query sorts
             if officer.supervisor_id is not None:
                 children.setdefault(officer.supervisor_id, []).append(officer.officer_id)
-        areas, by_officer = await _areas(conn, text, recent, dates, shared)
-        kecamatan_names = {code: name for code, name in await _rows(
-            conn, "SELECT code, name FROM wilayah_kecamatan", ())}
-        desa_names: dict[str, str] = {}
-        desa_kecamatan: dict[str, str] = {}
-        for code, kecamatan, name in await _rows(
-            conn, "SELECT code, kecamatan_code, name FROM wilayah_desa", ()
-        ):
-            desa_names[code] = name
-            desa_kecamatan[code] = kecamatan
-        own = await _own(conn, text, run_days, dates)
+        areas, by_officer = await _areas(conn, text, recent, dates, shared, shard)
+        own = await _own(conn, text, run_days, dates, shard)
         return DigestData(
             day=day,
             officers=officers,
             children=children,
             areas=areas,
             areas_by_officer=by_officer,
-            desa_kecamatan=desa_kecamatan,
-            kecamatan_names=kecamatan_names,
-            desa_names=desa_names,
+            desa_kecamatan=common.desa_kecamatan,
+            kecamatan_names=common.kecamatan_names,
+            desa_names=common.desa_names,
             own=own,
-            last_reported=await _last_reported(conn, run_end, period_start, days_off, dates),
-            izin=await _izin(conn, text, run_end, days_off, dates),
-            history=await _history(conn, text, own, run_days, limits, dates),
-            awaiting_review=await _awaiting_review(conn, text, shared),
-            kecamatan_daily=await _kecamatan_daily(conn, text, dates),
-            admins=await _admins(conn, officers, admin_telegram_ids),
-            problems=await open_problems(conn, None),
+            last_reported=await _last_reported(conn, run_end, period_start, days_off, dates,
+                                               shard),
+            izin=await _izin(conn, text, run_end, days_off, dates, shard),
+            history=await _history(conn, text, own, run_days, limits, dates, shard),
+            awaiting_review=await _awaiting_review(conn, text, shared, shard),
+            kecamatan_daily=common.kecamatan_daily,
+            admins=common.admins,
+            problems=common.problems,
+            kecamatan_targets=common.kecamatan_targets,
+            shard=shard,
+            area_names=common.area_names,
         )
 
 
@@ -271,13 +418,17 @@ async def _batches(
                 yield row
 
 
-async def _officers(conn: Connection, shared: dict[str, str]) -> dict[str, Member]:
+async def _officers(
+    conn: Connection, shared: dict[str, str], shard: Shard | None
+) -> dict[str, Member]:
     officers: dict[str, Member] = {}
     share = shared.setdefault
     roles = {role.value: role for role in Role}
     columns = ", ".join(Member._fields)
+    mine, params = _in_shard(shard, "officer_id")
     async for row in _batches(
-        conn, f"SELECT {columns} FROM officers WHERE active = 1 ORDER BY officer_id", ()
+        conn, f"SELECT {columns} FROM officers WHERE active = 1{mine} ORDER BY officer_id",
+        params,
     ):
         officer_id, name, role, supervisor, *rest = row
         officer_id = share(officer_id, officer_id)
@@ -288,24 +439,25 @@ async def _officers(conn: Connection, shared: dict[str, str]) -> dict[str, Membe
 
 async def _areas(
     conn: Connection, day: str, recent: Sequence[date], dates: dict[str, date],
-    shared: dict[str, str],
+    shared: dict[str, str], shard: Shard | None,
 ) -> tuple[dict[str, AreaRow], dict[str, list[AreaRow]]]:
     joins = "".join(
         f" LEFT JOIN area_days d{k} ON d{k}.sls_code = a.sls_code AND d{k}.day = ?"
         for k in range(len(recent))
     )
     columns = "".join(f", COALESCE(d{k}.households, 0)" for k in range(len(recent)))
+    mine, params = _in_shard(shard, "a.officer_id")
     sql = (
         "SELECT a.sls_code, a.desa_code, a.officer_id, a.target_households,"
         f" COALESCE(t.households, 0), t.last_positive{columns}"
         " FROM areas a LEFT JOIN area_totals t ON t.sls_code = a.sls_code"
-        f"{joins} WHERE a.active = 1 ORDER BY a.officer_id, a.sls_code"
+        f"{joins} WHERE a.active = 1{mine} ORDER BY a.officer_id, a.sls_code"
     )
     later = await _area_days_after(conn, day, dates)
     areas: dict[str, AreaRow] = {}
     by_officer: dict[str, list[AreaRow]] = {}
     share = shared.setdefault
-    async for row in _batches(conn, sql, [d.isoformat() for d in recent]):
+    async for row in _batches(conn, sql, [*(d.isoformat() for d in recent), *params]):
         sls, desa, owner, target, done, last, *sums = row
         sls, owner = share(sls, sls), share(owner, owner)
         last_day = _date(dates, last) if last else None
@@ -346,14 +498,17 @@ def _before(
 
 
 async def _own(
-    conn: Connection, day: str, run_days: Sequence[date], dates: dict[str, date]
+    conn: Connection, day: str, run_days: Sequence[date], dates: dict[str, date],
+    shard: Shard | None,
 ) -> dict[str, OwnReports]:
     """Each officer's own totals up to the day, and their reports on the `run_days`."""
+    mine, params = _in_shard(shard, "officer_id")
     later: dict[str, tuple[int, int]] = {}  # households and late reports dated after the day
     late_on_day: dict[str, int] = {}
     for officer_id, text, late, households in await _rows(
-        conn, "SELECT officer_id, day, late_reports, households FROM officer_days WHERE day >= ?",
-        (day,),
+        conn,
+        f"SELECT officer_id, day, late_reports, households FROM officer_days WHERE day >= ?{mine}",
+        (day, *params),
     ):
         if text == day:
             late_on_day[officer_id] = late
@@ -365,14 +520,16 @@ async def _own(
     for officer_id, text, *counts in await _rows(
         conn,
         "SELECT officer_id, day, reports, late_reports, households FROM officer_days"
-        f" WHERE day IN ({','.join('?' * len(wanted))})",
-        wanted,
+        f" WHERE day IN ({','.join('?' * len(wanted))}){mine}",
+        [*wanted, *params],
     ):
         days.setdefault(officer_id, {})[_date(dates, text)] = OwnDay._make(counts)
     own: dict[str, OwnReports] = {}
     none: dict[date, OwnDay] = {}
     async for officer_id, households, late in _batches(
-        conn, "SELECT officer_id, households, late_reports FROM officer_totals", ()
+        conn,
+        f"SELECT officer_id, households, late_reports FROM officer_totals WHERE 1 = 1{mine}",
+        params,
     ):
         after_households, after_late = later.get(officer_id, (0, 0))
         own[officer_id] = OwnReports(
@@ -385,17 +542,18 @@ async def _own(
 
 async def _last_reported(
     conn: Connection, run_end: date, start: date, days_off: Collection[date],
-    dates: dict[str, date],
+    dates: dict[str, date], shard: Shard | None,
 ) -> dict[str, date]:
     off = sorted(d.isoformat() for d in days_off)
+    mine, params = _in_shard(shard, "o.officer_id")
     skip = f" AND d.day NOT IN ({','.join('?' * len(off))})" if off else ""
     found: dict[str, date] = {}
     for officer_id, text in await _rows(
         conn,
         "SELECT o.officer_id, (SELECT MAX(d.day) FROM officer_days d"
         f" WHERE d.officer_id = o.officer_id AND d.day <= ? AND d.day >= ?{skip})"
-        " FROM officers o WHERE o.active = 1 AND o.role = 'PPL'",
-        (run_end.isoformat(), start.isoformat(), *off),
+        f" FROM officers o WHERE o.active = 1 AND o.role = 'PPL'{mine}",
+        (run_end.isoformat(), start.isoformat(), *off, *params),
     ):
         if text is not None:
             found[officer_id] = _date(dates, text)
@@ -404,14 +562,16 @@ async def _last_reported(
 
 async def _izin(
     conn: Connection, day: str, run_end: date, days_off: Collection[date],
-    dates: dict[str, date],
+    dates: dict[str, date], shard: Shard | None,
 ) -> dict[str, set[date]]:
     off = {d.isoformat() for d in days_off}
+    mine, params = _in_shard(shard, "officer_id")
     end = run_end.isoformat()
     last: dict[str, str] = {}
     izin: dict[str, set[date]] = {}
     for officer_id, text in await _rows(
-        conn, "SELECT officer_id, day FROM days_off WHERE day <= ?", (max(day, end),)
+        conn, f"SELECT officer_id, day FROM days_off WHERE day <= ?{mine}",
+        (max(day, end), *params),
     ):
         if text == day:
             izin.setdefault(officer_id, set()).add(_date(dates, text))
@@ -424,10 +584,11 @@ async def _izin(
 
 async def _history(
     conn: Connection, day: str, own: dict[str, OwnReports], run_days: Sequence[date],
-    limits: FlagLimits, dates: dict[str, date],
+    limits: FlagLimits, dates: dict[str, date], shard: Shard | None,
 ) -> dict[str, list[ReportRow]]:
     """The reports of the officers who may be flagged for a spike, a repeated run or zeros."""
     wanted: set[str] = set()
+    in_shard, params = _in_shard(shard, "t.officer_id")
     run = run_days[: limits.run_length]
     for officer_id, mine in own.items():  # the same households on each day of the run
         sums = {mine.days[d].households for d in run if d in mine.days}
@@ -441,8 +602,8 @@ async def _history(
         " (SELECT COUNT(*) FROM officer_days d WHERE d.officer_id = t.officer_id AND d.day < ?),"
         " (SELECT COUNT(*) FROM officer_days d WHERE d.officer_id = t.officer_id AND d.day < ?"
         "  AND d.households * CAST(? AS REAL) < t.households)"
-        " FROM officer_days t WHERE t.day = ? AND t.households > CAST(? AS REAL)",
-        (day, day, limits.spike_factor, day, limits.spike_factor),
+        f" FROM officer_days t WHERE t.day = ? AND t.households > CAST(? AS REAL){in_shard}",
+        (day, day, limits.spike_factor, day, limits.spike_factor, *params),
     ):
         if others >= limits.min_history_days and low >= others // 2:
             wanted.add(officer_id)
@@ -462,18 +623,19 @@ async def _history(
 
 
 async def _awaiting_review(
-    conn: Connection, day: str, shared: dict[str, str]
+    conn: Connection, day: str, shared: dict[str, str], shard: Shard | None
 ) -> dict[str, list[AwaitingReview]]:
     waiting: dict[str, list[AwaitingReview]] = {}
+    mine, params = _in_shard(shard, "r.officer_id")
     share = shared.setdefault
     async for officer_id, *report in _batches(
         conn,
         "SELECT r.officer_id, r.id, r.sls_code, COALESCE(a.sls_name, r.sls_code),"
         " r.progress_value, r.revision, r.values_json, r.note FROM reports r"
         " LEFT JOIN areas a ON a.sls_code = r.sls_code AND a.active = 1"
-        f" WHERE r.report_date = ? AND r.status IN ({','.join('?' * len(REVIEWABLE))})"
+        f" WHERE r.report_date = ? AND r.status IN ({','.join('?' * len(REVIEWABLE))}){mine}"
         " ORDER BY r.officer_id, r.sls_code",
-        (day, *REVIEWABLE),
+        (day, *REVIEWABLE, *params),
     ):
         report_id, sls, *rest = report
         waiting.setdefault(share(officer_id, officer_id), []).append(
@@ -492,12 +654,15 @@ async def _kecamatan_daily(
     return daily
 
 
-async def _admins(
-    conn: Connection, officers: dict[str, Member], admin_telegram_ids: Sequence[int]
-) -> list[Officer]:
+async def _admins(conn: Connection, admin_telegram_ids: Sequence[int]) -> list[Officer]:
+    columns = ", ".join(Member._fields)
     admins = [
-        o.officer() for o in officers.values()
-        if o.role == Role.ADMIN and o.telegram_user_id is not None
+        Member(*row[:2], Role.ADMIN, *row[3:]).officer() for row in await _rows(
+            conn,
+            f"SELECT {columns} FROM officers WHERE active = 1 AND role = ?"
+            " AND telegram_user_id IS NOT NULL ORDER BY officer_id",
+            (Role.ADMIN.value,),
+        )
     ]
     wanted = list(dict.fromkeys(admin_telegram_ids))
     if not wanted:

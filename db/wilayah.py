@@ -180,6 +180,18 @@ async def import_wilayah(db: Database, path: Path | str) -> tuple[int, int]:
     return len(kecamatan), len(desa)
 
 
+AREAS_FILE = "wilayah_areas.csv"
+
+
+@lru_cache(maxsize=1)
+def area_names() -> dict[str, str]:
+    """The name of every province (`14`: Riau) and kabupaten/kota (`14.10`: Kabupaten
+    Kepulauan Meranti) of Indonesia, from the shipped list's `province_*` and `kabupaten_*`
+    columns (`data/wilayah_areas.csv`, made from `data/wilayah_indonesia.csv.gz`)."""
+    text = (resources.files("db") / "data" / AREAS_FILE).read_text(encoding="utf-8")
+    return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
+
+
 def default_file() -> Path:
     """The shipped list of all of Indonesia."""
     with resources.as_file(resources.files("db") / "data" / DEFAULT_FILE) as path:

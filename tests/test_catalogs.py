@@ -37,6 +37,8 @@ DYNAMIC_PREFIXES = (
     "izin_",  # the reasons for a day off
     "digest_status_",  # an officer's day in a digest
     "digest_flag_",  # the quality flags
+    "digest_level_",  # what the admin digest lists (kecamatan, kabupaten/kota, province)
+    "digest_scope_",  # what its total covers
     "problem_cat_",  # the categories of a field problem
     "problem_status_",  # the status of a field problem
     "bc_aud_",  # the audience of an announcement

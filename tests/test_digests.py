@@ -16,6 +16,7 @@ the same numbers every day; Panji has blocked the bot.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -31,6 +32,7 @@ from bot.present.charts import CumulativeChart, ProgressBars
 from bot.present.digests import (
     AT_RISK_LIMIT,
     Digest,
+    DigestBuilder,
     ReviewItem,
     build_digests,
     digest_for,
@@ -42,11 +44,12 @@ from bot.present.review import review_pages
 from bot.present.splitting import TELEGRAM_LIMIT
 from bot.present.texts import Texts
 from bot.rules.attendance import DayStatus
-from bot.rules.figures import DigestFigures
+from bot.rules.figures import KABUPATEN, DigestFigures
 from bot.rules.forms import load_form
 from bot.rules.quality import Flag
 from bot.settings import Settings
 from db.connection import Database
+from db.digest_queries import digest_shards
 from db.digest_totals import read_totals, rebuild_totals
 from db.models import Officer, Role
 from db.problems import create_problem
@@ -480,6 +483,78 @@ async def test_what_is_read_is_the_state_at_the_end_of_the_day(
                                  telegram_user_id=5, telegram_chat_id=5)]
 
 
+def _everything(built: list[Digest]) -> list[tuple[object, ...]]:
+    return sorted((d.recipient.officer_id, d.kind, d.chunks, d.charts, d.review) for d in built)
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["by-kecamatan", "team-across-kecamatan"])
+async def test_digests_built_a_few_kecamatan_at_a_time_are_the_same(
+    db: Database, tmp_path: Path, moved: bool
+) -> None:
+    settings = settings_for(tmp_path)
+    async with db.transaction() as conn:
+        await create_problem(conn, officer_id="P4", category="access",
+                             sls_code="1410051001001", description="Jalan putus", now=at(17, 9))
+        if moved:  # Prabu lives in Merbau, his PML and KOSEKA in Tebing Tinggi
+            await conn.execute(
+                "UPDATE officers SET kecamatan_code = '14.10.05' WHERE officer_id = 'P3'")
+    shards = await digest_shards(db.conn, 1)
+    groups = [("14.10.01", "14.10.05")] if moved else [("14.10.01",), ("14.10.05",)]
+    assert [s.kecamatan for s in shards if s is not None] == [*groups, ()]
+    assert await digest_shards(db.conn, 100) == [None]
+    whole = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                as_of=at(17, 21))
+    pieces = await build_digests(db.conn, day=DAY, settings=settings, form=FORM, texts=ID,
+                                 as_of=at(17, 21), shard_officers=1)
+    assert _everything(pieces) == _everything(whole)
+    assert sorted(d.recipient.officer_id for d in whole) == [
+        "K1", "K2", "M1", "M2", "M3", f"admin-{ADMIN_TELEGRAM_ID}"]
+    admin = next(d for d in pieces if d.kind == "digest_admin")
+    assert "Pandu PPL · Akses/geografis/cuaca" in text(admin)
+    assert "Total kabupaten: 83/660" in text(admin)
+    for officer_id in ("M2", "K1"):  # on demand, from the shard of the officer's kecamatan
+        officer = next(d.recipient for d in whole if d.recipient.officer_id == officer_id)
+        alone = await digest_for(db.conn, officer, day=DAY, settings=settings, form=FORM,
+                                 texts=ID, as_of=at(17, 21), shard_officers=1)
+        assert alone is not None
+        assert alone.chunks == next(d.chunks for d in whole if d.recipient == officer)
+
+
+async def test_an_admin_digest_over_two_kabupaten_lists_them_under_their_province(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.transaction() as conn:  # Pandu's SLS in Kota Pekanbaru, also in Riau
+        await conn.execute("UPDATE areas SET desa_code = '14.71.01.1002'"
+                           " WHERE sls_code = '1410051001001'")
+    figures = await figures_of(db, settings_for(tmp_path))
+    assert figures.level == (KABUPATEN, "14")
+    regency = figures.regency("Provinsi Riau")
+    assert (regency.level, regency.area) == (KABUPATEN, "14")
+    assert [(o.name, o.done, o.target) for o in regency.parts] == [
+        ("Kota Pekanbaru", 0, 70), ("Kabupaten Kepulauan Meranti", 83, 590)]
+    # At risk counted where the PPL lives (Pandu in Merbau, Meranti), not where the SLS is.
+    assert regency.at_risk_by_part == (("Kabupaten Kepulauan Meranti", 3),)
+    admin = (await digests(db, settings_for(tmp_path)))[f"admin-{ADMIN_TELEGRAM_ID}"]
+    got = lines(admin)
+    assert got[0] == "<b>Ringkasan harian Provinsi Riau</b>"
+    assert "<b>Total provinsi: 83/660 (12,6%)</b>" in got[got.index("") + 1]
+    listed = got.index("<b>Per kabupaten/kota</b>, paling lambat dulu")
+    assert got[listed + 1].startswith("<b>Kota Pekanbaru</b>: 0/70 (0,0%)")
+    assert got[listed + 3].startswith("<b>Kabupaten Kepulauan Meranti</b>: 83/590")
+    assert [chart.caption for chart in admin.charts] == [
+        "Kumulatif ruta Provinsi Riau dan garis ideal", "Progres per kabupaten/kota"]
+
+
+async def test_nothing_of_an_evening_is_kept_once_its_digests_are_built(
+    db: Database, tmp_path: Path
+) -> None:
+    built = await digests(db, settings_for(tmp_path), with_charts=False)
+    assert f"admin-{ADMIN_TELEGRAM_ID}" in built  # the admin digest was built too
+    gc.collect()
+    # A bot runs for a month: no builder (nor the evening it holds) outlives its run.
+    assert not [o for o in gc.get_objects() if isinstance(o, DigestBuilder)]
+
+
 async def test_inactive_officers_and_missing_chats_get_nothing(
     db: Database, tmp_path: Path
 ) -> None:
@@ -770,11 +845,11 @@ async def test_figures_of_a_kecamatan_and_the_regency(db: Database, tmp_path: Pa
     assert (regency.outlook.done, regency.outlook.target, round(regency.outlook.ideal)) == (
         83, 660, 51)
     assert regency.outlook.gap == 32
-    assert [o.name for o in regency.kecamatan] == ["Merbau", "Tebing Tinggi"]
-    assert regency.kecamatan[1].forecast.finish_date == date(2022, 11, 5)
+    assert [o.name for o in regency.parts] == ["Merbau", "Tebing Tinggi"]
+    assert regency.parts[1].forecast.finish_date == date(2022, 11, 5)
     assert [(a.ppl.officer.officer_id, a.kecamatan) for a in regency.at_risk] == [
         ("P4", "Merbau"), ("P6", "Tebing Tinggi"), ("P3", "Tebing Tinggi")]
-    assert regency.at_risk_by_kecamatan == (("Tebing Tinggi", 2), ("Merbau", 1))
+    assert regency.at_risk_by_part == (("Tebing Tinggi", 2), ("Merbau", 1))
     assert (regency.today, regency.missing) == (18, 3)
 
 

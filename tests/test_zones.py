@@ -172,11 +172,19 @@ async def test_a_digest_across_zones_says_which_part_of_the_day_each_zone_had(
     summary = await jobs.send_digests(services, day=date(2022, 10, 17), roles=[Role.ADMIN],
                                       zone=jobs.INDONESIA[0])
     assert summary.recipients == ["A1"]
-    digest = await admin.wait_for(lambda m: "Ringkasan harian Kabupaten" in text_of(m))
-    assert digest.text.split("\n")[1:3] == [
+    digest = await admin.wait_for(lambda m: "Ringkasan harian" in text_of(m))
+    lines = digest.text.split("\n")
+    assert lines[:3] == [
+        "Ringkasan harian Indonesia",  # Riau and Papua: the digest of several provinces
         "Senin, 17 Okt 2022 · data pukul 22.30 WIB",
         "Hari Senin, 17 Okt 2022 per zona waktu: s.d. 22.30 WIB · WIT sehari penuh",
     ]
+    # Listed per province, Papua's 50 households to do apart from Riau's 460.
+    assert lines[4].startswith("Total nasional: 0/510 (0,0%)")
+    first = lines.index("Per provinsi, paling lambat dulu")
+    assert [line.split(":")[0] for line in lines[first + 1 : first + 5 : 2]] == ["Papua", "Riau"]
+    assert lines[first + 1].startswith("Papua: 0/50 ")
+    assert lines[-1] == "Per provinsi: Riau 4, Papua 1"
 
 
 def test_how_much_of_a_day_each_zone_has_had() -> None:

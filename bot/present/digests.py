@@ -10,11 +10,12 @@ described here and drawn when they are sent (`bot.present.charts.render`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -27,11 +28,13 @@ from bot.present.texts import Raw, Texts
 from bot.rules.attendance import DayStatus
 from bot.rules.calendar import Coverage, zone_days
 from bot.rules.figures import (
+    KECAMATAN,
     DigestFigures,
     KecamatanFigures,
     Outlook,
     Period,
     PplDay,
+    RegencyPart,
     ReviewEntry,
     Series,
     TeamFigures,
@@ -41,7 +44,16 @@ from bot.rules.forms import FormDefinition
 from bot.rules.pace import Forecast
 from bot.rules.quality import RUN_LENGTH, SPIKE_FACTOR, Flag
 from bot.rules.report import MIN_HISTORY_DAYS
-from db.digest_queries import DigestData, FlagLimits, gc_paused, load_digest_data
+from db.digest_queries import (
+    Common,
+    DigestData,
+    FlagLimits,
+    Shard,
+    digest_shards,
+    gc_paused,
+    load_common,
+    load_digest_data,
+)
 from db.engine import Connection
 from db.models import Officer, ProblemModel, Role
 
@@ -54,9 +66,15 @@ KINDS: Mapping[Role, str] = {
     Role.ADMIN: "digest_admin",
 }
 DIGEST_ROLES = (Role.PML, Role.KOSEKA, Role.ADMIN)
+SHARD_OFFICERS = 10_000
+"""About this many active officers' digests are read and built at once (`iter_digests`)."""
+_DONE = Shard((), 0)
+"""After the last shard: nothing more to read."""
+AsOf = datetime | Callable[[], datetime] | None
+"""When the data is read: a moment, a clock read as each shard is read, or not shown."""
 AT_RISK_LIMIT = 10
 """At most this many PPL at risk (the most urgent) are listed in the admin digest; all of them
-are counted per kecamatan."""
+are counted per kecamatan (or kabupaten/kota, or province: `RegencyFigures.level`)."""
 
 
 @dataclass
@@ -83,17 +101,75 @@ async def build_digests(
     texts: Texts,
     roles: Collection[Role] = DIGEST_ROLES,
     with_charts: bool = True,
-    as_of: datetime | None = None,
+    as_of: AsOf = None,
+    shard_officers: int = SHARD_OFFICERS,
 ) -> list[Digest]:
     """One digest per PML, KOSEKA and admin (of `roles`) that has a Telegram chat; `as_of`,
     when the data is read, is shown under the header with its zone."""
-    with gc_paused():
-        data = await load_data(conn, day, settings)
-        digests = await asyncio.to_thread(
-            digests_from_data, data, settings=settings, form=form, texts=texts,
-            roles=roles, with_charts=with_charts, as_of=as_of,
-        )
-    return digests
+    return [digest async for batch in iter_digests(
+        conn, day=day, settings=settings, form=form, texts=texts, roles=roles,
+        with_charts=with_charts, as_of=as_of, shard_officers=shard_officers,
+    ) for digest in batch]
+
+
+async def iter_digests(
+    conn: Connection,
+    *,
+    day: date,
+    settings: Settings,
+    form: FormDefinition,
+    texts: Texts,
+    roles: Collection[Role] = DIGEST_ROLES,
+    with_charts: bool = True,
+    as_of: AsOf = None,
+    wanted: Callable[[Officer], bool] | None = None,
+    shard_officers: int = SHARD_OFFICERS,
+) -> AsyncIterator[list[Digest]]:
+    """The digests of `build_digests`, a batch per shard of kecamatan (`digest_shards`: at
+    most about `shard_officers` active officers each), then the admins', from the parts of
+    every shard: a national roster is never read or held at once, and a batch can be sent
+    before the next one is read. `wanted` leaves recipients out (their digests are not
+    built); `as_of` may be a clock, read as each shard is read."""
+    common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+    shards = await digest_shards(conn, shard_officers)
+    local = [r for r in roles if r != Role.ADMIN]
+    regency = RegencyPart() if Role.ADMIN in roles else None
+
+    async def read(shard: Shard | None) -> tuple[DigestData, datetime | None]:
+        read_at = as_of() if callable(as_of) else as_of
+        with gc_paused():
+            return await load_data(conn, day, settings, shard=shard, common=common), read_at
+
+    # The next shard is read while this one is built in a worker thread (on PostgreSQL, its
+    # queries run on the server meanwhile): at most two shards are held at once.
+    reading = asyncio.ensure_future(read(shards[0]))
+    try:
+        for following in [*shards[1:], _DONE]:
+            data, read_at = await reading
+            if following is not _DONE:
+                reading = asyncio.ensure_future(read(following))
+            builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts,
+                                    as_of=read_at)
+            with gc_paused():
+                batch = await asyncio.to_thread(builder.digests, local, wanted)
+                if regency is not None:
+                    regency.merge(await asyncio.to_thread(builder.figures.regency_part))
+            del data, builder
+            if batch:
+                yield batch
+    finally:
+        if not reading.done():
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
+    if regency is not None:
+        admins = [o for o in common.admins if o.telegram_chat_id is not None
+                  and (wanted is None or wanted(o))]
+        if admins:
+            read_at = as_of() if callable(as_of) else as_of
+            builder = DigestBuilder(DigestData.of_common(day, common), settings, form, texts,
+                                    with_charts=with_charts, as_of=read_at, regency=regency)
+            yield await asyncio.to_thread(builder.digests, [Role.ADMIN], None, admins)
 
 
 async def digest_for(
@@ -106,24 +182,44 @@ async def digest_for(
     texts: Texts,
     with_charts: bool = True,
     as_of: datetime | None = None,
+    shard_officers: int = SHARD_OFFICERS,
 ) -> Digest | None:
-    """The digest of one officer on demand (/ringkasan); None for a PPL."""
+    """The digest of one officer on demand (/ringkasan); None for a PPL. A PML or KOSEKA
+    reads the shard of their kecamatan only; an admin, every shard."""
     if officer.role not in KINDS:
         return None
-    data = await load_data(conn, digest_day(day, officer), settings)
-    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
+    day = digest_day(day, officer)
+    common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
+    shards = await digest_shards(conn, shard_officers)
+    if officer.role == Role.ADMIN:
+        regency = RegencyPart()
+        for shard in shards:
+            data = await load_data(conn, day, settings, shard=shard, common=common)
+            figures = DigestFigures(data, period_of(settings))
+            regency.merge(await asyncio.to_thread(figures.regency_part))
+        data, part = DigestData.of_common(day, common), regency
+    else:
+        mine = next((s for s in shards if s is None or officer.kecamatan_code in s.kecamatan),
+                    shards[-1])
+        data, part = await load_data(conn, day, settings, shard=mine, common=common), None
+    builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of,
+                            regency=part)
     return await asyncio.to_thread(builder.digest, officer)
 
 
-async def load_data(conn: Connection, day: date, settings: Settings) -> DigestData:
-    """What the figures of `day` need, read with the set-based queries of db.digest_queries."""
+async def load_data(
+    conn: Connection, day: date, settings: Settings, *, shard: Shard | None = None,
+    common: Common | None = None,
+) -> DigestData:
+    """What the figures of `day` need, read with the set-based queries of db.digest_queries:
+    of everyone, or of one shard of kecamatan."""
     period = period_of(settings)
     return await load_digest_data(
         conn, day, recent=period.recent(day), run_days=period.run_days(day),
         run_end=period.run_end(day), period_start=period.start, days_off=period.days_off,
         limits=FlagLimits(spike_factor=SPIKE_FACTOR, min_history_days=MIN_HISTORY_DAYS,
                           run_length=RUN_LENGTH),
-        admin_telegram_ids=settings.admin_telegram_ids,
+        admin_telegram_ids=settings.admin_telegram_ids, shard=shard, common=common,
     )
 
 
@@ -137,16 +233,10 @@ def digests_from_data(
     with_charts: bool = True,
     as_of: datetime | None = None,
 ) -> list[Digest]:
-    """Every digest of `roles` whose recipient has a Telegram chat, from what was read."""
+    """Every digest of `roles` whose recipient has a Telegram chat, from what was read (all of
+    it: the admins' from this data alone)."""
     builder = DigestBuilder(data, settings, form, texts, with_charts=with_charts, as_of=as_of)
-    recipients: list[Officer] = []
-    for role in (Role.PML, Role.KOSEKA):
-        if role in roles:
-            recipients.extend(o.officer() for o in data.officers.values()
-                              if o.role == role and o.telegram_chat_id is not None)
-    if Role.ADMIN in roles:
-        recipients.extend(o for o in data.admins if o.telegram_chat_id is not None)
-    return [builder.digest(o) for o in recipients]
+    return builder.digests(roles)
 
 
 # ------------------------------------------------------------------------------ the texts
@@ -164,6 +254,7 @@ class DigestBuilder:
         *,
         with_charts: bool = True,
         as_of: datetime | None = None,
+        regency: RegencyPart | None = None,
     ) -> None:
         self.data = data
         self.figures = DigestFigures(data, period_of(settings))
@@ -174,6 +265,30 @@ class DigestBuilder:
         self.with_charts = with_charts
         self.tz = settings.tz
         self.as_of = as_of
+        self._regency_part = regency
+        self._numbers: dict[int, Raw] = {}
+        self._regencies: dict[str, tuple[list[str], list[Chart]]] = {}
+
+    @cached_property
+    def regency_part(self) -> RegencyPart:
+        """The regency's figures of every shard (given), else of this data."""
+        if self._regency_part is not None:
+            return self._regency_part
+        return self.figures.regency_part()
+
+    def digests(self, roles: Collection[Role], wanted: Callable[[Officer], bool] | None = None,
+                admins: Sequence[Officer] | None = None) -> list[Digest]:
+        """The digests of `roles` whose recipient has a Telegram chat (and is `wanted`): the
+        PML and KOSEKA of this data, the admins of the data (or `admins`)."""
+        recipients: list[Officer] = []
+        for role in (Role.PML, Role.KOSEKA):
+            if role in roles:
+                recipients.extend(o.officer() for o in self.data.officers.values()
+                                  if o.role == role and o.telegram_chat_id is not None)
+        if Role.ADMIN in roles:
+            recipients.extend(o for o in (self.data.admins if admins is None else admins)
+                              if o.telegram_chat_id is not None)
+        return [self.digest(o) for o in recipients if wanted is None or wanted(o)]
 
     def digest(self, officer: Officer) -> Digest:
         """The officer's digest: what needs action first, the open field problems of their scope
@@ -184,7 +299,11 @@ class DigestBuilder:
             return self.koseka_digest(
                 self.figures.kecamatan(officer, with_series=self.with_charts))
         if officer.role == Role.ADMIN:
-            chunks, charts = self._regency(officer.zone(self.tz).key)
+            zone_key = officer.zone(self.tz).key
+            found = self._regencies.get(zone_key)
+            if found is None:
+                found = self._regencies[zone_key] = self._regency(zone_key)
+            chunks, charts = found
             return Digest(kind=KINDS[Role.ADMIN], recipient=officer, chunks=list(chunks),
                           charts=list(charts))
         raise ValueError(f"no digest for role {officer.role}")
@@ -348,8 +467,7 @@ class DigestBuilder:
         """When the officers live in other zones than the reader's: which part of the day
         the digest covers in each ('Hari Senin, 17 Okt 2022 per zona: s.d. 21.30 WIB · s.d.
         23.30 WIT'); None when they all live in the reader's zone."""
-        keys = {m.timezone or self.tz.key for m in self.data.officers.values()
-                if m.role == Role.PPL}
+        keys = {key or self.tz.key for key in self.regency_part.zones}
         if self.as_of is None or keys <= {zone.key}:
             return None
         parts = []
@@ -363,23 +481,26 @@ class DigestBuilder:
         return self.t("digest_zones", day=fmt.day(self.day, self.lang),
                       zones=Raw(" · ".join(parts)))
 
-    @cache  # noqa: B019 - one builder per evening: the cache goes with it
     def _regency(self, zone_key: str) -> tuple[list[str], list[Chart]]:
-        """The admin digest's messages and charts: the same for every admin of one zone."""
+        """The admin digest's messages and charts: the same for every admin of one zone
+        (built once per zone: `_regencies`)."""
         t = self.t
         zone = ZoneInfo(zone_key)
-        reg = self.figures.regency(t("digest_regency_name"), with_series=self.with_charts)
-        header = t("digest_admin_header", day=fmt.day(reg.day, self.lang),
+        name = self._area_name()
+        reg = self.figures.regency(name, with_series=self.with_charts, part=self.regency_part)
+        level = Raw(t(f"digest_level_{reg.level}"))
+        header = t("digest_admin_header", area=name, day=fmt.day(reg.day, self.lang),
                    as_of=self._as_of(zone))
         if zones_line := self._zones_line(zone):
             header += "\n" + zones_line
         lines = [*self._with_actions(header, [], reg.problems), ""]
-        lines += self._outlook(reg.outlook, key="digest_area_total")
+        lines += self._outlook(reg.outlook, key="digest_area_total",
+                               scope=Raw(t(f"digest_scope_{reg.level}")))
         lines.append(self._today_line(reg.today, reg.missing))
 
-        if reg.kecamatan:
-            lines += ["", t("digest_kecamatan_header")]
-        for outlook in reg.kecamatan:
+        if reg.parts:
+            lines += ["", t("digest_kecamatan_header", level=level)]
+        for outlook in reg.parts:
             lines += self._outlook(outlook)
 
         if reg.at_risk:
@@ -395,24 +516,36 @@ class DigestBuilder:
                                 t("digest_at_risk_finish",
                                   finish=fmt.short_day(fc.finish_date, self.lang))),
                 ))
-            lines.append(t("digest_at_risk_by_kecamatan", counts=Raw(", ".join(
-                t("digest_at_risk_count", name=name, count=self._n(count))
-                for name, count in reg.at_risk_by_kecamatan))))
+            lines.append(t("digest_at_risk_by_kecamatan", level=level, counts=Raw(", ".join(
+                t("digest_at_risk_count", name=part, count=self._n(count))
+                for part, count in reg.at_risk_by_part))))
 
         charts: list[Chart] = []
         if self.with_charts:
             charts += self._cumulative(reg.series)
-            if reg.kecamatan:
-                caption = t("digest_chart_kecamatan")
+            if reg.parts:
+                caption = t("digest_chart_kecamatan", level=level)
                 charts.append(Chart(caption, ProgressBars(
                     html.unescape(caption),
-                    tuple(outlook.name for outlook in reg.kecamatan),
+                    tuple(outlook.name for outlook in reg.parts),
                     tuple(_percent_value(outlook.done, outlook.target)
-                          for outlook in reg.kecamatan),
+                          for outlook in reg.parts),
                 )))
         return self._finish_text(lines, reg.problems), charts
 
-    def _outlook(self, outlook: Outlook, *, key: str = "digest_area_line") -> list[str]:
+    def _area_name(self) -> str:
+        """What the admin digest covers, as plain text: the one kabupaten/kota of every work
+        area, their one province, or the country."""
+        level, area = self.figures.level
+        names = self.data.area_names
+        if area is None:
+            return html.unescape(self.t("digest_national_name"))
+        if level == KECAMATAN:
+            return names.get(area, area)
+        return html.unescape(self.t("digest_province_name", name=names.get(area, area)))
+
+    def _outlook(self, outlook: Outlook, *, key: str = "digest_area_line",
+                 **values: object) -> list[str]:
         """Progress against where a steady pace would be, and the forecast of one area."""
         t = self.t
         fc, target, ideal, gap = outlook.forecast, outlook.target, outlook.ideal, outlook.gap
@@ -427,7 +560,7 @@ class DigestBuilder:
             done=self._n(fc.done), target=self._n(target),
             percent=self._percent(fc.done, target),
             ideal=self._n(round(ideal)), ideal_percent=_percent_text(ideal, target, self.lang),
-            gap=Raw(gap_text),
+            gap=Raw(gap_text), **values,
         )
         if fc.finished:
             second = t("digest_finished", finish=fmt.day(fc.finish_date or self.day, self.lang))
@@ -459,8 +592,11 @@ class DigestBuilder:
                                                series.deadline))]
 
     def _n(self, value: int) -> Raw:
-        """A whole number ('1.234'): nothing in it to escape."""
-        return Raw(fmt.number(value, self.lang))
+        """A whole number ('1.234'): nothing in it to escape (each one formatted once)."""
+        found = self._numbers.get(value)
+        if found is None:
+            found = self._numbers[value] = Raw(fmt.number(value, self.lang))
+        return found
 
     def _percent(self, done: int, target: int) -> Raw:
         """'82,3%' or '-': nothing in it to escape."""

@@ -61,6 +61,9 @@ class Person(Protocol):
     @property
     def unreachable_at(self) -> str | None: ...
 
+    @property
+    def timezone(self) -> str | None: ...
+
 
 class DigestSource(Protocol):
     """What the figures read: the state of the fieldwork at the end of `day`
@@ -80,6 +83,8 @@ class DigestSource(Protocol):
     history: dict[str, list[ReportRow]]
     awaiting_review: dict[str, list[AwaitingReview]]
     kecamatan_daily: dict[str, dict[date, int]]
+    kecamatan_targets: dict[str, int]
+    area_names: dict[str, str]
     admins: list[Officer]
     problems: list[ProblemModel]
 
@@ -282,6 +287,13 @@ class AtRisk:
     ppl: PplDay
     kecamatan: str
     """The name of the PPL's kecamatan ("-" when unknown)."""
+    part: str
+    """The name of the part of the regency's list the PPL is in (`RegencyFigures.parts`)."""
+
+
+KECAMATAN, KABUPATEN, PROVINSI = "kecamatan", "kabupaten", "provinsi"
+"""The levels of the admin digest's list: per kecamatan of one kabupaten/kota, per kabupaten/kota
+of one province, per province of the country."""
 
 
 @dataclass(frozen=True)
@@ -289,17 +301,49 @@ class RegencyFigures:
     """The figures of the admin digest: the whole regency."""
 
     day: date
+    level: str
+    """What `parts` lists: `KECAMATAN` when every work area is in one kabupaten/kota,
+    `KABUPATEN` when they are in one province, else `PROVINSI`."""
+    area: str | None
+    """The code of that one kabupaten/kota (`14.10`) or province (`14`); None for several
+    provinces (or no work area)."""
     outlook: Outlook
     today: int
     missing: int
-    kecamatan: tuple[Outlook, ...]
-    """Worst first against the pace each needs."""
+    parts: tuple[Outlook, ...]
+    """Per kecamatan, kabupaten/kota or province (`level`), worst first against the pace each
+    needs."""
     at_risk: tuple[AtRisk, ...]
     """Every PPL at risk, the most urgent first."""
-    at_risk_by_kecamatan: tuple[tuple[str, int], ...]
-    """(kecamatan name, PPL at risk), the most first."""
+    at_risk_by_part: tuple[tuple[str, int], ...]
+    """(name of the part, PPL at risk), the most first."""
     series: Series | None
     problems: tuple[ProblemModel, ...]
+
+
+@dataclass(slots=True)
+class RegencyPart:
+    """What the admin digest sums over the officers of one shard (`db.digest_queries.Shard`):
+    the parts of every shard, merged, give the figures of the whole regency."""
+
+    progress: dict[str, Progress] = field(default_factory=dict)
+    """Per kecamatan of the work areas ("-": unknown)."""
+    missing: int = 0
+    """PPL missing on the day."""
+    at_risk: list[AtRisk] = field(default_factory=list)
+    zones: set[str | None] = field(default_factory=set)
+    """The time zones of the PPL (None: the deployment's)."""
+
+    def merge(self, other: RegencyPart) -> None:
+        for code, progress in other.progress.items():
+            mine = self.progress.get(code)
+            if mine is None:
+                self.progress[code] = progress
+            else:
+                mine.add(progress)
+        self.missing += other.missing
+        self.at_risk += other.at_risk
+        self.zones |= other.zones
 
 
 # ------------------------------------------------------------------------------ computing
@@ -519,7 +563,7 @@ class DigestFigures:
                                                           for s in everyone).items()]
         desa.sort(key=lambda line: (_share(line.done, line.target), line.name, line.code))
         daily = src.kecamatan_daily.get(code or "", {})
-        chart_target = self._kecamatan_targets.get(code or "", 0)
+        chart_target = src.kecamatan_targets.get(code or "", 0)
         return KecamatanFigures(
             koseka=koseka, day=self.day, name=name,
             escalated=tuple(Escalated(s, team_name(s)) for s in escalated),
@@ -528,16 +572,6 @@ class DigestFigures:
             series=self.series(name, daily, chart_target) if with_series else None,
             problems=self.problems_of(koseka),
         )
-
-    @cached_property
-    def _kecamatan_targets(self) -> dict[str, int]:
-        """The target of every kecamatan: its active work areas' targets."""
-        src = self.source
-        targets: dict[str, int] = {}
-        for area in src.areas.values():
-            kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
-            targets[kecamatan] = targets.get(kecamatan, 0) + area.target
-        return targets
 
     def _sum(self, members: Iterable[PplDay]) -> tuple[Totals, Progress]:
         total, progress = Totals(), Progress()
@@ -557,17 +591,69 @@ class DigestFigures:
 
     # -- the regency -----------------------------------------------------------------------------
 
-    def regency(self, name: str, *, with_series: bool = True) -> RegencyFigures:
-        """The whole regency (`name` is how the texts call it, for its outlook and chart)."""
+    def regency_part(self) -> RegencyPart:
+        """This source's part of the regency's figures (see `RegencyPart`)."""
         src = self.source
-        targets = self._kecamatan_targets
-        progress: dict[str, Progress] = {}
+        part = RegencyPart()
+        progress = part.progress
         for area in src.areas.values():
             kecamatan = src.desa_kecamatan.get(area.desa_code, "-")
             found = progress.get(kecamatan)
             if found is None:
                 found = progress[kecamatan] = Progress()
             found.add(self._area_progress(area))
+        everyone = self.ppl_of(o.officer_id for o in src.officers.values())
+        part.missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
+        part.at_risk = []
+        for s in everyone:
+            if s.forecast.at_risk:
+                code = src.kecamatan_of(s.officer)
+                part.at_risk.append(AtRisk(s, self._kecamatan_name(code),
+                                           self._part_name(self._part_code(code or "-"))))
+        part.zones = {s.officer.timezone for s in everyone}
+        return part
+
+    def _kecamatan_name(self, code: str | None) -> str:
+        return self.source.kecamatan_names.get(code or "", code or "-")
+
+    @cached_property
+    def level(self) -> tuple[str, str | None]:
+        """What the admin digest lists, and the one area it lies in (`RegencyFigures`)."""
+        codes = [code for code in self.source.kecamatan_targets if code != "-"]
+        provinces = {code[:2] for code in codes}
+        if len(provinces) > 1:
+            return PROVINSI, None
+        kabupaten = {code[:5] for code in codes}
+        if len(kabupaten) > 1:
+            return KABUPATEN, provinces.pop()
+        return KECAMATAN, kabupaten.pop() if kabupaten else None
+
+    def _part_code(self, kecamatan: str) -> str:
+        level = self.level[0]
+        if level == KECAMATAN or kecamatan == "-":
+            return kecamatan
+        return kecamatan[:2] if level == PROVINSI else kecamatan[:5]
+
+    def _part_name(self, code: str) -> str:
+        if self.level[0] == KECAMATAN:
+            return self._kecamatan_name(code)
+        return self.source.area_names.get(code, code)
+
+    def regency(self, name: str, *, with_series: bool = True,
+                part: RegencyPart | None = None) -> RegencyFigures:
+        """The whole regency (`name` is how the texts call it, for its outlook and chart):
+        from this source, or from the merged `part` of every shard."""
+        src = self.source
+        if part is None:
+            part = self.regency_part()
+        targets: dict[str, int] = {}
+        progress: dict[str, Progress] = {}
+        for code, kecamatan_target in src.kecamatan_targets.items():
+            key = self._part_code(code)
+            targets[key] = targets.get(key, 0) + kecamatan_target
+            found = progress.setdefault(key, Progress())
+            if code in part.progress:
+                found.add(part.progress[code])
         whole = Progress()
         for found in progress.values():
             whole.add(found)
@@ -576,26 +662,21 @@ class DigestFigures:
         for days in src.kecamatan_daily.values():
             for d, count in days.items():
                 daily[d] = daily.get(d, 0) + count
-        everyone = self.ppl_of(o.officer_id for o in src.officers.values())
-        missing = sum(1 for s in everyone if s.status == DayStatus.MISSING)
-
-        def kecamatan_name(code: str | None) -> str:
-            return src.kecamatan_names.get(code or "", code or "-")
-
-        outlooks = {k: self.outlook(kecamatan_name(k), progress[k], targets[k]) for k in targets}
+        part_name = self._part_name
+        outlooks = {k: self.outlook(part_name(k), progress[k], targets[k]) for k in targets}
         order = sorted(targets, key=lambda k: (outlooks[k].forecast.pace_share,
                                                _share(outlooks[k].done, targets[k]),
-                                               kecamatan_name(k), k))
-        at_risk = [AtRisk(s, kecamatan_name(src.kecamatan_of(s.officer)))
-                   for s in sorted((s for s in everyone if s.forecast.at_risk), key=_risk_order)]
-        per_kecamatan = Counter(item.kecamatan for item in at_risk)
+                                               part_name(k), k))
+        at_risk = sorted(part.at_risk, key=lambda item: _risk_order(item.ppl))
+        per_part = Counter(item.part for item in at_risk)
+        level, area = self.level
         return RegencyFigures(
-            day=self.day, outlook=self.outlook(name, whole, target),
-            today=whole.today, missing=missing,
-            kecamatan=tuple(outlooks[k] for k in order),
+            day=self.day, level=level, area=area, outlook=self.outlook(name, whole, target),
+            today=whole.today, missing=part.missing,
+            parts=tuple(outlooks[k] for k in order),
             at_risk=tuple(at_risk),
-            at_risk_by_kecamatan=tuple(sorted(per_kecamatan.items(),
-                                              key=lambda item: (-item[1], item[0]))),
+            at_risk_by_part=tuple(sorted(per_part.items(),
+                                         key=lambda item: (-item[1], item[0]))),
             series=self.series(name, daily, target) if with_series else None,
             problems=tuple(src.problems),
         )
