@@ -111,6 +111,9 @@ def make_settings(
         "chat_updates_per_second": 0,
         # Jobs fire on the real clock; tests run them through the injected clock instead.
         "schedule_jobs": False,
+        # The local Bot API shares the test's event loop, which a loaded machine may keep
+        # waiting for seconds: no request times out by accident (tests of timeouts set theirs).
+        "telegram_read_timeout": 30.0,
     }
     # Never the DATABASE_URL of the shell the tests run in.
     values["database_url"] = database if is_postgres_url(database) else None
