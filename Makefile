@@ -18,11 +18,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
-# Three processes (pytest-xdist) on two cores: the tests spend much of their time waiting on
-# servers, child processes and timers. Each starts its own PostgreSQL server
-# (tests/conftest.py); a process without tests left takes some from another (worksteal).
+# Two processes (pytest-xdist); each starts its own PostgreSQL server (tests/conftest.py). A
+# process without tests left takes some from the other (worksteal): they finish together.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 3 --dist worksteal
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
