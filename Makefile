@@ -18,9 +18,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
-# Two processes (pytest-xdist); each starts its own PostgreSQL server (tests/conftest.py).
+# Two processes (pytest-xdist); each starts its own PostgreSQL server (tests/conftest.py). A
+# process without tests left takes some from the other (worksteal): they finish together.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -111,6 +111,9 @@ def make_settings(
         "chat_updates_per_second": 0,
         # Jobs fire on the real clock; tests run them through the injected clock instead.
         "schedule_jobs": False,
+        # The local Bot API shares the test's event loop, which a loaded machine may keep
+        # waiting for seconds: no request times out by accident (tests of timeouts set theirs).
+        "telegram_read_timeout": 30.0,
     }
     # Never the DATABASE_URL of the shell the tests run in.
     values["database_url"] = database if is_postgres_url(database) else None
@@ -152,6 +155,11 @@ async def seeded_database(target: Path | str) -> Database:
     return Database(target)
 
 
+# (officers, areas, moment of the import, on PostgreSQL) -> the SQLite file it made (or the
+# URL of a copy of the PostgreSQL database it made), and its codes
+_rostered: dict[tuple[str, str, str, bool], tuple[Path | str, dict[str, str]]] = {}
+
+
 async def load_roster(
     db_path: Path | str, now: datetime, tmp_path: Path, officers: str = OFFICERS_CSV,
     areas: str = AREAS_CSV,
@@ -162,16 +170,40 @@ async def load_roster(
     areas_file = tmp_path / "areas.csv"
     officers_file.write_text(officers, encoding="utf-8")
     areas_file.write_text(areas, encoding="utf-8")
+    # A new database gets a copy of the one this roster was imported into before (the import
+    # reads the national list to check the codes: a third of a second each time): a new
+    # SQLite file, or a PostgreSQL database as the cluster made it (`PgCluster.untouched`).
+    cluster = PgCluster.untouched.pop(str(db_path), None)
+    key = (officers, areas, now.isoformat(), cluster is not None)
+    fresh = cluster is not None or (
+        not is_postgres_url(db_path) and not Path(db_path).exists())
+    if fresh and key in _rostered:
+        made, codes = _rostered[key]
+        if cluster is not None:
+            await cluster.replace(str(db_path), str(made))
+        else:
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(made, db_path)
+        return dict(codes)
     db = await seeded_database(db_path)
     await db.open()
     try:
         await ensure_default_wilayah(db)
         await import_roster(db, officers_file, areas_file, now=now)
         async with db.transaction() as conn:
-            codes = await codes_for_unlinked(conn, now)
+            found = await codes_for_unlinked(conn, now)
     finally:
         await db.close()
-    return {c.officer_id: c.code for c in codes}
+    codes = {c.officer_id: c.code for c in found}
+    if cluster is not None:
+        made = await cluster.keep(str(db_path))
+        if made is not None:
+            _rostered[key] = (made, dict(codes))
+    elif fresh and not Path(f"{db_path}-wal").exists():  # all of it in the one file
+        made = (await build_template()).with_name(f"roster-{len(_rostered)}.db")
+        shutil.copyfile(db_path, made)
+        _rostered[key] = (made, dict(codes))
+    return codes
 
 
 async def link_officers(db_path: Path | str, chats: dict[str, int]) -> None:
@@ -445,6 +477,8 @@ class PgCluster:
     own event loop and connection): the server does that work while the tests run."""
 
     AHEAD = 2  # copies of the template kept ready
+    # The URLs of the copies handed out that nothing has used yet (`load_roster` takes them)
+    untouched: dict[str, PgCluster] = {}
 
     def __init__(self, folder: Path) -> None:
         import pgserver
@@ -512,7 +546,41 @@ class PgCluster:
 
     async def create(self, template: str = TEMPLATE_DATABASE) -> str:
         """A new database, a copy of the migrated template (`template0`: empty); its URL."""
-        return await asyncio.wrap_future(self._in_thread(self._take(template)))
+        url = await asyncio.wrap_future(self._in_thread(self._take(template)))
+        if template == TEMPLATE_DATABASE:
+            PgCluster.untouched[url] = self
+        return url
+
+    async def _keep(self, name: str) -> str | None:
+        self._made += 1
+        kept = f"r_{os.getpid()}_{self._made}"
+        assert self._conn is not None
+        for _ in range(50):  # the last session on it may still be closing
+            try:
+                async with self._turn:
+                    await self._conn.execute(
+                        f"CREATE DATABASE {kept} TEMPLATE {name} STRATEGY WAL_LOG")
+                return self.url(kept)
+            except asyncpg.ObjectInUseError:
+                await asyncio.sleep(0.01)
+        return None
+
+    async def keep(self, url: str) -> str | None:
+        """A copy of the database at `url`, kept to the end (None if it stayed in use)."""
+        return await asyncio.wrap_future(
+            self._in_thread(self._keep(urlsplit(url).path.lstrip("/"))))
+
+    async def _replace(self, name: str, source: str) -> None:
+        assert self._conn is not None
+        async with self._turn:
+            await self._conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await self._conn.execute(
+                f"CREATE DATABASE {name} TEMPLATE {source} STRATEGY WAL_LOG")
+
+    async def replace(self, url: str, source_url: str) -> None:
+        """The database at `url` made anew as a copy of the one at `source_url`."""
+        await asyncio.wrap_future(self._in_thread(self._replace(
+            urlsplit(url).path.lstrip("/"), urlsplit(source_url).path.lstrip("/"))))
 
     async def _drop(self, name: str) -> None:
         assert self._conn is not None
@@ -521,6 +589,7 @@ class PgCluster:
 
     async def drop(self, url: str) -> None:
         """Drop a test's database, in the cluster's thread: the test does not wait for it."""
+        PgCluster.untouched.pop(url, None)
         self._in_thread(self._drop(urlsplit(url).path.lstrip("/")))
 
     async def _close(self) -> None:

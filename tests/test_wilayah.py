@@ -17,6 +17,7 @@ from db.wilayah import (
     province_zone,
     zone_name,
 )
+from tests.support import seeded_database
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,16 @@ async def db(database: Path | str, engine: str) -> AsyncIterator[Database]:
         else:
             await conn.execute("DELETE FROM wilayah_desa")
             await conn.execute("DELETE FROM wilayah_kecamatan")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def national(database: Path | str) -> AsyncIterator[Database]:
+    """A database with the national list already loaded, as the test templates have it (the
+    loading itself: `test_the_national_list_is_loaded_once`)."""
+    opened = await seeded_database(database)
+    await opened.open()
     yield opened
     await opened.close()
 
@@ -77,8 +88,9 @@ def test_zone_names() -> None:
         zone_name("Asia/Papua")
 
 
-async def test_read_helpers(db: Database) -> None:
-    await ensure_default_wilayah(db)
+async def test_read_helpers(national: Database) -> None:
+    db = national
+    assert await ensure_default_wilayah(db) is False  # loaded already
     tebing_tinggi = await list_desa(db.conn, "14.10.01")
     assert [d.code for d in tebing_tinggi][:2] == ["14.10.01.1001", "14.10.01.1002"]
     assert len(tebing_tinggi) == 9
@@ -93,8 +105,9 @@ async def test_read_helpers(db: Database) -> None:
     assert await get_desa(db.conn, "14.10.01.9999") is None
 
 
-async def test_import_upserts(db: Database, tmp_path: Path) -> None:
-    await ensure_default_wilayah(db)
+async def test_import_upserts(national: Database, tmp_path: Path) -> None:
+    db = national
+    assert await ensure_default_wilayah(db) is False  # loaded already
     path = write(
         tmp_path,
         HEADER
