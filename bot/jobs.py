@@ -283,6 +283,7 @@ async def send_digests(
         services.db.conn, day=day, settings=services.settings, form=services.form, texts=t,
         roles=roles, as_of=services.clock.now, wanted=wanted,
         zone_wanted=partial(serves_zone, services.settings.tz, zone),
+        kecamatan_wanted=None if services.scope.everything else services.scope.covers,
     ):
         by_kind: dict[str, list[tuple[Officer, list[Outgoing]]]] = {}
         for digest in batch:

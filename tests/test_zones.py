@@ -19,6 +19,7 @@ from bot.clock import ManualClock
 from bot.localapi import LocalBotApi
 from bot.present.digests import iter_digests
 from bot.rules.calendar import Coverage, coverage, zone_days
+from db.bots import Scope
 from db.digest_queries import Shard
 from db.models import Officer, Role
 from tests.support import (
@@ -223,18 +224,23 @@ async def test_a_zones_digest_run_reads_only_the_kecamatan_it_serves(harness: Ha
     await harness.register("M9", 609)
     wit = jobs.INDONESIA[2]
 
-    async def run(roles: list[Role], zone: ZoneInfo) -> tuple[list[list[str]], list[str]]:
+    async def run(roles: list[Role], zone: ZoneInfo,
+                  scope: Scope = Scope()) -> tuple[list[list[str]], list[str]]:
         read: list[Shard | None] = []
         built = [d.recipient.officer_id async for batch in iter_digests(
             services.db.conn, day=date(2022, 10, 17), settings=services.settings,
             form=services.form, texts=services.texts, roles=roles, shard_officers=1,
             wanted=partial(jobs.serves, services.settings.tz, zone),
             zone_wanted=partial(jobs.serves_zone, services.settings.tz, zone),
+            kecamatan_wanted=None if scope.everything else scope.covers,
             on_read=read.append) for d in batch]
         return [list(s.kecamatan) for s in read if s is not None], built
 
     # The PML digests of Papua's evening: Jayapura's kecamatan only, not Riau's.
     assert await run([Role.PML], wit) == ([["91.71.01"]], ["M9"])
+    # A bot of Riau's (BOT_SCOPE=14) in WIB: Riau's kecamatan only.
+    read, _built = await run([Role.PML], jobs.INDONESIA[0], Scope("riau_bot", ("14",)))
+    assert read == [["14.10.01"], ["14.10.05"]]
     # No admin lives in WIT: the admin digest's run there reads nothing.
     assert await run([Role.ADMIN], wit) == ([], [])
     # The admin in WIB: every shard, for the sums of the whole area.

@@ -122,6 +122,7 @@ async def iter_digests(
     as_of: AsOf = None,
     wanted: Callable[[Officer], bool] | None = None,
     zone_wanted: Callable[[str | None], bool] | None = None,
+    kecamatan_wanted: Callable[[str], bool] | None = None,
     shard_officers: int | None = None,
     on_read: Callable[[Shard | None], None] | None = None,
 ) -> AsyncIterator[list[Digest]]:
@@ -129,8 +130,9 @@ async def iter_digests(
     most about `shard_officers` active officers each, `DIGEST_SHARD_OFFICERS` when None),
     then the admins', from the parts of every shard: a national roster is never read or held
     at once, and a batch can be sent before the next one is read. `wanted` leaves recipients
-    out (their digests are not built); `zone_wanted` (a time zone, None for TIMEZONE) leaves
-    out the shards with no officer of a wanted zone, unless an admin digest needs them all;
+    out (their digests are not built); `zone_wanted` (a time zone, None for TIMEZONE) and
+    `kecamatan_wanted` (a bot's scope) leave out the shards with no officer of a wanted zone
+    or kecamatan, unless an admin digest needs them all;
     `as_of` may be a clock, read as each shard is read; `on_read` is told of each shard read."""
     common = await load_common(conn, day, admin_telegram_ids=settings.admin_telegram_ids)
     local = [r for r in roles if r != Role.ADMIN]
@@ -138,8 +140,9 @@ async def iter_digests(
               and (wanted is None or wanted(o))]
     regency = RegencyPart() if admins else None
     shards = [s for s in await digest_shards(conn, shard_officers or settings.digest_shard_officers)
-              if regency is not None or s is None or zone_wanted is None
-              or any(zone_wanted(zone) for zone in s.zones)]
+              if regency is not None or s is None or (
+                  (zone_wanted is None or any(zone_wanted(zone) for zone in s.zones))
+                  and (kecamatan_wanted is None or any(map(kecamatan_wanted, s.kecamatan))))]
     if not shards or not (local or admins):
         return
 
