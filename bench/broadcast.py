@@ -245,6 +245,25 @@ async def _progress(log: SendLog, chats: set[int], started: float, total: int) -
         last_count, last_at = delivered, now
 
 
+async def announce(api: LocalBotApi, *, show_preview: bool = False) -> tuple[float, SentMessage]:
+    """The admin's `/umumkan` to "Semua petugas", up to the Kirim press: its moment
+    (`time.monotonic()`) and the delivery status message the bot then shows."""
+    admin = api.user(ADMIN_ID, "Admin")
+    await admin.send("/umumkan")
+    choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
+    await admin.press(choice, "Semua petugas")
+    await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
+    await admin.send(TEXT)
+    preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
+    if show_preview:
+        shown = next((line for line in _text(preview).splitlines() if "Penerima" in line), "?")
+        print(f"  preview: {shown.strip()}", flush=True)
+    pressed = time.monotonic()
+    await admin.press(preview, "Kirim sekarang")
+    report = await admin.wait_for(lambda m: "Status pengiriman pengumuman" in _text(m), 30)
+    return pressed, report
+
+
 async def run_once(recipients: int, rate_setting: float | None, deadline_s: float,
                    paid: bool = False) -> Run:
     with tempfile.TemporaryDirectory(prefix="regsosek-bench-") as tmp:
@@ -280,20 +299,7 @@ async def run_once(recipients: int, rate_setting: float | None, deadline_s: floa
             await start_application(app, poll_timeout=1)
             progress: asyncio.Task[None] | None = None
             try:
-                admin = api.user(ADMIN_ID, "Admin")
-                await admin.send("/umumkan")
-                choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
-                await admin.press(choice, "Semua petugas")
-                await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
-                await admin.send(TEXT)
-                preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
-                shown = next((line for line in _text(preview).splitlines()
-                              if "Penerima" in line), "?")
-                print(f"  preview: {shown.strip()}", flush=True)
-                pressed = time.monotonic()
-                await admin.press(preview, "Kirim sekarang")
-                report = await admin.wait_for(
-                    lambda m: "Status pengiriman pengumuman" in _text(m), 30)
+                pressed, report = await announce(api, show_preview=True)
                 progress = asyncio.create_task(_progress(log, wanted, pressed, recipients))
                 while time.monotonic() - pressed < deadline_s:
                     if DONE_MARK in _text(api.message(report.chat_id, report.message_id)):
@@ -483,17 +489,7 @@ async def _run_bots(target: str | Path, bots: int, recipients: int, rate_setting
             await start_application(app, poll_timeout=1)
             apps.append(app)
         try:
-            admin = apis[0].user(ADMIN_ID, "Admin")
-            await admin.send("/umumkan")
-            choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
-            await admin.press(choice, "Semua petugas")
-            await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
-            await admin.send(TEXT)
-            preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
-            pressed = time.monotonic()
-            await admin.press(preview, "Kirim sekarang")
-            report = await admin.wait_for(
-                lambda m: "Status pengiriman pengumuman" in _text(m), 30)
+            pressed, report = await announce(apis[0])
             everyone = {chat for group in chats for chat in group}
             progress = asyncio.create_task(_bots_progress(logs, everyone, pressed,
                                                           result.recipients))
@@ -641,17 +637,7 @@ async def bot_process(job: dict[str, Any]) -> dict[str, Any]:
             report = None
             if b == 0:
                 await asyncio.to_thread(sys.stdin.readline)  # GO: every bot is up
-                admin = api.user(ADMIN_ID, "Admin")
-                await admin.send("/umumkan")
-                choice = await admin.wait_for(lambda m: "Untuk siapa" in _text(m), 30)
-                await admin.press(choice, "Semua petugas")
-                await admin.wait_for(lambda m: "Tulis teks pengumuman" in _text(m), 30)
-                await admin.send(TEXT)
-                preview = await admin.wait_for(lambda m: "Pratinjau pengumuman" in _text(m), 30)
-                pressed = time.monotonic()
-                await admin.press(preview, "Kirim sekarang")
-                report = await admin.wait_for(
-                    lambda m: "Status pengiriman pengumuman" in _text(m), 30)
+                pressed, report = await announce(api)
             started = time.monotonic()
             while time.monotonic() - started < job["deadline"]:
                 have = {s.chat_id for s in log.sends if s.status == 200 and s.chat_id in own}
