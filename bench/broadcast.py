@@ -381,12 +381,13 @@ async def prepare_bots_database(
     target: str | Path, count: int, bots: int, now: datetime
 ) -> tuple[list[list[str]], list[list[int]]]:
     """`count` linked officers split evenly between `bots` groups of kecamatan, and an admin
-    linked in the first bot; returns each bot's kecamatan (its scope) and its officers' chats."""
+    linked in the first bot; returns each bot's kecamatan (its scope: some of Meranti's 9) and
+    its officers' chats."""
     db = Database(target)
     await db.open()
     try:
         await wilayah.ensure_default_wilayah(db)
-        desa = await wilayah.list_desa(db.conn)
+        desa = [d for d in await wilayah.list_desa(db.conn) if d.code.startswith("14.10.")]
         kecamatan = sorted({d.kecamatan_code for d in desa})
         by_kec = {k: [d.code for d in desa if d.kecamatan_code == k] for k in kecamatan}
         groups = [kecamatan[i::bots] for i in range(bots)]

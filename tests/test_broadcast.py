@@ -456,3 +456,25 @@ def test_report_text_counts_and_states() -> None:
         t, broadcast, models.Counts(total=3, sent=2, failed=1, read=1), at(17, 20), "x"
     )
     assert "Selesai" in done and "Dibaca 1 · Gagal 1" in done
+
+
+async def test_outbox_pace_keeps_its_schedule_after_a_hiccup(services: Services) -> None:
+    """A row that reaches its slot a little late (the event loop was busy, a query took a
+    while) does not push every later slot back: the schedule of one row per 0.25 s goes on.
+    After a pause longer than a slot there is no burst: a new schedule starts."""
+    services.settings.broadcast_rate_per_second = 4
+    now = [100.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    outbox = Outbox(services, FakeBot(),  # type: ignore[arg-type]
+                    monotonic=lambda: now[0], sleep=sleep)
+    sent_at: list[float] = []
+    for hiccup in (0.0, 0.3, 0.0, 0.0, 10.0, 0.0):
+        now[0] += hiccup
+        await outbox._pace()
+        sent_at.append(round(now[0] - 100.0, 3))
+    # The second row's slot was 0.25: it went at 0.3, the third still at 0.5.
+    assert sent_at[:4] == [0.0, 0.3, 0.5, 0.75]
+    assert sent_at[4:] == [10.75, 11.0]  # after the pause: at once, then one slot later

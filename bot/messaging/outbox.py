@@ -274,8 +274,12 @@ class Outbox:
                       exc_info=task.exception())
 
     async def _pace(self) -> None:
+        """One new row per slot, the slots kept on their schedule: a row that reaches its
+        slot late (a busy event loop, a slow query) by less than a slot does not move the
+        later slots; after a longer wait a new schedule starts (no burst after a pause)."""
         now = self._monotonic()
-        at = max(now, self._next_slot)
+        late = now - self._next_slot
+        at = now if late >= self._interval else self._next_slot
         self._next_slot = at + self._interval
         if at > now:
             await self._sleep(at - now)
