@@ -478,3 +478,36 @@ async def test_outbox_pace_keeps_its_schedule_after_a_hiccup(services: Services)
     # The second row's slot was 0.25: it went at 0.3, the third still at 0.5.
     assert sent_at[:4] == [0.0, 0.3, 0.5, 0.75]
     assert sent_at[4:] == [10.75, 11.0]  # after the pause: at once, then one slot later
+
+
+async def test_outbox_reads_due_rows_once_and_starts_them_round_by_round(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The due rows are read once and started over several rounds of at most ROUND_SECONDS:
+    between rounds the loop looks at the shared outbox and the delivery reports, without
+    reading the due rows again."""
+    services.settings.broadcast_rate_per_second = 1  # one row a second: 4 rows, 3 s
+    await new_broadcast(services, "K1", "subtree")  # M1, M2, P1, P3
+    reads = 0
+    due_recipients = repo.due_recipients
+
+    async def counted(*args: Any, **kwargs: Any) -> list[models.Recipient]:
+        nonlocal reads
+        reads += 1
+        return await due_recipients(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "due_recipients", counted)
+    now = [100.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    outbox = Outbox(services, FakeBot(),  # type: ignore[arg-type]
+                    monotonic=lambda: now[0], sleep=sleep)
+    assert await outbox.pump() == 3  # at 100, 101 and 102 s: the round of 2 s is over
+    first_reads = reads  # the read, and again once the audience was computed
+    assert await outbox.pump() == 1
+    assert reads == first_reads
+    await outbox.run_until_idle()
+    assert len(services.sender.sent) == 4  # type: ignore[union-attr]
+    assert reads == first_reads + 1  # nothing more was due
