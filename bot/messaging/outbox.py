@@ -239,7 +239,6 @@ class Outbox:
         """Hand due pending rows to sending tasks, for at most ROUND_SECONDS; returns how many
         were started. Rows are read PUMP_ROWS at a time, when those read before are all
         started (a row another process took meanwhile is not claimed: see `_deliver`)."""
-        services = self._services
         if not self._scope.everything:
             await self._prepare_own()
         if not self._backlog:
