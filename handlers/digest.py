@@ -21,16 +21,27 @@ from db import officers
 from db.models import Officer, Role
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+PREPARING_NOTICE_SECONDS = 3.0
+"""A /ringkasan that takes longer than this first gets a notice that the digest is coming."""
 
 
 async def digest_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     me = context.officer
     assert message is not None and me is not None
-    digest = await digest_for(
+    building = asyncio.ensure_future(digest_for(
         context.db.conn, me, day=context.today(), settings=context.settings,
         form=context.form, texts=context.t, as_of=context.now(),
-    )
+    ))
+    try:
+        # An admin's digest of a national roster reads every group of kecamatan (a minute
+        # or more): the caller hears that it is coming.
+        done, _ = await asyncio.wait({building}, timeout=PREPARING_NOTICE_SECONDS)
+        if not done:
+            await say(update, context, context.t("digest_preparing"))
+        digest = await building
+    finally:
+        building.cancel()  # the reply failed: the build is of no use any more
     if digest is None:
         await say(update, context, context.t("digest_not_for_ppl"))
         return

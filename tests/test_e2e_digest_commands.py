@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from io import BytesIO
+from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.localapi import SentMessage
+from handlers import digest as digest_handler
 from tests.support import ADMIN_TELEGRAM_ID, Harness
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -47,6 +51,28 @@ async def test_pml_gets_the_team_digest(harness: Harness) -> None:
     assert "Tim: 12/300 ruta (4,0%), +12 hari ini" in digest.text
     assert "Prabu" not in digest.text
     assert [m.kind for m in harness.api.messages_to(601)].count("photo") == 0
+
+
+async def test_a_slow_digest_is_announced_before_it_comes(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin's digest of a national roster takes a minute: the caller is told it is
+    coming, then gets it."""
+    ready = asyncio.Event()
+    build = digest_handler.digest_for
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await ready.wait()  # the build takes as long as the test says
+        return await build(*args, **kwargs)
+
+    monkeypatch.setattr(digest_handler, "digest_for", slow)
+    monkeypatch.setattr(digest_handler, "PREPARING_NOTICE_SECONDS", 0.05)
+    mahmud = await harness.register("M1", 601)
+    await mahmud.send("/ringkasan")
+    await mahmud.wait_for(lambda m: "Ringkasan sedang disiapkan" in text_of(m))
+    assert not any("Ringkasan harian" in text_of(m) for m in harness.api.messages_to(601))
+    ready.set()
+    await mahmud.wait_for(lambda m: "Ringkasan harian tim Mahmud PML" in text_of(m))
 
 
 async def test_koseka_gets_text_and_charts_with_the_alias(harness: Harness) -> None:
