@@ -112,18 +112,9 @@ async def list_reports(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> list[Report]:
-    sql = f"SELECT {_COLUMNS} FROM reports WHERE 1 = 1"
-    params: list[object] = []
-    if officer_ids is not None:
-        sql += f" AND officer_id IN ({','.join('?' * len(officer_ids))})"
-        params.extend(officer_ids)
-    if date_from is not None:
-        sql += " AND report_date >= ?"
-        params.append(date_from.isoformat())
-    if date_to is not None:
-        sql += " AND report_date <= ?"
-        params.append(date_to.isoformat())
-    sql += " ORDER BY report_date, officer_id, sls_code"
+    where, params = _filter(date_from, date_to, officer_ids)
+    sql = (f"SELECT {_COLUMNS} FROM reports r WHERE 1 = 1{where}"
+           " ORDER BY report_date, officer_id, sls_code")
     async with conn.execute(sql, params) as cur:
         return [_report(row) async for row in cur]
 
@@ -165,25 +156,13 @@ class ExportRow(BaseModel):
     desa_code: str
 
 
-async def export_rows(
-    conn: Connection,
-    *,
-    date_from: date | None = None,
-    date_to: date | None = None,
+def _filter(
+    date_from: date | None, date_to: date | None, officer_ids: list[str] | None,
     kecamatan_code: str | None = None,
-    officer_ids: list[str] | None = None,
-) -> list[ExportRow]:
-    """The current version of every report with who made it and where, for exports."""
-    cols = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
-    sql = f"""
-        SELECT {cols}, o.name AS officer_name, o.supervisor_id AS pml_id,
-               pml.supervisor_id AS koseka_id, o.kecamatan_code, a.desa_code AS area_desa
-        FROM reports r
-        JOIN officers o ON o.officer_id = r.officer_id
-        LEFT JOIN officers pml ON pml.officer_id = o.supervisor_id
-        JOIN areas a ON a.sls_code = r.sls_code
-        WHERE 1 = 1
-    """
+) -> tuple[str, list[object]]:
+    """' AND ...' conditions on the reports `r`; a kecamatan is that of the report's
+    officer, joined as `o`."""
+    sql = ""
     params: list[object] = []
     if date_from is not None:
         sql += " AND r.report_date >= ?"
@@ -197,7 +176,43 @@ async def export_rows(
     if officer_ids is not None:
         sql += f" AND r.officer_id IN ({','.join('?' * len(officer_ids))})"
         params.extend(officer_ids)
-    sql += " ORDER BY r.report_date, r.officer_id, r.sls_code"
+    return sql, params
+
+
+async def count_export_rows(
+    conn: Connection, *, date_to: date | None = None, officer_ids: list[str] | None = None
+) -> int:
+    """How many rows `export_rows` would return (before reading them all)."""
+    where, params = _filter(None, date_to, officer_ids)
+    async with conn.execute(
+        "SELECT COUNT(*) FROM reports r JOIN officers o ON o.officer_id = r.officer_id"
+        f" JOIN areas a ON a.sls_code = r.sls_code WHERE 1 = 1{where}", params,
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def export_rows(
+    conn: Connection,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    kecamatan_code: str | None = None,
+    officer_ids: list[str] | None = None,
+) -> list[ExportRow]:
+    """The current version of every report with who made it and where, for exports."""
+    cols = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+    where, params = _filter(date_from, date_to, officer_ids, kecamatan_code)
+    sql = f"""
+        SELECT {cols}, o.name AS officer_name, o.supervisor_id AS pml_id,
+               pml.supervisor_id AS koseka_id, o.kecamatan_code, a.desa_code AS area_desa
+        FROM reports r
+        JOIN officers o ON o.officer_id = r.officer_id
+        LEFT JOIN officers pml ON pml.officer_id = o.supervisor_id
+        JOIN areas a ON a.sls_code = r.sls_code
+        WHERE 1 = 1{where}
+        ORDER BY r.report_date, r.officer_id, r.sls_code
+    """
     rows = []
     async with conn.execute(sql, params) as cur:
         async for row in cur:

@@ -14,13 +14,20 @@ from bot.context import BotContext
 from bot.messaging.replies import say
 from bot.present import formatting as fmt
 from bot.present.charts import render
-from bot.present.digests import digest_for
+from bot.present.digests import area_title, digest_for
 from bot.present.export import scope_workbook
 from bot.present.texts import Raw
-from db import officers
+from bot.rules.figures import KABUPATEN, KECAMATAN, PROVINSI, area_level
+from db import officers, reports, wilayah
 from db.models import Officer, Role
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+EXPORT_MAX_REPORTS = 100_000
+"""/ekspor sends at most this many reports: more would not fit in Telegram's 50 MB for a bot
+or in the bot's memory (a province, the country); `python -m bot export` on the server
+writes any size."""
+ADMIN_FILE_PART = {KECAMATAN: "kabupaten", KABUPATEN: "provinsi", PROVINSI: "nasional"}
+"""The scope in the name of an admin's export file, after what the roster spans."""
 PREPARING_NOTICE_SECONDS = 3.0
 """A /ringkasan that takes longer than this first gets a notice that the digest is coming."""
 
@@ -61,8 +68,11 @@ async def digest_command(update: Update, context: BotContext) -> None:
 async def scope_of(context: BotContext, me: Officer) -> tuple[list[str] | None, str, str]:
     """(officer ids or None for everyone, file name part, caption text) of the caller's scope."""
     t = context.t
-    if me.role == Role.ADMIN:
-        return None, "kabupaten", t("export_scope_all")
+    if me.role == Role.ADMIN:  # the kabupaten/kota, the province or the country
+        codes = [k.code for k in await wilayah.list_kecamatan(context.db.conn, on_roster=True)]
+        level = area_level(codes)
+        return None, ADMIN_FILE_PART[level[0]], fmt.esc(
+            area_title(t, level, wilayah.area_names()))
     below = [o.officer_id for o in await officers.subordinates(context.db.conn, me.officer_id)]
     if me.role == Role.PML:
         return below, f"tim_{me.officer_id}", t("export_scope_team", name=me.name)
@@ -78,6 +88,14 @@ async def export_command(update: Update, context: BotContext) -> None:
         return
     today = context.today()
     officer_ids, scope, caption = await scope_of(context, me)
+    count = await reports.count_export_rows(context.db.conn, date_to=today,
+                                            officer_ids=officer_ids)
+    if count > EXPORT_MAX_REPORTS:  # a province's or the country's: not through a chat
+        lang = context.t.language
+        await say(update, context, context.t(
+            "export_too_large", scope=Raw(caption), count=fmt.number(count, lang),
+            limit=fmt.number(EXPORT_MAX_REPORTS, lang)))
+        return
     # Read here, built in a worker thread: other officers are not kept waiting meanwhile.
     data = await scope_workbook(context.db.conn, officer_ids, today, context.form)
     filename = f"regsosek_{_UNSAFE.sub('-', scope)}_{today.isoformat()}.xlsx"

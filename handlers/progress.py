@@ -10,8 +10,10 @@ from bot.context import BotContext
 from bot.messaging.keyboards import review_markup
 from bot.messaging.replies import say
 from bot.present import formatting as fmt
+from bot.present.digests import area_title
 from bot.present.review import review_items, review_pages
 from bot.present.texts import Texts
+from bot.rules.figures import KECAMATAN, area_level, part_code
 from bot.rules.progress import ProgressLine, group_progress, total_progress
 from db import officers, wilayah
 from db.models import AreaProgress, Officer, Role
@@ -22,11 +24,15 @@ async def progress_view(context: BotContext, me: Officer) -> str:
     """The progress message for one officer, whatever their role."""
     conn = context.db.conn
     t = context.t
-    if me.role == Role.ADMIN:
+    if me.role == Role.ADMIN:  # per kecamatan, kabupaten/kota or province, as the digest
         rows = await area_progress(conn)
-        kecamatan = {k.code: k.name for k in await wilayah.list_kecamatan(conn)}
-        header = t("progress_all_header")
-        lines = group_progress(rows, lambda r: r.kecamatan_code, lambda k: kecamatan.get(k, k))
+        level = area_level(r.kecamatan_code or "-" for r in rows)
+        lists, areas = level[0], wilayah.area_names()
+        names = areas if lists != KECAMATAN else {
+            k.code: k.name for k in await wilayah.list_kecamatan(conn)}
+        header = t("progress_area_header", name=area_title(t, level, areas))
+        lines = group_progress(rows, lambda r: part_code(lists, r.kecamatan_code or "-"),
+                               lambda k: names.get(k, k))
     elif me.role == Role.PPL:
         rows = await area_progress(conn, officer_ids=[me.officer_id])
         header = t("progress_ppl_header", name=me.name)

@@ -137,3 +137,24 @@ async def test_admin_export_and_digest_cover_the_regency(harness: Harness) -> No
         "Kumulatif ruta Kabupaten Kepulauan Meranti dan garis ideal",
         "Progres per kecamatan",
     ]
+
+
+async def test_an_export_too_large_for_a_chat_is_refused_with_the_way_to_get_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await report_today(harness, "P2", 502, "12 14 51")
+    await report_today(harness, "P3", 503, "7 7 30")
+    monkeypatch.setattr(digest_handler, "EXPORT_MAX_REPORTS", 1)
+    admin = harness.api.user(ADMIN_TELEGRAM_ID, first_name="Admin")
+    await admin.send("/ekspor")
+    refusal = await admin.wait_for(lambda m: "terlalu besar" in text_of(m))
+    assert refusal.text.startswith("Data Kabupaten Kepulauan Meranti terlalu besar untuk"
+                                   " dikirim lewat Telegram: 2 laporan (paling banyak 1).")
+    assert "python -m bot export" in refusal.text
+    mahmud = await harness.register("M1", 601)  # his team has 1 report: within the limit
+    await mahmud.send("/ekspor")
+    await mahmud.wait_for(lambda m: m.kind == "document")
+    monkeypatch.setattr(digest_handler, "EXPORT_MAX_REPORTS", 0)
+    await mahmud.send("/ekspor")
+    await mahmud.wait_for(lambda m: "Data tim Mahmud PML terlalu besar" in text_of(m))
+    assert not any(m.kind == "document" for m in harness.api.messages_to(ADMIN_TELEGRAM_ID))

@@ -192,6 +192,24 @@ async def test_a_digest_across_zones_says_which_part_of_the_day_each_zone_had(
     assert lines[-1] == "Per provinsi: Riau 4, Papua 1"
 
 
+async def test_an_admin_of_riau_and_papua_sees_progress_and_exports_of_indonesia(
+    harness: Harness
+) -> None:
+    """/progres and /ekspor name the area the roster spans, and list it per province."""
+    await report_fast(harness, "P9", 509)  # Petrus in Jayapura: 5 households
+    admin = await harness.register("A1", 801)
+    await admin.send("/progres")
+    progress = await admin.wait_for(lambda m: "Progres " in text_of(m))
+    lines = progress.text.split("\n")
+    assert lines[0] == "Progres Indonesia"
+    assert [line for line in lines if line.startswith(("Riau", "Papua"))] == [
+        "Papua: 5/50 (10,0%)", "Riau: 0/460 (0,0%)"]
+    await admin.send("/ekspor")
+    document = await admin.wait_for(lambda m: m.kind == "document")
+    assert document.file_name == "regsosek_nasional_2022-10-17.xlsx"
+    assert (document.text or "").startswith("Data laporan Indonesia sampai ")
+
+
 async def test_the_send_command_reminds_each_officer_of_their_own_day(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -75,6 +75,17 @@ AT_RISK_LIMIT = 10
 are counted per kecamatan (or kabupaten/kota, or province: `RegencyFigures.level`)."""
 
 
+def area_title(t: Texts, level: tuple[str, str | None], names: Mapping[str, str]) -> str:
+    """The name of the area an admin's view covers (`bot.rules.figures.area_level`), as plain
+    text: "Kabupaten Kepulauan Meranti", "Provinsi Riau" or "Indonesia"."""
+    lists, area = level
+    if area is None:
+        return html.unescape(t("digest_national_name"))
+    if lists == KECAMATAN:
+        return names.get(area, area)
+    return html.unescape(t("digest_province_name", name=names.get(area, area)))
+
+
 @dataclass
 class Digest:
     kind: str
@@ -546,13 +557,7 @@ class DigestBuilder:
     def _area_name(self) -> str:
         """What the admin digest covers, as plain text: the one kabupaten/kota of every work
         area, their one province, or the country."""
-        level, area = self.figures.level
-        names = self.data.area_names
-        if area is None:
-            return html.unescape(self.t("digest_national_name"))
-        if level == KECAMATAN:
-            return names.get(area, area)
-        return html.unescape(self.t("digest_province_name", name=names.get(area, area)))
+        return area_title(self.t, self.figures.level, self.data.area_names)
 
     def _outlook(self, outlook: Outlook, *, key: str = "digest_area_line",
                  **values: object) -> list[str]:

@@ -296,6 +296,27 @@ KECAMATAN, KABUPATEN, PROVINSI = "kecamatan", "kabupaten", "provinsi"
 of one province, per province of the country."""
 
 
+def area_level(kecamatan_codes: Iterable[str]) -> tuple[str, str | None]:
+    """What a list over these kecamatan shows (KECAMATAN, KABUPATEN or PROVINSI: one level
+    below the area they lie in), and that area: the one kabupaten/kota or province, None
+    for several provinces (or none)."""
+    codes = [code for code in kecamatan_codes if code and code != "-"]
+    provinces = {code[:2] for code in codes}
+    if len(provinces) > 1:
+        return PROVINSI, None
+    kabupaten = {code[:5] for code in codes}
+    if len(kabupaten) > 1:
+        return KABUPATEN, provinces.pop()
+    return KECAMATAN, kabupaten.pop() if kabupaten else None
+
+
+def part_code(level: str, kecamatan: str) -> str:
+    """The code of the line a kecamatan is counted in, at that level."""
+    if level == KECAMATAN or kecamatan == "-":
+        return kecamatan
+    return kecamatan[:2] if level == PROVINSI else kecamatan[:5]
+
+
 @dataclass(frozen=True)
 class RegencyFigures:
     """The figures of the admin digest: the whole regency."""
@@ -619,20 +640,10 @@ class DigestFigures:
     @cached_property
     def level(self) -> tuple[str, str | None]:
         """What the admin digest lists, and the one area it lies in (`RegencyFigures`)."""
-        codes = [code for code in self.source.kecamatan_targets if code != "-"]
-        provinces = {code[:2] for code in codes}
-        if len(provinces) > 1:
-            return PROVINSI, None
-        kabupaten = {code[:5] for code in codes}
-        if len(kabupaten) > 1:
-            return KABUPATEN, provinces.pop()
-        return KECAMATAN, kabupaten.pop() if kabupaten else None
+        return area_level(self.source.kecamatan_targets)
 
     def _part_code(self, kecamatan: str) -> str:
-        level = self.level[0]
-        if level == KECAMATAN or kecamatan == "-":
-            return kecamatan
-        return kecamatan[:2] if level == PROVINSI else kecamatan[:5]
+        return part_code(self.level[0], kecamatan)
 
     def _part_name(self, code: str) -> str:
         if self.level[0] == KECAMATAN:
