@@ -319,7 +319,7 @@ async def _roster_unlink(settings: Settings, officer_id: str) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.present.export import write_export
+    from bot.present.export import ExportTooLarge, write_export
     from bot.rules.forms import load_form
 
     db = await _open_db(settings)
@@ -327,6 +327,10 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         count = await write_export(db.conn, args.out, fmt=args.format, date_from=args.date_from,
                                    date_to=args.date_to, kecamatan=args.kecamatan,
                                    form=load_form(settings.form_file))
+    except ExportTooLarge as exc:
+        print(f"Lebih dari {exc.limit} laporan: tidak muat dalam satu lembar XLSX. Gunakan"
+              " --format csv, atau batasi dengan --from/--to/--kecamatan.", file=sys.stderr)
+        return 1
     finally:
         await db.close()
     print(f"{count} laporan diekspor ke {args.out}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from types import EllipsisType
 
@@ -180,16 +180,26 @@ def _filter(
 
 
 async def count_export_rows(
-    conn: Connection, *, date_to: date | None = None, officer_ids: list[str] | None = None
+    conn: Connection,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    kecamatan_code: str | None = None,
+    officer_ids: list[str] | None = None,
 ) -> int:
     """How many rows `export_rows` would return (before reading them all)."""
-    where, params = _filter(None, date_to, officer_ids)
-    async with conn.execute(
-        "SELECT COUNT(*) FROM reports r JOIN officers o ON o.officer_id = r.officer_id"
-        f" JOIN areas a ON a.sls_code = r.sls_code WHERE 1 = 1{where}", params,
-    ) as cur:
+    where, params = _filter(date_from, date_to, officer_ids, kecamatan_code)
+    async with conn.execute(f"SELECT COUNT(*) {_EXPORT_FROM} WHERE 1 = 1{where}", params) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+_EXPORT_FROM = """
+    FROM reports r
+    JOIN officers o ON o.officer_id = r.officer_id
+    LEFT JOIN officers pml ON pml.officer_id = o.supervisor_id
+    JOIN areas a ON a.sls_code = r.sls_code
+"""
 
 
 async def export_rows(
@@ -201,28 +211,44 @@ async def export_rows(
     officer_ids: list[str] | None = None,
 ) -> list[ExportRow]:
     """The current version of every report with who made it and where, for exports."""
+    return [row async for row in iter_export_rows(
+        conn, date_from=date_from, date_to=date_to, kecamatan_code=kecamatan_code,
+        officer_ids=officer_ids)]
+
+
+async def iter_export_rows(
+    conn: Connection,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    kecamatan_code: str | None = None,
+    officer_ids: list[str] | None = None,
+) -> AsyncIterator[ExportRow]:
+    """The rows of `export_rows`, in its order, read one report date at a time: a national
+    export (millions of reports) is never held at once, on either engine."""
     cols = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
     where, params = _filter(date_from, date_to, officer_ids, kecamatan_code)
+    async with conn.execute(
+        f"SELECT DISTINCT r.report_date {_EXPORT_FROM} WHERE 1 = 1{where} ORDER BY 1", params,
+    ) as cur:
+        days = [row[0] for row in await cur.fetchall()]
     sql = f"""
         SELECT {cols}, o.name AS officer_name, o.supervisor_id AS pml_id,
                pml.supervisor_id AS koseka_id, o.kecamatan_code, a.desa_code AS area_desa
-        FROM reports r
-        JOIN officers o ON o.officer_id = r.officer_id
-        LEFT JOIN officers pml ON pml.officer_id = o.supervisor_id
-        JOIN areas a ON a.sls_code = r.sls_code
-        WHERE 1 = 1{where}
-        ORDER BY r.report_date, r.officer_id, r.sls_code
+        {_EXPORT_FROM}
+        WHERE r.report_date = ?{where}
+        ORDER BY r.officer_id, r.sls_code
     """
-    rows = []
-    async with conn.execute(sql, params) as cur:
-        async for row in cur:
+    for day in days:
+        async with conn.execute(sql, [day, *params]) as cur:
+            found = await cur.fetchall()
+        for row in found:
             data = dict(row)
-            rows.append(ExportRow(
+            yield ExportRow(
                 officer_name=data.pop("officer_name"), pml_id=data.pop("pml_id"),
                 koseka_id=data.pop("koseka_id"), kecamatan_code=data.pop("kecamatan_code"),
                 desa_code=data.pop("area_desa"), report=_report(data),
-            ))
-    return rows
+            )
 
 
 async def get_report_by_id(conn: Connection, report_id: int) -> Report | None:

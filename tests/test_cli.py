@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.localapi import LocalBotApi
+from bot.present import export
 from db.connection import Database
 from db.migrations import available_migrations
 from db.reports import save_report
@@ -526,6 +527,19 @@ def test_export_xlsx(reports: Cli) -> None:
     )
     assert (putri["households"], putri["families"], putri["persons"]) == (7, 8, 25)
     assert [r[1] for r in rows[1:]] == ["P1", "P2", "P4"]
+
+
+def test_export_xlsx_beyond_one_sheet_writes_nothing_and_says_what_to_do(
+    reports: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)  # Excel's 1,048,575 reports, here 2
+    out_file = reports.root / "laporan.xlsx"
+    code, out, err = reports("export", "--format", "xlsx", "--out", out_file)
+    assert code == 1 and out == ""
+    assert "Lebih dari 2 laporan" in err and "--format csv" in err
+    assert not out_file.exists()
+    code, out, _ = reports("export", "--format", "csv", "--out", reports.root / "semua.csv")
+    assert code == 0 and "3 laporan diekspor" in out  # CSV has no such limit
 
 
 FORMULA_NOTE = '=HYPERLINK("http://x","klik")'

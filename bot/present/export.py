@@ -26,7 +26,7 @@ from bot.rules.forms import FormDefinition, load_form
 from db.engine import Connection
 from db.models import AreaProgress, Desa
 from db.progress import area_progress
-from db.reports import ExportRow, export_rows
+from db.reports import ExportRow, count_export_rows, export_rows, iter_export_rows
 from db.wilayah import list_desa, list_kecamatan
 
 LEADING = ["date", "officer_id", "officer_name", "pml_id", "koseka_id", "kecamatan_code",
@@ -35,6 +35,16 @@ TRAILING = ["note", "status", "late", "created_at", "updated_at"]
 
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_ROWS = 1_048_575
+"""Reports in one XLSX sheet: Excel's 1,048,576 rows, the header included."""
+
+
+class ExportTooLarge(Exception):
+    """More reports than one XLSX sheet holds (`limit`); nothing was written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} reports for one XLSX sheet")
+        self.limit = limit
 
 
 def header(form: FormDefinition) -> list[str]:
@@ -94,21 +104,34 @@ async def write_export(
     kecamatan: str | None = None,
     form: FormDefinition | None = None,
 ) -> int:
-    """Write the current version of every matching report; returns how many rows."""
+    """Write the current version of every matching report; returns how many rows. The rows
+    are written as they are read, a report date at a time (`iter_export_rows`): a national
+    export is never held in memory. An XLSX sheet holds at most XLSX_MAX_ROWS reports."""
     form = form or load_form()
-    items = await export_rows(conn, date_from=date_from, date_to=date_to, kecamatan_code=kecamatan)
+    if fmt == "xlsx" and await count_export_rows(
+            conn, date_from=date_from, date_to=date_to, kecamatan_code=kecamatan,
+    ) > XLSX_MAX_ROWS:
+        raise ExportTooLarge(XLSX_MAX_ROWS)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = [as_row(item, form) for item in items]
+    items = iter_export_rows(conn, date_from=date_from, date_to=date_to,
+                             kecamatan_code=kecamatan)
+    count = 0
     if fmt == "xlsx":
         book = Workbook(write_only=True)
         sheet = book.create_sheet("reports")
-        append_rows(sheet, [header(form), *rows])
+        append_rows(sheet, [header(form)])
+        async for item in items:
+            append_rows(sheet, [as_row(item, form)])
+            count += 1
         book.save(out)
     else:
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerows(csv_rows([header(form), *rows]))
-    return len(rows)
+            writer.writerows(csv_rows([header(form)]))
+            async for item in items:
+                writer.writerows(csv_rows([as_row(item, form)]))
+                count += 1
+    return count
 
 
 PROGRESS_SHEETS = ("progress per officer", "per desa", "per kecamatan")
