@@ -324,6 +324,21 @@ def database_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def cli_env(harness: Harness, monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
+    """The environment of a command line run beside the harness's bot: its local API, its
+    database, no pause between messages, and `extra` settings; run in the database's folder."""
+    monkeypatch.chdir(harness.settings.database_path.parent)
+    for name, value in {
+        "TELEGRAM_BOT_TOKEN": harness.api.token,
+        "TELEGRAM_API_BASE_URL": harness.api.base_url,
+        "TELEGRAM_API_BASE_FILE_URL": harness.api.base_file_url,
+        **database_env(harness.settings),
+        "CHAT_MESSAGE_INTERVAL": "0",
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 def clear_settings_env(monkeypatch: pytest.MonkeyPatch, cwd: Path) -> None:
     """No setting from the outer environment, and no `.env` but the one a test writes in cwd."""
     for name in SETTING_NAMES:

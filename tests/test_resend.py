@@ -19,7 +19,7 @@ from tests.support import (
     Harness,
     add_problem,
     at,
-    database_env,
+    cli_env,
     escalations_to,
     eventually,
 )
@@ -220,16 +220,7 @@ async def test_failed_digests_are_sent_by_hand_with_resend_failed(
     summary = await jobs.send_digests(services_of(harness.app), day=DAY, roles=[Role.PML])
     harness.api.clear_faults()
     assert (summary.sent, summary.failed) == (1, 1)
-    monkeypatch.chdir(harness.settings.database_path.parent)
-    for name, value in {
-        "TELEGRAM_BOT_TOKEN": harness.api.token,
-        "TELEGRAM_API_BASE_URL": harness.api.base_url,
-        "TELEGRAM_API_BASE_FILE_URL": harness.api.base_file_url,
-        **database_env(harness.settings),
-        "ADMIN_TELEGRAM_IDS": "",
-        "CHAT_MESSAGE_INTERVAL": "0",
-    }.items():
-        monkeypatch.setenv(name, value)
+    cli_env(harness, monkeypatch, ADMIN_TELEGRAM_IDS="")
     command = ["send", "digests", "--date", "2022-10-17"]
 
     assert await asyncio.to_thread(main, command) == 0  # without the flag: already claimed

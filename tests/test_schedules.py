@@ -25,7 +25,7 @@ from tests.support import (
     OFFICERS_CSV,
     Harness,
     at,
-    database_env,
+    cli_env,
     eventually,
     link_officers,
     load_roster,
@@ -394,17 +394,7 @@ async def test_send_command_runs_a_job_once_beside_the_running_bot(
 
     await harness.register("P2", 502)
     await harness.register("M1", 601)
-    s = harness.settings
-    monkeypatch.chdir(harness.settings.database_path.parent)
-    for name, value in {
-        "TELEGRAM_BOT_TOKEN": harness.api.token,
-        "TELEGRAM_API_BASE_URL": harness.api.base_url,
-        "TELEGRAM_API_BASE_FILE_URL": harness.api.base_file_url,
-        **database_env(s),
-        "ADMIN_TELEGRAM_IDS": "9001",
-        "CHAT_MESSAGE_INTERVAL": "0",
-    }.items():
-        monkeypatch.setenv(name, value)
+    cli_env(harness, monkeypatch, ADMIN_TELEGRAM_IDS="9001")
 
     args = ["send", "reminders", "--date", "2022-10-17", "--slot", "16:00"]
     assert await asyncio.to_thread(main, args) == 0

@@ -26,7 +26,7 @@ from tests.support import (
     AREAS_CSV,
     OFFICERS_CSV,
     Harness,
-    database_env,
+    cli_env,
     running_harness,
     text_of,
     write_announcement,
@@ -219,16 +219,7 @@ async def test_the_send_command_reminds_each_officer_of_their_own_day(
 
     await harness.register("P1", 501)  # Meranti: still Monday 17 Okt, 22.30 WIB
     await harness.register("P9", 509)  # Jayapura: already Tuesday 18 Okt, 00.30 WIT
-    monkeypatch.chdir(harness.settings.database_path.parent)
-    for name, value in {
-        "TELEGRAM_BOT_TOKEN": harness.api.token,
-        "TELEGRAM_API_BASE_URL": harness.api.base_url,
-        "TELEGRAM_API_BASE_FILE_URL": harness.api.base_file_url,
-        **database_env(harness.settings),
-        "CHAT_MESSAGE_INTERVAL": "0",
-        "REHEARSAL_START": utc(17, 15, 30).isoformat(),  # the command's clock
-    }.items():
-        monkeypatch.setenv(name, value)
+    cli_env(harness, monkeypatch, REHEARSAL_START=utc(17, 15, 30).isoformat())  # its clock
     assert await asyncio.to_thread(main, ["send", "reminders", "--slot", "16:00"]) == 0
     assert "reminders 2022-10-17, 2022-10-18: 2 sent" in capsys.readouterr().out
     [monday] = [text_of(m) for m in harness.api.messages_to(501) if "Senin" in text_of(m)]
