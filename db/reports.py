@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import EllipsisType
 
@@ -112,7 +113,7 @@ async def list_reports(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> list[Report]:
-    where, params = _filter(date_from, date_to, officer_ids)
+    where, params = ReportFilter(date_from, date_to, officer_ids).where()
     sql = (f"SELECT {_COLUMNS} FROM reports r WHERE 1 = 1{where}"
            " ORDER BY report_date, officer_id, sls_code")
     async with conn.execute(sql, params) as cur:
@@ -156,42 +157,33 @@ class ExportRow(BaseModel):
     desa_code: str
 
 
-def _filter(
-    date_from: date | None, date_to: date | None, officer_ids: list[str] | None,
-    kecamatan_code: str | None = None,
-) -> tuple[str, list[object]]:
-    """' AND ...' conditions on the reports `r`; a kecamatan is that of the report's
-    officer, joined as `o`."""
-    sql = ""
-    params: list[object] = []
-    if date_from is not None:
-        sql += " AND r.report_date >= ?"
-        params.append(date_from.isoformat())
-    if date_to is not None:
-        sql += " AND r.report_date <= ?"
-        params.append(date_to.isoformat())
-    if kecamatan_code is not None:
-        sql += " AND o.kecamatan_code = ?"
-        params.append(kecamatan_code)
-    if officer_ids is not None:
-        sql += f" AND r.officer_id IN ({','.join('?' * len(officer_ids))})"
-        params.extend(officer_ids)
-    return sql, params
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which reports a listing or an export takes; None: no bound. A kecamatan is that of the
+    report's officer (exports only: they join the officer as `o`)."""
 
+    date_from: date | None = None
+    date_to: date | None = None
+    officer_ids: Sequence[str] | None = None
+    kecamatan_code: str | None = None
 
-async def count_export_rows(
-    conn: Connection,
-    *,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    kecamatan_code: str | None = None,
-    officer_ids: list[str] | None = None,
-) -> int:
-    """How many rows `export_rows` would return (before reading them all)."""
-    where, params = _filter(date_from, date_to, officer_ids, kecamatan_code)
-    async with conn.execute(f"SELECT COUNT(*) {_EXPORT_FROM} WHERE 1 = 1{where}", params) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    def where(self) -> tuple[str, list[object]]:
+        """' AND ...' conditions on the reports `r`, and their parameters."""
+        sql = ""
+        params: list[object] = []
+        if self.date_from is not None:
+            sql += " AND r.report_date >= ?"
+            params.append(self.date_from.isoformat())
+        if self.date_to is not None:
+            sql += " AND r.report_date <= ?"
+            params.append(self.date_to.isoformat())
+        if self.kecamatan_code is not None:
+            sql += " AND o.kecamatan_code = ?"
+            params.append(self.kecamatan_code)
+        if self.officer_ids is not None:
+            sql += f" AND r.officer_id IN ({','.join('?' * len(self.officer_ids))})"
+            params.extend(self.officer_ids)
+        return sql, params
 
 
 _EXPORT_FROM = """
@@ -202,32 +194,20 @@ _EXPORT_FROM = """
 """
 
 
-async def export_rows(
-    conn: Connection,
-    *,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    kecamatan_code: str | None = None,
-    officer_ids: list[str] | None = None,
-) -> list[ExportRow]:
-    """The current version of every report with who made it and where, for exports."""
-    return [row async for row in iter_export_rows(
-        conn, date_from=date_from, date_to=date_to, kecamatan_code=kecamatan_code,
-        officer_ids=officer_ids)]
+async def count_export_rows(conn: Connection, wanted: ReportFilter) -> int:
+    """How many rows `export_rows` would give (before reading them)."""
+    where, params = wanted.where()
+    async with conn.execute(f"SELECT COUNT(*) {_EXPORT_FROM} WHERE 1 = 1{where}", params) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
-async def iter_export_rows(
-    conn: Connection,
-    *,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    kecamatan_code: str | None = None,
-    officer_ids: list[str] | None = None,
-) -> AsyncIterator[ExportRow]:
-    """The rows of `export_rows`, in its order, read one report date at a time: a national
-    export (millions of reports) is never held at once, on either engine."""
+async def export_rows(conn: Connection, wanted: ReportFilter) -> AsyncIterator[ExportRow]:
+    """The current version of every wanted report with who made it and where, by date,
+    officer and SLS; read one report date at a time: a national export (millions of
+    reports) is never held at once, on either engine."""
     cols = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
-    where, params = _filter(date_from, date_to, officer_ids, kecamatan_code)
+    where, params = wanted.where()
     async with conn.execute(
         f"SELECT DISTINCT r.report_date {_EXPORT_FROM} WHERE 1 = 1{where} ORDER BY 1", params,
     ) as cur:

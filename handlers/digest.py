@@ -88,8 +88,8 @@ async def export_command(update: Update, context: BotContext) -> None:
         return
     today = context.today()
     officer_ids, scope, caption = await scope_of(context, me)
-    count = await reports.count_export_rows(context.db.conn, date_to=today,
-                                            officer_ids=officer_ids)
+    count = await reports.count_export_rows(
+        context.db.conn, reports.ReportFilter(date_to=today, officer_ids=officer_ids))
     if count > EXPORT_MAX_REPORTS:  # a province's or the country's: not through a chat
         lang = context.t.language
         await say(update, context, context.t(

@@ -26,7 +26,7 @@ from bot.rules.forms import FormDefinition, load_form
 from db.engine import Connection
 from db.models import AreaProgress, Desa
 from db.progress import area_progress
-from db.reports import ExportRow, count_export_rows, export_rows, iter_export_rows
+from db.reports import ExportRow, ReportFilter, count_export_rows, export_rows
 from db.wilayah import list_desa, list_kecamatan
 
 LEADING = ["date", "officer_id", "officer_name", "pml_id", "koseka_id", "kecamatan_code",
@@ -105,16 +105,14 @@ async def write_export(
     form: FormDefinition | None = None,
 ) -> int:
     """Write the current version of every matching report; returns how many rows. The rows
-    are written as they are read, a report date at a time (`iter_export_rows`): a national
+    are written as they are read, a report date at a time (`export_rows`): a national
     export is never held in memory. An XLSX sheet holds at most XLSX_MAX_ROWS reports."""
     form = form or load_form()
-    if fmt == "xlsx" and await count_export_rows(
-            conn, date_from=date_from, date_to=date_to, kecamatan_code=kecamatan,
-    ) > XLSX_MAX_ROWS:
+    wanted = ReportFilter(date_from, date_to, kecamatan_code=kecamatan)
+    if fmt == "xlsx" and await count_export_rows(conn, wanted) > XLSX_MAX_ROWS:
         raise ExportTooLarge(XLSX_MAX_ROWS)
     out.parent.mkdir(parents=True, exist_ok=True)
-    items = iter_export_rows(conn, date_from=date_from, date_to=date_to,
-                             kecamatan_code=kecamatan)
+    items = export_rows(conn, wanted)
     count = 0
     if fmt == "xlsx":
         book = Workbook(write_only=True)
@@ -160,7 +158,8 @@ async def scope_workbook(
     """
     data = ScopeData(
         form=form,
-        items=await export_rows(conn, date_to=day, officer_ids=officer_ids),
+        items=[row async for row in export_rows(
+            conn, ReportFilter(date_to=day, officer_ids=officer_ids))],
         areas=await area_progress(conn, officer_ids=officer_ids, until=day),
         desa={d.code: d for d in await list_desa(conn, on_roster=True)},
         kecamatan={k.code: k.name for k in await list_kecamatan(conn, on_roster=True)},
