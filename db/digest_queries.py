@@ -463,7 +463,7 @@ async def _areas(
         " FROM areas a LEFT JOIN area_totals t ON t.sls_code = a.sls_code"
         f"{joins} WHERE a.active = 1{mine} ORDER BY a.officer_id, a.sls_code"
     )
-    later = await _area_days_after(conn, day, dates)
+    later = await _area_days_after(conn, day, shard)
     areas: dict[str, AreaRow] = {}
     by_officer: dict[str, list[AreaRow]] = {}
     share = shared.setdefault
@@ -484,15 +484,18 @@ async def _areas(
 
 
 async def _area_days_after(
-    conn: Connection, day: str, dates: dict[str, date]
+    conn: Connection, day: str, shard: Shard | None
 ) -> dict[str, list[tuple[str, int]]]:
-    """Per SLS with households dated after the day: every (day, households) of it."""
+    """Per SLS (of the shard's work areas) with households dated after the day: every
+    (day, households) of it."""
+    mine, params = _in_shard(shard, "a.officer_id")
     later: dict[str, list[tuple[str, int]]] = {}
     for sls, text, households in await _rows(
         conn,
         "SELECT sls_code, day, households FROM area_days WHERE sls_code IN"
-        " (SELECT sls_code FROM area_days WHERE day > ?) ORDER BY sls_code, day",
-        (day,),
+        " (SELECT d.sls_code FROM area_days d JOIN areas a ON a.sls_code = d.sls_code"
+        f" WHERE d.day > ?{mine}) ORDER BY sls_code, day",
+        (day, *params),
     ):
         later.setdefault(sls, []).append((text, households))
     return later

@@ -495,6 +495,9 @@ async def test_digests_built_a_few_kecamatan_at_a_time_are_the_same(
     async with db.transaction() as conn:
         await create_problem(conn, officer_id="P4", category="access",
                              sls_code="1410051001001", description="Jalan putus", now=at(17, 9))
+        # After the digest day, in Merbau as in Tebing Tinggi (P3): left out of each group's
+        # totals by what that group reads of the days after.
+        await report(conn, "P4", "1410051001001", 18, 9)
         if moved:  # Prabu lives in Merbau, his PML and KOSEKA in Tebing Tinggi
             await conn.execute(
                 "UPDATE officers SET kecamatan_code = '14.10.05' WHERE officer_id = 'P3'")
