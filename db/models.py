@@ -167,6 +167,15 @@ class AreaProgress(BaseModel):
     done: int
 
 
+class KecamatanProgress(BaseModel):
+    """The active work areas of the officers of one kecamatan (None: of officers with none),
+    summed."""
+
+    kecamatan_code: str | None
+    target: int
+    done: int
+
+
 # Announcements (db/broadcasts.py)
 
 # The error of a recipient row that a crash left `sending` (see db/broadcasts.py).

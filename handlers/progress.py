@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
@@ -14,10 +16,10 @@ from bot.present.digests import area_title
 from bot.present.review import review_items, review_pages
 from bot.present.texts import Texts
 from bot.rules.figures import KECAMATAN, area_level, part_code
-from bot.rules.progress import ProgressLine, group_progress, total_progress
+from bot.rules.progress import Counted, ProgressLine, group_progress, total_progress
 from db import officers, wilayah
-from db.models import AreaProgress, Officer, Role
-from db.progress import area_progress
+from db.models import Officer, Role
+from db.progress import area_progress, kecamatan_progress
 
 
 async def progress_view(context: BotContext, me: Officer) -> str:
@@ -25,7 +27,7 @@ async def progress_view(context: BotContext, me: Officer) -> str:
     conn = context.db.conn
     t = context.t
     if me.role == Role.ADMIN:  # per kecamatan, kabupaten/kota or province, as the digest
-        rows = await area_progress(conn)
+        rows = await kecamatan_progress(conn)
         level = area_level(r.kecamatan_code or "-" for r in rows)
         lists, areas = level[0], wilayah.area_names()
         names = areas if lists != KECAMATAN else {
@@ -57,7 +59,7 @@ def _name_of(team: list[Officer]):
 
 
 def _render(
-    t: Texts, header: str, lines: list[ProgressLine], rows: list[AreaProgress], today
+    t: Texts, header: str, lines: list[ProgressLine], rows: Sequence[Counted], today
 ) -> str:
     lang = t.language
     if not rows:

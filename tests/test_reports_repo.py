@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from db.connection import Database
+from db.progress import area_progress, kecamatan_progress
 from db.reports import (
     approve_reports,
     get_report,
@@ -205,5 +206,31 @@ async def test_approving_several_reports_is_all_or_nothing(
         reviews = await db.conn.execute_fetchall(
             "SELECT report_id, revision, reviewer_id, action FROM report_reviews ORDER BY id")
         assert [tuple(r) for r in reviews] == [(i, 1, "M1", "approved") for i, _ in seen[:2]]
+    finally:
+        await db.close()
+
+
+async def test_the_progress_per_kecamatan_sums_the_work_areas_in_the_database(
+    tmp_path: Path, database: Path | str
+) -> None:
+    await load_roster(database, at(17), tmp_path)
+    db = Database(database)
+    await db.open()
+    try:
+        async with db.transaction() as conn:
+            for officer_id, sls, households in [("P2", SLS, 12), ("P4", "1410051001001", 5)]:
+                await save_report(
+                    conn, officer_id=officer_id, report_date=DAY, sls_code=sls,
+                    values={"households": households, "families": households, "persons": 40},
+                    progress_value=households, note=None, late=False, now=at(17))
+        per_area: dict[str | None, list[int]] = {}
+        for area in await area_progress(db.conn):
+            sums = per_area.setdefault(area.kecamatan_code, [0, 0])
+            sums[0] += area.done
+            sums[1] += area.target
+        summed = {row.kecamatan_code: [row.done, row.target]
+                  for row in await kecamatan_progress(db.conn)}
+        assert summed == per_area
+        assert summed["14.10.05"][0] == 5 and summed["14.10.01"][0] == 12
     finally:
         await db.close()

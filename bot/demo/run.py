@@ -33,7 +33,7 @@ from bot.settings import Settings
 from db import wilayah
 from db.connection import Database
 from db.models import Role
-from db.progress import area_progress
+from db.progress import kecamatan_progress
 from db.registration import codes_for_unlinked
 from db.roster import import_roster
 
@@ -452,7 +452,7 @@ async def _problem_story(
 
 
 async def _print_table(db: Database, stats: dict[str, int]) -> None:
-    rows = await area_progress(db.conn)
+    rows = await kecamatan_progress(db.conn)
     names = {k.code: k.name for k in await wilayah.list_kecamatan(db.conn)}
     lines = group_progress(rows, lambda r: r.kecamatan_code, lambda k: names.get(k, k))
     print(f"\n{'Kecamatan':<22}{'Ruta':>8}{'Target':>9}{'Progres':>9}")

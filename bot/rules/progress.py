@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from db.models import AreaProgress
+
+class Counted(Protocol):
+    """Households done against a target: of a work area, of a kecamatan."""
+
+    @property
+    def done(self) -> int: ...
+
+    @property
+    def target(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=Counted)
 
 
 class ProgressLine(BaseModel):
@@ -21,8 +33,8 @@ class ProgressLine(BaseModel):
 
 
 def group_progress(
-    rows: Iterable[AreaProgress],
-    key: Callable[[AreaProgress], str | None],
+    rows: Iterable[Row],
+    key: Callable[[Row], str | None],
     label: Callable[[str], str],
 ) -> list[ProgressLine]:
     """Sum done/target per group, ordered by label."""
@@ -36,7 +48,7 @@ def group_progress(
     return sorted(lines, key=lambda line: (line.label, line.key))
 
 
-def total_progress(rows: Iterable[AreaProgress]) -> ProgressLine:
+def total_progress(rows: Iterable[Counted]) -> ProgressLine:
     done = target = 0
     for row in rows:
         done += row.done
