@@ -31,9 +31,12 @@ from db.migrations import apply_migrations
 from db.runs import PgRunMark, RunMark
 
 BUSY_TIMEOUT_MS = 10_000
-# SQLite's answer to a write begun while this connection still reads an older snapshot (a
-# cursor of another task not yet closed) after another process wrote: it waits for nobody, so
-# the write is tried again once that read is over (several processes on one file).
+# SQLite's answers to a write begun while this connection still reads (a cursor of another
+# task not yet closed) and another process writes or wrote meanwhile: SQLITE_BUSY while the
+# other holds the write lock, SQLITE_BUSY_SNAPSHOT after it committed. Neither waits for
+# anybody (busy_timeout is not used: waiting in place could not end the read), so the write
+# is tried again once that read is over (several processes on one file).
+SQLITE_BUSY = 5
 SQLITE_BUSY_SNAPSHOT = 517
 
 T = TypeVar("T")
@@ -124,16 +127,18 @@ async def _execute(conn: Connection, sql: str) -> None:
     await conn.execute(sql)
 
 
-async def _again_after_snapshot(attempt: Callable[[], Awaitable[T]]) -> T:
+async def again_when_busy(attempt: Callable[[], Awaitable[T]]) -> T:
     """`attempt()`, tried again (for up to BUSY_TIMEOUT_MS) while SQLite answers
-    SQLITE_BUSY_SNAPSHOT: a read of another task on this connection holds an old snapshot."""
+    SQLITE_BUSY_SNAPSHOT, or SQLITE_BUSY: a read of another task on this connection holds an
+    old snapshot, or holds one while another process writes (a busy wait in place would not
+    end it: SQLite does not make one)."""
     deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_MS / 1000
     pause = 0.001
     while True:
         try:
             return await attempt()
         except sqlite3.OperationalError as exc:
-            if (getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY_SNAPSHOT
+            if (getattr(exc, "sqlite_errorcode", None) not in (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT)
                     or asyncio.get_running_loop().time() > deadline):
                 raise
         await asyncio.sleep(pause)
@@ -240,7 +245,7 @@ class Database:
     async def write_fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
         """One statement with RETURNING as its own transaction (one call); the rows."""
         async with self.statement() as conn:
-            return list(await _again_after_snapshot(lambda: conn.execute_fetchall(sql, params)))
+            return list(await again_when_busy(lambda: conn.execute_fetchall(sql, params)))
 
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[Connection]:
@@ -280,7 +285,7 @@ class Database:
             _refuse_open(conn)
             try:
                 for begin in dialect(conn).begin:
-                    await _again_after_snapshot(
+                    await again_when_busy(
                         lambda begin=begin: _uninterrupted(_execute(conn, begin)))
                 yield conn
                 await _uninterrupted(_execute(conn, "COMMIT"))

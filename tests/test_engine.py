@@ -5,12 +5,13 @@ two connections, the marks of runs."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from db.connection import Database, StorageError
+from db.connection import Database, StorageError, again_when_busy
 from db.engine import adapt, engine_of, masked, translate
 from db.migrations import available_migrations
 from db.reports import get_report, revision_count, save_report
@@ -216,3 +217,33 @@ async def test_a_statement_prepared_before_another_process_migrates_is_prepared_
     finally:
         await bot.close()
         await migrating.close()
+
+
+async def test_a_write_refused_as_busy_at_once_is_tried_again(tmp_path: Path) -> None:
+    """A connection that still reads (a cursor of another task) cannot take the write lock
+    while another process holds it: SQLite answers SQLITE_BUSY at once, without waiting
+    busy_timeout. The write is tried again, and goes through once the other is done."""
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    probe = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN IMMEDIATE")  # another process writes
+        tries = 0
+
+        async def begin() -> int:
+            nonlocal tries
+            tries += 1
+            if tries == 1:
+                try:
+                    probe.execute("BEGIN IMMEDIATE")  # SQLITE_BUSY: the lock is taken
+                finally:
+                    holder.execute("COMMIT")  # ... and given back
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return tries
+
+        assert await again_when_busy(begin) == 2
+    finally:
+        probe.close()
+        holder.close()
